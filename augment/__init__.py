@@ -1,0 +1,1 @@
+"""Domain randomization, the episode dataset store, import/export, demo generation."""

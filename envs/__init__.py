@@ -1,0 +1,35 @@
+"""MuJoCo scenes and Gymnasium manipulation tasks, with scripted experts.
+
+Knows nothing of datasets or training. Importing it registers `demoforge/<Task>-v0` ids.
+"""
+
+import os
+
+# Headless by default: an offscreen EGL context works without a display. Must be set before
+# mujoco is imported; a user's own MUJOCO_GL wins.
+if not os.environ.get("DISPLAY"):
+    os.environ.setdefault("MUJOCO_GL", "egl")
+
+from .errors import ConfigError, DemoforgeError, InvalidActionError, UnknownNameError  # noqa: E402
+from .manipulation_env import EnvConfig, ManipulationEnv  # noqa: E402
+from .registry import GYM_IDS, TASKS, make_env, make_task, register_gym_envs, resolve_task_name  # noqa: E402
+from .task import Subtask, Task  # noqa: E402
+
+register_gym_envs()
+
+__all__ = [
+    "ConfigError",
+    "DemoforgeError",
+    "EnvConfig",
+    "GYM_IDS",
+    "InvalidActionError",
+    "ManipulationEnv",
+    "Subtask",
+    "TASKS",
+    "Task",
+    "UnknownNameError",
+    "make_env",
+    "make_task",
+    "register_gym_envs",
+    "resolve_task_name",
+]

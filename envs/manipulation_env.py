@@ -1,0 +1,255 @@
+"""`ManipulationEnv`: the Gymnasium env every task runs in (scene + arm + controller + task)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import gymnasium as gym
+import mujoco
+import numpy as np
+
+from . import robot
+from .controller import ControllerConfig, EndEffectorController
+from .errors import ConfigError, InvalidActionError
+from .geometry import axis_angle_to_mat, mat_to_quat
+from .scene import CAMERA_NAMES, SceneConfig, build_scene_xml
+from .task import SimView, Task
+
+ResetHook = Callable[["ManipulationEnv", np.random.Generator], None]
+
+
+@dataclass(frozen=True)
+class EnvConfig:
+    """Settings of the env itself; task-specific ones live in each task's config."""
+
+    control_hz: float = 20.0  # policy/action rate; physics substeps = round(1 / (hz · timestep))
+    control_mode: Literal["ee_delta", "joint_pos"] = "ee_delta"
+    controller: ControllerConfig = field(default_factory=ControllerConfig)
+    scene: SceneConfig = field(default_factory=SceneConfig)
+    reward_type: Literal["sparse", "dense"] = "sparse"
+    terminate_on_success: bool = True  # end the episode at the first successful step
+    cameras: tuple[str, ...] = ()  # cameras returned as `image_<name>` observations
+    image_size: tuple[int, int] = (84, 84)  # (height, width) px of image observations
+    render_size: tuple[int, int] = (240, 320)  # (height, width) px of `render()` frames
+    render_camera: str = "front"
+    init_qpos_noise: float = 0.02  # rad, std of Gaussian noise on the home posture (robosuite's)
+
+    def __post_init__(self) -> None:
+        if self.control_mode not in ("ee_delta", "joint_pos"):
+            raise ConfigError(f"EnvConfig.control_mode={self.control_mode!r}; allowed: 'ee_delta', 'joint_pos'")
+        if self.reward_type not in ("sparse", "dense"):
+            raise ConfigError(f"EnvConfig.reward_type={self.reward_type!r}; allowed: 'sparse', 'dense'")
+        if self.control_hz <= 0 or 1.0 / self.control_hz < self.scene.timestep:
+            raise ConfigError(
+                f"EnvConfig.control_hz={self.control_hz} must be > 0 and at most 1/timestep "
+                f"({1.0 / self.scene.timestep:g})"
+            )
+        for cam in (*self.cameras, self.render_camera):
+            if cam not in CAMERA_NAMES:
+                raise ConfigError(f"EnvConfig camera {cam!r} unknown; known: {', '.join(CAMERA_NAMES)}")
+        for name in ("image_size", "render_size"):
+            h, w = getattr(self, name)
+            if not (0 < h <= self.scene.offscreen_height and 0 < w <= self.scene.offscreen_width):
+                raise ConfigError(
+                    f"EnvConfig.{name}={(h, w)} must fit the offscreen buffer "
+                    f"({self.scene.offscreen_height}, {self.scene.offscreen_width})"
+                )
+
+
+def _box(shape: tuple[int, ...]) -> gym.spaces.Box:
+    return gym.spaces.Box(-np.inf, np.inf, shape=shape, dtype=np.float32)
+
+
+class ManipulationEnv(gym.Env):
+    """A Panda-like arm at a table, doing `task`.
+
+    Action (ee_delta, 7,): TCP displacement (3, ×`max_pos_delta` m), rotation vector in the world
+    frame (3, ×`max_rot_delta` rad), gripper (1, −1 open … +1 closed), all in [−1, 1].
+    Action (joint_pos, 8,): 7 absolute joint targets (rad, within joint limits), gripper as above.
+    Observation: a Dict of float32 vectors — joint_pos (7), joint_vel (7), eef_pos (3, m, world),
+    eef_quat (4, w x y z), gripper_qpos (2, m per finger), object_pos (3·n), object_quat (4·n),
+    object_to_eef (3·n, object minus TCP position, world) — plus uint8 `image_<camera>` (H, W, 3)
+    for each camera in `EnvConfig.cameras`.
+    Info every step: `subtasks` (dict of the task's subtask-termination signals), `is_success`.
+    """
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 20}
+
+    def __init__(self, task: Task, config: EnvConfig | None = None, render_mode: str | None = None):
+        self.config = config or EnvConfig()
+        if render_mode not in (None, "rgb_array"):
+            raise ConfigError(f"render_mode={render_mode!r}; allowed: None, 'rgb_array'")
+        self.render_mode = render_mode
+        self.task = task
+        self.metadata = {**self.metadata, "render_fps": self.config.control_hz}
+        xml = build_scene_xml(task.name, task.objects_xml(), self.config.scene)
+        self.model = mujoco.MjModel.from_xml_string(xml)
+        self.data = mujoco.MjData(self.model)
+        self.n_substeps = max(1, round(1.0 / (self.config.control_hz * self.config.scene.timestep)))
+        self.sim = SimView(self.model, self.data)
+        task.bind(self.sim)
+        self.controller = EndEffectorController(self.model, self.data, self.config.controller)
+        self._arm_q = self.controller.qpos_idx
+        self._arm_v = self.controller.dof_idx
+        fingers = [mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_JOINT, j) for j in robot.FINGER_JOINTS]
+        self._finger_q = np.array([self.model.jnt_qposadr[j] for j in fingers])
+        self.reset_hooks: list[ResetHook] = []  # called on reset before objects are placed
+        self._renderers: dict[tuple[int, int], mujoco.Renderer] = {}
+        self._steps = 0
+
+        n = len(task.objects)
+        spaces = {
+            "joint_pos": _box((7,)),
+            "joint_vel": _box((7,)),
+            "eef_pos": _box((3,)),
+            "eef_quat": _box((4,)),
+            "gripper_qpos": _box((2,)),
+            "object_pos": _box((3 * n,)),
+            "object_quat": _box((4 * n,)),
+            "object_to_eef": _box((3 * n,)),
+        }
+        h, w = self.config.image_size
+        for cam in self.config.cameras:
+            spaces[f"image_{cam}"] = gym.spaces.Box(0, 255, shape=(h, w, 3), dtype=np.uint8)
+        self.observation_space = gym.spaces.Dict(spaces)
+        if self.config.control_mode == "ee_delta":
+            self.action_space = gym.spaces.Box(-1.0, 1.0, shape=(7,), dtype=np.float32)
+        else:
+            low = np.append(robot.JOINT_LOWER, -1.0).astype(np.float32)
+            high = np.append(robot.JOINT_UPPER, 1.0).astype(np.float32)
+            self.action_space = gym.spaces.Box(low, high, dtype=np.float32)
+
+    # Gymnasium API -------------------------------------------------------------------------------
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        mujoco.mj_resetData(self.model, self.data)
+        for hook in self.reset_hooks:
+            hook(self, self.np_random)
+        q = robot.HOME_QPOS + self.config.init_qpos_noise * self.np_random.standard_normal(7)
+        q = np.clip(q, robot.JOINT_LOWER, robot.JOINT_UPPER)
+        self.data.qpos[self._arm_q] = q
+        self.data.qpos[self._finger_q] = robot.FINGER_MAX
+        self.data.ctrl[:7] = q
+        self.data.ctrl[7:9] = robot.FINGER_MAX
+        self.task.sample_reset(self.np_random)
+        mujoco.mj_forward(self.model, self.data)
+        self._steps = 0
+        return self._observe(), self._info()
+
+    def step(self, action):
+        action = self._validate(action)
+        gripper_target = robot.FINGER_MAX * (1.0 - action[-1]) / 2.0
+        if self.config.control_mode == "ee_delta":
+            c = self.config.controller
+            self.data.ctrl[:7] = self.controller.joint_targets(action[:3] * c.max_pos_delta, action[3:6] * c.max_rot_delta)
+        else:
+            self.data.ctrl[:7] = action[:7]
+        self.data.ctrl[7:9] = gripper_target
+        mujoco.mj_step(self.model, self.data, nstep=self.n_substeps)
+        self._steps += 1
+
+        info = self._info()
+        diverged = not np.all(np.isfinite(self.data.qacc)) or self.data.warning[mujoco.mjtWarning.mjWARN_BADQACC].number > 0
+        info["physics_diverged"] = bool(diverged)
+        success = info["is_success"]
+        if self.config.reward_type == "sparse":
+            reward = float(success)
+        else:
+            reward = self.task.dense_reward()
+        terminated = bool(success and self.config.terminate_on_success)
+        truncated = bool(diverged or self._steps >= self.task.max_episode_steps)
+        return self._observe(), reward, terminated, truncated, info
+
+    def render(self):
+        if self.render_mode != "rgb_array":
+            return None
+        return self.render_camera(self.config.render_camera, *self.config.render_size)
+
+    def close(self) -> None:
+        for renderer in self._renderers.values():
+            renderer.close()
+        self._renderers.clear()
+
+    # Beyond Gymnasium: what experts, generation and datasets read ------------------------------
+
+    def render_camera(self, camera: str, height: int, width: int) -> np.ndarray:
+        """(height, width, 3) uint8 frame of `camera` at the current state."""
+        renderer = self._renderers.get((height, width))
+        if renderer is None:
+            renderer = mujoco.Renderer(self.model, height, width)
+            if self.config.scene.fast_render:
+                renderer.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = 0
+                renderer.scene.flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = 0
+            self._renderers[(height, width)] = renderer
+        renderer.update_scene(self.data, camera)
+        return renderer.render()
+
+    def eef_pose(self) -> np.ndarray:
+        """(4, 4) TCP pose in the world frame."""
+        pose = np.eye(4)
+        pose[:3, :3] = self.data.site_xmat[self.sim.tcp_site].reshape(3, 3)
+        pose[:3, 3] = self.data.site_xpos[self.sim.tcp_site]
+        return pose
+
+    def object_poses(self) -> dict[str, np.ndarray]:
+        """Task object name → (4, 4) pose in the world frame."""
+        return {name: self.sim.body_pose(b) for name, b in zip(self.task.objects, self.task.object_bodies)}
+
+    def gripper_opening(self) -> float:
+        """Distance between the finger pads' travel (m), 0 closed … 0.08 open."""
+        return float(self.data.qpos[self._finger_q].sum())
+
+    def ee_action_to(self, target_pose: np.ndarray, gripper: float) -> np.ndarray:
+        """The ee_delta action that moves the TCP toward `target_pose` (4, 4), clipped to [−1, 1]."""
+        from .geometry import mat_to_axis_angle
+
+        c = self.config.controller
+        current = self.eef_pose()
+        dpos = (target_pose[:3, 3] - current[:3, 3]) / c.max_pos_delta
+        drot = mat_to_axis_angle(target_pose[:3, :3] @ current[:3, :3].T) / c.max_rot_delta
+        return np.clip(np.concatenate((dpos, drot, [gripper])), -1.0, 1.0).astype(np.float32)
+
+    # Internals -----------------------------------------------------------------------------------
+
+    def _validate(self, action) -> np.ndarray:
+        try:
+            a = np.asarray(action)
+        except Exception as exc:  # ragged lists and the like
+            raise InvalidActionError(f"action could not be read as an array: {exc}") from exc
+        if a.dtype.kind not in "fiu":
+            raise InvalidActionError(f"action dtype {a.dtype} is not a real number type (expected float32)")
+        if a.shape != self.action_space.shape:
+            raise InvalidActionError(f"action shape {a.shape} != {self.action_space.shape} ({self.config.control_mode})")
+        a = a.astype(np.float64)
+        bad = np.flatnonzero(~np.isfinite(a))
+        if bad.size:
+            raise InvalidActionError(f"action has NaN/inf at index {bad.tolist()}: {a.tolist()}")
+        return np.clip(a, self.action_space.low, self.action_space.high)
+
+    def _info(self) -> dict[str, Any]:
+        return {"subtasks": self.task.signals(), "is_success": bool(self.task.is_success())}
+
+    def _observe(self) -> dict[str, np.ndarray]:
+        d = self.data
+        tcp = self.sim.tcp_site
+        eef_pos = d.site_xpos[tcp]
+        bodies = list(self.task.object_bodies)
+        obj_pos = d.xpos[bodies]
+        obj_quat = d.xquat[bodies] * np.where(d.xquat[bodies, :1] < 0, -1.0, 1.0)  # canonical w ≥ 0
+        obs = {
+            "joint_pos": d.qpos[self._arm_q].astype(np.float32),
+            "joint_vel": d.qvel[self._arm_v].astype(np.float32),
+            "eef_pos": eef_pos.astype(np.float32),
+            "eef_quat": mat_to_quat(d.site_xmat[tcp].reshape(3, 3)).astype(np.float32),
+            "gripper_qpos": d.qpos[self._finger_q].astype(np.float32),
+            "object_pos": obj_pos.ravel().astype(np.float32),
+            "object_quat": obj_quat.ravel().astype(np.float32),
+            "object_to_eef": (obj_pos - eef_pos).ravel().astype(np.float32),
+        }
+        h, w = self.config.image_size
+        for cam in self.config.cameras:
+            obs[f"image_{cam}"] = self.render_camera(cam, h, w)
+        return obs

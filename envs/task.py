@@ -1,0 +1,159 @@
+"""The hooks every task answers, and the small simulator view they answer them from.
+
+A task is composed into `ManipulationEnv` (no deep inheritance): it contributes object bodies to
+the scene, samples the reset distribution of object poses, and reads the state back as subtask
+signals, success and reward. `Subtask` entries make the task decomposition data, as MimicGen's
+task spec does: demo generation segments source demos at these signals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mujoco
+import numpy as np
+
+from .geometry import quat_to_mat
+
+
+@dataclass(frozen=True)
+class Subtask:
+    """One object-centric stage of a task.
+
+    signal: key of `info["subtasks"]` whose rising edge ends this stage; None for the last stage,
+        which ends at task success.
+    object: the object whose frame the stage's motion is relative to (MimicGen's `object_ref`).
+    """
+
+    signal: str | None
+    object: str
+
+
+@dataclass(frozen=True)
+class ObjectPose:
+    """A free body's reset pose in the world frame: position (m) and quaternion (w, x, y, z)."""
+
+    pos: np.ndarray
+    quat: np.ndarray
+
+
+def yaw_quat(yaw: float) -> np.ndarray:
+    """(w, x, y, z) for a rotation of `yaw` rad about world z."""
+    return np.array([np.cos(yaw / 2), 0.0, 0.0, np.sin(yaw / 2)])
+
+
+class SimView:
+    """Read-only questions tasks ask of the simulation, with MuJoCo ids cached once."""
+
+    def __init__(self, model: mujoco.MjModel, data: mujoco.MjData):
+        self.model, self.data = model, data
+        self.pad_geoms = (self.geom_id("pad_left"), self.geom_id("pad_right"))
+        self.tcp_site = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_SITE, "tcp")
+
+    def body_id(self, name: str) -> int:
+        i = mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_BODY, name)
+        if i < 0:
+            raise KeyError(f"no body named {name!r} in model {self.model.names[:20]!r}...")
+        return i
+
+    def geom_id(self, name: str) -> int:
+        i = mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_GEOM, name)
+        if i < 0:
+            raise KeyError(f"no geom named {name!r}")
+        return i
+
+    def body_geoms(self, body: int) -> np.ndarray:
+        """Ids of the geoms attached to `body` (not its children)."""
+        return np.flatnonzero(self.model.geom_bodyid == body)
+
+    def body_pos(self, body: int) -> np.ndarray:
+        return self.data.xpos[body]
+
+    def body_rot(self, body: int) -> np.ndarray:
+        return self.data.xmat[body].reshape(3, 3)
+
+    def body_pose(self, body: int) -> np.ndarray:
+        pose = np.eye(4)
+        pose[:3, :3] = quat_to_mat(self.data.xquat[body])
+        pose[:3, 3] = self.data.xpos[body]
+        return pose
+
+    @property
+    def tcp_pos(self) -> np.ndarray:
+        return self.data.site_xpos[self.tcp_site]
+
+    def touching(self, geoms_a, geoms_b) -> bool:
+        """True if any active contact joins a geom of `geoms_a` with one of `geoms_b`."""
+        pairs = self.data.contact.geom[: self.data.ncon]
+        if len(pairs) == 0:
+            return False
+        a0, a1 = np.isin(pairs[:, 0], geoms_a), np.isin(pairs[:, 1], geoms_a)
+        b0, b1 = np.isin(pairs[:, 0], geoms_b), np.isin(pairs[:, 1], geoms_b)
+        return bool(np.any((a0 & b1) | (a1 & b0)))
+
+    def grasping(self, object_geoms) -> bool:
+        """Both finger pads touch the object: the grasp test robosuite's `_check_grasp` uses."""
+        return self.touching([self.pad_geoms[0]], object_geoms) and self.touching(
+            [self.pad_geoms[1]], object_geoms
+        )
+
+
+class Task:
+    """Base of the four tasks: the hooks, in the order the env calls them.
+
+    Subclasses set `name`, `objects` (every body whose pose is observed and can anchor a subtask:
+    free objects and mocap fixtures, in observation order), `subtasks`, and
+    `max_episode_steps`, and implement the hooks below.
+    """
+
+    name: str = ""
+    objects: tuple[str, ...] = ()
+    subtasks: tuple[Subtask, ...] = ()
+    max_episode_steps: int = 200
+
+    def objects_xml(self) -> str:
+        """Scene hook: MJCF bodies (free objects and fixtures) added to the worldbody."""
+        raise NotImplementedError
+
+    def bind(self, sim: SimView) -> None:
+        """Cache the ids the other hooks need; called once after the model compiles."""
+        self.sim = sim
+        self.object_bodies = tuple(sim.body_id(o) for o in self.objects)
+        self.object_geoms = {o: sim.body_geoms(b) for o, b in zip(self.objects, self.object_bodies)}
+
+    def sample_reset(self, rng: np.random.Generator) -> None:
+        """Reset distribution: place objects (and fixtures) in `self.sim.data` from `rng`."""
+        raise NotImplementedError
+
+    def signals(self) -> dict[str, bool]:
+        """Subtask-termination signals of the current state (keys include every Subtask.signal)."""
+        raise NotImplementedError
+
+    def is_success(self) -> bool:
+        raise NotImplementedError
+
+    def dense_reward(self) -> float:
+        """Shaped reward in [0, 1]; each task's docstring lists its terms and ranges."""
+        raise NotImplementedError
+
+    # Shared helpers --------------------------------------------------------------------------
+
+    def set_free_pose(self, body_name: str, pos, quat) -> None:
+        """Write a free body's pose into qpos and zero its velocity."""
+        model, data = self.sim.model, self.sim.data
+        joint = model.body_jntadr[self.sim.body_id(body_name)]
+        qadr, vadr = model.jnt_qposadr[joint], model.jnt_dofadr[joint]
+        data.qpos[qadr : qadr + 3] = pos
+        data.qpos[qadr + 3 : qadr + 7] = quat
+        data.qvel[vadr : vadr + 6] = 0.0
+
+    def set_mocap_pose(self, body_name: str, pos, quat) -> None:
+        """Place a fixture. Fixtures are mocap bodies, so their pose lives in MjData, not MjModel:
+        resetting the scene never edits the model (domain randomization owns model edits)."""
+        mocap = self.sim.model.body_mocapid[self.sim.body_id(body_name)]
+        self.sim.data.mocap_pos[mocap] = pos
+        self.sim.data.mocap_quat[mocap] = quat
+
+    def reach_reward(self, target: np.ndarray) -> float:
+        """1 − tanh(10·d) for TCP-to-target distance d (m): 1 at contact, ~0.24 at 10 cm."""
+        return float(1.0 - np.tanh(10.0 * np.linalg.norm(self.sim.tcp_pos - target)))

@@ -1,0 +1,1 @@
+"""Policies, co-training, evaluation, the CLI."""
