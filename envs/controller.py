@@ -20,7 +20,7 @@ class ControllerConfig:
     max_pos_delta: float = 0.05  # m per control step at |action| = 1 (robosuite OSC output_max)
     max_rot_delta: float = 0.5  # rad per control step at |action| = 1
     damping: float = 0.05  # DLS λ; trades accuracy near singularities for bounded joint steps
-    nullspace_gain: float = 0.2  # pull per step toward the home posture, inside the task null space
+    nullspace_gain: float = 0.05  # pull per step toward the home posture, inside the task null space
 
     def __post_init__(self) -> None:
         for field in ("max_pos_delta", "max_rot_delta", "damping"):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .geometry import make_pose, mat_to_axis_angle, rot_z, wrap_angle, yaw_of
+from .geometry import axis_angle_to_mat, make_pose, mat_to_axis_angle, rot_z, wrap_angle, yaw_of
 from .manipulation_env import ManipulationEnv
 
 OPEN, CLOSED = -1.0, 1.0
@@ -29,7 +29,7 @@ class ExpertConfig:
     speed_range: tuple[float, float] = (0.45, 1.0)  # per-phase speed factor (human-like only)
     pause_prob: float = 0.02  # chance per step to hesitate (human-like only)
     pause_steps: tuple[int, int] = (2, 8)  # hesitation length, steps
-    jitter: float = 0.08  # std of the smooth action jitter, in action units (human-like only)
+    jitter: float = 0.04  # std of the smooth action jitter, in action units (human-like only)
     jitter_smoothing: float = 0.85  # AR(1) coefficient: how slowly the jitter wanders
 
 
@@ -127,8 +127,8 @@ class ScriptedExpert:
             self.pause_left = int(self.rng.integers(*c.pause_steps))
         a = c.jitter_smoothing
         self.jitter = a * self.jitter + np.sqrt(1 - a * a) * self.rng.normal(0.0, c.jitter, 6)
-        scale = 0.3 if self.phase.precise else 1.0
-        action[:6] += scale * self.jitter
+        if not self.phase.precise:  # careful where it matters: grasps and insertions
+            action[:6] += self.jitter
         return action
 
 
@@ -177,20 +177,32 @@ def hold_here(key: str, lift: float = 0.0) -> Callable[[ManipulationEnv, dict], 
 
 
 def carry_to(
-    name: str, goal: Callable[[ManipulationEnv], np.ndarray], goal_yaw: Callable[[ManipulationEnv], float] | None = None
+    name: str,
+    goal: Callable[[ManipulationEnv], np.ndarray],
+    goal_yaw: Callable[[ManipulationEnv], float] | None = None,
+    point: tuple[float, float, float] = (0.0, 0.0, 0.0),
+    upright: bool = False,
 ) -> Callable[[ManipulationEnv, dict], np.ndarray]:
-    """TCP pose that puts the held object's centre at `goal(env)`: the live TCP-to-object offset
-    absorbs any slip in the grasp. With `goal_yaw`, also turns the object to that yaw (mod 90°)."""
+    """TCP pose that puts a point of the held object (`point`, in the object's frame) at
+    `goal(env)`. The live TCP-to-point offset absorbs any slip in the grasp. With `goal_yaw`, also
+    turns the object to that yaw (mod 90°); with `upright`, also tilts it back to vertical."""
 
     def target(env: ManipulationEnv, memory: dict) -> np.ndarray:
         tcp = env.eef_pose()
-        obj_pos, obj_rot = _object_pos(env, name), _object_rot(env, name)
-        rot = tcp[:3, :3]
+        obj = env.object_poses()[name]
+        obj_point = obj[:3, :3] @ np.asarray(point) + obj[:3, 3]
+        turn = np.eye(3)
+        if upright:  # the rotation taking the object's z axis back onto world z
+            z = obj[:3, 2]
+            axis = np.cross(z, [0.0, 0.0, 1.0])
+            turn = axis_angle_to_mat(axis / max(np.linalg.norm(axis), 1e-9) * np.arccos(np.clip(z[2], -1, 1)))
         if goal_yaw is not None:
-            turn = wrap_angle(goal_yaw(env) - yaw_of(obj_rot))
-            turn = (turn + np.pi / 4) % (np.pi / 2) - np.pi / 4  # square symmetry
-            rot = rot_z(turn) @ rot
-        return make_pose(goal(env) + (tcp[:3, 3] - obj_pos), rot)
+            d = wrap_angle(goal_yaw(env) - yaw_of(obj[:3, :3]))
+            turn = rot_z((d + np.pi / 4) % (np.pi / 2) - np.pi / 4) @ turn  # square symmetry
+        # Rotating the TCP by `turn` about the object point carries the point along unchanged.
+        rot = turn @ tcp[:3, :3]
+        offset = turn @ (tcp[:3, 3] - obj_point)
+        return make_pose(goal(env) + offset, rot)
 
     return target
 
@@ -237,7 +249,7 @@ def _place_phases(name: str, onto: str, clear_dz: float, place_dz: float, yaw: b
 def stack_phases(env: ManipulationEnv) -> list[Phase]:
     c = env.task.config
     rest = c.cube_b_half_size + c.cube_a_half_size
-    return [*_grasp_phases("cubeA"), *_place_phases("cubeA", "cubeB", rest + 0.04, rest + 0.004, yaw=True)]
+    return [*_grasp_phases("cubeA"), *_place_phases("cubeA", "cubeB", rest + 0.04, rest + 0.004, yaw=False)]
 
 
 def pick_place_phases(env: ManipulationEnv) -> list[Phase]:
@@ -250,15 +262,17 @@ def peg_insert_phases(env: ManipulationEnv) -> list[Phase]:
     c = env.task.config
     hz = c.peg_half_size[2]
     grip = hz - 0.02  # TCP 2 cm below the peg's top: most of the peg hangs below the fingers
-    hover = c.socket_height + hz + 0.015
-    align = carry_to("peg", _frame_pos("socket", hover), _frame_yaw("socket"))
+    bottom = (0.0, 0.0, -hz)  # steer by the peg's tip, upright, so a tilt in the grasp cannot jam it
+
+    def over_socket(dz: float):
+        return carry_to("peg", _frame_pos("socket", dz), _frame_yaw("socket"), point=bottom, upright=True)
+
     return [
         *_grasp_phases("peg", approach_height=grip + 0.06, grasp_z=grip),
         Phase("lift", hold_here("grasp_pose", lift=0.12), CLOSED, tolerance=0.02),
-        Phase("carry", align, CLOSED, tolerance=0.01),
-        Phase("align", align, CLOSED, tolerance=0.0015, hold=4, precise=True, speed=0.4),
-        Phase("insert", carry_to("peg", _frame_pos("socket", hz - 0.005), _frame_yaw("socket")), CLOSED,
-              tolerance=0.002, hold=10**6, precise=True, speed=0.3),
+        Phase("carry", over_socket(c.socket_height + 0.015), CLOSED, tolerance=0.01),
+        Phase("align", over_socket(c.socket_height + 0.015), CLOSED, tolerance=0.0015, hold=4, precise=True, speed=0.4),
+        Phase("insert", over_socket(-0.005), CLOSED, tolerance=0.002, hold=10**6, precise=True, speed=0.3),
     ]
 
 

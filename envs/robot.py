@@ -28,7 +28,7 @@ FINGER_FORCE = 20.0  # N per finger at full close
 TCP_OFFSET = 0.1034  # m along hand z from the flange-side hand origin to the tool centre point
 
 # Gripper pointing straight down, fingers closing along world y: the pose all experts start from.
-HOME_QPOS = np.array([0.0, -0.0393, 0.0, -2.3349, 0.0, 2.296, 0.7854])  # TCP at (0.5, 0, 0.25)
+HOME_QPOS = np.array([0.0, 0.1741, 0.0, -2.0552, 0.0, 2.2297, 0.7854])  # TCP at (0.5, 0, 0.25)
 
 # (mass kg, CoM, diagonal inertia) per link, Menagerie panda.xml (products of inertia dropped).
 _INERTIA = {

@@ -13,9 +13,12 @@ import numpy as np
 from . import robot
 
 TABLE_TOP_Z = 0.0  # m; the world origin sits on the table surface, under the arm's base
-TABLE_CENTER = (0.55, 0.0)  # m; the arm base is at the origin, the workspace around x = 0.5
+TABLE_CENTER = (0.55, 0.0)  # m; the arm stands just behind the table edge (x = 0.1)
 TABLE_HALF = (0.45, 0.6, 0.025)  # m
 WORKSPACE_CENTER = np.array([0.5, 0.0, TABLE_TOP_Z])
+# Base 0.58 m behind the workspace centre: the upper arm then leans forward over the whole
+# workspace, away from the q2 = 0 posture where joints 1 and 3 align (a singularity).
+ROBOT_BASE = (-0.08, 0.0, 0.0)
 
 # name → (position, look-at point, vertical field of view in degrees)
 CAMERAS = {
@@ -88,7 +91,7 @@ def build_scene_xml(task_name: str, objects_xml: str, config: SceneConfig) -> st
     <geom name="table" type="box" size="{hx} {hy} {hz}" pos="{tx} {ty} {TABLE_TOP_Z - hz}"
           material="table" contype="1" conaffinity="1" friction="1 0.005 0.0001"/>
     {cameras}
-    {robot.arm_body_xml()}
+    {robot.arm_body_xml(ROBOT_BASE)}
     {objects_xml}
   </worldbody>
   <actuator>
