@@ -98,7 +98,9 @@ class ScriptedExpert:
         rot_error = mat_to_axis_angle(target[:3, :3] @ current[:3, :3].T)
         if np.linalg.norm(error) < phase.tolerance and np.linalg.norm(rot_error) < 0.1:
             self.held += 1
-        if (phase.until is not None and phase.until(env, self.memory)) or (phase.until is None and self.held >= phase.hold):
+        if (phase.until is not None and phase.until(env, self.memory)) or (
+            phase.until is None and self.held >= phase.hold
+        ):
             if self.index < len(self.phases) - 1:
                 self.index += 1
                 self.held = 0
@@ -255,7 +257,10 @@ def stack_phases(env: ManipulationEnv) -> list[Phase]:
 def pick_place_phases(env: ManipulationEnv) -> list[Phase]:
     c = env.task.config
     hz = c.object_half_size[2]
-    return [*_grasp_phases("object"), *_place_phases("object", "bin", c.bin_wall_height + hz + 0.04, hz + 0.02, yaw=False)]
+    return [
+        *_grasp_phases("object"),
+        *_place_phases("object", "bin", c.bin_wall_height + hz + 0.04, hz + 0.02, yaw=False),
+    ]
 
 
 def peg_insert_phases(env: ManipulationEnv) -> list[Phase]:

@@ -13,7 +13,7 @@ import numpy as np
 from . import robot
 from .controller import ControllerConfig, EndEffectorController
 from .errors import ConfigError, InvalidActionError
-from .geometry import axis_angle_to_mat, mat_to_quat
+from .geometry import mat_to_quat
 from .scene import CAMERA_NAMES, SceneConfig, build_scene_xml
 from .task import SimView, Task
 
@@ -144,7 +144,9 @@ class ManipulationEnv(gym.Env):
         gripper_target = robot.FINGER_MAX * (1.0 - action[-1]) / 2.0
         if self.config.control_mode == "ee_delta":
             c = self.config.controller
-            self.data.ctrl[:7] = self.controller.joint_targets(action[:3] * c.max_pos_delta, action[3:6] * c.max_rot_delta)
+            self.data.ctrl[:7] = self.controller.joint_targets(
+                action[:3] * c.max_pos_delta, action[3:6] * c.max_rot_delta
+            )
         else:
             self.data.ctrl[:7] = action[:7]
         self.data.ctrl[7:9] = gripper_target
@@ -152,7 +154,9 @@ class ManipulationEnv(gym.Env):
         self._steps += 1
 
         info = self._info()
-        diverged = not np.all(np.isfinite(self.data.qacc)) or self.data.warning[mujoco.mjtWarning.mjWARN_BADQACC].number > 0
+        diverged = (
+            not np.all(np.isfinite(self.data.qacc)) or self.data.warning[mujoco.mjtWarning.mjWARN_BADQACC].number > 0
+        )
         info["physics_diverged"] = bool(diverged)
         success = info["is_success"]
         if self.config.reward_type == "sparse":
@@ -222,7 +226,9 @@ class ManipulationEnv(gym.Env):
         if a.dtype.kind not in "fiu":
             raise InvalidActionError(f"action dtype {a.dtype} is not a real number type (expected float32)")
         if a.shape != self.action_space.shape:
-            raise InvalidActionError(f"action shape {a.shape} != {self.action_space.shape} ({self.config.control_mode})")
+            raise InvalidActionError(
+                f"action shape {a.shape} != {self.action_space.shape} ({self.config.control_mode})"
+            )
         a = a.astype(np.float64)
         bad = np.flatnonzero(~np.isfinite(a))
         if bad.size:

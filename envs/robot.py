@@ -17,9 +17,12 @@ FINGER_JOINTS = ("finger_left", "finger_right")
 # Franka joint limits (rad), franka_ros joint_limits.yaml.
 JOINT_LOWER = np.array([-2.8973, -1.7628, -2.8973, -3.0718, -2.8973, -0.0175, -2.8973])
 JOINT_UPPER = np.array([2.8973, 1.7628, 2.8973, -0.0698, 2.8973, 3.7525, 2.8973])
-# Position-servo gains (N·m/rad, N·m·s/rad) and torque limits (N·m), Menagerie panda.xml.
+# Position-servo stiffness (N·m/rad) and torque limits (N·m) are Menagerie panda.xml's. Its damping
+# (kv = kp/10) is heavily overdamped: the arm covers only ~35 % of a commanded step within one
+# 50 ms control period. kp/40 is near critical and covers ~90 %, so an ee_delta action means
+# roughly what it says, with no overshoot (measured in tests/envs/test_controller.py).
 JOINT_KP = np.array([4500, 4500, 3500, 3500, 2000, 2000, 2000], dtype=float)
-JOINT_KV = np.array([450, 450, 350, 350, 200, 200, 200], dtype=float)
+JOINT_KV = JOINT_KP / 40.0
 JOINT_TORQUE = np.array([87, 87, 87, 87, 12, 12, 12], dtype=float)
 
 FINGER_MAX = 0.04  # m of travel per finger (0.08 m total opening)
@@ -46,10 +49,7 @@ _INERTIA = {
 
 def _inertial(body: str) -> str:
     mass, com, diag = _INERTIA[body]
-    return (
-        f'<inertial mass="{mass}" pos="{com[0]} {com[1]} {com[2]}" '
-        f'diaginertia="{diag[0]} {diag[1]} {diag[2]}"/>'
-    )
+    return f'<inertial mass="{mass}" pos="{com[0]} {com[1]} {com[2]}" diaginertia="{diag[0]} {diag[1]} {diag[2]}"/>'
 
 
 def _fmt(values) -> str:

@@ -93,9 +93,7 @@ class SimView:
 
     def grasping(self, object_geoms) -> bool:
         """Both finger pads touch the object: the grasp test robosuite's `_check_grasp` uses."""
-        return self.touching([self.pad_geoms[0]], object_geoms) and self.touching(
-            [self.pad_geoms[1]], object_geoms
-        )
+        return self.touching([self.pad_geoms[0]], object_geoms) and self.touching([self.pad_geoms[1]], object_geoms)
 
 
 class Task:

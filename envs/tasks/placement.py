@@ -24,6 +24,5 @@ def sample_separated_xy(
             if len(points) == count:
                 return np.array(points)
     raise ValueError(
-        f"could not place {count} objects {min_separation} m apart in x{x_range} y{y_range} "
-        f"after {max_tries} draws"
+        f"could not place {count} objects {min_separation} m apart in x{x_range} y{y_range} after {max_tries} draws"
     )
