@@ -40,15 +40,16 @@ class EndEffectorController:
         self._jacp = np.zeros((3, model.nv))
         self._jacr = np.zeros((3, model.nv))
         self._reg = (config.damping**2) * np.eye(6)
+        self._eye7 = np.eye(7)
 
     def joint_targets(self, dpos: np.ndarray, drot: np.ndarray) -> np.ndarray:
         """(7,) joint position targets that move the TCP by (dpos, drot) from where it is now."""
         mujoco.mj_jacSite(self.model, self.data, self._jacp, self._jacr, self.site)
         jac = np.vstack((self._jacp[:, self.dof_idx], self._jacr[:, self.dof_idx]))
         error = np.concatenate((dpos, drot))
-        jac_pinv = jac.T @ np.linalg.solve(jac @ jac.T + self._reg, np.eye(6))
+        jac_pinv = jac.T @ np.linalg.inv(jac @ jac.T + self._reg)
         q = self.data.qpos[self.qpos_idx]
         dq = jac_pinv @ error
         # Secondary goal: drift toward the home posture without disturbing the TCP motion.
-        dq += (np.eye(7) - jac_pinv @ jac) @ (self.config.nullspace_gain * (robot.HOME_QPOS - q))
+        dq += (self._eye7 - jac_pinv @ jac) @ (self.config.nullspace_gain * (robot.HOME_QPOS - q))
         return np.clip(q + dq, robot.JOINT_LOWER, robot.JOINT_UPPER)

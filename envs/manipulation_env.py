@@ -13,7 +13,6 @@ import numpy as np
 from . import robot
 from .controller import ControllerConfig, EndEffectorController
 from .errors import ConfigError, InvalidActionError
-from .geometry import mat_to_quat
 from .scene import CAMERA_NAMES, SceneConfig, build_scene_xml
 from .task import SimView, Task
 
@@ -235,6 +234,12 @@ class ManipulationEnv(gym.Env):
             raise InvalidActionError(f"action has NaN/inf at index {bad.tolist()}: {a.tolist()}")
         return np.clip(a, self.action_space.low, self.action_space.high)
 
+    def _eef_quat(self) -> np.ndarray:
+        """TCP orientation (w, x, y, z), w ≥ 0; MuJoCo's C conversion is ~10× our numpy one."""
+        quat = np.empty(4)
+        mujoco.mju_mat2Quat(quat, self.data.site_xmat[self.sim.tcp_site])
+        return -quat if quat[0] < 0 else quat
+
     def _info(self) -> dict[str, Any]:
         return {"subtasks": self.task.signals(), "is_success": bool(self.task.is_success())}
 
@@ -249,7 +254,7 @@ class ManipulationEnv(gym.Env):
             "joint_pos": d.qpos[self._arm_q].astype(np.float32),
             "joint_vel": d.qvel[self._arm_v].astype(np.float32),
             "eef_pos": eef_pos.astype(np.float32),
-            "eef_quat": mat_to_quat(d.site_xmat[tcp].reshape(3, 3)).astype(np.float32),
+            "eef_quat": self._eef_quat().astype(np.float32),
             "gripper_qpos": d.qpos[self._finger_q].astype(np.float32),
             "object_pos": obj_pos.ravel().astype(np.float32),
             "object_quat": obj_quat.ravel().astype(np.float32),

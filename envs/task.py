@@ -49,6 +49,7 @@ class SimView:
         self.model, self.data = model, data
         self.pad_geoms = (self.geom_id("pad_left"), self.geom_id("pad_right"))
         self.tcp_site = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_SITE, "tcp")
+        self._masks: dict[tuple[int, ...], np.ndarray] = {}
 
     def body_id(self, name: str) -> int:
         i = mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_BODY, name)
@@ -82,14 +83,24 @@ class SimView:
     def tcp_pos(self) -> np.ndarray:
         return self.data.site_xpos[self.tcp_site]
 
+    def _mask(self, geoms) -> np.ndarray:
+        """Boolean lookup over all geom ids, cached: indexing it is far cheaper than np.isin."""
+        key = tuple(int(g) for g in np.atleast_1d(geoms))
+        mask = self._masks.get(key)
+        if mask is None:
+            mask = np.zeros(self.model.ngeom, dtype=bool)
+            mask[list(key)] = True
+            self._masks[key] = mask
+        return mask
+
     def touching(self, geoms_a, geoms_b) -> bool:
         """True if any active contact joins a geom of `geoms_a` with one of `geoms_b`."""
-        pairs = self.data.contact.geom[: self.data.ncon]
-        if len(pairs) == 0:
+        if self.data.ncon == 0:
             return False
-        a0, a1 = np.isin(pairs[:, 0], geoms_a), np.isin(pairs[:, 1], geoms_a)
-        b0, b1 = np.isin(pairs[:, 0], geoms_b), np.isin(pairs[:, 1], geoms_b)
-        return bool(np.any((a0 & b1) | (a1 & b0)))
+        pairs = self.data.contact.geom[: self.data.ncon]
+        a, b = self._mask(geoms_a), self._mask(geoms_b)
+        g0, g1 = pairs[:, 0], pairs[:, 1]
+        return bool(np.any((a[g0] & b[g1]) | (a[g1] & b[g0])))
 
     def grasping(self, object_geoms) -> bool:
         """Both finger pads touch the object: the grasp test robosuite's `_check_grasp` uses."""

@@ -1,0 +1,15 @@
+"""`python -m benchmarks [NAME ...]`: run the named benchmarks (all by default), each printing a table."""
+
+import sys
+
+from . import experts, step_rate
+
+BENCHMARKS = {"step_rate": step_rate.main, "experts": experts.main}
+
+if __name__ == "__main__":
+    names = sys.argv[1:] or list(BENCHMARKS)
+    unknown = [n for n in names if n not in BENCHMARKS]
+    if unknown:
+        sys.exit(f"unknown benchmark(s) {unknown}; known: {', '.join(BENCHMARKS)}")
+    for name in names:
+        BENCHMARKS[name]()

@@ -1,0 +1,30 @@
+"""Small shared pieces of the benchmark scripts: timing and table printing."""
+
+from __future__ import annotations
+
+import platform
+import time
+from collections.abc import Callable
+
+from rich.console import Console
+from rich.table import Table
+
+
+def best_rate(fn: Callable[[], int], repeats: int = 3) -> float:
+    """Items per second of `fn` (which returns how many items it did), best of `repeats`: the
+    least disturbed run on a noisy machine."""
+    best = 0.0
+    for _ in range(repeats):
+        start = time.perf_counter()
+        n = fn()
+        best = max(best, n / (time.perf_counter() - start))
+    return best
+
+
+def print_table(title: str, columns: list[str], rows: list[list[str]]) -> None:
+    table = Table(title=title, caption=f"{platform.node()} · {platform.processor() or platform.machine()}")
+    for c in columns:
+        table.add_column(c, justify="right" if c != columns[0] else "left")
+    for row in rows:
+        table.add_row(*row)
+    Console(width=160).print(table)

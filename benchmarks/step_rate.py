@@ -1,0 +1,99 @@
+"""Raw physics vs `env.step`, measured side by side on the same expert trajectories.
+
+raw mj_step/s  — the scene's physics alone, stepped from states recorded along expert episodes
+                 (so contacts and grasps are included), no Python per substep.
+control limit  — raw / substeps per control step: the most env.steps/s any wrapper could reach.
+env.step/s     — our full step (validation, IK, physics, observation, signals) replaying the same
+                 actions; with a camera it also renders an 84×84 frame with fast rendering.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import mujoco
+import numpy as np
+from demoforge.envs import TASKS, EnvConfig, make_env
+from demoforge.envs.experts import make_expert
+
+from .common import best_rate, print_table
+
+EPISODES = 5
+
+
+def _record(name: str):
+    """Actions and physics states of a few expert episodes."""
+    env = make_env(name)
+    episodes = []
+    for seed in range(EPISODES):
+        env.reset(seed=seed)
+        expert = make_expert(env)
+        expert.reset(np.random.default_rng(seed))
+        actions, states = [], []
+        for _ in range(env.task.max_episode_steps):
+            a = expert.act(env)
+            states.append((env.data.qpos.copy(), env.data.qvel.copy(), env.data.ctrl.copy()))
+            actions.append(a)
+            *_, term, trunc, _ = env.step(a)
+            if term or trunc:
+                break
+        episodes.append((seed, actions, states))
+    return env, episodes
+
+
+def measure(name: str) -> dict[str, float]:
+    env, episodes = _record(name)
+    m, d = env.model, env.data
+
+    def raw() -> int:
+        n = 0
+        for _, _, states in episodes:
+            for qpos, qvel, ctrl in states:
+                d.qpos[:], d.qvel[:], d.ctrl[:] = qpos, qvel, ctrl
+                mujoco.mj_step(m, d, nstep=env.n_substeps)
+                n += env.n_substeps
+        return n
+
+    def replay(e) -> Callable[[], int]:
+        def run() -> int:
+            n = 0
+            for seed, actions, _ in episodes:
+                e.reset(seed=seed)
+                for a in actions:
+                    e.step(a)
+                n += len(actions)
+            return n
+
+        return run
+
+    camera_env = make_env(name, config=EnvConfig(cameras=("front",), image_size=(84, 84)))
+    raw_rate = best_rate(raw)
+    limit = raw_rate / env.n_substeps
+    env_rate = best_rate(replay(env))
+    cam_rate = best_rate(replay(camera_env), repeats=1)
+    return {"raw": raw_rate, "limit": limit, "env": env_rate, "camera": cam_rate}
+
+
+def main() -> None:
+    rows = []
+    for name in TASKS:
+        r = measure(name)
+        rows.append(
+            [
+                name,
+                f"{r['raw']:,.0f}",
+                f"{r['limit']:,.0f}",
+                f"{r['env']:,.0f}",
+                f"{r['env'] / r['limit']:.0%}",
+                f"{r['camera']:,.0f}",
+            ]
+        )
+    print_table(
+        "env.step vs raw physics (20 Hz control, 2 ms physics step, 25 substeps)",
+        ["task", "raw mj_step/s", "control limit/s", "env.step/s", "env / limit", "env.step/s +84² camera"],
+        rows,
+    )
+
+
+if __name__ == "__main__":
+    main()
