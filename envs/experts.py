@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import gymnasium as gym
 import numpy as np
 
 from .geometry import axis_angle_to_mat, make_pose, mat_to_axis_angle, rot_z, wrap_angle, yaw_of
@@ -24,6 +25,9 @@ GRIPPER_DOWN = np.diag([1.0, -1.0, -1.0])  # TCP z pointing at the table, finger
 @dataclass(frozen=True)
 class ExpertConfig:
     max_speed: float = 0.7  # fraction of the controller's max TCP step used when far from a waypoint
+    # Fraction of the remaining error commanded per step. Below 1 on purpose: with one step of
+    # actuation latency, a full-error (gain 1) proportional loop sits on the edge of oscillation.
+    gain: float = 0.5
     human_like: bool = False
     waypoint_noise: float = 0.004  # m, std of the per-waypoint offset (human-like only)
     speed_range: tuple[float, float] = (0.45, 1.0)  # per-phase speed factor (human-like only)
@@ -107,13 +111,13 @@ class ScriptedExpert:
                 self._draw_phase_noise()
 
         ctrl = env.config.controller
-        step = self.config.max_speed * self.speed * phase.speed * ctrl.max_pos_delta
+        step = self.config.max_speed * self.speed * phase.speed * ctrl.max_pos_delta / self.config.gain
         norm = np.linalg.norm(error)
-        if norm > step:
-            error *= step / norm
+        if norm > step:  # far away: cruise at the speed limit, not proportionally
+            error = error * (step / norm)
         action = np.zeros(7)
-        action[:3] = error / ctrl.max_pos_delta
-        action[3:6] = np.clip(rot_error / ctrl.max_rot_delta, -0.5, 0.5)
+        action[:3] = self.config.gain * error / ctrl.max_pos_delta
+        action[3:6] = np.clip(self.config.gain * rot_error / ctrl.max_rot_delta, -0.5, 0.5)
         action[6] = phase.gripper
         if self.config.human_like:
             action = self._humanize(action)
@@ -295,15 +299,19 @@ def make_expert(env: ManipulationEnv, config: ExpertConfig | None = None) -> Scr
 
 
 def run_expert_episode(
-    env: ManipulationEnv, seed: int, config: ExpertConfig | None = None, max_steps: int | None = None
+    env: gym.Env, seed: int, config: ExpertConfig | None = None, max_steps: int | None = None
 ) -> tuple[bool, int]:
-    """Roll out the expert once from `env.reset(seed=seed)`; returns (success, steps)."""
+    """Roll out the expert once from `env.reset(seed=seed)`; returns (success, steps).
+
+    `env` may be wrapped (e.g. in a domain profile): the expert reads the true state from
+    `env.unwrapped` and acts through `env.step`, so latency and action noise reach it."""
+    base = env.unwrapped
     env.reset(seed=seed)
-    expert = make_expert(env, config)
+    expert = make_expert(base, config)
     expert.reset(np.random.default_rng(seed))
-    limit = max_steps or env.task.max_episode_steps
+    limit = max_steps or base.task.max_episode_steps
     for t in range(limit):
-        _, _, terminated, truncated, info = env.step(expert.act(env))
+        _, _, terminated, truncated, info = env.step(expert.act(base))
         if terminated or truncated:
             return bool(info["is_success"]), t + 1
     return False, limit

@@ -94,7 +94,9 @@ class ManipulationEnv(gym.Env):
         self._arm_v = self.controller.dof_idx
         fingers = [mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_JOINT, j) for j in robot.FINGER_JOINTS]
         self._finger_q = np.array([self.model.jnt_qposadr[j] for j in fingers])
-        self.reset_hooks: list[ResetHook] = []  # called on reset before objects are placed
+        # Extension points for domain randomization (augment/ wraps envs; envs never imports it):
+        self.reset_hooks: list[ResetHook] = []  # on reset, after mj_resetData, before placement
+        self.placement_hooks: list[ResetHook] = []  # on reset, after the task placed its objects
         self._renderers: dict[tuple[int, int], mujoco.Renderer] = {}
         self._steps = 0
 
@@ -134,12 +136,14 @@ class ManipulationEnv(gym.Env):
         self.data.ctrl[:7] = q
         self.data.ctrl[7:9] = robot.FINGER_MAX
         self.task.sample_reset(self.np_random)
+        for hook in self.placement_hooks:
+            hook(self, self.np_random)
         mujoco.mj_forward(self.model, self.data)
         self._steps = 0
         return self._observe(), self._info()
 
     def step(self, action):
-        action = self._validate(action)
+        action = self.validate_action(action)
         gripper_target = robot.FINGER_MAX * (1.0 - action[-1]) / 2.0
         if self.config.control_mode == "ee_delta":
             c = self.config.controller
@@ -217,7 +221,9 @@ class ManipulationEnv(gym.Env):
 
     # Internals -----------------------------------------------------------------------------------
 
-    def _validate(self, action) -> np.ndarray:
+    def validate_action(self, action) -> np.ndarray:
+        """The action as float64, clipped to the action space; raises InvalidActionError for a
+        wrong shape or dtype or a NaN/inf entry."""
         try:
             a = np.asarray(action)
         except Exception as exc:  # ragged lists and the like

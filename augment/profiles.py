@@ -1,0 +1,137 @@
+"""Domain profiles: named, versioned TOML files validated by a typed schema.
+
+A profile says which randomization families are on and over what ranges. A range `[lo, hi]` with
+lo == hi is a fixed shift, which is how the `target` profile (our stand-in for the real world)
+is written. Scale factors multiply the nominal model value; "log" ranges are drawn log-uniformly
+(the OpenAI in-hand convention for damping and gains).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+from ..envs import ConfigError, UnknownNameError
+
+BUILTIN_DIR = Path(__file__).parent / "profiles"
+
+
+def _ordered(r: tuple[float, float]) -> tuple[float, float]:
+    if r[0] > r[1]:
+        raise ValueError(f"range [{r[0]}, {r[1]}] has lo > hi")
+    return r
+
+
+def _positive(r: tuple[float, float]) -> tuple[float, float]:
+    _ordered(r)
+    if r[0] <= 0:
+        raise ValueError(f"scale range [{r[0]}, {r[1]}] must be > 0")
+    return r
+
+
+Range = Annotated[tuple[float, float], AfterValidator(_ordered)]
+Scale = Annotated[tuple[float, float], AfterValidator(_positive)]
+IntRange = Annotated[tuple[int, int], AfterValidator(_ordered)]
+Prob = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNeg = Annotated[float, Field(ge=0.0)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    enabled: bool = False
+
+
+class PhysicsSpec(_Section):
+    friction_scale: Scale = (1.0, 1.0)  # × sliding and torsional friction of objects, fixtures, table, pads
+    object_mass_scale: Scale = (1.0, 1.0)  # × mass and inertia of free objects
+    joint_damping_scale: Scale = (1.0, 1.0)  # × arm joint damping, log-uniform
+    joint_armature_scale: Scale = (1.0, 1.0)  # × arm joint armature, log-uniform
+    actuator_gain_scale: Scale = (1.0, 1.0)  # × arm servo kp and kv together, log-uniform
+    gravity_tilt_deg: Range = (0.0, 0.0)  # tilt of the gravity vector, degrees
+    gravity_azimuth_deg: Range = (0.0, 360.0)  # direction of that tilt, degrees from world x
+
+
+class VisualSpec(_Section):
+    colors: bool = False  # random rgba for objects, fixtures, table and robot links
+    light_pos_jitter: NonNeg = 0.0  # m, uniform per axis
+    light_intensity_scale: Scale = (1.0, 1.0)  # × diffuse
+    light_off_prob: Prob = 0.0  # chance the fill light is off (the key light stays on)
+    camera_pos_offset: tuple[float, float, float] = (0.0, 0.0, 0.0)  # m, a fixed shift of all fixed cameras
+    camera_pitch_offset_deg: float = 0.0  # degrees, a fixed tilt of all fixed cameras about their x axis
+    camera_pos_jitter: NonNeg = 0.0  # m, uniform per axis, all fixed cameras
+    camera_rot_jitter_deg: NonNeg = 0.0  # degrees about a random axis
+    fovy_jitter_deg: NonNeg = 0.0  # degrees, uniform
+
+
+class SensorSpec(_Section):
+    proprio_noise_std: NonNeg = 0.0  # Gaussian, on joint_pos, joint_vel, eef_pos, gripper_qpos (rad, rad/s, m)
+    object_pose_noise_std: NonNeg = 0.0  # Gaussian, on object_pos and object_to_eef (m), object_quat
+    frozen_obs_prob: Prob = 0.0  # chance per step that the observation repeats the previous one
+
+
+class ActionSpec(_Section):
+    latency_steps: IntRange = (0, 0)  # control steps between a policy's action and its effect
+    noise_std: NonNeg = 0.0  # Gaussian, action units, on the 6 arm dims
+    gripper_force_scale: Scale = (1.0, 1.0)  # × finger force limit and gain
+
+
+class SceneSpec(_Section):
+    object_xy_jitter: NonNeg = 0.0  # m, extra uniform offset of free objects after task placement
+    object_yaw_jitter_deg: NonNeg = 0.0  # degrees, extra uniform yaw of free objects
+    object_size_scale: Scale = (1.0, 1.0)  # × every dimension of free objects (keep near 1 for PegInsert)
+
+
+class Profile(BaseModel):
+    """A named, versioned domain: which randomization families are on and their ranges."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str
+    version: int = Field(ge=1)
+    description: str = ""
+    physics: PhysicsSpec = PhysicsSpec()
+    visual: VisualSpec = VisualSpec()
+    sensor: SensorSpec = SensorSpec()
+    action: ActionSpec = ActionSpec()
+    scene: SceneSpec = SceneSpec()
+
+
+def builtin_profiles() -> list[str]:
+    return sorted(p.stem for p in BUILTIN_DIR.glob("*.toml"))
+
+
+def _one_line(exc: ValidationError, source: str) -> str:
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(x) for x in err["loc"]) or "(top level)"
+        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+        parts.append(f"{where}: {msg}")
+    return f"profile {source}: " + "; ".join(parts)
+
+
+def load_profile(name_or_path: str | Path) -> Profile:
+    """A built-in profile by name (`nominal`, `randomized`, `target`) or a TOML file by path.
+
+    Raises UnknownNameError for an unknown name, ConfigError (one line, naming the file and the
+    key) for a file that does not parse or validate, FileNotFoundError for a missing path.
+    """
+    text_path = Path(name_or_path)
+    if text_path.suffix != ".toml":
+        if str(name_or_path) not in builtin_profiles():
+            raise UnknownNameError(
+                f"unknown profile {str(name_or_path)!r}; built-in: {', '.join(builtin_profiles())} "
+                "(or pass a path to a .toml file)"
+            )
+        text_path = BUILTIN_DIR / f"{name_or_path}.toml"
+    if not text_path.is_file():
+        raise FileNotFoundError(f"profile file {text_path} not found")
+    try:
+        data = tomllib.loads(text_path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"profile {text_path}: not valid TOML: {exc}") from exc
+    try:
+        return Profile.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_one_line(exc, str(text_path))) from None
