@@ -2,9 +2,9 @@
 
 import sys
 
-from . import experts, step_rate
+from . import experts, randomization, step_rate
 
-BENCHMARKS = {"step_rate": step_rate.main, "experts": experts.main}
+BENCHMARKS = {"step_rate": step_rate.main, "experts": experts.main, "randomization": randomization.main}
 
 if __name__ == "__main__":
     names = sys.argv[1:] or list(BENCHMARKS)

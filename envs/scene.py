@@ -22,7 +22,7 @@ ROBOT_BASE = (-0.08, 0.0, 0.0)
 
 # name → (position, look-at point, vertical field of view in degrees)
 CAMERAS = {
-    "front": ((1.05, 0.0, 0.42), (0.48, 0.0, 0.03), 50.0),
+    "front": ((1.15, 0.0, 0.55), (0.45, 0.0, 0.08), 50.0),
     "side": ((0.5, -0.7, 0.4), (0.5, 0.0, 0.03), 50.0),
 }
 CAMERA_NAMES = (*CAMERAS, "wrist")

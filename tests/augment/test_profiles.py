@@ -1,10 +1,10 @@
 """Profile files: typed, validated, one-line errors naming the file and key."""
 
+import numpy as np
 import pytest
-
 from demoforge.augment.domain_env import make_domain_env
 from demoforge.augment.profiles import builtin_profiles, load_profile
-from demoforge.envs import ConfigError, TASKS, UnknownNameError
+from demoforge.envs import TASKS, ConfigError, UnknownNameError
 from demoforge.envs.experts import ExpertConfig, run_expert_episode
 
 
@@ -55,13 +55,26 @@ def test_a_user_profile_runs(tmp_path):
 
 @pytest.mark.parametrize("task", list(TASKS))
 def test_target_domain_is_a_real_shift_yet_demos_can_be_recorded_there(task):
-    human = ExpertConfig(human_like=True)
     seeds = range(20)
-    nominal = [run_expert_episode(make_domain_env(task, "nominal"), s, human) for s in seeds]
-    target = [run_expert_episode(make_domain_env(task, "target"), s, human) for s in seeds]
-    wins = sum(ok for ok, _ in target)
+    human = [run_expert_episode(make_domain_env(task, "target"), s, ExpertConfig(human_like=True)) for s in seeds]
+    wins = sum(ok for ok, _ in human)
     assert wins >= 16, f"{task}: human-like expert solved {wins}/20 in target (need ≥ 80 %)"
-    # The shift is felt: the same expert takes measurably longer (latency, softer servos, heavier objects).
-    mean_nominal = sum(n for _, n in nominal) / len(nominal)
-    mean_target = sum(n for _, n in target) / len(target)
-    assert mean_target > 1.05 * mean_nominal, (mean_nominal, mean_target)
+    # The shift is felt: the same clean expert needs measurably longer to finish (one step of
+    # latency, softer servos, heavier and more slippery objects). Measured +19 % to +38 %.
+    nominal = [run_expert_episode(make_domain_env(task, "nominal"), s)[1] for s in seeds]
+    target = [run_expert_episode(make_domain_env(task, "target"), s)[1] for s in seeds]
+    assert sum(target) > 1.1 * sum(nominal), (sum(nominal), sum(target))
+
+
+def test_same_actions_move_the_arm_differently_in_target():
+    """Physics and actuation are shifted, not only the sensors: one open-loop action sequence,
+    from the same initial scene, ends somewhere else."""
+    actions = np.random.default_rng(1).uniform(-1, 1, (20, 7)).astype(np.float32)
+    ends = {}
+    for profile in ("nominal", "target"):
+        env = make_domain_env("Lift", profile)
+        env.reset(seed=0)
+        for a in actions:
+            env.step(a)
+        ends[profile] = env.unwrapped.eef_pose()[:3, 3].copy()
+    assert np.linalg.norm(ends["nominal"] - ends["target"]) > 0.005

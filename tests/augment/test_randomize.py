@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 from demoforge.augment.domain_env import DomainRandomizationWrapper, make_domain_env
 from demoforge.augment.profiles import (
     ActionSpec,
@@ -92,7 +91,19 @@ def test_object_layout_is_the_same_in_every_profile_for_a_seed():
 
 def test_physics_family_changes_friction_mass_damping_gains_gravity():
     pristine = _model_fields(make_env("Lift").model)
-    env = make_domain_env("Lift", _only(physics=PhysicsSpec(enabled=True, friction_scale=(0.5, 0.6), object_mass_scale=(2, 3), joint_damping_scale=(2, 3), actuator_gain_scale=(0.5, 0.6), gravity_tilt_deg=(5, 6))))
+    env = make_domain_env(
+        "Lift",
+        _only(
+            physics=PhysicsSpec(
+                enabled=True,
+                friction_scale=(0.5, 0.6),
+                object_mass_scale=(2, 3),
+                joint_damping_scale=(2, 3),
+                actuator_gain_scale=(0.5, 0.6),
+                gravity_tilt_deg=(5, 6),
+            )
+        ),
+    )
     _, info = env.reset(seed=0)
     m = env.unwrapped.model
     cube = env.unwrapped.task.object_bodies[0]
@@ -103,13 +114,27 @@ def test_physics_family_changes_friction_mass_damping_gains_gravity():
     assert np.all(m.actuator_gainprm[:7, 0] <= 0.6 * pristine["actuator_gainprm"][:7, 0])
     tilt = np.degrees(np.arccos(-m.opt.gravity[2] / np.linalg.norm(m.opt.gravity)))
     assert 5 <= tilt <= 6
-    assert info["domain"]["physics"]["object_mass_scale"] == pytest.approx(m.body_mass[cube] / pristine["body_mass"][cube])
+    assert info["domain"]["physics"]["object_mass_scale"] == pytest.approx(
+        m.body_mass[cube] / pristine["body_mass"][cube]
+    )
 
 
 def test_visual_family_changes_the_rendered_frame():
     cfg = EnvConfig(cameras=("front",), image_size=(64, 64))
     plain = DomainRandomizationWrapper(make_env("Lift", config=cfg), _only())
-    visual = DomainRandomizationWrapper(make_env("Lift", config=cfg), _only(visual=VisualSpec(enabled=True, colors=True, camera_pos_jitter=0.03, camera_rot_jitter_deg=5, fovy_jitter_deg=5, light_intensity_scale=(0.5, 0.6))))
+    visual = DomainRandomizationWrapper(
+        make_env("Lift", config=cfg),
+        _only(
+            visual=VisualSpec(
+                enabled=True,
+                colors=True,
+                camera_pos_jitter=0.03,
+                camera_rot_jitter_deg=5,
+                fovy_jitter_deg=5,
+                light_intensity_scale=(0.5, 0.6),
+            )
+        ),
+    )
     a, _ = plain.reset(seed=0)
     b, info = visual.reset(seed=0)
     assert np.abs(a["image_front"].astype(int) - b["image_front"].astype(int)).mean() > 5
@@ -119,7 +144,9 @@ def test_visual_family_changes_the_rendered_frame():
 
 
 def test_sensor_family_adds_noise_and_freezes_frames():
-    noisy = make_domain_env("Lift", _only(sensor=SensorSpec(enabled=True, proprio_noise_std=0.01, object_pose_noise_std=0.01)))
+    noisy = make_domain_env(
+        "Lift", _only(sensor=SensorSpec(enabled=True, proprio_noise_std=0.01, object_pose_noise_std=0.01))
+    )
     obs, _ = noisy.reset(seed=0)
     truth = noisy.unwrapped._observe()
     assert not np.allclose(obs["object_pos"], truth["object_pos"], atol=1e-4)
@@ -149,12 +176,16 @@ def test_action_family_delays_and_perturbs_actions_and_weakens_the_gripper():
     assert not np.allclose(plain.step(ZERO)[0]["eef_pos"], noisy.step(ZERO)[0]["eef_pos"], atol=1e-4)
     weak = make_domain_env("Lift", _only(action=ActionSpec(enabled=True, gripper_force_scale=(0.5, 0.5))))
     weak.reset(seed=0)
-    assert np.allclose(weak.unwrapped.model.actuator_forcerange[7:9], make_env("Lift").model.actuator_forcerange[7:9] * 0.5)
+    assert np.allclose(
+        weak.unwrapped.model.actuator_forcerange[7:9], make_env("Lift").model.actuator_forcerange[7:9] * 0.5
+    )
 
 
 def test_scene_family_moves_and_scales_objects_that_still_rest_on_the_table():
     base, _ = make_env("Lift").reset(seed=0)
-    env = make_domain_env("Lift", _only(scene=SceneSpec(enabled=True, object_xy_jitter=0.03, object_size_scale=(1.2, 1.2))))
+    env = make_domain_env(
+        "Lift", _only(scene=SceneSpec(enabled=True, object_xy_jitter=0.03, object_size_scale=(1.2, 1.2)))
+    )
     obs, info = env.reset(seed=0)
     assert np.linalg.norm(obs["object_pos"][:2] - base["object_pos"][:2]) > 1e-3
     m = env.unwrapped.model
