@@ -1,0 +1,261 @@
+"""`DatasetWriter`: appends episodes to the store crash-safely (see dataset.py for the protocol)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from . import stats as stats_lib
+from .dataset import (
+    CHUNKS_SIZE,
+    CODEBASE_VERSION,
+    DATA_PATH,
+    DEFAULT_FEATURES,
+    EPISODES_PATH,
+    META_COLUMN,
+    VIDEO_PATH,
+    DatasetError,
+    Episode,
+    _atomic_write_bytes,
+    _column,
+    _locate,
+    _write_json,
+)
+from .video import encode_video
+
+STATS_EVERY = 100  # episodes between stats.json refreshes while writing (always on close)
+
+
+class DatasetWriter:
+    """Append-only writer. Use `DatasetWriter.create(...)` for a new dataset or
+    `DatasetWriter.append(root)` to continue one (after a crash too), as a context manager:
+
+        with DatasetWriter.create("out", features, fps=20) as w:
+            w.add_episode(episode)
+
+    Memory holds one episode's frames at a time (plus a few numbers of stats per episode).
+    """
+
+    def __init__(self, root: Path, info: dict[str, Any], tasks: dict[str, int], episode_stats: list[dict]):
+        self.root = root
+        self.info = info
+        self.fps = int(info["fps"])
+        self.features = info["features"]
+        self.video_keys = [k for k, f in self.features.items() if f["dtype"] == "video"]
+        self.data_keys = [k for k, f in self.features.items() if f["dtype"] != "video" and k not in DEFAULT_FEATURES]
+        self.tasks = tasks
+        self.episode_stats = episode_stats
+        self.num_episodes = int(info["total_episodes"])
+        self.num_frames = int(info["total_frames"])
+
+    # opening ------------------------------------------------------------------------------------
+
+    @classmethod
+    def create(cls, root: str | Path, features: dict[str, dict], fps: int, robot_type: str = "panda") -> DatasetWriter:
+        """Start a new dataset at `root`, which must not exist or be an empty folder."""
+        root = Path(root)
+        if root.exists() and (not root.is_dir() or any(root.iterdir())):
+            raise DatasetError(f"dataset {root}: already exists and is not empty (refusing to overwrite)")
+        for key in features:
+            if "/" in key:
+                raise DatasetError(f"feature name {key!r} must not contain '/'")
+            if key in DEFAULT_FEATURES:
+                raise DatasetError(f"feature name {key!r} is reserved by lerobot")
+        info = {
+            "codebase_version": CODEBASE_VERSION,
+            "robot_type": robot_type,
+            "total_episodes": 0,
+            "total_frames": 0,
+            "total_tasks": 0,
+            "chunks_size": CHUNKS_SIZE,
+            "data_files_size_in_mb": 100,
+            "video_files_size_in_mb": 200,
+            "fps": int(fps),
+            "splits": {"train": "0:0"},
+            "data_path": DATA_PATH,
+            "video_path": VIDEO_PATH if any(f["dtype"] == "video" for f in features.values()) else None,
+            "features": {**features, **DEFAULT_FEATURES},
+        }
+        root.mkdir(parents=True, exist_ok=True)
+        writer = cls(root, info, {}, [])
+        writer._write_meta(with_stats=True)
+        return writer
+
+    @classmethod
+    def append(cls, root: str | Path) -> DatasetWriter:
+        """Reopen `root` for appending: drop what a crash left half-written, rebuild the metadata."""
+        root = Path(root)
+        info_path = root / "meta" / "info.json"
+        if not info_path.is_file():
+            raise DatasetError(f"dataset {root}: meta/info.json missing")
+        info = json.loads(info_path.read_text())
+        rows = _committed_rows(root)
+        for i, (row, _) in enumerate(rows):
+            if row["episode_index"] != i:
+                raise DatasetError(f"dataset {root}: meta/episodes has episode {row['episode_index']} at row {i}")
+        info["total_episodes"] = len(rows)
+        info["total_frames"] = int(rows[-1][0]["dataset_to_index"]) if rows else 0
+        tasks = {}
+        for row, _ in rows:
+            tasks.setdefault(row["tasks"][0], int(row["demoforge/task_index"]))
+        writer = cls(root, info, tasks, [s for _, s in rows])
+        writer._remove_orphans()
+        writer._write_meta(with_stats=True)
+        return writer
+
+    def __enter__(self) -> DatasetWriter:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._write_meta(with_stats=True)
+
+    # writing ------------------------------------------------------------------------------------
+
+    def add_episode(self, episode: Episode) -> int:
+        """Validate, then write and commit `episode`; returns its index."""
+        self._validate(episode)
+        index, length = self.num_episodes, episode.length
+        loc = _locate(index)
+        task_index = self.tasks.setdefault(episode.task, len(self.tasks))
+        start = self.num_frames
+
+        ep_stats: dict[str, dict[str, np.ndarray]] = {}
+        for key in self.video_keys:
+            path = self.root / VIDEO_PATH.format(video_key=key, **loc)
+            _atomic_write_bytes(path, lambda tmp, k=key: encode_video(tmp, episode.videos[k], self.fps))
+            ep_stats[key] = stats_lib.image_stats(episode.videos[key])
+
+        frame_index = np.arange(length, dtype=np.int64)
+        defaults = {
+            "timestamp": (frame_index / self.fps).astype(np.float32),
+            "frame_index": frame_index,
+            "episode_index": np.full(length, index, np.int64),
+            "index": start + frame_index,
+            "task_index": np.full(length, task_index, np.int64),
+        }
+        columns = {}
+        for key, f in self.features.items():
+            if f["dtype"] == "video":
+                continue
+            values = defaults[key] if key in defaults else episode.data[key]
+            columns[key] = _column(np.asarray(values), f["dtype"])
+            ep_stats[key] = stats_lib.vector_stats(np.asarray(values).astype(np.float64))
+        table = pa.table(columns)
+        _atomic_write_bytes(self.root / DATA_PATH.format(**loc), lambda tmp: pq.write_table(table, tmp))
+
+        row: dict[str, Any] = {
+            "episode_index": index,
+            "tasks": [episode.task],
+            "length": length,
+            "data/chunk_index": loc["chunk_index"],
+            "data/file_index": loc["file_index"],
+            "dataset_from_index": start,
+            "dataset_to_index": start + length,
+        }
+        for key in self.video_keys:
+            row[f"videos/{key}/chunk_index"] = loc["chunk_index"]
+            row[f"videos/{key}/file_index"] = loc["file_index"]
+            row[f"videos/{key}/from_timestamp"] = 0.0
+            row[f"videos/{key}/to_timestamp"] = length / self.fps
+        for key, s in ep_stats.items():
+            for stat, value in s.items():
+                row[f"stats/{key}/{stat}"] = np.asarray(value).tolist()
+        row["meta/episodes/chunk_index"] = loc["chunk_index"]
+        row["meta/episodes/file_index"] = loc["file_index"]
+        row["demoforge/task_index"] = task_index
+        row[META_COLUMN] = json.dumps(episode.meta, default=_json_default)
+        meta_table = pa.Table.from_pylist([row])
+        _atomic_write_bytes(self.root / EPISODES_PATH.format(**loc), lambda tmp: pq.write_table(meta_table, tmp))
+
+        # committed
+        self.num_episodes += 1
+        self.num_frames += length
+        self.episode_stats.append(ep_stats)
+        self._write_meta(with_stats=self.num_episodes % STATS_EVERY == 0)
+        return index
+
+    def _validate(self, episode: Episode) -> None:
+        if not episode.data:
+            raise DatasetError("episode has no data arrays")
+        missing = sorted(set(self.data_keys) - set(episode.data))
+        extra = sorted(set(episode.data) - set(self.data_keys))
+        if missing or extra:
+            raise DatasetError(f"episode features do not match the dataset: missing {missing}, unexpected {extra}")
+        lengths = {k: len(v) for k, v in episode.data.items()} | {k: len(v) for k, v in episode.videos.items()}
+        if len(set(lengths.values())) != 1:
+            raise DatasetError(f"episode arrays differ in length: {lengths}")
+        if episode.length == 0:
+            raise DatasetError("episode has no frames")
+        for key in self.data_keys:
+            want = tuple(self.features[key]["shape"])
+            got = np.asarray(episode.data[key]).shape[1:] or (1,)
+            if got != want:
+                raise DatasetError(f"episode feature {key!r} has per-frame shape {got}, dataset declares {want}")
+        for key in self.video_keys:
+            frames = episode.videos.get(key)
+            want = tuple(self.features[key]["shape"])
+            if frames is None:
+                raise DatasetError(f"episode has no frames for camera {key!r}")
+            if frames.shape[1:] != want or frames.dtype != np.uint8:
+                raise DatasetError(
+                    f"camera {key!r} frames are {frames.dtype} {frames.shape[1:]}, dataset declares uint8 {want}"
+                )
+
+    # metadata -------------------------------------------------------------------------------------
+
+    def _write_meta(self, with_stats: bool) -> None:
+        self.info.update(
+            total_episodes=self.num_episodes,
+            total_frames=self.num_frames,
+            total_tasks=len(self.tasks),
+            splits={"train": f"0:{self.num_episodes}"},
+        )
+        _write_json(self.root / "meta" / "info.json", self.info)
+        ordered = sorted(self.tasks, key=self.tasks.get)
+        df = pd.DataFrame({"task_index": [self.tasks[t] for t in ordered]}, index=pd.Index(ordered, name="task"))
+        _atomic_write_bytes(self.root / "meta" / "tasks.parquet", lambda tmp: df.to_parquet(tmp))
+        if with_stats and self.episode_stats:
+            keys = self.episode_stats[0].keys()
+            agg = {k: stats_lib.to_json(stats_lib.aggregate([s[k] for s in self.episode_stats])) for k in keys}
+            _write_json(self.root / "meta" / "stats.json", agg)
+
+    def _remove_orphans(self) -> None:
+        """Delete `.tmp` files and any data/video/meta file of an episode that never committed."""
+        for tmp in self.root.rglob("*.tmp"):
+            tmp.unlink()
+        for folder in ("data", "videos", "meta/episodes"):
+            for f in (self.root / folder).rglob("file-*.*"):
+                chunk = int(f.parent.name.split("-")[1])
+                index = chunk * CHUNKS_SIZE + int(f.stem.split("-")[1])
+                if index >= self.num_episodes:
+                    f.unlink()
+
+
+def _committed_rows(root: Path) -> list[tuple[dict[str, Any], dict[str, dict[str, np.ndarray]]]]:
+    """(meta row, per-episode stats) for every committed episode, in order."""
+    out = []
+    for f in sorted((root / "meta" / "episodes").glob("*/*.parquet")):
+        row = pq.read_table(f).to_pylist()[0]
+        ep_stats: dict[str, dict[str, np.ndarray]] = {}
+        for col in [c for c in row if c.startswith("stats/")]:
+            key, stat = col[len("stats/") :].rsplit("/", 1)
+            ep_stats.setdefault(key, {})[stat] = np.asarray(row.pop(col))
+        out.append((row, ep_stats))
+    return out
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"episode meta value of type {type(obj).__name__} is not JSON-serializable")

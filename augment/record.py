@@ -1,0 +1,202 @@
+"""Recording episodes from an env into the store's layout, and collecting expert demos.
+
+Frame t holds the observation *before* action t, action t, and what followed it (`next.reward`,
+`next.done`, `next.success`), lerobot's convention. Beside the (possibly noisy) observations it
+records what generation and replay need, exactly: the true TCP and object poses
+(`datagen.eef_pose`, `datagen.object_poses`, pos + quat w x y z), the subtask signals of the
+state the observation shows, and the MuJoCo state (`sim.state` = qpos ‖ qvel) for robomimic's
+`states`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..envs import ManipulationEnv, make_env
+from ..envs.experts import ExpertConfig, make_expert
+from ..envs.geometry import mat_to_quat
+from .dataset import Episode, video_feature
+from .dataset_writer import DatasetWriter
+from .domain_env import DomainRandomizationWrapper
+
+STATE_PARTS = (("joint_pos", 7), ("joint_vel", 7), ("eef_pos", 3), ("eef_quat", 4), ("gripper_qpos", 2))
+ENV_PARTS = (("object_pos", 3), ("object_quat", 4), ("object_to_eef", 3))
+ACTION_NAMES = ["dx", "dy", "dz", "drx", "dry", "drz", "gripper"]
+Policy = Callable[[dict[str, np.ndarray]], np.ndarray]
+
+
+def _names(prefix: str, n: int) -> list[str]:
+    suffix = {3: "xyz", 4: "wxyz"}.get(n)
+    return [f"{prefix}.{c}" for c in suffix] if suffix else [f"{prefix}.{i}" for i in range(n)]
+
+
+def state_names() -> list[str]:
+    return [name for key, n in STATE_PARTS for name in _names(key, n)]
+
+
+def environment_state_names(objects: tuple[str, ...]) -> list[str]:
+    return [
+        name for key, n in ENV_PARTS for obj in objects for name in _names(f"{obj}.{key.removeprefix('object_')}", n)
+    ]
+
+
+def features_for(env: ManipulationEnv, cameras: tuple[str, ...] = (), image_size: tuple[int, int] = (84, 84)) -> dict:
+    """The dataset features an env's episodes are stored with (lerobot naming)."""
+    objects = env.task.objects
+    signals = list(env.task.signals())
+    feats: dict[str, dict[str, Any]] = {
+        "observation.state": {"dtype": "float32", "shape": [len(state_names())], "names": state_names()},
+        "observation.environment_state": {
+            "dtype": "float32",
+            "shape": [10 * len(objects)],
+            "names": environment_state_names(objects),
+        },
+        "action": {"dtype": "float32", "shape": [7], "names": ACTION_NAMES},
+        "next.reward": {"dtype": "float32", "shape": [1], "names": None},
+        "next.done": {"dtype": "bool", "shape": [1], "names": None},
+        "next.success": {"dtype": "bool", "shape": [1], "names": None},
+        "subtask_signals": {"dtype": "bool", "shape": [len(signals)], "names": signals},
+        "datagen.eef_pose": {"dtype": "float32", "shape": [7], "names": _names("eef.pos", 3) + _names("eef.quat", 4)},
+        "datagen.object_poses": {
+            "dtype": "float32",
+            "shape": [7 * len(objects)],
+            "names": [n for o in objects for n in _names(f"{o}.pos", 3) + _names(f"{o}.quat", 4)],
+        },
+        "sim.state": {"dtype": "float64", "shape": [env.model.nq + env.model.nv], "names": None},
+    }
+    for cam in cameras:
+        feats[f"observation.images.{cam}"] = video_feature(*image_size, fps=int(env.config.control_hz))
+    return feats
+
+
+def _pose7(pose: np.ndarray) -> np.ndarray:
+    return np.concatenate((pose[:3, 3], mat_to_quat(pose[:3, :3])))
+
+
+class EpisodeRecorder:
+    """Accumulates one episode's frames; `finish()` returns it as an `Episode`."""
+
+    def __init__(self, env: ManipulationEnv, cameras: tuple[str, ...]):
+        self.env, self.cameras = env, cameras
+        self.rows: dict[str, list] = {}
+        self.frames: dict[str, list] = {f"observation.images.{c}": [] for c in cameras}
+
+    def add(self, obs, signals: dict[str, bool], action, reward: float, done: bool, success: bool) -> None:
+        env = self.env
+        values = {
+            "observation.state": np.concatenate([obs[k] for k, _ in STATE_PARTS]),
+            "observation.environment_state": np.concatenate([obs[k] for k, _ in ENV_PARTS]),
+            "action": np.asarray(action, np.float32),
+            "next.reward": np.float32(reward),
+            "next.done": done,
+            "next.success": success,
+            "subtask_signals": np.array([signals[s] for s in env.task.signals()], bool),
+            "datagen.eef_pose": _pose7(env.eef_pose()),
+            "datagen.object_poses": np.concatenate([_pose7(p) for p in env.object_poses().values()]),
+            "sim.state": np.concatenate((env.data.qpos, env.data.qvel)),
+        }
+        for k, v in values.items():
+            self.rows.setdefault(k, []).append(v)
+        for c in self.cameras:
+            self.frames[f"observation.images.{c}"].append(obs[f"image_{c}"])
+
+    def finish(self, task: str, meta: dict[str, Any]) -> Episode:
+        data = {k: np.stack(v) if np.ndim(v[0]) else np.array(v) for k, v in self.rows.items()}
+        videos = {k: np.stack(v) for k, v in self.frames.items()}
+        return Episode(task=task, data=data, videos=videos, meta=meta)
+
+
+def rollout(
+    env: DomainRandomizationWrapper,
+    act: Callable[[dict[str, np.ndarray]], np.ndarray],
+    seed: int,
+    cameras: tuple[str, ...] = (),
+    on_reset: Callable[[], None] | None = None,
+) -> tuple[Episode, bool]:
+    """Run one episode of `act(obs) -> action` from `env.reset(seed=seed)` and record it."""
+    base: ManipulationEnv = env.unwrapped
+    obs, info = env.reset(seed=seed)
+    if on_reset:
+        on_reset()
+    recorder = EpisodeRecorder(base, cameras)
+    signals, success = info["subtasks"], False
+    for _ in range(base.task.max_episode_steps):
+        action = act(obs)
+        next_obs, reward, terminated, truncated, step_info = env.step(action)
+        success = bool(step_info["is_success"])
+        recorder.add(obs, signals, action, reward, terminated or truncated, success)
+        obs, signals = next_obs, step_info["subtasks"]
+        if terminated or truncated:
+            break
+    meta = {
+        "task": base.task.name,
+        "seed": seed,
+        "profile": env.profile.name,
+        "domain": info["domain"],
+        "success": success,
+    }
+    return recorder.finish(task_description(base.task.name), meta), success
+
+
+def task_description(task: str) -> str:
+    """The language instruction stored with each episode (lerobot `task`, GR00T annotation)."""
+    return {
+        "Lift": "lift the red cube",
+        "Stack": "stack the red cube on the green cube",
+        "PickPlace": "put the blue object in the bin",
+        "PegInsert": "insert the peg into the socket",
+    }.get(task, task)
+
+
+@dataclass(frozen=True)
+class CollectConfig:
+    task: str = "Lift"
+    episodes: int = 10  # successful episodes to keep
+    profile: str = "target"  # built-in name or .toml path
+    human_like: bool = True  # teleoperator-style imperfection (the built-in "real" demos)
+    cameras: tuple[str, ...] = ()
+    image_size: tuple[int, int] = (84, 84)
+    seed: int = 0  # episode k tries seeds seed, seed+1, ... until it succeeds
+    max_attempts_factor: int = 5  # give up after episodes × this many attempts
+
+
+def collect(config: CollectConfig, out: str | Path, progress: Callable[[int, int], None] | None = None) -> dict:
+    """Record `config.episodes` successful scripted-expert demos into a new dataset at `out`.
+    Failed attempts are not stored; returns counts and timing."""
+    from ..envs import EnvConfig
+
+    env_cfg = EnvConfig(cameras=config.cameras, image_size=config.image_size)
+    env = DomainRandomizationWrapper(make_env(config.task, config=env_cfg), config.profile)
+    base: ManipulationEnv = env.unwrapped
+    expert = make_expert(base, ExpertConfig(human_like=config.human_like))
+    feats = features_for(base, config.cameras, config.image_size)
+    attempts, kept, start = 0, 0, time.perf_counter()
+    with DatasetWriter.create(out, feats, fps=int(base.config.control_hz)) as writer:
+        seed = config.seed
+        while kept < config.episodes:
+            if attempts >= config.episodes * config.max_attempts_factor:
+                raise RuntimeError(f"collect: only {kept}/{config.episodes} successes in {attempts} attempts")
+            episode, ok = rollout(
+                env,
+                lambda _obs: expert.act(base),
+                seed,
+                config.cameras,
+                on_reset=lambda s=seed: expert.reset(np.random.default_rng(s)),
+            )
+            attempts += 1
+            seed += 1
+            if ok:
+                episode.meta.update(
+                    source="real" if config.profile == "target" else "scripted", human_like=config.human_like
+                )
+                writer.add_episode(episode)
+                kept += 1
+                if progress:
+                    progress(kept, attempts)
+    return {"episodes": kept, "attempts": attempts, "seconds": time.perf_counter() - start}

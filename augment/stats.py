@@ -1,0 +1,63 @@
+"""Feature statistics in lerobot's layout: per episode, then aggregated without rereading frames.
+
+Stats per feature: min, max, mean, std, count, q01, q10, q50, q90, q99 (lerobot's
+compute_stats.py). Vectors give (D,) arrays; camera features give (3, 1, 1) arrays over pixel
+values scaled to [0, 1]. Aggregation weights means and variances by frame count exactly and
+quantiles by frame count approximately (a weighted mean of per-episode quantiles, as lerobot does),
+so a writer holds one episode's frames at a time.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+QUANTILES = {"q01": 0.01, "q10": 0.10, "q50": 0.50, "q90": 0.90, "q99": 0.99}
+STAT_KEYS = ("min", "max", "mean", "std", "count", *QUANTILES)
+
+
+def vector_stats(values: np.ndarray) -> dict[str, np.ndarray]:
+    """Stats of (T, ...) values over time (per dimension)."""
+    v = values.reshape(len(values), -1).astype(np.float64)
+    out = {
+        "min": v.min(axis=0),
+        "max": v.max(axis=0),
+        "mean": v.mean(axis=0),
+        "std": v.std(axis=0),
+        "count": np.array([len(v)]),
+    }
+    for key, q in QUANTILES.items():
+        out[key] = np.quantile(v, q, axis=0)
+    return out
+
+
+def image_stats(frames: np.ndarray, max_samples: int = 100) -> dict[str, np.ndarray]:
+    """Stats of (T, H, W, 3) uint8 frames per channel in [0, 1], shaped (3, 1, 1), over up to
+    `max_samples` evenly spaced frames (lerobot samples frames too)."""
+    idx = np.linspace(0, len(frames) - 1, min(len(frames), max_samples)).round().astype(int)
+    px = frames[idx].reshape(-1, 3).astype(np.float64) / 255.0
+    s = vector_stats(px)
+    return {k: (v if k == "count" else v.reshape(3, 1, 1)) for k, v in s.items()} | {"count": np.array([len(frames)])}
+
+
+def aggregate(per_episode: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Combine per-episode stats of one feature into dataset stats."""
+    counts = np.array([float(s["count"][0]) for s in per_episode])
+    w = counts / counts.sum()
+    shape = np.asarray(per_episode[0]["mean"]).shape
+    mean = sum(wi * np.asarray(s["mean"]) for wi, s in zip(w, per_episode))
+    # total variance = mean of within-episode variances + variance of episode means
+    var = sum(wi * (np.asarray(s["std"]) ** 2 + (np.asarray(s["mean"]) - mean) ** 2) for wi, s in zip(w, per_episode))
+    out = {
+        "min": np.min([np.asarray(s["min"]) for s in per_episode], axis=0).reshape(shape),
+        "max": np.max([np.asarray(s["max"]) for s in per_episode], axis=0).reshape(shape),
+        "mean": mean,
+        "std": np.sqrt(var),
+        "count": np.array([int(counts.sum())]),
+    }
+    for key in QUANTILES:
+        out[key] = sum(wi * np.asarray(s[key]) for wi, s in zip(w, per_episode))
+    return out
+
+
+def to_json(stats: dict[str, np.ndarray]) -> dict[str, list]:
+    return {k: np.asarray(v).tolist() for k, v in stats.items()}
