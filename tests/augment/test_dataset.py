@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from demoforge.augment.dataset import Dataset, DatasetError, Episode, video_feature
 from demoforge.augment.dataset_writer import DatasetWriter
 from demoforge.augment.stats import vector_stats

@@ -1,0 +1,176 @@
+"""`import_dataset` and `export_dataset`: external formats in and out of the store.
+
+Both write into a hidden temporary sibling of the destination and rename it into place at the
+end, so a malformed or truncated input leaves the destination untouched (absent), never half full.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ...envs import UnknownNameError
+from ..dataset import Dataset, DatasetError, Episode, video_feature
+from ..dataset_writer import DatasetWriter
+from . import lerobot, minari, robomimic
+from .mapping import FieldMapping, load_mapping
+from .source import SourceEpisode
+
+FORMATS = ("lerobot", "minari", "robomimic")
+EXACT_PREFIXES = ("demoforge/", "infos/")  # our own exact copies win over cast standard fields
+Loader = Callable[[Path], Iterator[SourceEpisode]]
+READERS: dict[str, tuple[Loader, Callable[[str, np.ndarray], str | None]]] = {
+    "lerobot": (lerobot.load_lerobot, lerobot.default_target),
+    "robomimic": (robomimic.load_robomimic, robomimic.default_target),
+    "minari": (minari.load_minari, minari.default_target),
+}
+
+
+@dataclass
+class ImportReport:
+    format: str
+    episodes: int = 0
+    frames: int = 0
+    mapped: dict[str, str] = field(default_factory=dict)  # source field → feature
+    unmapped: dict[str, str] = field(default_factory=dict)  # source field → why it was left out
+
+
+def detect_format(src: Path) -> str:
+    """lerobot: a folder with meta/info.json; minari: a folder with data/metadata.json;
+    robomimic: an .hdf5/.h5 file."""
+    if src.is_dir() and (src / "meta" / "info.json").is_file():
+        return "lerobot"
+    if src.is_dir() and (src / "data" / "metadata.json").is_file():
+        return "minari"
+    if src.is_file() and src.suffix in (".hdf5", ".h5"):
+        return "robomimic"
+    if not src.exists():
+        raise FileNotFoundError(f"import source {src} not found")
+    raise DatasetError(f"import source {src}: not a LeRobot v3 folder, Minari dataset folder or robomimic .hdf5 file")
+
+
+def _temp_sibling(out: Path) -> Path:
+    return out.with_name(f".{out.name}.partial-{os.getpid()}")
+
+
+def _publish(tmp: Path, out: Path) -> None:
+    os.replace(tmp, out)
+
+
+def _discard(tmp: Path) -> None:
+    if tmp.is_dir():
+        shutil.rmtree(tmp, ignore_errors=True)
+    elif tmp.exists():
+        tmp.unlink()
+
+
+def _map_episode(src: SourceEpisode, mapping: FieldMapping, default, report: ImportReport) -> Episode:
+    data: dict[str, np.ndarray] = {}
+    videos: dict[str, np.ndarray] = {}
+    order = sorted(src.fields, key=lambda k: k.startswith(EXACT_PREFIXES))  # exact copies last: they win
+    for source in order:
+        values = np.asarray(src.fields[source])
+        target = mapping.target(source, default(source, values))
+        if target is None:
+            why = "ignored by the mapping" if source in mapping.ignore else "no demoforge feature for it"
+            report.unmapped.setdefault(source, why)
+            continue
+        if values.dtype.kind in "OUS":
+            report.unmapped.setdefault(source, f"text data ({values.dtype}) is not a frame feature")
+            continue
+        if target.startswith("observation.images.") and values.ndim == 4 and values.shape[-1] == 3:
+            videos[target] = values.astype(np.uint8)
+        elif values.ndim <= 2:
+            data[target] = values
+        else:
+            report.unmapped.setdefault(source, f"per-frame shape {values.shape[1:]} is not a vector or an RGB image")
+            continue
+        report.mapped[source] = target
+    for skipped in src.skipped:
+        report.unmapped.setdefault(skipped, "not read by the importer (derived or simulator-specific)")
+    if "action" not in data:
+        raise DatasetError(f"import {src.name}: no field maps to 'action' (fields: {sorted(src.fields)})")
+    return Episode(task=src.task, data=data, videos=videos, meta={**src.meta, "imported_from": src.name})
+
+
+def _features_of(ep: Episode, fps: int) -> dict:
+    feats = {}
+    for key, values in ep.data.items():
+        dtype = "bool" if values.dtype == bool else str(values.dtype)
+        feats[key] = {"dtype": dtype, "shape": list(values.shape[1:]) or [1], "names": None}
+    for key, frames in ep.videos.items():
+        feats[key] = video_feature(frames.shape[1], frames.shape[2], fps)
+    return feats
+
+
+def import_dataset(
+    src: str | Path,
+    out: str | Path,
+    mapping: str | Path | FieldMapping | None = None,
+    fmt: str | None = None,
+    fps: int | None = None,
+) -> ImportReport:
+    """Import a LeRobot v3 folder, a robomimic HDF5 file or a Minari dataset folder into a new
+    demoforge dataset at `out`. `mapping` renames/ignores source fields (see io/mapping.py).
+    Raises DatasetError (naming the source file) on malformed input; `out` is then left absent."""
+    src, out = Path(src), Path(out)
+    fmt = fmt or detect_format(src)
+    if fmt not in READERS:
+        raise UnknownNameError(f"unknown import format {fmt!r}; known: {', '.join(READERS)}")
+    if out.exists():
+        raise DatasetError(f"import destination {out} already exists (refusing to overwrite)")
+    field_map = mapping if isinstance(mapping, FieldMapping) else load_mapping(mapping)
+    load, default = READERS[fmt]
+    if fps is None:
+        fps = Dataset(src).fps if fmt == "lerobot" else 20
+    report = ImportReport(format=fmt)
+    tmp = _temp_sibling(out)
+    writer = None
+    try:
+        for source_episode in load(src):
+            ep = _map_episode(source_episode, field_map, default, report)
+            if writer is None:
+                writer = DatasetWriter.create(tmp, _features_of(ep, fps), fps=fps)
+            writer.add_episode(ep)
+            report.episodes += 1
+            report.frames += ep.length
+        if writer is None:
+            raise DatasetError(f"import source {src}: holds no episodes")
+        writer.close()
+        _publish(tmp, out)
+    except BaseException:
+        _discard(tmp)
+        raise
+    return report
+
+
+def export_dataset(src: str | Path, fmt: str, out: str | Path, dataset_id: str | None = None) -> Path:
+    """Export the dataset at `src` to `out` as `fmt` (lerobot | minari | robomimic). `out` must not
+    exist: a folder for lerobot and minari (a Minari root), a .hdf5 file for robomimic."""
+    ds = Dataset(src)
+    out = Path(out)
+    if fmt not in FORMATS:
+        raise UnknownNameError(f"unknown export format {fmt!r}; known: {', '.join(FORMATS)}")
+    if out.exists():
+        raise DatasetError(f"export destination {out} already exists (refusing to overwrite)")
+    if len(ds) == 0:
+        raise DatasetError(f"dataset {src}: has no episodes to export")
+    tmp = _temp_sibling(out)
+    try:
+        if fmt == "lerobot":
+            lerobot.save_lerobot(ds, tmp)
+        elif fmt == "robomimic":
+            robomimic.save_robomimic(ds, tmp)
+        else:
+            task = (ds.meta(0).get("task") or "dataset").lower()
+            minari.save_minari(ds, tmp, dataset_id or f"demoforge/{task}-v0")
+        _publish(tmp, out)
+    except BaseException:
+        _discard(tmp)
+        raise
+    return out

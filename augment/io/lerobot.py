@@ -1,0 +1,78 @@
+"""LeRobot v3.0 (the store's own layout) and GR00T's `meta/modality.json`.
+
+Export copies the dataset (it already is LeRobot v3.0) and adds `modality.json`, which Isaac
+GR00T fine-tuning reads to slice `observation.state` and `action` into named parts. Import reads
+any v3.0 dataset, lerobot's own packing included, through `Dataset`.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ..dataset import Dataset
+from .source import SourceEpisode
+
+# observation.state part → GR00T sub-key (with rotation types where they apply)
+STATE_PARTS = {
+    "joint_pos": {},
+    "joint_vel": {},
+    "eef_pos": {},
+    "eef_quat": {"rotation_type": "quaternion"},
+    "gripper_qpos": {},
+}
+ACTION_PARTS = {
+    "eef_pos": (0, 3, {"absolute": False}),
+    "eef_rot": (3, 6, {"rotation_type": "axis_angle", "absolute": False}),
+    "gripper": (6, 7, {}),
+}
+
+
+def modality_json(ds: Dataset) -> dict[str, Any]:
+    """GR00T's modality description of `ds` (shared/FORMATS.md §2.3): state and action slices
+    from the features' names, camera keys, and the task annotation when the data has one."""
+    state: dict[str, Any] = {}
+    names = ds.features.get("observation.state", {}).get("names") or []
+    for part, extra in STATE_PARTS.items():
+        idx = [i for i, n in enumerate(names) if n.split(".")[0] == part]
+        if idx:
+            state[part] = {"start": idx[0], "end": idx[-1] + 1, **extra}
+    if not state and "observation.state" in ds.features:  # foreign data: one opaque block
+        state["state"] = {"start": 0, "end": int(ds.features["observation.state"]["shape"][0])}
+    action_dim = int(ds.features["action"]["shape"][0])
+    if action_dim == 7:
+        action = {k: {"start": a, "end": b, **extra} for k, (a, b, extra) in ACTION_PARTS.items()}
+    else:
+        action = {"action": {"start": 0, "end": action_dim}}
+    out: dict[str, Any] = {
+        "state": state,
+        "action": action,
+        "video": {k.removeprefix("observation.images."): {"original_key": k} for k in ds.video_keys},
+    }
+    annotations = [k for k in ds.features if k.startswith("annotation.")]
+    if annotations:
+        out["annotation"] = {k.removeprefix("annotation."): {} for k in annotations}
+    return out
+
+
+def save_lerobot(ds: Dataset, out: Path) -> None:
+    """Copy `ds` to `out` as a LeRobot v3.0 dataset plus meta/modality.json."""
+    import json
+
+    shutil.copytree(ds.root, out, ignore=shutil.ignore_patterns("*.tmp"))
+    (out / "meta" / "modality.json").write_text(json.dumps(modality_json(ds), indent=2))
+
+
+def load_lerobot(path: Path) -> Iterator[SourceEpisode]:
+    ds = Dataset(path)
+    for i in range(len(ds)):
+        ep = ds.episode(i)
+        yield SourceEpisode(
+            name=f"{path.name}:episode {i}", task=ep.task, fields={**ep.data, **ep.videos}, meta=ep.meta
+        )
+
+
+def default_target(source: str, values) -> str | None:
+    return source

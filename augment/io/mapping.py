@@ -1,0 +1,51 @@
+"""Field mapping for imports: a TOML file that renames source fields and lists ones to ignore.
+
+    [rename]
+    "obs/robot0_eef_pos" = "observation.eef_pos"   # source name → demoforge feature
+    ignore = ["obs/object"]                        # (top level) source fields to leave out
+
+Source names are the importer's spelling (robomimic `obs/<key>`, `actions`; Minari
+`observations/<key>`, `actions`; LeRobot feature names).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ...envs import ConfigError
+
+
+@dataclass(frozen=True)
+class FieldMapping:
+    rename: dict[str, str] = field(default_factory=dict)
+    ignore: frozenset[str] = frozenset()
+
+    def target(self, source: str, default: str) -> str | None:
+        """The feature name for `source`, or None when it is ignored."""
+        if source in self.ignore:
+            return None
+        return self.rename.get(source, default)
+
+
+def load_mapping(path: str | Path | None) -> FieldMapping:
+    if path is None:
+        return FieldMapping()
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"mapping file {path} not found")
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"mapping {path}: not valid TOML: {exc}") from None
+    unknown = set(data) - {"rename", "ignore"}
+    if unknown:
+        raise ConfigError(f"mapping {path}: unknown key {sorted(unknown)[0]!r} (allowed: rename, ignore)")
+    rename = data.get("rename", {})
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in rename.items()):
+        raise ConfigError(f"mapping {path}: [rename] must map strings to strings")
+    for target in rename.values():
+        if "/" in target:
+            raise ConfigError(f"mapping {path}: target name {target!r} must not contain '/'")
+    return FieldMapping(rename=dict(rename), ignore=frozenset(data.get("ignore", [])))

@@ -1,0 +1,164 @@
+"""Minari datasets, written and read with minari's own API (shared/FORMATS.md §4).
+
+Export: a Minari root folder holding `<namespace>/<name>-v<N>/data/`, loadable with
+`minari.load_dataset(id)` once MINARI_DATASETS_PATH points at it. Observations are a Dict of the
+`observation.*` features (cameras as raw uint8 arrays, `jpeg_encoding=False`, so nothing is lossy);
+Minari wants one more observation than actions, so the last frame's observation is repeated.
+Every other feature rides in `infos` (same N + 1 rule) so an import gets back the same arrays.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+
+from ..dataset import Dataset, DatasetError
+from .source import SourceEpisode
+
+STANDARD = {"action", "next.reward", "next.done"}
+
+
+@contextmanager
+def minari_root(root: Path):
+    """minari reads MINARI_DATASETS_PATH on every call; point it at `root` for the block."""
+    old = os.environ.get("MINARI_DATASETS_PATH")
+    os.environ["MINARI_DATASETS_PATH"] = str(root)
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("MINARI_DATASETS_PATH", None)
+        else:
+            os.environ["MINARI_DATASETS_PATH"] = old
+
+
+def _obs_key(feature: str) -> str | None:
+    if feature.startswith("observation.images."):
+        return "image_" + feature.removeprefix("observation.images.")
+    if feature.startswith("observation."):
+        return feature.removeprefix("observation.")
+    return None
+
+
+def _space(feature: dict) -> gym.spaces.Box:
+    if feature["dtype"] == "video":
+        return gym.spaces.Box(0, 255, tuple(feature["shape"]), np.uint8)
+    return gym.spaces.Box(-np.inf, np.inf, tuple(feature["shape"]), np.dtype(feature["dtype"]))
+
+
+def _plus_last(values: np.ndarray) -> np.ndarray:
+    return np.concatenate((values, values[-1:]))
+
+
+def save_minari(ds: Dataset, root: Path, dataset_id: str) -> None:
+    """Write `ds` as Minari dataset `dataset_id` under the root folder `root`."""
+    import minari
+    from minari.data_collector import EpisodeBuffer
+
+    obs_features = {k: f for k, f in ds.features.items() if _obs_key(k)}
+    observation_space = gym.spaces.Dict({_obs_key(k): _space(f) for k, f in obs_features.items()})
+    action_space = gym.spaces.Box(-1.0, 1.0, tuple(ds.features["action"]["shape"]), np.float32)
+    buffers = []
+    for i in range(len(ds)):
+        ep = ds.episode(i)
+        arrays = {**ep.data, **ep.videos}
+        n = ep.length
+        done = np.asarray(arrays.get("next.done", np.arange(n) == n - 1)).reshape(n).astype(bool)
+        success = np.asarray(arrays.get("next.success", done)).reshape(n).astype(bool)
+        # Every non-observation feature, the standard ones too: Minari casts rewards to float64,
+        # and these exact copies are what an import reads back.
+        infos = {k: _plus_last(np.asarray(v)) for k, v in arrays.items() if not _obs_key(k)}
+        # h5py stores byte strings, not numpy unicode
+        infos["demoforge_meta"] = np.array([json.dumps(ep.meta).encode()] * (n + 1), dtype="S")
+        infos["task"] = np.array([ep.task.encode()] * (n + 1), dtype="S")
+        buffers.append(
+            EpisodeBuffer(
+                id=i,
+                observations={_obs_key(k): _plus_last(np.asarray(arrays[k])) for k in obs_features},
+                actions=np.asarray(arrays["action"], np.float32),
+                rewards=list(np.asarray(arrays.get("next.reward", np.zeros(n)), np.float64).reshape(n)),
+                terminations=list(done & success),
+                truncations=list(done & ~success),
+                infos=infos,
+            )
+        )
+    with minari_root(root), warnings.catch_warnings():
+        # minari warns that no gymnasium env spec is attached: true, and by design (our envs need
+        # demoforge installed; the spaces are given explicitly instead).
+        warnings.filterwarnings("ignore", message=".*(eval_env|env_spec).*")
+        minari.create_dataset_from_buffers(
+            dataset_id=dataset_id,
+            buffer=buffers,
+            observation_space=observation_space,
+            action_space=action_space,
+            algorithm_name="demoforge",
+            author="demoforge",
+            author_email="demoforge@users.noreply.github.com",
+            code_permalink="https://github.com/demoforge/demoforge",
+            description=f"Exported by demoforge from {ds.root.name} ({len(ds)} episodes at {ds.fps} Hz).",
+            jpeg_encoding=False,
+        )
+
+
+def find_minari_dataset(path: Path) -> tuple[Path, str]:
+    """(root, dataset_id) for a Minari dataset folder (the one holding data/metadata.json)."""
+    meta = path / "data" / "metadata.json"
+    if not meta.is_file():
+        raise DatasetError(f"minari dataset {path}: data/metadata.json missing")
+    dataset_id = json.loads(meta.read_text()).get("dataset_id")
+    if not dataset_id:
+        raise DatasetError(f"minari dataset {path}: data/metadata.json has no dataset_id")
+    root = path
+    for _ in dataset_id.split("/"):
+        root = root.parent
+    return root, dataset_id
+
+
+def load_minari(path: Path) -> Iterator[SourceEpisode]:
+    """Episodes of the Minari dataset at folder `path` (observations lose their final row)."""
+    import minari
+
+    root, dataset_id = find_minari_dataset(path)
+    with minari_root(root):
+        try:
+            dataset = minari.load_dataset(dataset_id)
+        except Exception as exc:  # minari raises many types for a broken file
+            raise DatasetError(f"minari dataset {path}: cannot be loaded ({type(exc).__name__}: {exc})") from None
+        for ep in dataset.iterate_episodes():
+            n = len(ep.actions)
+            fields: dict[str, np.ndarray] = {"actions": np.asarray(ep.actions), "rewards": np.asarray(ep.rewards)}
+            fields["dones"] = np.asarray(ep.terminations) | np.asarray(ep.truncations)
+            obs = ep.observations if isinstance(ep.observations, dict) else {"obs": ep.observations}
+            for key, values in obs.items():
+                fields[f"observations/{key}"] = np.asarray(values)[:n]
+            task, meta = dataset_id, {}
+            for key, values in (ep.infos or {}).items():
+                if key == "demoforge_meta":
+                    meta = json.loads(_text(np.asarray(values)[0]))
+                elif key == "task":
+                    task = _text(np.asarray(values)[0])
+                else:
+                    fields[f"infos/{key}"] = np.asarray(values)[:n]
+            yield SourceEpisode(name=f"{dataset_id}:episode_{ep.id}", task=task, fields=fields, meta=meta)
+
+
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def default_target(source: str, values: np.ndarray) -> str | None:
+    if source.startswith("infos/"):
+        return source.removeprefix("infos/")
+    if source.startswith("observations/"):
+        key = source.removeprefix("observations/")
+        if key.startswith("image_") and values.dtype == np.uint8 and values.ndim == 4:
+            return "observation.images." + key.removeprefix("image_")
+        return "observation." + key
+    return {"actions": "action", "rewards": "next.reward", "dones": "next.done"}.get(source)

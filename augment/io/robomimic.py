@@ -1,0 +1,151 @@
+"""robomimic / MimicGen HDF5 (shared/FORMATS.md §3).
+
+Export layout: `data` (attrs `total`, `env_args` JSON with `type` int and `env_kwargs`), one
+`demo_<i>` group per episode with `actions` (N, 7), `rewards`, `dones`, `states` (the MuJoCo
+qpos ‖ qvel), `obs/<key>` and `next_obs/<key>` (robomimic trains on both by default), MimicGen's
+`datagen_info/` (4×4 eef and object poses, subtask signals, gripper action) when the episode
+has them, and `demoforge/<feature>` exact copies of every other feature so an import gets back
+the same arrays. `mask/train` lists every demo.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from ...envs.geometry import quat_to_mat
+from ..dataset import Dataset, DatasetError
+from .source import SourceEpisode
+
+STANDARD = {"action": "actions", "next.reward": "rewards", "next.done": "dones", "sim.state": "states"}
+
+
+def _obs_key(feature: str) -> str | None:
+    if feature.startswith("observation.images."):
+        return feature.removeprefix("observation.images.") + "_image"
+    if feature.startswith("observation."):
+        return feature.removeprefix("observation.")
+    return None
+
+
+def _poses_4x4(p7: np.ndarray) -> np.ndarray:
+    out = np.tile(np.eye(4), (len(p7), 1, 1))
+    out[:, :3, 3] = p7[:, :3]
+    out[:, :3, :3] = [quat_to_mat(q) for q in p7[:, 3:7].astype(np.float64)]
+    return out
+
+
+def _write_datagen_info(group: h5py.Group, data: dict[str, np.ndarray], ds: Dataset) -> None:
+    """MimicGen's per-step record, derived from our exact poses and signals."""
+    info = group.create_group("datagen_info")
+    info.attrs["env_interface_name"] = "demoforge"
+    info.attrs["env_interface_type"] = "demoforge"
+    info["eef_pose"] = _poses_4x4(data["datagen.eef_pose"])
+    info["gripper_action"] = data["action"][:, 6:7]
+    objects = info.create_group("object_poses")
+    poses = data["datagen.object_poses"]
+    names = ds.features["datagen.object_poses"]["names"] or []
+    for k in range(poses.shape[1] // 7):
+        name = names[7 * k].split(".")[0] if names else f"object{k}"
+        objects[name] = _poses_4x4(poses[:, 7 * k : 7 * k + 7])
+    if "subtask_signals" in data:
+        signals = info.create_group("subtask_term_signals")
+        for j, name in enumerate(ds.features["subtask_signals"]["names"] or []):
+            signals[name] = data["subtask_signals"][:, j].astype(np.int64)
+
+
+def save_robomimic(ds: Dataset, out: Path) -> None:
+    """Write every episode of `ds` into the HDF5 file `out` (which must not exist)."""
+    with h5py.File(out, "w") as f:
+        data = f.create_group("data")
+        total, names = 0, []
+        for i in range(len(ds)):
+            ep = ds.episode(i)
+            g = data.create_group(f"demo_{i}")
+            n = ep.length
+            g["actions"] = np.asarray(ep.data["action"], np.float64).reshape(n, -1)
+            g["rewards"] = np.asarray(ep.data.get("next.reward", np.zeros(n)), np.float64).reshape(n)
+            dones = ep.data.get("next.done", np.arange(n) == n - 1)
+            g["dones"] = np.asarray(dones, np.int64).reshape(n)
+            g["states"] = np.asarray(ep.data.get("sim.state", np.zeros((n, 1))), np.float64)
+            obs, next_obs = g.create_group("obs"), g.create_group("next_obs")
+            extra = g.create_group("demoforge")
+            for key, values in {**ep.data, **ep.videos}.items():
+                obs_key = _obs_key(key)
+                if obs_key is not None:
+                    obs[obs_key] = values
+                    next_obs[obs_key] = np.concatenate((values[1:], values[-1:]))
+                if key not in STANDARD and obs_key is None:
+                    extra[key] = values
+            for key in ("action", "next.reward", "next.done", "sim.state"):
+                if key in ep.data:  # exact copies: the standard datasets above are cast to robomimic's types
+                    extra[key] = ep.data[key]
+            if "datagen.eef_pose" in ep.data and "datagen.object_poses" in ep.data:
+                _write_datagen_info(g, ep.data, ds)
+            g.attrs["num_samples"] = n
+            g.attrs["task"] = ep.task
+            g.attrs["demoforge_meta"] = json.dumps(ep.meta)
+            total += n
+            names.append(f"demo_{i}")
+        data.attrs["total"] = total
+        env_name = ds.meta(0).get("task", "demoforge") if len(ds) else "demoforge"
+        data.attrs["env_args"] = json.dumps(
+            {"env_name": env_name, "type": 2, "env_kwargs": {"fps": ds.fps, "source": "demoforge"}}
+        )
+        f.create_group("mask")["train"] = np.array(names, dtype="S")
+
+
+def load_robomimic(path: Path) -> Iterator[SourceEpisode]:
+    """Episodes of a robomimic-style HDF5 file, as (source field name → array)."""
+    try:
+        f = h5py.File(path, "r")
+    except OSError as exc:
+        raise DatasetError(f"robomimic file {path}: not a readable HDF5 file ({exc})") from None
+    with f:
+        if "data" not in f:
+            raise DatasetError(f"robomimic file {path}: no 'data' group")
+        demos = list(f["data"].keys())
+        bad = [d for d in demos if not (d.startswith("demo_") and d[5:].isdigit())]
+        if bad:
+            raise DatasetError(f"robomimic file {path}: data/{bad[0]} is not named demo_<int>")
+        env_args = json.loads(f["data"].attrs.get("env_args", "{}") or "{}")
+        for name in sorted(demos, key=lambda d: int(d[5:])):
+            g = f["data"][name]
+            if "actions" not in g:
+                raise DatasetError(f"robomimic file {path}: data/{name} has no 'actions'")
+            fields: dict[str, np.ndarray] = {}
+            try:
+                for key in ("actions", "rewards", "dones", "states"):
+                    if key in g:
+                        fields[key] = g[key][()]
+                for group in ("obs", "demoforge"):
+                    if group in g:
+                        for key in g[group]:
+                            fields[f"{group}/{key}"] = g[group][key][()]
+                skipped = [k for k in g if k not in ("actions", "rewards", "dones", "states", "obs", "demoforge")]
+            except (OSError, KeyError) as exc:
+                raise DatasetError(f"robomimic file {path}: data/{name} unreadable ({exc})") from None
+            n = len(fields["actions"])
+            if g.attrs.get("num_samples", n) != n:
+                raise DatasetError(
+                    f"robomimic file {path}: data/{name} num_samples {g.attrs['num_samples']} != {n} actions"
+                )
+            meta = json.loads(g.attrs.get("demoforge_meta", "{}") or "{}")
+            task = str(g.attrs.get("task", env_args.get("env_name", "demo")))
+            yield SourceEpisode(name=f"{path.name}:data/{name}", task=task, fields=fields, meta=meta, skipped=skipped)
+
+
+def default_target(source: str, values: np.ndarray) -> str | None:
+    """demoforge's name for a robomimic field (None: not imported)."""
+    if source.startswith("demoforge/"):
+        return source.removeprefix("demoforge/")
+    if source.startswith("obs/"):
+        key = source.removeprefix("obs/")
+        if values.dtype == np.uint8 and values.ndim == 4:
+            return "observation.images." + key.removesuffix("_image")
+        return "observation." + key
+    return {v: k for k, v in STANDARD.items()}.get(source)
