@@ -33,3 +33,24 @@ def test_info_unknown_profile_is_one_line_and_nonzero(capsys):
     assert main(["info", "--profile", "mars"]) == 1
     err = capsys.readouterr().out.strip()
     assert err.count("\n") == 0 and "built-in: nominal, randomized, target" in err
+
+
+def test_collect_info_export_import_through_the_cli(tmp_path, capsys):
+    demos = tmp_path / "demos"
+    assert main(["collect", "--task", "Lift", "--episodes", "2", "--out", str(demos)]) == 0
+    assert main(["info", str(demos)]) == 0
+    out = capsys.readouterr().out
+    assert "2 episodes" in out and "success 100%" in out and "'real': 2" in out
+    assert main(["export", str(demos), "--format", "robomimic", "--out", str(tmp_path / "d.hdf5")]) == 0
+    assert main(["import", str(tmp_path / "d.hdf5"), "--out", str(tmp_path / "back")]) == 0
+    assert "imported 2 episodes" in capsys.readouterr().out
+    # The destination exists now: a second import refuses, one line, nonzero, nothing changed.
+    before = sorted(p.name for p in (tmp_path / "back").rglob("*"))
+    assert main(["import", str(tmp_path / "d.hdf5"), "--out", str(tmp_path / "back")]) == 1
+    assert "already exists" in capsys.readouterr().out
+    assert sorted(p.name for p in (tmp_path / "back").rglob("*")) == before
+
+
+def test_info_on_a_folder_that_is_not_a_dataset(tmp_path, capsys):
+    assert main(["info", str(tmp_path)]) == 1
+    assert "meta/info.json missing" in capsys.readouterr().out
