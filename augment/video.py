@@ -25,7 +25,9 @@ def encode_video(path: Path, frames: np.ndarray, fps: int, crf: int = 18) -> Non
         stream = container.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
         stream.time_base = Fraction(1, fps)
-        stream.options = {"crf": str(crf), "g": "2", "preset": "veryfast"}
+        # g=2 as lerobot (cheap seeks); one thread: small frames, and generation runs one
+        # encoder per worker process already.
+        stream.options = {"crf": str(crf), "g": "2", "preset": "veryfast", "threads": "1"}
         for i, frame in enumerate(frames):
             vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
             vf.pts = i

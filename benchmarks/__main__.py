@@ -2,9 +2,14 @@
 
 import sys
 
-from . import experts, randomization, step_rate
+from . import experts, randomization, step_rate, store
 
-BENCHMARKS = {"step_rate": step_rate.main, "experts": experts.main, "randomization": randomization.main}
+BENCHMARKS = {
+    "step_rate": step_rate.main,
+    "experts": experts.main,
+    "randomization": randomization.main,
+    "store": store.main,
+}
 
 if __name__ == "__main__":
     names = sys.argv[1:] or list(BENCHMARKS)

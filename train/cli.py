@@ -61,8 +61,8 @@ def _info_dataset(path: str, console: Console) -> None:
     console.print(f"tasks: {s['tasks']}", markup=False)
     table = Table("feature", "dtype", "shape", "mean (avg over dims)", "std (avg over dims)")
     for f in s["features"]:
-        fmt = lambda v: "" if v is None else f"{v:.4g}"
-        table.add_row(f["name"], f["dtype"], str(f["shape"]), fmt(f["mean"]), fmt(f["std"]))
+        mean, std = ("" if v is None else f"{v:.4g}" for v in (f["mean"], f["std"]))
+        table.add_row(f["name"], f["dtype"], str(f["shape"]), mean, std)
     console.print(table)
 
 
