@@ -6,6 +6,7 @@ end, so a malformed or truncated input leaves the destination untouched (absent)
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -17,15 +18,16 @@ import numpy as np
 from ...envs import UnknownNameError
 from ..dataset import Dataset, DatasetError, Episode, video_feature
 from ..dataset_writer import DatasetWriter
-from . import lerobot, minari, robomimic
+from . import gr00t, lerobot, minari, robomimic
 from .mapping import FieldMapping, load_mapping
 from .source import SourceEpisode
 
-FORMATS = ("lerobot", "minari", "robomimic")
+FORMATS = ("lerobot", "gr00t", "minari", "robomimic")
 EXACT_PREFIXES = ("demoforge/", "infos/")  # our own exact copies win over cast standard fields
 Loader = Callable[[Path], Iterator[SourceEpisode]]
 READERS: dict[str, tuple[Loader, Callable[[str, np.ndarray], str | None]]] = {
     "lerobot": (lerobot.load_lerobot, lerobot.default_target),
+    "gr00t": (gr00t.load_gr00t, lerobot.default_target),
     "robomimic": (robomimic.load_robomimic, robomimic.default_target),
     "minari": (minari.load_minari, minari.default_target),
 }
@@ -41,10 +43,12 @@ class ImportReport:
 
 
 def detect_format(src: Path) -> str:
-    """lerobot: a folder with meta/info.json; minari: a folder with data/metadata.json;
+    """lerobot: a folder with meta/info.json (gr00t when its codebase_version is v2.x); minari: a
+    folder with data/metadata.json;
     robomimic: an .hdf5/.h5 file."""
     if src.is_dir() and (src / "meta" / "info.json").is_file():
-        return "lerobot"
+        version = str(json.loads((src / "meta" / "info.json").read_text()).get("codebase_version", ""))
+        return "gr00t" if version.startswith("v2.") else "lerobot"
     if src.is_dir() and (src / "data" / "metadata.json").is_file():
         return "minari"
     if src.is_file() and src.suffix in (".hdf5", ".h5"):
@@ -127,7 +131,7 @@ def import_dataset(
     field_map = mapping if isinstance(mapping, FieldMapping) else load_mapping(mapping)
     load, default = READERS[fmt]
     if fps is None:
-        fps = Dataset(src).fps if fmt == "lerobot" else 20
+        fps = int(json.loads((src / "meta" / "info.json").read_text())["fps"]) if fmt in ("lerobot", "gr00t") else 20
     report = ImportReport(format=fmt)
     tmp = _temp_sibling(out)
     writer = None
@@ -150,8 +154,8 @@ def import_dataset(
 
 
 def export_dataset(src: str | Path, fmt: str, out: str | Path, dataset_id: str | None = None) -> Path:
-    """Export the dataset at `src` to `out` as `fmt` (lerobot | minari | robomimic). `out` must not
-    exist: a folder for lerobot and minari (a Minari root), a .hdf5 file for robomimic."""
+    """Export the dataset at `src` to `out` as `fmt` (lerobot | gr00t | minari | robomimic). `out`
+    must not exist: a folder for lerobot, gr00t and minari (a Minari root), a .hdf5 file for robomimic."""
     ds = Dataset(src)
     out = Path(out)
     if fmt not in FORMATS:
@@ -164,6 +168,8 @@ def export_dataset(src: str | Path, fmt: str, out: str | Path, dataset_id: str |
     try:
         if fmt == "lerobot":
             lerobot.save_lerobot(ds, tmp)
+        elif fmt == "gr00t":
+            gr00t.save_gr00t(ds, tmp)
         elif fmt == "robomimic":
             robomimic.save_robomimic(ds, tmp)
         else:

@@ -1,0 +1,186 @@
+"""GR00T's flavour of LeRobot: the v2.1 layout plus meta/modality.json (shared/FORMATS.md §2).
+
+Isaac-GR00T's fine-tuning loaders read one parquet and one mp4 per episode, `meta/episodes.jsonl`
+and `meta/tasks.jsonl`, and slice `observation.state` / `action` through `modality.json`; they
+cannot read v3.0. This module writes that layout directly — episode videos are copied when the
+source already holds the episode alone in its own file starting at t = 0 (demoforge's store
+does), and re-encoded from decoded frames otherwise (lerobot's packed files), never cut on
+keyframes — and reads it back for `demoforge import`.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ..dataset import DEFAULT_FEATURES, Dataset, DatasetError, _column, _to_numpy
+from ..video import decode_video, encode_video
+from .lerobot import modality_json
+from .source import SourceEpisode
+
+CODEBASE_VERSION = "v2.1"
+CHUNKS_SIZE = 1000  # episodes per chunk in v2.x
+DATA_PATH = "data/chunk-{episode_chunk:03d}/episode_{episode_index:06d}.parquet"
+VIDEO_PATH = "videos/chunk-{episode_chunk:03d}/{video_key}/episode_{episode_index:06d}.mp4"
+ANNOTATION = "annotation.human.action.task_description"  # int64 index into tasks.jsonl, per frame
+GROOT_STATS = ("mean", "std", "min", "max", "q01", "q99")
+
+
+def _jsonl(path: Path, rows: list[dict]) -> None:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))  # no blank lines: GR00T issue #288
+
+
+def _standalone_video(ds: Dataset, index: int, key: str) -> Path | None:
+    """The source mp4 when it holds exactly this episode from t = 0 (then a copy is exact)."""
+    row = ds.episodes[index]
+    path = ds.root / ds.info["video_path"].format(
+        video_key=key, chunk_index=row[f"videos/{key}/chunk_index"], file_index=row[f"videos/{key}/file_index"]
+    )
+    if not path.is_file():
+        raise DatasetError(f"dataset {ds.root}: episode {index} has no video for camera {key!r} ({path.name} missing)")
+    if float(row[f"videos/{key}/from_timestamp"]) != 0.0:
+        return None
+    with av.open(str(path)) as container:
+        frames = container.streams.video[0].frames
+    return path if frames == row["length"] else None
+
+
+def save_gr00t(ds: Dataset, out: Path) -> None:
+    """Write `ds` to the folder `out` in GR00T's LeRobot v2.1 layout."""
+    features = {k: f for k, f in ds.features.items()}
+    features[ANNOTATION] = {"dtype": "int64", "shape": [1], "names": None}
+    tasks = {t: i for i, t in sorted(ds.tasks.items())}
+    episodes_rows, stats_rows = [], []
+    total_frames = 0
+    (out / "meta").mkdir(parents=True)
+    for i in range(len(ds)):
+        row = ds.episodes[i]
+        length = int(row["length"])
+        if length <= 0:
+            raise DatasetError(f"dataset {ds.root}: episode {i} has no frames")
+        chunk = i // CHUNKS_SIZE
+        ep = ds.episode(i, videos=False)
+        for key in ds.video_keys:
+            dest = out / VIDEO_PATH.format(episode_chunk=chunk, video_key=key, episode_index=i)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            src = _standalone_video(ds, i, key)
+            if src is not None:
+                shutil.copyfile(src, dest)
+            else:
+                encode_video(dest, ds.episode(i).videos[key], ds.fps)
+        task_index = tasks.setdefault(ep.task, len(tasks))
+        frame_index = np.arange(length, dtype=np.int64)
+        defaults = {
+            "timestamp": (frame_index / ds.fps).astype(np.float32),
+            "frame_index": frame_index,
+            "episode_index": np.full(length, i, np.int64),
+            "index": total_frames + frame_index,
+            "task_index": np.full(length, task_index, np.int64),
+            ANNOTATION: np.full(length, task_index, np.int64),
+        }
+        columns = {}
+        for key, f in features.items():
+            if f["dtype"] == "video":
+                continue
+            columns[key] = _column(np.asarray(defaults[key] if key in defaults else ep.data[key]), f["dtype"])
+        path = out / DATA_PATH.format(episode_chunk=chunk, episode_index=i)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(pa.table(columns), path)
+        # GR00T reads episode_index, tasks and length; the extra key keeps demoforge's metadata.
+        episodes_rows.append({"episode_index": i, "tasks": [ep.task], "length": length, "demoforge_meta": ep.meta})
+        stats_rows.append({"episode_index": i, "stats": _episode_stats(ep.data)})
+        total_frames += length
+
+    info = {
+        "codebase_version": CODEBASE_VERSION,
+        "robot_type": ds.info.get("robot_type"),
+        "total_episodes": len(ds),
+        "total_frames": total_frames,
+        "total_tasks": len(tasks),
+        "total_videos": len(ds) * len(ds.video_keys),
+        "total_chunks": (len(ds) - 1) // CHUNKS_SIZE + 1 if len(ds) else 0,
+        "chunks_size": CHUNKS_SIZE,
+        "fps": ds.fps,
+        "splits": {"train": f"0:{len(ds)}"},
+        "data_path": DATA_PATH,
+        "video_path": VIDEO_PATH if ds.video_keys else None,
+        "features": features,
+    }
+    (out / "meta" / "info.json").write_text(json.dumps(info, indent=2))
+    _jsonl(out / "meta" / "episodes.jsonl", episodes_rows)
+    _jsonl(
+        out / "meta" / "tasks.jsonl",
+        [{"task_index": i, "task": t} for t, i in sorted(tasks.items(), key=lambda x: x[1])],
+    )
+    _jsonl(out / "meta" / "episodes_stats.jsonl", stats_rows)
+    stats = ds.stats
+    missing = [
+        k for k in ("observation.state", "action") if k in ds.features and not set(GROOT_STATS) <= set(stats.get(k, {}))
+    ]
+    if missing:
+        raise DatasetError(f"dataset {ds.root}: meta/stats.json lacks {GROOT_STATS} for {missing}")
+    (out / "meta" / "stats.json").write_text(
+        json.dumps({k: {s: np.asarray(v).tolist() for s, v in d.items()} for k, d in stats.items()})
+    )
+    modality = modality_json(ds)
+    modality["annotation"] = {ANNOTATION.removeprefix("annotation."): {}}
+    (out / "meta" / "modality.json").write_text(json.dumps(modality, indent=2))
+
+
+def _episode_stats(data: dict[str, np.ndarray]) -> dict[str, dict[str, Any]]:
+    out = {}
+    for key, values in data.items():
+        v = np.asarray(values, np.float64).reshape(len(values), -1)
+        out[key] = {
+            "min": v.min(0).tolist(),
+            "max": v.max(0).tolist(),
+            "mean": v.mean(0).tolist(),
+            "std": v.std(0).tolist(),
+            "count": [len(v)],
+        }
+    return out
+
+
+def load_gr00t(path: Path) -> Iterator[SourceEpisode]:
+    """Episodes of a LeRobot v2.x dataset (GR00T's layout), as feature name → array."""
+    info_path = path / "meta" / "info.json"
+    info = json.loads(info_path.read_text())
+    if not str(info.get("codebase_version", "")).startswith("v2."):
+        raise DatasetError(f"dataset {path}: codebase_version {info.get('codebase_version')!r}, expected v2.x")
+    episodes_path = path / "meta" / "episodes.jsonl"
+    if not episodes_path.is_file():
+        raise DatasetError(f"dataset {path}: meta/episodes.jsonl missing")
+    episodes = [json.loads(line) for line in episodes_path.read_text().splitlines() if line.strip()]
+    features = info["features"]
+    fps = int(info["fps"])
+    for row in episodes:
+        i, length = int(row["episode_index"]), int(row["length"])
+        chunk = i // int(info.get("chunks_size", CHUNKS_SIZE))
+        data_path = path / info["data_path"].format(episode_chunk=chunk, episode_index=i)
+        try:
+            table = pq.read_table(data_path)
+        except (OSError, pa.ArrowInvalid) as exc:
+            raise DatasetError(f"dataset {path}: {data_path.relative_to(path)} unreadable ({exc})") from None
+        fields: dict[str, np.ndarray] = {}
+        for key, f in features.items():
+            if f["dtype"] == "video" or key in DEFAULT_FEATURES or key.startswith("annotation."):
+                continue
+            fields[key] = _to_numpy(table.column(key), list(f["shape"]), f["dtype"])
+        for key, f in features.items():
+            if f["dtype"] == "video":
+                vpath = path / info["video_path"].format(episode_chunk=chunk, video_key=key, episode_index=i)
+                if not vpath.is_file():
+                    raise DatasetError(f"dataset {path}: {vpath.relative_to(path)} missing")
+                fields[key] = decode_video(vpath, count=length, fps=fps)
+        task = (row.get("tasks") or [""])[0]
+        yield SourceEpisode(
+            name=f"{path.name}:episode {i}", task=task, fields=fields, meta=row.get("demoforge_meta", {})
+        )

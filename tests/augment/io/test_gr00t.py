@@ -1,0 +1,109 @@
+"""GR00T export: read back the way Isaac-GR00T's loaders do (LeRobot v2.1 + modality.json)."""
+
+import json
+from pathlib import Path
+
+import av
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from demoforge.augment.dataset import Dataset, DatasetError
+from demoforge.augment.io.convert import export_dataset, import_dataset
+from demoforge.augment.record import CollectConfig, collect
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+
+
+@pytest.fixture(scope="module")
+def demos(tmp_path_factory):
+    out = tmp_path_factory.mktemp("g") / "pick"
+    collect(CollectConfig(task="PickPlace", episodes=3, cameras=("front", "wrist"), image_size=(48, 64)), out)
+    return out
+
+
+def _check_like_groot(root: Path):
+    info = json.loads((root / "meta/info.json").read_text())
+    assert info["codebase_version"] == "v2.1"
+    assert info["total_chunks"] == 1 and info["total_videos"] == info["total_episodes"] * len(
+        [f for f in info["features"].values() if f["dtype"] == "video"]
+    )
+    assert "data_files_size_in_mb" not in info
+    lines = (root / "meta/episodes.jsonl").read_text().split("\n")
+    assert lines[-1] == "" and all(lines[:-1]), "no blank lines inside a .jsonl (GR00T issue #288)"
+    episodes = [json.loads(x) for x in lines[:-1]]
+    tasks = [json.loads(x) for x in (root / "meta/tasks.jsonl").read_text().splitlines()]
+    modality = json.loads((root / "meta/modality.json").read_text())
+    stats = json.loads((root / "meta/stats.json").read_text())
+    videos = {k: f for k, f in info["features"].items() if f["dtype"] == "video"}
+    for ep in episodes:
+        chunk = ep["episode_index"] // info["chunks_size"]
+        data = pq.read_table(root / info["data_path"].format(episode_chunk=chunk, episode_index=ep["episode_index"]))
+        assert data.num_rows == ep["length"] and data.column("timestamp")[0].as_py() == 0.0
+        for part in ("state", "action"):
+            column = "observation.state" if part == "state" else "action"
+            width = len(data.column(column)[0].as_py())
+            covered = sorted((s["start"], s["end"]) for s in modality[part].values())
+            assert covered[0][0] == 0 and covered[-1][1] == width  # the slices tile the vector exactly
+            assert all(a[1] == b[0] for a, b in zip(covered, covered[1:]))
+        annotation = data.column("annotation.human.action.task_description").to_numpy()
+        assert tasks[annotation[0]]["task"] == ep["tasks"][0]
+        for key, f in videos.items():
+            assert "channels" in f["names"] and f["info"]["video.fps"] == info["fps"]
+            path = root / info["video_path"].format(
+                episode_chunk=chunk, video_key=key, episode_index=ep["episode_index"]
+            )
+            with av.open(str(path)) as c:
+                codec = c.streams.video[0].codec_context.name
+                frames = list(c.decode(video=0))
+            assert len(frames) == ep["length"] and frames[0].time == 0.0  # N1.6 asserts frame count == length
+            assert codec == "h264"
+    for column in ("observation.state", "action"):
+        assert {"mean", "std", "min", "max", "q01", "q99"} <= set(stats[column])
+    assert set(modality["video"]) == {k.removeprefix("observation.images.") for k in videos}
+    assert modality["annotation"] == {"human.action.task_description": {}}
+
+
+def test_export_reads_back_like_groot_and_round_trips(demos, tmp_path):
+    out = export_dataset(demos, "gr00t", tmp_path / "g")
+    _check_like_groot(out)
+    report = import_dataset(out, tmp_path / "back")
+    assert report.format == "gr00t"
+    a, b = Dataset(demos), Dataset(tmp_path / "back")
+    for i in range(len(a)):
+        x, y = a.episode(i), b.episode(i)
+        assert x.task == y.task and y.meta["seed"] == x.meta["seed"]
+        for k, v in x.data.items():
+            assert y.data[k].dtype == v.dtype and np.array_equal(y.data[k], v), k
+        for k, v in x.videos.items():
+            assert y.videos[k].shape == v.shape and np.abs(y.videos[k].astype(int) - v).mean() < 4
+
+
+def test_export_from_lerobots_packed_av1_files_reencodes_each_episode(tmp_path):
+    out = export_dataset(FIXTURES / "lerobot-v3", "gr00t", tmp_path / "g")
+    _check_like_groot(out)
+
+
+def test_missing_camera_in_one_episode_is_named_and_nothing_is_left(demos, tmp_path):
+    broken = tmp_path / "broken"
+    import shutil
+
+    shutil.copytree(demos, broken)
+    (broken / "videos/observation.images.wrist/chunk-000/file-001.mp4").unlink()
+    with pytest.raises(DatasetError, match="episode 1 has no video for camera 'observation.images.wrist'"):
+        export_dataset(broken, "gr00t", tmp_path / "out")
+    assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out*"))
+
+
+def test_episode_with_no_frames_is_named(demos, tmp_path):
+    broken = tmp_path / "broken"
+    import shutil
+
+    shutil.copytree(demos, broken)
+    meta = broken / "meta/episodes/chunk-000/file-002.parquet"
+    table = pq.read_table(meta)
+    table = table.set_column(table.column_names.index("length"), "length", pa.array([0], pa.int64()))
+    pq.write_table(table, meta)
+    with pytest.raises(DatasetError, match="episode 2 has no frames"):
+        export_dataset(broken, "gr00t", tmp_path / "out")
+    assert not (tmp_path / "out").exists()
