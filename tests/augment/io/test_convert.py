@@ -174,7 +174,7 @@ def test_truncated_file_and_bad_choices(tmp_path, demos):
     (tmp_path / "exists").mkdir()
     with pytest.raises(DatasetError, match="already exists"):
         export_dataset(demos, "lerobot", tmp_path / "exists")
-    with pytest.raises(UnknownNameError, match="known: lerobot, minari, robomimic"):
+    with pytest.raises(UnknownNameError, match="known: lerobot, gr00t, minari, robomimic"):
         export_dataset(demos, "rlds", tmp_path / "x")
     bad_map = tmp_path / "m.toml"
     bad_map.write_text("[renames]\n")
