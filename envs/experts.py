@@ -255,7 +255,8 @@ def _place_phases(name: str, onto: str, clear_dz: float, place_dz: float, yaw: b
 def stack_phases(env: ManipulationEnv) -> list[Phase]:
     c = env.task.config
     rest = c.cube_b_half_size + c.cube_a_half_size
-    return [*_grasp_phases("cubeA"), *_place_phases("cubeA", "cubeB", rest + 0.04, rest + 0.004, yaw=False)]
+    # Let go 1 cm above resting height: pressing A down onto B's edge shoves B across the table.
+    return [*_grasp_phases("cubeA"), *_place_phases("cubeA", "cubeB", rest + 0.04, rest + 0.01, yaw=False)]
 
 
 def pick_place_phases(env: ManipulationEnv) -> list[Phase]:

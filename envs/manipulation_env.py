@@ -13,6 +13,7 @@ import numpy as np
 from . import robot
 from .controller import ControllerConfig, EndEffectorController
 from .errors import ConfigError, InvalidActionError
+from .geometry import mat_to_axis_angle
 from .scene import CAMERA_NAMES, SceneConfig, build_scene_xml
 from .task import SimView, Task
 
@@ -209,14 +210,13 @@ class ManipulationEnv(gym.Env):
         """Distance between the finger pads' travel (m), 0 closed … 0.08 open."""
         return float(self.data.qpos[self._finger_q].sum())
 
-    def ee_action_to(self, target_pose: np.ndarray, gripper: float) -> np.ndarray:
-        """The ee_delta action that moves the TCP toward `target_pose` (4, 4), clipped to [−1, 1]."""
-        from .geometry import mat_to_axis_angle
-
+    def ee_action_to(self, target_pose: np.ndarray, gripper: float, gain: float = 1.0) -> np.ndarray:
+        """The ee_delta action commanding `gain` × the way from the TCP to `target_pose` (4, 4),
+        clipped to [−1, 1]."""
         c = self.config.controller
         current = self.eef_pose()
-        dpos = (target_pose[:3, 3] - current[:3, 3]) / c.max_pos_delta
-        drot = mat_to_axis_angle(target_pose[:3, :3] @ current[:3, :3].T) / c.max_rot_delta
+        dpos = gain * (target_pose[:3, 3] - current[:3, 3]) / c.max_pos_delta
+        drot = gain * mat_to_axis_angle(target_pose[:3, :3] @ current[:3, :3].T) / c.max_rot_delta
         return np.clip(np.concatenate((dpos, drot, [gripper])), -1.0, 1.0).astype(np.float32)
 
     # Internals -----------------------------------------------------------------------------------

@@ -118,6 +118,9 @@ class Task:
     name: str = ""
     objects: tuple[str, ...] = ()
     subtasks: tuple[Subtask, ...] = ()
+    # n-fold symmetry of each object about its own z axis (a cube: 4). Demo generation uses it to
+    # pick the equivalent object frame nearest a source demo's, so grasps are not needlessly spun.
+    symmetry: dict[str, int] = {}
     max_episode_steps: int = 200
 
     def objects_xml(self) -> str:

@@ -29,6 +29,7 @@ class Lift(Task):
     name = "Lift"
     objects = ("cube",)
     subtasks = (Subtask("grasped", "cube"), Subtask(None, "cube"))
+    symmetry = {"cube": 4}
 
     def __init__(self, config: LiftConfig | None = None):
         self.config = config or default_config()

@@ -35,6 +35,7 @@ class PegInsert(Task):
     name = "PegInsert"
     objects = ("peg", "socket")  # free peg, then the fixture (both observed)
     subtasks = (Subtask("grasped", "peg"), Subtask(None, "socket"))
+    symmetry = {"peg": 4, "socket": 4}  # square peg, square socket
 
     def __init__(self, config: PegInsertConfig | None = None):
         self.config = config or default_config()

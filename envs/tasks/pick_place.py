@@ -33,6 +33,7 @@ class PickPlace(Task):
     name = "PickPlace"
     objects = ("object", "bin")  # free object, then the fixture (both observed)
     subtasks = (Subtask("grasped", "object"), Subtask(None, "bin"))
+    symmetry = {"object": 4, "bin": 4}  # square cross-sections
 
     def __init__(self, config: PickPlaceConfig | None = None):
         self.config = config or default_config()

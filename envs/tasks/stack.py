@@ -31,6 +31,7 @@ class Stack(Task):
     name = "Stack"
     objects = ("cubeA", "cubeB")
     subtasks = (Subtask("grasped", "cubeA"), Subtask(None, "cubeB"))
+    symmetry = {"cubeA": 4, "cubeB": 4}
 
     def __init__(self, config: StackConfig | None = None):
         self.config = config or default_config()

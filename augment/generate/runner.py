@@ -1,0 +1,174 @@
+"""One generation attempt: reset a randomized scene, then for each subtask select a source
+segment, transform it into the object's new frame, stitch it onto the current pose and execute
+it through the controller, recording every frame. Only this module touches an env.
+
+Attempt j is a pure function of (run seed, j): the env seed and every random draw (selection,
+action noise) derive from it, so results do not depend on which worker ran it or when.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ...envs import EnvConfig, ManipulationEnv, make_env
+from ..dataset import Dataset, DatasetError, Episode
+from ..domain_env import DomainRandomizationWrapper
+from ..record import EpisodeRecorder, features_for, task_description
+from .config import GenerateConfig
+from .segment import SourceSegment, segment_episode
+from .select import get_strategy
+from .stitch import WaypointSequence, stitch
+from .transform import in_hand_correction, nearest_symmetric_frame, transform_segment
+
+
+@dataclass
+class AttemptResult:
+    attempt: int
+    episode: Episode | None  # None when the attempt failed
+    cause: str | None = None  # why it failed: "subtask 0 (grasped)", "physics diverged", "timeout"
+    segments: list[dict[str, Any]] = field(default_factory=list)
+
+
+def attempt_seeds(run_seed: int, attempt: int) -> tuple[int, np.random.Generator]:
+    """(env reset seed, generator for selection and noise) of attempt `attempt`."""
+    env_seed = int(np.random.SeedSequence([run_seed, attempt]).generate_state(1)[0])
+    return env_seed, np.random.default_rng([run_seed, attempt, 1])
+
+
+def source_task(source: Dataset, task: str | None) -> str:
+    tasks = {source.meta(i).get("task") for i in range(len(source))} - {None}
+    if task:
+        return task
+    if len(tasks) != 1:
+        raise DatasetError(
+            f"source {source.root}: cannot tell the task from its episodes ({tasks or 'none recorded'}); pass --task"
+        )
+    return tasks.pop()
+
+
+class AttemptRunner:
+    """Holds the env and the segmented source demos; `run(j)` performs attempt j."""
+
+    def __init__(self, source_dir: str | Path, task: str | None, config: GenerateConfig):
+        self.config = config
+        source = Dataset(source_dir)
+        if len(source) == 0:
+            raise DatasetError(f"source {source_dir}: has no episodes")
+        self.task = source_task(source, task)
+        env_cfg = EnvConfig(cameras=config.cameras, image_size=config.image_size)
+        self.env = DomainRandomizationWrapper(make_env(self.task, config=env_cfg), config.profile)
+        self.base: ManipulationEnv = self.env.unwrapped
+        ctrl = self.base.config.controller
+        signal_names = list(self.base.task.signals())
+        self.segments: list[list[SourceSegment]] = [[] for _ in self.base.task.subtasks]
+        for i in range(len(source)):
+            ep = source.episode(i, videos=False)
+            for seg in segment_episode(
+                ep,
+                i,
+                self.base.task.subtasks,
+                self.base.task.objects,
+                signal_names,
+                ctrl.max_pos_delta,
+                ctrl.max_rot_delta,
+                config.subtask_offset,
+            ):
+                self.segments[seg.subtask].append(seg)
+        for k, segs in enumerate(self.segments):
+            if not segs:
+                raise DatasetError(
+                    f"source {source_dir}: no usable segment for subtask {k} ({self.base.task.subtasks[k]}) in "
+                    f"{len(source)} episodes (each either never reached it or moved its reference object)"
+                )
+        self.source_count = len(source)
+        self.select = get_strategy(config.selection)
+        self.features = features_for(self.base, config.cameras, config.image_size)
+
+    def run(self, attempt: int) -> AttemptResult:
+        cfg, base, task = self.config, self.base, self.base.task
+        env_seed, rng = attempt_seeds(cfg.seed, attempt)
+        obs, info = self.env.reset(seed=env_seed)
+        recorder = EpisodeRecorder(base, cfg.cameras)
+        state = {"obs": obs, "signals": info["subtasks"], "gripper": -1.0}
+        used: list[dict[str, Any]] = []
+        outcome = "running"
+        for k, sub in enumerate(task.subtasks):
+            for tries in range(cfg.subtask_retries + 1):
+                obj_now = base.object_poses()[sub.object]
+                seg = self.select(self.segments[k], obj_now, base.eef_pose(), rng, k=cfg.nn_k)
+                frame = nearest_symmetric_frame(obj_now, seg.object_pose, task.symmetry.get(sub.object, 1))
+                poses = transform_segment(seg.targets, seg.object_pose, frame)
+                held = self._held_object(k, state)
+                if held is not None:
+                    i = task.objects.index(held)
+                    held_now = base.object_poses()[held]
+                    held_src = nearest_symmetric_frame(seg.object_poses[i], held_now, task.symmetry.get(held, 1))
+                    held_now = nearest_symmetric_frame(held_now, held_src, task.symmetry.get(held, 1))
+                    poses = poses @ in_hand_correction(seg.eef_pose, held_src, base.eef_pose(), held_now)
+                seq = stitch(
+                    base.eef_pose(), state["gripper"], poses, seg.gripper, cfg.interpolation_steps, cfg.fixed_steps
+                )
+                used.append(
+                    {"subtask": k, "source_episode": seg.source_episode, "frames": [seg.start, seg.end], "try": tries}
+                )
+                outcome = self._execute(seq, recorder, state, rng)
+                if outcome != "running" or sub.signal is None or state["signals"].get(sub.signal):
+                    break
+            if outcome != "running":
+                break
+            if sub.signal is not None and not state["signals"].get(sub.signal):
+                return AttemptResult(attempt, None, f"subtask {k} ({sub.signal})", used)
+        if outcome == "running":  # all segments played: hold still and let the task register
+            hold = WaypointSequence(
+                np.repeat(base.eef_pose()[None], cfg.settle_steps, 0), np.full(cfg.settle_steps, state["gripper"])
+            )
+            outcome = self._execute(hold, recorder, state, rng, noise=False)
+        if outcome != "success":
+            cause = {"running": f"subtask {len(task.subtasks) - 1} (success)", "diverged": "physics diverged"}.get(
+                outcome, outcome
+            )
+            return AttemptResult(attempt, None, cause, used)
+        meta = {
+            "task": task.name,
+            "seed": env_seed,
+            "attempt": attempt,
+            "profile": self.env.profile.name,
+            "domain": info["domain"],
+            "success": True,
+            "source": "synthetic",
+            "origin": {"segments": used},
+        }
+        return AttemptResult(attempt, recorder.finish(task_description(task.name), meta), None, used)
+
+    def _held_object(self, k: int, state: dict) -> str | None:
+        """The object carried into subtask k: grasped in subtask k−1, still held, and not the
+        subtask's own reference (then there is nothing to correct)."""
+        subtasks = self.base.task.subtasks
+        if not self.config.in_hand_correction or k == 0 or subtasks[k - 1].signal != "grasped":
+            return None
+        held = subtasks[k - 1].object
+        return held if held != subtasks[k].object and state["signals"].get("grasped") else None
+
+    def _execute(self, seq: WaypointSequence, recorder: EpisodeRecorder, state: dict, rng, noise: bool = True) -> str:
+        """Step through the waypoints; 'success', 'diverged', 'timeout', or 'running' at the end."""
+        base = self.base
+        for pose, grip in zip(seq.poses, seq.gripper):
+            action = base.ee_action_to(pose, float(grip), gain=self.config.tracking_gain).astype(np.float64)
+            if noise and self.config.action_noise > 0:
+                action[:6] += rng.normal(0.0, self.config.action_noise, 6)
+            action = np.clip(action, -1.0, 1.0).astype(np.float32)
+            obs, reward, terminated, truncated, info = self.env.step(action)
+            if info["physics_diverged"] or not all(np.all(np.isfinite(v)) for v in obs.values()):
+                return "diverged"  # the attempt is dropped: no bad frame is ever written
+            success = bool(info["is_success"])
+            recorder.add(state["obs"], state["signals"], action, reward, terminated or truncated, success)
+            state.update(obs=obs, signals=info["subtasks"], gripper=float(grip))
+            if terminated:
+                return "success" if success else "terminated"
+            if truncated:
+                return "timeout"
+        return "running"

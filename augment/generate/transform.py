@@ -1,0 +1,97 @@
+"""MimicGen's core pose math, as pure functions on (4, 4) poses: no simulator needed to test it.
+
+A source segment's end-effector poses are re-expressed relative to the segment's reference
+object, then placed relative to where that object is now:
+
+    T_eef_new = T_obj_new · T_obj_src⁻¹ · T_eef_src
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...envs.geometry import (
+    axis_angle_to_mat,
+    make_pose,
+    mat_to_axis_angle,
+    mat_to_quat,
+    pose_inv,
+    quat_to_mat,
+    rot_z,
+    yaw_of,
+)
+
+
+def transform_segment(eef_src: np.ndarray, obj_src: np.ndarray, obj_new: np.ndarray) -> np.ndarray:
+    """(T, 4, 4) source TCP poses → (T, 4, 4) poses with the same motion relative to the object,
+    which moved from `obj_src` (4, 4) to `obj_new` (4, 4)."""
+    return obj_new @ pose_inv(obj_src) @ eef_src
+
+
+def in_hand_correction(
+    eef_src: np.ndarray, held_src: np.ndarray, eef_now: np.ndarray, held_now: np.ndarray
+) -> np.ndarray:
+    """(4, 4) right-hand correction C for a segment that carries a held object: with
+    T_eef_new = T_obj_new · T_obj_src⁻¹ · T_eef_src · C, the *held object* (not the gripper)
+    follows the source's path relative to the reference object, absorbing how differently the
+    object now sits in the hand. C = H_src · H_now⁻¹ with H the object's pose in the TCP frame;
+    C = I when the grasp is the same as the source's, which is MimicGen's transform."""
+    h_src = pose_inv(eef_src) @ held_src
+    h_now = pose_inv(eef_now) @ held_now
+    return h_src @ pose_inv(h_now)
+
+
+def nearest_symmetric_frame(obj_new: np.ndarray, obj_src: np.ndarray, fold: int) -> np.ndarray:
+    """Among the `fold` equivalent frames of a body with `fold`-fold symmetry about its z axis
+    (a cube: 4), the one whose yaw is nearest the source object's. Without this, a cube turned by
+    80° would make the transformed grasp spin the wrist by 80° when 10° the other way is the same
+    grasp."""
+    if fold <= 1:
+        return obj_new
+    step = 2 * np.pi / fold
+    diff = yaw_of(obj_src[:3, :3]) - yaw_of(obj_new[:3, :3])
+    k = np.round(diff / step)
+    out = obj_new.copy()
+    out[:3, :3] = obj_new[:3, :3] @ rot_z(k * step)
+    return out
+
+
+def pose7_to_mat(p7: np.ndarray) -> np.ndarray:
+    """(..., 7) position + quaternion (w, x, y, z) → (..., 4, 4)."""
+    p7 = np.asarray(p7, np.float64)
+    flat = p7.reshape(-1, 7)
+    out = np.tile(np.eye(4), (len(flat), 1, 1))
+    out[:, :3, 3] = flat[:, :3]
+    for i, q in enumerate(flat[:, 3:]):
+        out[i, :3, :3] = quat_to_mat(q / np.linalg.norm(q))
+    return out.reshape(*p7.shape[:-1], 4, 4)
+
+
+def mat_to_pose7(m: np.ndarray) -> np.ndarray:
+    return np.concatenate((m[:3, 3], mat_to_quat(m[:3, :3])))
+
+
+def target_poses(eef: np.ndarray, actions: np.ndarray, max_pos: float, max_rot: float) -> np.ndarray:
+    """(T, 4, 4) controller targets of ee_delta actions taken at TCP poses `eef` (T, 4, 4):
+    position + a[:3]·max_pos, rotation exp(a[3:6]·max_rot) · R (world frame). MimicGen transforms
+    these targets, not the measured poses, so the replay aims where the demonstrator aimed."""
+    out = eef.copy()
+    out[:, :3, 3] += actions[:, :3] * max_pos
+    for t in range(len(eef)):
+        out[t, :3, :3] = axis_angle_to_mat(actions[t, 3:6] * max_rot) @ eef[t, :3, :3]
+    return out
+
+
+def interpolate_poses(start: np.ndarray, end: np.ndarray, steps: int) -> np.ndarray:
+    """(steps, 4, 4) poses from `start` (exclusive) to `end` (inclusive): linear in position,
+    constant-rate rotation about one axis (the geodesic, i.e. slerp)."""
+    if steps <= 0:
+        return np.zeros((0, 4, 4))
+    rel = mat_to_axis_angle(end[:3, :3] @ start[:3, :3].T)
+    out = []
+    for k in range(1, steps + 1):
+        a = k / steps
+        out.append(
+            make_pose(start[:3, 3] + a * (end[:3, 3] - start[:3, 3]), axis_angle_to_mat(a * rel) @ start[:3, :3])
+        )
+    return np.stack(out)
