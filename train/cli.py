@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from rich.console import Console
 from rich.table import Table
 
+from ..augment.generate import GenerateConfig, generate
+from ..augment.generate.select import STRATEGIES
 from ..augment.inspect import summarize
 from ..augment.io.convert import FORMATS, export_dataset, import_dataset
 from ..augment.preview import save_preview
@@ -99,6 +101,49 @@ def _cmd_collect(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def _cmd_generate(args: argparse.Namespace, console: Console) -> int:
+    config = GenerateConfig(
+        num=args.num,
+        profile=args.profile,
+        seed=args.seed,
+        selection=args.selection,
+        action_noise=args.action_noise,
+        interpolation_steps=args.interpolation_steps,
+        cameras=tuple(args.cameras),
+        image_size=(args.image_size, args.image_size),
+        workers=args.workers,
+        backend=args.backend,
+        ray_address=args.ray_address,
+    )
+    with progress_bar(console) as bar:
+        job = bar.add_task("generate", total=config.num)
+
+        def update(attempts: int, successes: int, target: int) -> None:
+            rate = successes / attempts if attempts else 0.0
+            bar.update(job, completed=successes, description=f"generate: {attempts} attempts, {rate:.0%} kept")
+
+        summary = generate(
+            args.source, args.out, config, task=args.task and resolve_task_name(args.task), progress=update
+        )
+    table = Table(title=f"{summary.task}: {summary.episodes} episodes from {summary.attempts} attempts")
+    table.add_column("outcome")
+    table.add_column("attempts", justify="right")
+    table.add_column("share", justify="right")
+    table.add_row("success", str(summary.episodes), f"{summary.success_rate:.1%}")
+    for cause, count in sorted(summary.causes.items()):
+        table.add_row(f"failed: {cause}", str(count), f"{count / max(summary.attempts, 1):.1%}")
+    console.print(table)
+    hours = summary.seconds / 3600
+    console.print(
+        f"this run: {summary.new_episodes} new episodes in {summary.seconds:.1f} s "
+        f"({summary.new_episodes / hours if hours else 0:,.0f} demos/hour); coverage plot: {args.out}/plots/coverage.png"
+    )
+    if not summary.complete:
+        console.print(f"[yellow]stopped at the attempt limit: {summary.episodes}/{config.num} episodes[/yellow]")
+        return 1
+    return 0
+
+
 def _cmd_import(args: argparse.Namespace, console: Console) -> int:
     report = import_dataset(args.src, args.out, mapping=args.mapping, fmt=args.format, fps=args.fps)
     console.print(f"imported {report.episodes} episodes, {report.frames} frames ({report.format}) into {args.out}")
@@ -137,6 +182,23 @@ def build_parser() -> argparse.ArgumentParser:
     col.add_argument("--seed", type=int, default=0)
     col.add_argument("--out", required=True)
     col.set_defaults(func=_cmd_collect)
+
+    gen = verbs.add_parser("generate", help="multiply source demos into synthetic ones (MimicGen-style)")
+    gen.add_argument("--source", required=True, help="dataset of source demos (with datagen poses)")
+    gen.add_argument("--out", required=True, help="output dataset; rerun the same command to resume it")
+    gen.add_argument("--task", help="task (default: read from the source episodes)")
+    gen.add_argument("--num", type=int, default=100, help="successful episodes to produce")
+    gen.add_argument("--profile", default="randomized", help="domain profile to generate in")
+    gen.add_argument("--workers", type=int, default=0, help="worker processes (0: one per core)")
+    gen.add_argument("--backend", choices=("process", "ray"), default="process")
+    gen.add_argument("--ray-address", help="Ray cluster address (default: a local Ray)")
+    gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("--selection", choices=list(STRATEGIES), default="nearest_object")
+    gen.add_argument("--action-noise", type=float, default=0.05)
+    gen.add_argument("--interpolation-steps", type=int, default=5)
+    gen.add_argument("--cameras", nargs="*", default=[])
+    gen.add_argument("--image-size", type=int, default=84)
+    gen.set_defaults(func=_cmd_generate)
 
     imp = verbs.add_parser("import", help="import LeRobot v3, robomimic HDF5 or Minari demos")
     imp.add_argument("src", help="LeRobot v3 folder, robomimic .hdf5 file, or Minari dataset folder")

@@ -24,6 +24,7 @@ class GenerateConfig:
     tracking_gain: float = 0.6
     interpolation_steps: int = 5  # steps bridging the current TCP pose to a segment's first pose
     fixed_steps: int = 0  # pause steps after the bridge
+    gripper_hold_steps: int = 3  # waypoint repeats before each gripper open/close (see stitch.py)
     # Frames after a subtask's signal turns on that still belong to it: the grasp segment keeps
     # the close-and-lift, so the next, differently anchored segment starts in the air (MimicGen
     # uses 10–20 for Stack's grasp).

@@ -99,19 +99,28 @@ class AttemptRunner:
         for k, sub in enumerate(task.subtasks):
             for tries in range(cfg.subtask_retries + 1):
                 obj_now = base.object_poses()[sub.object]
+                carried = k > 0 and task.subtasks[k - 1].object == sub.object  # may tilt in the hand
+                if not carried and obj_now[2, 2] < 0.9:  # z axis no longer up: knocked over
+                    return AttemptResult(attempt, None, f"subtask {k} ({sub.object} tipped over)", used)
                 seg = self.select(self.segments[k], obj_now, base.eef_pose(), rng, k=cfg.nn_k)
                 frame = nearest_symmetric_frame(obj_now, seg.object_pose, task.symmetry.get(sub.object, 1))
                 poses = transform_segment(seg.targets, seg.object_pose, frame)
                 held = self._held_object(k, state)
                 if held is not None:
                     i = task.objects.index(held)
-                    held_now = base.object_poses()[held]
-                    held_src = nearest_symmetric_frame(seg.object_poses[i], held_now, task.symmetry.get(held, 1))
-                    held_now = nearest_symmetric_frame(held_now, held_src, task.symmetry.get(held, 1))
+                    held_src = seg.object_poses[i]
+                    held_now = nearest_symmetric_frame(base.object_poses()[held], held_src, task.symmetry.get(held, 1))
                     poses = poses @ in_hand_correction(seg.eef_pose, held_src, base.eef_pose(), held_now)
                 seq = stitch(
-                    base.eef_pose(), state["gripper"], poses, seg.gripper, cfg.interpolation_steps, cfg.fixed_steps
+                    base.eef_pose(),
+                    state["gripper"],
+                    poses,
+                    seg.gripper,
+                    cfg.interpolation_steps,
+                    cfg.fixed_steps,
+                    cfg.gripper_hold_steps,
                 )
+                state["last_target"] = seq.poses[-1]
                 used.append(
                     {"subtask": k, "source_episode": seg.source_episode, "frames": [seg.start, seg.end], "try": tries}
                 )
@@ -123,9 +132,10 @@ class AttemptRunner:
             if sub.signal is not None and not state["signals"].get(sub.signal):
                 return AttemptResult(attempt, None, f"subtask {k} ({sub.signal})", used)
         if outcome == "running":  # all segments played: hold still and let the task register
-            hold = WaypointSequence(
-                np.repeat(base.eef_pose()[None], cfg.settle_steps, 0), np.full(cfg.settle_steps, state["gripper"])
-            )
+            # keep tracking the last waypoint: the arm trails it, and stopping where it is now
+            # would leave a lift a few millimetres short
+            last = state["last_target"][None]
+            hold = WaypointSequence(np.repeat(last, cfg.settle_steps, 0), np.full(cfg.settle_steps, state["gripper"]))
             outcome = self._execute(hold, recorder, state, rng, noise=False)
         if outcome != "success":
             cause = {"running": f"subtask {len(task.subtasks) - 1} (success)", "diverged": "physics diverged"}.get(

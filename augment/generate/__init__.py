@@ -1,0 +1,7 @@
+"""MimicGen-style demo generation as small named steps: segment → select → transform → stitch →
+execute (runner.py) → filter, run in parallel and resumably by generate.py."""
+
+from .config import GenerateConfig
+from .generate import GenerationSummary, generate
+
+__all__ = ["GenerateConfig", "GenerationSummary", "generate"]

@@ -1,0 +1,165 @@
+"""`generate`: multiply source demos into a synthetic dataset — parallel, resumable, reported.
+
+Resuming: the output dataset itself is the checkpoint. Each committed episode records its attempt
+number and the failed attempts before it; rerunning the same command reopens the dataset
+(dropping a half-written episode), continues from the attempt after the last committed one, and
+ends with the same bytes an uninterrupted run writes. `meta/generation.json` pins the settings
+that decide those bytes; a rerun with different ones is refused, naming the field.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ...envs import ConfigError
+from ..dataset import Dataset
+from ..dataset_writer import DatasetWriter, _write_json
+from .config import GenerateConfig
+from .parallel import ordered_results, worker_count
+from .runner import AttemptRunner, source_task
+
+SIDECAR = "meta/generation.json"
+STATS = "meta/generation_stats.json"
+
+
+@dataclass
+class GenerationSummary:
+    task: str
+    episodes: int = 0  # successful episodes in the dataset
+    attempts: int = 0  # attempts behind them
+    causes: Counter = field(default_factory=Counter)  # failure cause → count
+    seconds: float = 0.0  # this run's wall time
+    new_episodes: int = 0  # episodes this run added
+    complete: bool = True  # False if the attempt limit stopped it short of `num`
+
+    @property
+    def success_rate(self) -> float:
+        return self.episodes / self.attempts if self.attempts else 0.0
+
+    def to_json(self) -> dict:
+        return {
+            "task": self.task,
+            "episodes": self.episodes,
+            "attempts": self.attempts,
+            "success_rate": self.success_rate,
+            "failure_causes": dict(sorted(self.causes.items())),
+        }
+
+
+def _identity(source: Path, task: str, config: GenerateConfig) -> dict:
+    return {"source": str(source.resolve()), "task": task, **config.identity()}
+
+
+def _check_resume(out: Path, identity: dict) -> None:
+    path = out / SIDECAR
+    if not path.is_file():
+        raise ConfigError(f"{out} exists but was not written by `demoforge generate` ({SIDECAR} missing)")
+    before = json.loads(path.read_text())
+    for key in sorted(set(before) | set(identity)):
+        if before.get(key) != identity.get(key):
+            raise ConfigError(
+                f"{out} was generated with {key}={before.get(key)!r}, this run asks {key}={identity.get(key)!r}; "
+                "use another --out or the same settings to resume"
+            )
+
+
+def _history(out: Path) -> tuple[int, int, Counter]:
+    """(episodes, next attempt, failure causes) recorded in an existing output dataset."""
+    ds = Dataset(out)
+    causes: Counter = Counter()
+    for i in range(len(ds)):
+        causes.update(f["cause"] for f in ds.meta(i).get("failed_attempts", []))
+    next_attempt = ds.meta(len(ds) - 1)["attempt"] + 1 if len(ds) else 0
+    return len(ds), next_attempt, causes
+
+
+def generate(
+    source: str | Path,
+    out: str | Path,
+    config: GenerateConfig | None = None,
+    task: str | None = None,
+    progress: Callable[[int, int, int], None] | None = None,
+) -> GenerationSummary:
+    """Generate `config.num` successful synthetic episodes from the demos at `source` into `out`
+    (created, or resumed if a previous run with the same settings stopped). `progress(attempts,
+    successes, target)` is called after every attempt."""
+    config = config or GenerateConfig()
+    source, out = Path(source), Path(out)
+    start_time = time.perf_counter()
+    local = AttemptRunner(source, task, config)  # validates the source before anything is written
+    task = local.task
+    identity = _identity(source, task, config)
+    if (out / "meta" / "info.json").is_file():
+        _check_resume(out, identity)
+        writer = DatasetWriter.append(out)
+    else:
+        writer = DatasetWriter.create(out, local.features, fps=int(local.base.config.control_hz))
+        _write_json(out / SIDECAR, identity)
+    episodes, attempt, causes = _history(out)
+    summary = GenerationSummary(task=task, episodes=episodes, attempts=attempt, causes=causes)
+    pending_failures: list[dict] = []
+    with writer:
+        if episodes < config.num:
+            results = ordered_results(source, task, config, attempt, config.attempt_limit, local=local)
+            try:
+                for result in results:
+                    summary.attempts = result.attempt + 1
+                    if result.episode is None:
+                        pending_failures.append({"attempt": result.attempt, "cause": result.cause})
+                        summary.causes[result.cause] += 1
+                    else:
+                        result.episode.meta["failed_attempts"] = pending_failures
+                        result.episode.meta["origin"]["source_dataset"] = str(source)
+                        writer.add_episode(result.episode)
+                        pending_failures = []
+                        summary.episodes += 1
+                        summary.new_episodes += 1
+                    if progress:
+                        progress(summary.attempts, summary.episodes, config.num)
+                    if summary.episodes >= config.num:
+                        break
+            finally:
+                results.close()
+    summary.complete = summary.episodes >= config.num
+    summary.seconds = time.perf_counter() - start_time
+    _write_json(out / STATS, summary.to_json())
+    coverage_plot(source, out, local.base.task.objects)
+    return summary
+
+
+def coverage_plot(source: Path, out: Path, objects: tuple[str, ...]) -> Path:
+    """plots/coverage.png: each object's initial xy in the generated episodes against the source
+    demos' — how far generation spread the layouts the few demos covered."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    def starts(path: Path) -> np.ndarray:
+        ds = Dataset(path)
+        first = [ds.episode(i, videos=False).data["datagen.object_poses"][0] for i in range(len(ds))]
+        return np.array(first).reshape(len(first), -1, 7) if first else np.zeros((0, len(objects), 7))
+
+    src, gen = starts(source), starts(out)
+    fig, axes = plt.subplots(1, len(objects), figsize=(4.2 * len(objects), 4), squeeze=False)
+    for k, (ax, name) in enumerate(zip(axes[0], objects)):
+        ax.scatter(gen[:, k, 1], gen[:, k, 0], s=8, alpha=0.5, label=f"generated ({len(gen)})")
+        ax.scatter(src[:, k, 1], src[:, k, 0], s=40, marker="x", color="black", label=f"source ({len(src)})")
+        ax.set(title=f"{name}: initial position", xlabel="y (m)", ylabel="x (m)", aspect="equal")
+        ax.legend(loc="upper right", fontsize=8)
+    fig.tight_layout()
+    path = out / "plots" / "coverage.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+__all__ = ["GenerateConfig", "GenerationSummary", "generate", "worker_count", "source_task"]
