@@ -30,6 +30,9 @@ from .dataset import (
 from .video import encode_video
 
 STATS_EVERY = 100  # episodes between stats.json refreshes while writing (always on close)
+# Per-episode files are small: parquet's dictionary pages and column statistics cost more time
+# than they save (readers here scan whole files), ~25 % of a state-only episode's write time.
+PARQUET_OPTIONS = {"use_dictionary": False, "write_statistics": False}
 
 
 class DatasetWriter:
@@ -53,6 +56,7 @@ class DatasetWriter:
         self.episode_stats = episode_stats
         self.num_episodes = int(info["total_episodes"])
         self.num_frames = int(info["total_frames"])
+        self._tasks_written = -1  # tasks.parquet is rewritten only when a task is added
 
     # opening ------------------------------------------------------------------------------------
 
@@ -150,7 +154,9 @@ class DatasetWriter:
             columns[key] = _column(np.asarray(values), f["dtype"])
             ep_stats[key] = stats_lib.vector_stats(np.asarray(values).astype(np.float64))
         table = pa.table(columns)
-        _atomic_write_bytes(self.root / DATA_PATH.format(**loc), lambda tmp: pq.write_table(table, tmp))
+        _atomic_write_bytes(
+            self.root / DATA_PATH.format(**loc), lambda tmp: pq.write_table(table, tmp, **PARQUET_OPTIONS)
+        )
 
         row: dict[str, Any] = {
             "episode_index": index,
@@ -174,7 +180,9 @@ class DatasetWriter:
         row["demoforge/task_index"] = task_index
         row[META_COLUMN] = json.dumps(episode.meta, default=_json_default)
         meta_table = pa.Table.from_pylist([row])
-        _atomic_write_bytes(self.root / EPISODES_PATH.format(**loc), lambda tmp: pq.write_table(meta_table, tmp))
+        _atomic_write_bytes(
+            self.root / EPISODES_PATH.format(**loc), lambda tmp: pq.write_table(meta_table, tmp, **PARQUET_OPTIONS)
+        )
 
         # committed
         self.num_episodes += 1
@@ -220,9 +228,11 @@ class DatasetWriter:
             splits={"train": f"0:{self.num_episodes}"},
         )
         _write_json(self.root / "meta" / "info.json", self.info)
-        ordered = sorted(self.tasks, key=self.tasks.get)
-        df = pd.DataFrame({"task_index": [self.tasks[t] for t in ordered]}, index=pd.Index(ordered, name="task"))
-        _atomic_write_bytes(self.root / "meta" / "tasks.parquet", lambda tmp: df.to_parquet(tmp))
+        if len(self.tasks) != self._tasks_written or not (self.root / "meta" / "tasks.parquet").is_file():
+            ordered = sorted(self.tasks, key=self.tasks.get)
+            df = pd.DataFrame({"task_index": [self.tasks[t] for t in ordered]}, index=pd.Index(ordered, name="task"))
+            _atomic_write_bytes(self.root / "meta" / "tasks.parquet", lambda tmp: df.to_parquet(tmp))
+            self._tasks_written = len(self.tasks)
         if with_stats and self.episode_stats:
             keys = self.episode_stats[0].keys()
             agg = {k: stats_lib.to_json(stats_lib.aggregate([s[k] for s in self.episode_stats])) for k in keys}

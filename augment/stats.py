@@ -25,8 +25,8 @@ def vector_stats(values: np.ndarray) -> dict[str, np.ndarray]:
         "std": v.std(axis=0),
         "count": np.array([len(v)]),
     }
-    for key, q in QUANTILES.items():
-        out[key] = np.quantile(v, q, axis=0)
+    qs = np.quantile(v, list(QUANTILES.values()), axis=0)  # one sort for all five
+    out.update(zip(QUANTILES, qs))
     return out
 
 

@@ -2,13 +2,14 @@
 
 import sys
 
-from . import experts, randomization, step_rate, store
+from . import experts, generation, randomization, step_rate, store
 
 BENCHMARKS = {
     "step_rate": step_rate.main,
     "experts": experts.main,
     "randomization": randomization.main,
     "store": store.main,
+    "generation": generation.main,
 }
 
 if __name__ == "__main__":

@@ -158,9 +158,10 @@ CHILD = textwrap.dedent(
 )
 
 
-# Parquet writes: tasks at create, then per episode data, meta row (the commit), tasks. Dying at
-# write 11 or 12 (episode 3's data, its meta row) leaves 3 episodes; at 13 (after the commit) 4.
-@pytest.mark.parametrize(("die_at", "complete"), [(11, 3), (12, 3), (13, 4)])
+# Parquet writes: tasks at create; episode 0: data, meta row (the commit), tasks (a new task);
+# later episodes: data, meta row. Dying at write 9 or 10 (episode 3's data, its meta row) leaves
+# 3 episodes; at 11 (episode 4's data, after episode 3's commit) 4.
+@pytest.mark.parametrize(("die_at", "complete"), [(9, 3), (10, 3), (11, 4)])
 def test_kill_mid_write_leaves_complete_episodes_and_appends_again(tmp_path, die_at, complete):
     root = tmp_path / "ds"
     script = CHILD.format(this=str(Path(__file__).resolve()), die_at=die_at, root=str(root))
