@@ -75,6 +75,15 @@ def features_for(env: ManipulationEnv, cameras: tuple[str, ...] = (), image_size
     return feats
 
 
+def observation_features(obs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """An env observation dict → the stored observation vectors (`observation.state`,
+    `observation.environment_state`): what policies trained on the store consume."""
+    return {
+        "observation.state": np.concatenate([obs[k] for k, _ in STATE_PARTS]),
+        "observation.environment_state": np.concatenate([obs[k] for k, _ in ENV_PARTS]),
+    }
+
+
 def _pose7(pose: np.ndarray) -> np.ndarray:
     return np.concatenate((pose[:3, 3], mat_to_quat(pose[:3, :3])))
 
@@ -90,8 +99,7 @@ class EpisodeRecorder:
     def add(self, obs, signals: dict[str, bool], action, reward: float, done: bool, success: bool) -> None:
         env = self.env
         values = {
-            "observation.state": np.concatenate([obs[k] for k, _ in STATE_PARTS]),
-            "observation.environment_state": np.concatenate([obs[k] for k, _ in ENV_PARTS]),
+            **observation_features(obs),
             "action": np.asarray(action, np.float32),
             "next.reward": np.float32(reward),
             "next.done": done,

@@ -1,0 +1,103 @@
+"""Behaviour cloning with action chunks: an MLP from a window of normalized observations to the
+next `chunk_size` actions, executed with temporal ensembling (ACT) or a receding horizon."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..normalize import Normalizer
+
+
+@dataclass(frozen=True)
+class BCConfig:
+    n_obs_steps: int = 1  # observation frames in the input window
+    chunk_size: int = 8  # actions predicted per query
+    hidden: tuple[int, ...] = (512, 512, 512)
+    dropout: float = 0.1
+    # ACT's temporal ensembling: the policy is queried every step and overlapping predictions
+    # are averaged with weights exp(−m·i), i = 0 for the oldest (m = 0.01 in ACT). None: execute
+    # `n_action_steps` of each chunk, then query again (receding horizon).
+    temporal_ensemble: float | None = 0.01
+    n_action_steps: int = 4
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+
+    def __post_init__(self) -> None:
+        if self.temporal_ensemble is None and not 1 <= self.n_action_steps <= self.chunk_size:
+            raise ValueError(
+                f"BCConfig.n_action_steps={self.n_action_steps} must be in [1, chunk_size={self.chunk_size}]"
+            )
+
+
+def mlp(sizes: list[int], dropout: float = 0.0) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for a, b in zip(sizes[:-2], sizes[1:-1]):
+        layers += [nn.Linear(a, b), nn.GELU(), nn.Dropout(dropout)]
+    layers.append(nn.Linear(sizes[-2], sizes[-1]))
+    return nn.Sequential(*layers)
+
+
+class BCPolicy(nn.Module):
+    name = "bc"
+
+    def __init__(self, config: BCConfig, obs_dim: int, action_dim: int, normalizer: Normalizer):
+        super().__init__()
+        self.config, self.obs_dim, self.action_dim = config, obs_dim, action_dim
+        self.normalizer = normalizer
+        self.net = mlp([config.n_obs_steps * obs_dim, *config.hidden, config.chunk_size * action_dim], config.dropout)
+        self.reset()
+
+    @property
+    def n_obs_steps(self) -> int:
+        return self.config.n_obs_steps
+
+    @property
+    def horizon(self) -> int:
+        return self.config.chunk_size
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        """(B, n_obs, D) raw observations → (B, chunk, A) normalized actions."""
+        x = self.normalizer.obs(obs).flatten(1)
+        return self.net(x).view(len(obs), self.config.chunk_size, self.action_dim)
+
+    def loss(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """L1 on normalized actions, padded steps masked out (ACT's loss)."""
+        pred = self(batch["obs"])
+        target = self.normalizer.action(batch["action"])
+        err = (pred - target).abs().mean(-1)
+        keep = (~batch["action_is_pad"]).float()
+        return (err * keep).sum() / keep.sum().clamp(min=1)
+
+    def reset(self, seed: int | None = None) -> None:
+        self._obs: deque = deque(maxlen=self.config.n_obs_steps)
+        self._queue: deque = deque()
+        self._chunks: list[tuple[int, torch.Tensor]] = []
+        self._t = 0
+
+    @torch.no_grad()
+    def select_action(self, obs: np.ndarray) -> np.ndarray:
+        """One (A,) action for observation vector `obs` (D,), keeping the window and chunks."""
+        o = torch.as_tensor(obs, dtype=torch.float32)
+        if not self._obs:
+            self._obs.extend([o] * self.config.n_obs_steps)
+        self._obs.append(o)
+        window = torch.stack(list(self._obs))[None]
+        m = self.config.temporal_ensemble
+        if m is None:
+            if not self._queue:
+                chunk = self.normalizer.unaction(self(window)[0])
+                self._queue.extend(chunk[: self.config.n_action_steps])
+            action = self._queue.popleft()
+        else:
+            self._chunks.append((self._t, self.normalizer.unaction(self(window)[0])))
+            self._chunks = [(t0, c) for t0, c in self._chunks if self._t - t0 < self.config.chunk_size]
+            preds = torch.stack([c[self._t - t0] for t0, c in self._chunks])  # oldest first
+            weights = torch.exp(-m * torch.arange(len(preds), dtype=torch.float32))
+            action = (weights[:, None] * preds).sum(0) / weights.sum()
+        self._t += 1
+        return action.numpy()

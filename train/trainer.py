@@ -1,0 +1,208 @@
+"""Co-training on real + synthetic demos, with checkpoints that resume bit-for-bit.
+
+Each batch draws round(ratio · B) samples from the real episodes and the rest from the synthetic
+ones (`data.MixedSampler`). The run folder holds `config.json`, `checkpoints/last.safetensors`
+(every `checkpoint_every` steps and at the end), `loss.csv` and `loss.png`.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..envs import ConfigError
+from .checkpoint import read_meta, restore_training, save_checkpoint
+from .data import MixedSampler, load_frames
+from .normalize import Normalizer
+from .policies import policy_classes
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    policy: str = "bc"
+    steps: int = 2000
+    batch_size: int = 256
+    ratio: float = 0.5  # share of each batch drawn from real episodes (when both are given)
+    seed: int = 0
+    checkpoint_every: int = 500
+    log_every: int = 50
+    threads: int = 0  # torch CPU threads (0: torch's default)
+    policy_overrides: dict[str, Any] = field(default_factory=dict)  # e.g. {"chunk_size": 16}
+
+    def __post_init__(self) -> None:
+        policy_classes(self.policy)
+        if self.steps < 1 or self.batch_size < 1:
+            raise ConfigError("TrainConfig.steps and batch_size must be ≥ 1")
+        if not 0.0 <= self.ratio <= 1.0:
+            raise ConfigError(f"TrainConfig.ratio={self.ratio} must be in [0, 1]")
+
+
+@dataclass
+class TrainResult:
+    run: Path
+    steps: int
+    final_loss: float
+    samples_per_second: float
+    seconds: float
+
+
+def _seed_all(seed: int) -> None:
+    torch.manual_seed(seed)
+
+
+def train(
+    out: str | Path,
+    config: TrainConfig,
+    real: str | Path | None = None,
+    synthetic: str | Path | None = None,
+    resume: bool = False,
+    progress: Callable[[int, int, float], None] | None = None,
+) -> TrainResult:
+    """Train `config.policy` on the datasets given; `resume=True` continues the run at `out`."""
+    out = Path(out)
+    ckpt = out / "checkpoints" / "last.safetensors"
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    if resume:
+        if not ckpt.is_file():
+            raise FileNotFoundError(f"run {out}: nothing to resume ({ckpt.relative_to(out)} missing)")
+        saved = json.loads((out / "config.json").read_text())
+        if (
+            saved["train"] != _jsonable(config)
+            or saved["real"] != _path(real)
+            or saved["synthetic"] != _path(synthetic)
+        ):
+            raise ConfigError(f"run {out}: --resume needs the same data and settings the run started with")
+    elif out.exists() and any(out.iterdir()):
+        raise ConfigError(f"run folder {out} is not empty (pass --resume to continue it, or another --out)")
+
+    task = _task_of(real or synthetic)
+    real_frames = load_frames([real]) if real else None
+    syn_frames = load_frames([synthetic]) if synthetic else None
+    both = [f for f in (real_frames, syn_frames) if f is not None]
+    if not both:
+        raise ConfigError("train needs --real and/or --synthetic data")
+    normalizer = Normalizer.from_arrays(
+        np.concatenate([f.obs for f in both]), np.concatenate([f.actions for f in both])
+    )
+    config_cls, policy_cls = policy_classes(config.policy)
+    policy_config = config_cls(**config.policy_overrides)
+    _seed_all(config.seed)
+    policy = policy_cls(policy_config, both[0].obs.shape[1], both[0].actions.shape[1], normalizer)
+    optimizer = torch.optim.AdamW(policy.parameters(), lr=policy_config.lr, weight_decay=policy_config.weight_decay)
+    sampler = MixedSampler(real_frames, syn_frames, config.ratio, config.batch_size, config.seed)
+    noise_gen = torch.Generator().manual_seed(config.seed + 1)  # diffusion noise, dropout is off the books
+    generators = {"sampler": sampler.generator, "noise": noise_gen}
+    start, log = 0, []
+    if resume:
+        meta = restore_training(ckpt, policy, optimizer, generators)
+        start = meta["step"]
+        torch.set_rng_state(meta_tensor(ckpt, "rng.global"))
+        log = _read_log(out)
+    else:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "config.json").write_text(
+            json.dumps(
+                {
+                    "task": task,
+                    "train": _jsonable(config),
+                    "policy_config": asdict(policy_config),
+                    "real": _path(real),
+                    "synthetic": _path(synthetic),
+                },
+                indent=2,
+            )
+        )
+    policy.train()
+    t0, samples = time.perf_counter(), 0
+    for step in range(start, config.steps):
+        batch = sampler.batch(policy.n_obs_steps, policy.horizon)
+        loss = policy.loss(batch, noise_gen) if config.policy == "diffusion" else policy.loss(batch)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        samples += config.batch_size
+        if (step + 1) % config.log_every == 0 or step + 1 == config.steps:
+            log.append((step + 1, float(loss.detach())))
+            if progress:
+                progress(step + 1, config.steps, log[-1][1])
+        if (step + 1) % config.checkpoint_every == 0 or step + 1 == config.steps:
+            _save(ckpt, policy, optimizer, generators, step + 1, config, task)
+            _write_log(out, log)
+    seconds = time.perf_counter() - t0
+    _write_log(out, log)
+    plot_loss(out, log)
+    return TrainResult(out, config.steps, log[-1][1] if log else float("nan"), samples / max(seconds, 1e-9), seconds)
+
+
+def _task_of(root) -> str | None:
+    from ..augment.dataset import Dataset
+
+    ds = Dataset(root)
+    return ds.meta(0).get("task") if len(ds) else None
+
+
+def _save(ckpt: Path, policy, optimizer, generators, step: int, config: TrainConfig, task: str | None) -> None:
+    gens = dict(generators)
+    global_gen = torch.Generator()
+    global_gen.set_state(torch.get_rng_state())  # dropout draws from the global generator
+    gens["global"] = global_gen
+    save_checkpoint(ckpt, policy, optimizer, gens, {"step": step, "task": task, "train": _jsonable(config)})
+
+
+def meta_tensor(ckpt: Path, key: str) -> torch.Tensor:
+    from safetensors.torch import load_file
+
+    return load_file(ckpt)[key]
+
+
+def _jsonable(config: TrainConfig) -> dict:
+    return json.loads(json.dumps(asdict(config)))
+
+
+def _path(p) -> str | None:
+    return str(Path(p).resolve()) if p else None
+
+
+def _write_log(out: Path, log: list[tuple[int, float]]) -> None:
+    with open(out / "loss.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["step", "loss"])
+        writer.writerows(log)
+
+
+def _read_log(out: Path) -> list[tuple[int, float]]:
+    path = out / "loss.csv"
+    if not path.is_file():
+        return []
+    with open(path) as f:
+        return [(int(r["step"]), float(r["loss"])) for r in csv.DictReader(f)]
+
+
+def plot_loss(out: Path, log: list[tuple[int, float]]) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    if log:
+        steps, losses = zip(*log)
+        ax.plot(steps, losses)
+    ax.set(xlabel="step", ylabel="training loss", yscale="log", title=out.name)
+    fig.tight_layout()
+    path = out / "loss.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+__all__ = ["TrainConfig", "TrainResult", "train", "read_meta"]
