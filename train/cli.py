@@ -4,6 +4,7 @@ own: every verb is a thin layer over a library function, so training scripts can
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 
@@ -17,8 +18,11 @@ from ..augment.io.convert import FORMATS, export_dataset, import_dataset
 from ..augment.preview import save_preview
 from ..augment.profiles import load_profile
 from ..augment.record import CollectConfig, collect
-from ..envs import GYM_IDS, TASKS, DemoforgeError, make_env, resolve_task_name
+from ..envs import GYM_IDS, TASKS, ConfigError, DemoforgeError, make_env, resolve_task_name
+from .evaluate import EvalConfig, evaluate
+from .policies import POLICIES
 from .progress import progress_bar
+from .trainer import TrainConfig, train
 
 
 def _info_envs(console: Console) -> None:
@@ -144,6 +148,62 @@ def _cmd_generate(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def _overrides(pairs: list[str]) -> dict:
+    """['chunk_size=16', 'lr=3e-4'] → {'chunk_size': 16, 'lr': 0.0003} (values parsed as JSON when they parse)."""
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise ConfigError(f"--set {pair!r}: expected FIELD=VALUE")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
+
+
+def _cmd_train(args: argparse.Namespace, console: Console) -> int:
+    config = TrainConfig(
+        policy=args.policy,
+        steps=args.steps,
+        batch_size=args.batch_size,
+        ratio=args.ratio,
+        seed=args.seed,
+        policy_overrides=_overrides(args.set),
+    )
+    with progress_bar(console, unit="steps") as bar:
+        job = bar.add_task(f"train {args.policy}", total=config.steps or POLICIES[args.policy][0]().default_steps)
+        result = train(
+            args.out,
+            config,
+            real=args.real,
+            synthetic=args.synthetic,
+            resume=args.resume,
+            progress=lambda step, total, loss: bar.update(
+                job, completed=step, description=f"train {args.policy} loss {loss:.4f}"
+            ),
+        )
+    console.print(
+        f"trained {result.steps} steps in {result.seconds:.1f} s ({result.samples_per_second:,.0f} samples/s), "
+        f"final loss {result.final_loss:.4f}; run: {result.run}"
+    )
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace, console: Console) -> int:
+    config = EvalConfig(
+        profile=args.profile, episodes=args.episodes, seed=args.seed, workers=args.workers, videos=args.videos
+    )
+    result = evaluate(args.run, config)
+    lo, hi = result.ci95
+    console.print(
+        f"{result.task} in {result.profile}: success {result.successes}/{result.episodes} = {result.success_rate:.0%} "
+        f"(Wilson 95 % CI {lo:.0%}–{hi:.0%}), mean length {result.mean_length:.1f} steps"
+    )
+    console.print("subtasks reached: " + ", ".join(f"{k} {v:.0%}" for k, v in result.subtask_rates.items()))
+    return 0
+
+
 def _cmd_import(args: argparse.Namespace, console: Console) -> int:
     report = import_dataset(args.src, args.out, mapping=args.mapping, fmt=args.format, fps=args.fps)
     console.print(f"imported {report.episodes} episodes, {report.frames} frames ({report.format}) into {args.out}")
@@ -199,6 +259,30 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--cameras", nargs="*", default=[])
     gen.add_argument("--image-size", type=int, default=84)
     gen.set_defaults(func=_cmd_generate)
+
+    tr = verbs.add_parser("train", help="train a policy on real and/or synthetic demos (co-training)")
+    tr.add_argument("--real", help="dataset of real demos")
+    tr.add_argument("--synthetic", help="dataset of synthetic demos")
+    tr.add_argument("--ratio", type=float, default=0.5, help="share of each batch from real demos (both given)")
+    tr.add_argument("--policy", choices=list(POLICIES), default="bc")
+    tr.add_argument("--steps", type=int, help="training steps (default: the policy's, bc 2000, diffusion 8000)")
+    tr.add_argument("--batch-size", type=int, default=256)
+    tr.add_argument("--seed", type=int, default=0)
+    tr.add_argument(
+        "--set", nargs="*", default=[], metavar="FIELD=VALUE", help="policy config fields, e.g. chunk_size=16"
+    )
+    tr.add_argument("--out", required=True, help="run folder")
+    tr.add_argument("--resume", action="store_true", help="continue the run at --out from its last checkpoint")
+    tr.set_defaults(func=_cmd_train)
+
+    ev = verbs.add_parser("eval", help="closed-loop evaluation of a trained policy in a domain profile")
+    ev.add_argument("run", help="run folder (or checkpoint file)")
+    ev.add_argument("--profile", default="target")
+    ev.add_argument("--episodes", type=int, default=50)
+    ev.add_argument("--seed", type=int, default=100_000)
+    ev.add_argument("--workers", type=int, default=0)
+    ev.add_argument("--videos", type=int, default=2, help="episodes saved as GIF")
+    ev.set_defaults(func=_cmd_eval)
 
     imp = verbs.add_parser("import", help="import LeRobot v3, robomimic HDF5 or Minari demos")
     imp.add_argument("src", help="LeRobot v3 folder, robomimic .hdf5 file, or Minari dataset folder")

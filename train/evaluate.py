@@ -79,8 +79,9 @@ def _episode(args: tuple[str, str, int, bool, int]) -> EpisodeOutcome:
     policy.reset(seed)
     reached = {k: bool(v) for k, v in info["subtasks"].items()}
     frames = []
-    success, steps = False, 0
-    for steps in range(1, base.task.max_episode_steps + 1):
+    success, length = False, 0
+    while length < base.task.max_episode_steps:
+        length += 1
         feats = observation_features(obs)
         vec = np.concatenate([feats[k] for k in OBS_KEYS])
         obs, _, terminated, truncated, info = env.step(policy.select_action(vec))
@@ -92,7 +93,7 @@ def _episode(args: tuple[str, str, int, bool, int]) -> EpisodeOutcome:
             success = bool(info["is_success"])
             break
     env.close()
-    return EpisodeOutcome(seed, success, steps, reached, frames)
+    return EpisodeOutcome(seed, success, length, reached, frames)
 
 
 def evaluate(run: str | Path, config: EvalConfig | None = None, out: str | Path | None = None) -> EvalResult:

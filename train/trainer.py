@@ -28,7 +28,7 @@ from .policies import policy_classes
 @dataclass(frozen=True)
 class TrainConfig:
     policy: str = "bc"
-    steps: int = 2000
+    steps: int | None = None  # None: the policy config's default_steps
     batch_size: int = 256
     ratio: float = 0.5  # share of each batch drawn from real episodes (when both are given)
     seed: int = 0
@@ -39,7 +39,7 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         policy_classes(self.policy)
-        if self.steps < 1 or self.batch_size < 1:
+        if (self.steps is not None and self.steps < 1) or self.batch_size < 1:
             raise ConfigError("TrainConfig.steps and batch_size must be ≥ 1")
         if not 0.0 <= self.ratio <= 1.0:
             raise ConfigError(f"TrainConfig.ratio={self.ratio} must be in [0, 1]")
@@ -95,6 +95,7 @@ def train(
     )
     config_cls, policy_cls = policy_classes(config.policy)
     policy_config = config_cls(**config.policy_overrides)
+    total_steps = config.steps or policy_config.default_steps
     _seed_all(config.seed)
     policy = policy_cls(policy_config, both[0].obs.shape[1], both[0].actions.shape[1], normalizer)
     optimizer = torch.optim.AdamW(policy.parameters(), lr=policy_config.lr, weight_decay=policy_config.weight_decay)
@@ -123,24 +124,24 @@ def train(
         )
     policy.train()
     t0, samples = time.perf_counter(), 0
-    for step in range(start, config.steps):
+    for step in range(start, total_steps):
         batch = sampler.batch(policy.n_obs_steps, policy.horizon)
         loss = policy.loss(batch, noise_gen) if config.policy == "diffusion" else policy.loss(batch)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
         samples += config.batch_size
-        if (step + 1) % config.log_every == 0 or step + 1 == config.steps:
+        if (step + 1) % config.log_every == 0 or step + 1 == total_steps:
             log.append((step + 1, float(loss.detach())))
             if progress:
-                progress(step + 1, config.steps, log[-1][1])
-        if (step + 1) % config.checkpoint_every == 0 or step + 1 == config.steps:
+                progress(step + 1, total_steps, log[-1][1])
+        if (step + 1) % config.checkpoint_every == 0 or step + 1 == total_steps:
             _save(ckpt, policy, optimizer, generators, step + 1, config, task)
             _write_log(out, log)
     seconds = time.perf_counter() - t0
     _write_log(out, log)
     plot_loss(out, log)
-    return TrainResult(out, config.steps, log[-1][1] if log else float("nan"), samples / max(seconds, 1e-9), seconds)
+    return TrainResult(out, total_steps, log[-1][1] if log else float("nan"), samples / max(seconds, 1e-9), seconds)
 
 
 def _task_of(root) -> str | None:

@@ -26,6 +26,7 @@ class BCConfig:
     n_action_steps: int = 4
     lr: float = 1e-3
     weight_decay: float = 1e-4
+    default_steps: int = 2000  # training steps when TrainConfig.steps is not given
 
     def __post_init__(self) -> None:
         if self.temporal_ensemble is None and not 1 <= self.n_action_steps <= self.chunk_size:

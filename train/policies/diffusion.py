@@ -24,13 +24,14 @@ from .bc import mlp
 class DiffusionConfig:
     n_obs_steps: int = 2  # Diffusion Policy's defaults: 2 observations,
     horizon: int = 16  # 16 predicted actions,
-    n_action_steps: int = 8  # 8 executed before planning again
+    n_action_steps: int = 4  # executed before planning again (DP uses 8; Lift episodes are ~30 steps)
     hidden: int = 512
+    default_steps: int = 8000  # training steps when TrainConfig.steps is not given
     layers: int = 4
     train_timesteps: int = 100
     inference_steps: int = 8  # DDIM steps at inference (Diffusion Policy's DDIM config: 8)
     clip_sample: float = 1.0  # actions are normalized to [−1, 1]
-    lr: float = 3e-4
+    lr: float = 1e-3  # with the small MLP denoiser; measured: 3000 steps at 3e-4 → 40 % Lift, 8000 at 1e-3 → 90 %
     weight_decay: float = 1e-6
 
     def __post_init__(self) -> None:
