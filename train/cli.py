@@ -7,6 +7,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
@@ -20,6 +21,7 @@ from ..augment.profiles import load_profile
 from ..augment.record import CollectConfig, collect
 from ..envs import GYM_IDS, TASKS, ConfigError, DemoforgeError, make_env, resolve_task_name
 from .evaluate import EvalConfig, evaluate
+from .pipeline import RunConfig, load_run_config, run_pipeline
 from .policies import POLICIES
 from .progress import progress_bar
 from .trainer import TrainConfig, train
@@ -204,6 +206,43 @@ def _cmd_eval(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def _cmd_run(args: argparse.Namespace, console: Console) -> int:
+    overrides = {
+        k: v
+        for k, v in {
+            "task": args.task,
+            "real_demos": args.real_demos,
+            "synthetic_demos": args.synthetic_demos,
+            "policy": args.policy,
+            "profile_target": args.profile_target,
+            "workers": args.workers,
+        }.items()
+        if v is not None
+    }
+    if args.config:
+        config = load_run_config(args.config).model_copy(update=overrides)
+    elif args.quick:
+        config = RunConfig.quick(**overrides)
+    else:
+        config = RunConfig(**overrides)
+    numbers = run_pipeline(config, args.out, log=lambda line: console.print(line, markup=False, highlight=False))
+    table = Table(title=f"{numbers['task']} in {config.profile_target}: success by training data")
+    for col in ("training data", "success", "Wilson 95 % CI"):
+        table.add_column(col)
+    for arm, e in numbers["arms"].items():
+        table.add_row(
+            arm.replace("_", " "),
+            f"{e['successes']}/{e['episodes']} ({e['success_rate']:.0%})",
+            f"{e['ci95'][0]:.0%}–{e['ci95'][1]:.0%}",
+        )
+    console.print(table)
+    console.print(numbers["verdict"], markup=False)
+    console.print(
+        f"report: {Path(args.out) / 'report' / 'report.html'}  (total {sum(numbers['timings_s'].values()):.0f} s)"
+    )
+    return 0
+
+
 def _cmd_import(args: argparse.Namespace, console: Console) -> int:
     report = import_dataset(args.src, args.out, mapping=args.mapping, fmt=args.format, fps=args.fps)
     console.print(f"imported {report.episodes} episodes, {report.frames} frames ({report.format}) into {args.out}")
@@ -283,6 +322,18 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--workers", type=int, default=0)
     ev.add_argument("--videos", type=int, default=2, help="episodes saved as GIF")
     ev.set_defaults(func=_cmd_eval)
+
+    run = verbs.add_parser("run", help="the whole job: real demos → synthetic → 3 policies → target-domain report")
+    run.add_argument("--task", help="task (default Lift)")
+    run.add_argument("--real-demos", type=int, help="human-like demos recorded in the target profile (default 10)")
+    run.add_argument("--synthetic-demos", type=int, help="demos generated from them (default 300)")
+    run.add_argument("--policy", choices=list(POLICIES), help="policy for all three arms (default bc)")
+    run.add_argument("--profile-target", help="the 'real world' profile (default target)")
+    run.add_argument("--workers", type=int, help="worker processes (default: one per core)")
+    run.add_argument("--quick", action="store_true", help="a CI-sized smoke run")
+    run.add_argument("--config", help="a report's config.yaml, to reproduce that run")
+    run.add_argument("--out", default="demoforge_run", help="output folder (rerun to resume; default demoforge_run)")
+    run.set_defaults(func=_cmd_run)
 
     imp = verbs.add_parser("import", help="import LeRobot v3, robomimic HDF5 or Minari demos")
     imp.add_argument("src", help="LeRobot v3 folder, robomimic .hdf5 file, or Minari dataset folder")

@@ -1,0 +1,149 @@
+"""`demoforge run`: real demos → synthetic demos → three policies → evaluation → report.
+
+Stages write into one output folder and mark themselves done in `stages.json`; rerunning after a
+kill skips finished stages and resumes the unfinished one where it can (generation and training
+resume exactly; collection and evaluation are redone, they are short).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..augment.generate import GenerateConfig, generate
+from ..augment.record import CollectConfig, collect
+from ..envs import ConfigError, resolve_task_name
+from .evaluate import EvalConfig, evaluate
+from .trainer import TrainConfig, train
+
+ARMS = {  # arm → (uses real, uses synthetic)
+    "real_only": (True, False),
+    "synthetic_only": (False, True),
+    "real_synthetic": (True, True),
+}
+
+
+class RunConfig(BaseModel):
+    """Everything `demoforge run` does; written to report/config.yaml, read back by --config."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    task: str = "Lift"
+    real_demos: int = Field(10, ge=1)  # human-like scripted demos recorded in the target profile
+    synthetic_demos: int = Field(300, ge=1)  # generated in the generation profile
+    profile_target: str = "target"  # the stand-in for the real world: real demos and evaluation
+    profile_generate: str = "randomized"
+    policy: str = "bc"
+    train_steps: int | None = None  # None: the policy's default
+    ratio: float = Field(0.5, ge=0.0, le=1.0)  # real share of each co-training batch
+    eval_episodes: int = Field(50, ge=1)
+    workers: int = Field(0, ge=0)  # 0: one per core
+    seed: int = 0
+
+    @classmethod
+    def quick(cls, **overrides) -> RunConfig:
+        """A CI-sized smoke run: a few demos, a short training, a few evaluation episodes."""
+        return cls(**{"real_demos": 4, "synthetic_demos": 30, "train_steps": 300, "eval_episodes": 6, **overrides})
+
+
+def load_run_config(path: str | Path) -> RunConfig:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"run config {path} not found")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+        return RunConfig.model_validate(data)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"run config {path}: not valid YAML ({exc})") from None
+    except ValidationError as exc:
+        errors = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {'unknown key' if e['type'] == 'extra_forbidden' else e['msg']}"
+            for e in exc.errors()
+        )
+        raise ConfigError(f"run config {path}: {errors}") from None
+
+
+class Stages:
+    """Stage bookkeeping in <out>/stages.json: which stages finished and how long they took."""
+
+    def __init__(self, out: Path):
+        self.path = out / "stages.json"
+        self.done: dict[str, float] = json.loads(self.path.read_text()) if self.path.is_file() else {}
+
+    def run(self, name: str, fn: Callable[[], None], log: Callable[[str], None] = print) -> bool:
+        """Run `fn` unless `name` already finished; returns True if it ran now."""
+        if name in self.done:
+            log(f"[skip] {name}: finished earlier ({self.done[name]:.1f} s)")
+            return False
+        log(f"[run ] {name}")
+        start = time.perf_counter()
+        fn()
+        self.done[name] = time.perf_counter() - start
+        tmp = self.path.with_name("stages.json.tmp")
+        tmp.write_text(json.dumps(self.done, indent=2))
+        os.replace(tmp, self.path)
+        return True
+
+
+def run_pipeline(config: RunConfig, out: str | Path, log: Callable[[str], None] = print) -> dict:
+    """Run (or resume) the whole job into `out`; returns the report's numbers."""
+    from .report import write_report
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    task = resolve_task_name(config.task)
+    config_path = out / "run_config.yaml"
+    dumped = yaml.safe_dump(config.model_dump(), sort_keys=False)
+    if config_path.is_file() and config_path.read_text() != dumped:
+        raise ConfigError(f"{out} holds a run with other settings ({config_path.name}); use another --out")
+    config_path.write_text(dumped)
+    stages = Stages(out)
+    real, synthetic = out / "data" / "real", out / "data" / "synthetic"
+    workers = config.workers or os.cpu_count() or 1
+
+    def collect_real() -> None:
+        shutil.rmtree(real, ignore_errors=True)  # a half-collected dataset is simply redone
+        collect(
+            CollectConfig(task=task, episodes=config.real_demos, profile=config.profile_target, seed=config.seed), real
+        )
+
+    def generate_synthetic() -> None:
+        gen = GenerateConfig(
+            num=config.synthetic_demos, profile=config.profile_generate, seed=config.seed, workers=workers
+        )
+        summary = generate(real, synthetic, gen, task=task)
+        if not summary.complete:
+            raise RuntimeError(
+                f"generation stopped at its attempt limit with {summary.episodes}/{config.synthetic_demos} demos"
+            )
+
+    stages.run("collect real demos", collect_real, log)
+    stages.run("generate synthetic demos", generate_synthetic, log)
+    for arm, (use_real, use_syn) in ARMS.items():
+        run_dir = out / "runs" / arm
+
+        def train_arm(run_dir=run_dir, use_real=use_real, use_syn=use_syn) -> None:
+            resume = (run_dir / "checkpoints" / "last.safetensors").is_file()
+            if not resume:
+                shutil.rmtree(run_dir, ignore_errors=True)
+            tc = TrainConfig(policy=config.policy, steps=config.train_steps, ratio=config.ratio, seed=config.seed)
+            train(run_dir, tc, real=real if use_real else None, synthetic=synthetic if use_syn else None, resume=resume)
+
+        stages.run(f"train {arm}", train_arm, log)
+    for arm in ARMS:
+
+        def eval_arm(arm=arm) -> None:
+            evaluate(
+                out / "runs" / arm,
+                EvalConfig(profile=config.profile_target, episodes=config.eval_episodes, workers=workers),
+                out=out / "eval" / arm,
+            )
+
+        stages.run(f"evaluate {arm} in {config.profile_target}", eval_arm, log)
+    return write_report(out, config, task, stages.done)

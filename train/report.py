@@ -1,0 +1,181 @@
+"""The end-to-end report: uplift table, generation statistics, plots, rollout GIFs, timings, and
+the exact config, as report.md and report.html in <out>/report/."""
+
+from __future__ import annotations
+
+import html
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .trainer import _read_log
+
+ARM_LABELS = {"real_only": "real only", "synthetic_only": "synthetic only", "real_synthetic": "real + synthetic"}
+TARGET_SUCCESS, TARGET_UPLIFT = 0.90, 0.30  # the numbers the product promises for Lift (issue #7)
+
+
+def _plots(out: Path, report: Path, evals: dict[str, dict]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    arms = list(evals)
+    rates = [evals[a]["success_rate"] for a in arms]
+    lo = [max(0.0, r - evals[a]["ci95"][0]) for a, r in zip(arms, rates)]  # max: float rounding at 0/n, n/n
+    hi = [max(0.0, evals[a]["ci95"][1] - r) for a, r in zip(arms, rates)]
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    ax.bar([ARM_LABELS[a] for a in arms], rates, yerr=[lo, hi], capsize=6, color=["#9a9a9a", "#6c9bd1", "#2e7d32"])
+    ax.set(ylim=(0, 1.05), ylabel="success rate (Wilson 95 % CI)", title="success in the target domain")
+    for i, r in enumerate(rates):
+        ax.text(i, r + 0.02, f"{r:.0%}", ha="center")
+    fig.tight_layout()
+    fig.savefig(report / "success.png", dpi=110)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    for arm in arms:
+        log = _read_log(out / "runs" / arm)
+        if log:
+            steps, losses = zip(*log)
+            ax.plot(steps, losses, label=ARM_LABELS[arm])
+    ax.set(xlabel="step", ylabel="training loss", yscale="log", title="training loss")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(report / "loss.png", dpi=110)
+    plt.close(fig)
+
+
+def write_report(out: Path, config, task: str, timings: dict[str, float]) -> dict[str, Any]:
+    report = out / "report"
+    report.mkdir(exist_ok=True)
+    (report / "config.yaml").write_text(yaml.safe_dump(config.model_dump(), sort_keys=False))
+    evals = {arm: json.loads((out / "eval" / arm / "eval.json").read_text()) for arm in ARM_LABELS}
+    gen_stats = json.loads((out / "data" / "synthetic" / "meta" / "generation_stats.json").read_text())
+    _plots(out, report, evals)
+    gifs = {}
+    for arm in ARM_LABELS:
+        found = sorted((out / "eval" / arm).glob("rollout_*.gif"))
+        if found:
+            gifs[arm] = f"rollout_{arm}.gif"
+            shutil.copyfile(found[0], report / gifs[arm])
+
+    real, mixed = evals["real_only"]["success_rate"], evals["real_synthetic"]["success_rate"]
+    uplift = mixed - real
+    verdict = (
+        f"real + synthetic reached {mixed:.0%} in `{config.profile_target}` ({'meets' if mixed >= TARGET_SUCCESS else 'falls short of'} "
+        f"the {TARGET_SUCCESS:.0%} goal), {uplift * 100:+.0f} points over real only ({'meets' if uplift >= TARGET_UPLIFT else 'falls short of'} "
+        f"the +{TARGET_UPLIFT * 100:.0f}-point goal)."
+    )
+    numbers = {
+        "task": task,
+        "arms": {
+            a: {k: evals[a][k] for k in ("success_rate", "ci95", "successes", "episodes", "mean_length")} for a in evals
+        },
+        "uplift": uplift,
+        "generation": gen_stats,
+        "timings_s": timings,
+        "verdict": verdict,
+    }
+    (report / "results.json").write_text(json.dumps(numbers, indent=2))
+
+    rows = [
+        (
+            ARM_LABELS[a],
+            f"{e['successes']}/{e['episodes']}",
+            f"{e['success_rate']:.0%}",
+            f"{e['ci95'][0]:.0%}–{e['ci95'][1]:.0%}",
+            f"{e['mean_length']:.1f}",
+        )
+        for a, e in evals.items()
+    ]
+    causes = gen_stats.get("failure_causes", {})
+    gen_rows = [("kept", str(gen_stats["episodes"]), f"{gen_stats['success_rate']:.1%}")] + [
+        (f"failed: {c}", str(n), f"{n / max(gen_stats['attempts'], 1):.1%}") for c, n in causes.items()
+    ]
+    time_rows = [(name, f"{sec:.1f}") for name, sec in timings.items()] + [("total", f"{sum(timings.values()):.1f}")]
+    md = _markdown(task, config, rows, gen_rows, time_rows, gifs, verdict, gen_stats)
+    (report / "report.md").write_text(md)
+    (report / "report.html").write_text(_html(task, config, rows, gen_rows, time_rows, gifs, verdict, gen_stats))
+    return numbers
+
+
+def _md_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def _markdown(task, config, rows, gen_rows, time_rows, gifs, verdict, gen_stats) -> str:
+    gif_lines = "\n".join(f"![{ARM_LABELS[a]}]({g}) " for a, g in gifs.items())
+    return f"""# demoforge report: {task}
+
+{config.real_demos} human-like demos recorded in the `{config.profile_target}` domain (the stand-in for the real
+world), {config.synthetic_demos} synthetic demos generated from them in `{config.profile_generate}`, three `{config.policy}`
+policies trained with the same budget and seed, each evaluated for {config.eval_episodes} episodes in `{config.profile_target}`
+(never used for generation).
+
+## Uplift
+
+{_md_table(("training data", "successes", "success", "Wilson 95 % CI", "mean length (steps)"), rows)}
+
+**Verdict:** {verdict}
+
+![success](success.png)
+
+## Generation
+
+{gen_stats["attempts"]} attempts in `{config.profile_generate}`:
+
+{_md_table(("outcome", "attempts", "share"), gen_rows)}
+
+Coverage of initial object positions: `data/synthetic/plots/coverage.png`.
+
+## Training
+
+![loss](loss.png)
+
+## Rollouts in `{config.profile_target}`
+
+{gif_lines}
+
+## Stage timings (s)
+
+{_md_table(("stage", "seconds"), time_rows)}
+
+Reproduce: `demoforge run --config report/config.yaml --out <folder>`.
+"""
+
+
+def _html_table(header, rows) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _html(task, config, rows, gen_rows, time_rows, gifs, verdict, gen_stats) -> str:
+    gifs_html = "".join(
+        f'<figure><img src="{g}" width="192"><figcaption>{html.escape(ARM_LABELS[a])}</figcaption></figure>'
+        for a, g in gifs.items()
+    )
+    return f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>demoforge report: {html.escape(task)}</title>
+<style>body{{font-family:sans-serif;max-width:900px;margin:2em auto}}table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:4px 10px;text-align:right}}td:first-child,th:first-child{{text-align:left}}
+figure{{display:inline-block;margin:0 1em 0 0}}</style></head><body>
+<h1>demoforge report: {html.escape(task)}</h1>
+<p>{config.real_demos} human-like demos in <code>{html.escape(config.profile_target)}</code>, {config.synthetic_demos} synthetic demos
+generated in <code>{html.escape(config.profile_generate)}</code>, three <code>{html.escape(config.policy)}</code> policies,
+{config.eval_episodes} evaluation episodes each in <code>{html.escape(config.profile_target)}</code>.</p>
+<h2>Uplift</h2>{_html_table(("training data", "successes", "success", "Wilson 95 % CI", "mean length (steps)"), rows)}
+<p><b>Verdict:</b> {html.escape(verdict.replace("`", ""))}</p><img src="success.png">
+<h2>Generation</h2><p>{gen_stats["attempts"]} attempts</p>{_html_table(("outcome", "attempts", "share"), gen_rows)}
+<h2>Training</h2><img src="loss.png">
+<h2>Rollouts</h2>{gifs_html}
+<h2>Stage timings (s)</h2>{_html_table(("stage", "seconds"), time_rows)}
+<p>Reproduce: <code>demoforge run --config report/config.yaml --out &lt;folder&gt;</code></p>
+</body></html>
+"""
