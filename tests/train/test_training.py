@@ -15,6 +15,7 @@ def test_wilson_interval_matches_the_reference_values():
     lo, hi = wilson_interval(45, 50)
     assert (round(lo, 3), round(hi, 3)) == (0.786, 0.957)
     assert tuple(round(x, 3) for x in wilson_interval(50, 50)) == (0.929, 1.0)
+    assert wilson_interval(7, 7)[1] == 1.0 and wilson_interval(0, 7)[0] == 0.0  # exact, not 1 − 1e−16
     assert tuple(round(x, 3) for x in wilson_interval(0, 50)) == (0.0, 0.071)
     assert tuple(round(x, 3) for x in wilson_interval(8, 10)) == (0.49, 0.943)
 
