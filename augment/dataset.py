@@ -74,6 +74,21 @@ class Episode:
         return len(next(iter(self.data.values())))
 
 
+def bookkeeping_columns(
+    length: int, fps: int, episode_index: int, first_index: int, task_index: int
+) -> dict[str, np.ndarray]:
+    """lerobot's five per-frame columns for one episode: timestamp (s from the episode start),
+    frame_index, episode_index, index (global row number) and task_index."""
+    frame_index = np.arange(length, dtype=np.int64)
+    return {
+        "timestamp": (frame_index / fps).astype(np.float32),
+        "frame_index": frame_index,
+        "episode_index": np.full(length, episode_index, np.int64),
+        "index": first_index + frame_index,
+        "task_index": np.full(length, task_index, np.int64),
+    }
+
+
 def _locate(index: int) -> dict[str, int]:
     return {"chunk_index": index // CHUNKS_SIZE, "file_index": index % CHUNKS_SIZE}
 

@@ -26,6 +26,7 @@ from .dataset import (
     _column,
     _locate,
     _write_json,
+    bookkeeping_columns,
 )
 from .video import encode_video
 
@@ -138,14 +139,7 @@ class DatasetWriter:
             _atomic_write_bytes(path, lambda tmp, k=key: encode_video(tmp, episode.videos[k], self.fps))
             ep_stats[key] = stats_lib.image_stats(episode.videos[key])
 
-        frame_index = np.arange(length, dtype=np.int64)
-        defaults = {
-            "timestamp": (frame_index / self.fps).astype(np.float32),
-            "frame_index": frame_index,
-            "episode_index": np.full(length, index, np.int64),
-            "index": start + frame_index,
-            "task_index": np.full(length, task_index, np.int64),
-        }
+        defaults = bookkeeping_columns(length, self.fps, index, start, task_index)
         columns = {}
         for key, f in self.features.items():
             if f["dtype"] == "video":

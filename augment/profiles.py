@@ -98,6 +98,16 @@ class Profile(BaseModel):
     scene: SceneSpec = SceneSpec()
 
 
+def read_toml(path: Path, what: str) -> dict:
+    """Parse a TOML file; a missing file or a syntax error is one line naming `what` and the path."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{what} file {path} not found")
+    try:
+        return tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{what} {path}: not valid TOML: {exc}") from None
+
+
 def builtin_profiles() -> list[str]:
     return sorted(p.stem for p in BUILTIN_DIR.glob("*.toml"))
 
@@ -125,12 +135,7 @@ def load_profile(name_or_path: str | Path) -> Profile:
                 "(or pass a path to a .toml file)"
             )
         text_path = BUILTIN_DIR / f"{name_or_path}.toml"
-    if not text_path.is_file():
-        raise FileNotFoundError(f"profile file {text_path} not found")
-    try:
-        data = tomllib.loads(text_path.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"profile {text_path}: not valid TOML: {exc}") from exc
+    data = read_toml(text_path, "profile")
     try:
         return Profile.model_validate(data)
     except ValidationError as exc:

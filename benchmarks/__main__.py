@@ -2,7 +2,7 @@
 
 import sys
 
-from . import experts, generation, randomization, step_rate, store
+from . import experts, generation, randomization, step_rate, store, training, uplift
 
 BENCHMARKS = {
     "step_rate": step_rate.main,
@@ -10,6 +10,8 @@ BENCHMARKS = {
     "randomization": randomization.main,
     "store": store.main,
     "generation": generation.main,
+    "training": training.main,
+    "uplift": uplift.main,
 }
 
 if __name__ == "__main__":

@@ -28,3 +28,27 @@ def print_table(title: str, columns: list[str], rows: list[list[str]]) -> None:
     for row in rows:
         table.add_row(*row)
     Console(width=160).print(table)
+
+
+def expert_episodes(name: str, count: int) -> list[tuple[int, list, list]]:
+    """(seed, actions, physics states before each action) of `count` clean expert episodes of
+    task `name` in the nominal domain: the workload replayed by the speed benchmarks."""
+    import numpy as np
+    from demoforge.envs import make_env
+    from demoforge.envs.experts import make_expert
+
+    env = make_env(name)
+    episodes = []
+    for seed in range(count):
+        env.reset(seed=seed)
+        expert = make_expert(env)
+        expert.reset(np.random.default_rng(seed))
+        actions, states = [], []
+        for _ in range(env.task.max_episode_steps):
+            states.append((env.data.qpos.copy(), env.data.qvel.copy(), env.data.ctrl.copy()))
+            actions.append(expert.act(env))
+            *_, term, trunc, _ = env.step(actions[-1])
+            if term or trunc:
+                break
+        episodes.append((seed, actions, states))
+    return episodes

@@ -14,29 +14,11 @@ import time
 import numpy as np
 from demoforge.augment.domain_env import DomainRandomizationWrapper
 from demoforge.envs import TASKS, EnvConfig, make_env
-from demoforge.envs.experts import make_expert
 from demoforge.envs.scene import SceneConfig
 
-from .common import best_rate, print_table
+from .common import best_rate, expert_episodes, print_table
 
 EPISODES = 5
-
-
-def _expert_actions(name: str) -> list[tuple[int, list[np.ndarray]]]:
-    env = make_env(name)
-    out = []
-    for seed in range(EPISODES):
-        env.reset(seed=seed)
-        expert = make_expert(env)
-        expert.reset(np.random.default_rng(seed))
-        actions = []
-        for _ in range(env.task.max_episode_steps):
-            actions.append(expert.act(env))
-            *_, term, trunc, _ = env.step(actions[-1])
-            if term or trunc:
-                break
-        out.append((seed, actions))
-    return out
 
 
 def _timed(env, episodes) -> tuple[float, float]:
@@ -72,7 +54,7 @@ def _render_fps(fast: bool) -> float:
 def main() -> None:
     rows = []
     for name in TASKS:
-        episodes = _expert_actions(name)
+        episodes = [(seed, actions) for seed, actions, _ in expert_episodes(name, EPISODES)]
         best = {}
         for profile in ("nominal", "randomized"):
             env = DomainRandomizationWrapper(make_env(name), profile)

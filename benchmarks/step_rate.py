@@ -12,37 +12,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import mujoco
-import numpy as np
 from demoforge.envs import TASKS, EnvConfig, make_env
-from demoforge.envs.experts import make_expert
 
-from .common import best_rate, print_table
+from .common import best_rate, expert_episodes, print_table
 
 EPISODES = 5
 
 
-def _record(name: str):
-    """Actions and physics states of a few expert episodes."""
-    env = make_env(name)
-    episodes = []
-    for seed in range(EPISODES):
-        env.reset(seed=seed)
-        expert = make_expert(env)
-        expert.reset(np.random.default_rng(seed))
-        actions, states = [], []
-        for _ in range(env.task.max_episode_steps):
-            a = expert.act(env)
-            states.append((env.data.qpos.copy(), env.data.qvel.copy(), env.data.ctrl.copy()))
-            actions.append(a)
-            *_, term, trunc, _ = env.step(a)
-            if term or trunc:
-                break
-        episodes.append((seed, actions, states))
-    return env, episodes
-
-
 def measure(name: str) -> dict[str, float]:
-    env, episodes = _record(name)
+    env, episodes = make_env(name), expert_episodes(name, EPISODES)
     m, d = env.model, env.data
 
     def raw() -> int:

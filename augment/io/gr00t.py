@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..dataset import DEFAULT_FEATURES, Dataset, DatasetError, _column, _to_numpy
+from ..dataset import DEFAULT_FEATURES, Dataset, DatasetError, _column, _to_numpy, bookkeeping_columns
 from ..video import decode_video, encode_video
 from .lerobot import modality_json
 from .source import SourceEpisode
@@ -77,15 +77,8 @@ def save_gr00t(ds: Dataset, out: Path) -> None:
             else:
                 encode_video(dest, ds.episode(i).videos[key], ds.fps)
         task_index = tasks.setdefault(ep.task, len(tasks))
-        frame_index = np.arange(length, dtype=np.int64)
-        defaults = {
-            "timestamp": (frame_index / ds.fps).astype(np.float32),
-            "frame_index": frame_index,
-            "episode_index": np.full(length, i, np.int64),
-            "index": total_frames + frame_index,
-            "task_index": np.full(length, task_index, np.int64),
-            ANNOTATION: np.full(length, task_index, np.int64),
-        }
+        defaults = bookkeeping_columns(length, ds.fps, i, total_frames, task_index)
+        defaults[ANNOTATION] = defaults["task_index"]
         columns = {}
         for key, f in features.items():
             if f["dtype"] == "video":

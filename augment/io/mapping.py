@@ -10,11 +10,11 @@ Source names are the importer's spelling (robomimic `obs/<key>`, `actions`; Mina
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ...envs import ConfigError
+from ..profiles import read_toml
 
 
 @dataclass(frozen=True)
@@ -33,12 +33,7 @@ def load_mapping(path: str | Path | None) -> FieldMapping:
     if path is None:
         return FieldMapping()
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"mapping file {path} not found")
-    try:
-        data = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"mapping {path}: not valid TOML: {exc}") from None
+    data = read_toml(path, "mapping")
     unknown = set(data) - {"rename", "ignore"}
     if unknown:
         raise ConfigError(f"mapping {path}: unknown key {sorted(unknown)[0]!r} (allowed: rename, ignore)")

@@ -35,6 +35,22 @@ class BCConfig:
             )
 
 
+class ObservationWindow:
+    """The last `size` observations, the first one repeated until the window fills (as training
+    pads before an episode's start)."""
+
+    def __init__(self, size: int):
+        self.frames: deque = deque(maxlen=size)
+
+    def push(self, obs: np.ndarray) -> torch.Tensor:
+        """Add `obs` (D,); return the window as a (1, size, D) batch."""
+        o = torch.as_tensor(obs, dtype=torch.float32)
+        if not self.frames:
+            self.frames.extend([o] * self.frames.maxlen)
+        self.frames.append(o)
+        return torch.stack(list(self.frames))[None]
+
+
 def mlp(sizes: list[int], dropout: float = 0.0) -> nn.Sequential:
     layers: list[nn.Module] = []
     for a, b in zip(sizes[:-2], sizes[1:-1]):
@@ -75,7 +91,7 @@ class BCPolicy(nn.Module):
         return (err * keep).sum() / keep.sum().clamp(min=1)
 
     def reset(self, seed: int | None = None) -> None:
-        self._obs: deque = deque(maxlen=self.config.n_obs_steps)
+        self._window = ObservationWindow(self.config.n_obs_steps)
         self._queue: deque = deque()
         self._chunks: list[tuple[int, torch.Tensor]] = []
         self._t = 0
@@ -83,11 +99,7 @@ class BCPolicy(nn.Module):
     @torch.no_grad()
     def select_action(self, obs: np.ndarray) -> np.ndarray:
         """One (A,) action for observation vector `obs` (D,), keeping the window and chunks."""
-        o = torch.as_tensor(obs, dtype=torch.float32)
-        if not self._obs:
-            self._obs.extend([o] * self.config.n_obs_steps)
-        self._obs.append(o)
-        window = torch.stack(list(self._obs))[None]
+        window = self._window.push(obs)
         m = self.config.temporal_ensemble
         if m is None:
             if not self._queue:

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from ..normalize import Normalizer
-from .bc import mlp
+from .bc import ObservationWindow, mlp
 
 
 @dataclass(frozen=True)
@@ -117,18 +117,14 @@ class DiffusionPolicy(nn.Module):
         return x
 
     def reset(self, seed: int | None = None) -> None:
-        self._obs: deque = deque(maxlen=self.config.n_obs_steps)
+        self._window = ObservationWindow(self.config.n_obs_steps)
         self._queue: deque = deque()
         self._generator = torch.Generator().manual_seed(0 if seed is None else seed)
 
     @torch.no_grad()
     def select_action(self, obs: np.ndarray) -> np.ndarray:
-        o = torch.as_tensor(obs, dtype=torch.float32)
-        if not self._obs:
-            self._obs.extend([o] * self.config.n_obs_steps)
-        self._obs.append(o)
+        window = self._window.push(obs)
         if not self._queue:
-            window = torch.stack(list(self._obs))[None]
             plan = self.normalizer.unaction(self.sample(window, self._generator)[0])
             # training pairs the window ending at frame t with actions t … t + H − 1 (data.py)
             self._queue.extend(plan[: self.config.n_action_steps])
