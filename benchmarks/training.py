@@ -22,6 +22,11 @@ from .common import print_table
 
 
 def _latency_ms(checkpoint: Path, obs: np.ndarray) -> float:
+    """Mean wall time of select_action on one thread, as each evaluation worker runs it. For
+    Diffusion this amortizes one DDIM plan over the steps it serves."""
+    import torch
+
+    torch.set_num_threads(1)
     policy = load_policy(checkpoint)
     policy.reset(0)
     for o in obs[:5]:  # warm-up
