@@ -33,6 +33,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..envs import DemoforgeError
+from . import stats as stats_lib
 from .video import decode_video
 
 CODEBASE_VERSION = "v3.0"
@@ -62,12 +63,21 @@ class Episode:
         columns (timestamp, frame_index, episode_index, index, task_index).
     videos: camera feature → (T, H, W, 3) uint8 frames.
     meta: JSON-ready facts about the episode (seed, profile, drawn domain parameters, source, ...).
+    stats: optional per-feature stats of `data` and `videos` computed ahead (`feature_stats`), so
+        a writer fed by parallel workers does not compute them on its own critical path.
     """
 
     task: str
     data: dict[str, np.ndarray]
     videos: dict[str, np.ndarray] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
+    stats: dict[str, dict[str, np.ndarray]] | None = None
+
+    def feature_stats(self) -> dict[str, dict[str, np.ndarray]]:
+        """Per-episode lerobot stats of every data and video feature."""
+        out = {k: stats_lib.vector_stats(np.asarray(v).astype(np.float64)) for k, v in self.data.items()}
+        out.update({k: stats_lib.image_stats(v) for k, v in self.videos.items()})
+        return out
 
     @property
     def length(self) -> int:

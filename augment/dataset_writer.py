@@ -133,11 +133,10 @@ class DatasetWriter:
         task_index = self.tasks.setdefault(episode.task, len(self.tasks))
         start = self.num_frames
 
-        ep_stats: dict[str, dict[str, np.ndarray]] = {}
+        ep_stats = dict(episode.stats) if episode.stats is not None else episode.feature_stats()
         for key in self.video_keys:
             path = self.root / VIDEO_PATH.format(video_key=key, **loc)
             _atomic_write_bytes(path, lambda tmp, k=key: encode_video(tmp, episode.videos[k], self.fps))
-            ep_stats[key] = stats_lib.image_stats(episode.videos[key])
 
         defaults = bookkeeping_columns(length, self.fps, index, start, task_index)
         columns = {}
@@ -146,7 +145,8 @@ class DatasetWriter:
                 continue
             values = defaults[key] if key in defaults else episode.data[key]
             columns[key] = _column(np.asarray(values), f["dtype"])
-            ep_stats[key] = stats_lib.vector_stats(np.asarray(values).astype(np.float64))
+            if key in defaults:
+                ep_stats[key] = stats_lib.vector_stats(values.astype(np.float64))
         table = pa.table(columns)
         _atomic_write_bytes(
             self.root / DATA_PATH.format(**loc), lambda tmp: pq.write_table(table, tmp, **PARQUET_OPTIONS)

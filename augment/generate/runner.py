@@ -152,7 +152,9 @@ class AttemptRunner:
             "source": "synthetic",
             "origin": {"segments": used},
         }
-        return AttemptResult(attempt, recorder.finish(task_description(task.name), meta), None, used)
+        episode = recorder.finish(task_description(task.name), meta)
+        episode.stats = episode.feature_stats()  # here, in the worker: off the writer's critical path
+        return AttemptResult(attempt, episode, None, used)
 
     def _held_object(self, k: int, state: dict) -> str | None:
         """The object carried into subtask k: grasped in subtask k−1, still held, and not the
