@@ -11,7 +11,8 @@ is what makes appending crash-safe:
 1. each video, then the data parquet, is written to a `.tmp` name and renamed into place;
 2. the episode's meta row is written and renamed last — the commit point;
 3. info.json, stats.json and tasks.parquet are derived from the committed meta rows and rewritten
-   (tmp + rename) after each episode, or rebuilt on reopen.
+   (tmp + rename) every 100 episodes, when a task is added and on close, or rebuilt on reopen —
+   until then their totals may trail the committed episodes, which `Dataset` lists from the rows.
 
 A `kill -9` at any moment leaves complete episodes (with meta rows) and, at most, orphan files of
 the one being written, which `DatasetWriter.append` deletes. Readers never see a half episode.
@@ -269,7 +270,7 @@ def _read_episode_rows(root: Path) -> list[dict[str, Any]]:
             table = pq.read_table(f)
         except (pa.ArrowInvalid, OSError) as exc:
             raise DatasetError(f"dataset {root}: {f.relative_to(root)} unreadable ({exc})") from None
-        keep = [c for c in table.column_names if not c.startswith("stats/")]
+        keep = [c for c in table.column_names if not c.startswith(("stats/", "demoforge/stats"))]
         rows.extend(table.select(keep).to_pylist())
     for i, row in enumerate(rows):
         if row["episode_index"] != i:

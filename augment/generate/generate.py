@@ -70,14 +70,20 @@ def _check_resume(out: Path, identity: dict) -> None:
             )
 
 
-def _history(out: Path) -> tuple[int, int, Counter]:
-    """(episodes, next attempt, failure causes) recorded in an existing output dataset."""
+def _history(out: Path) -> tuple[int, int, Counter, list[np.ndarray]]:
+    """(episodes, next attempt, failure causes, initial object poses) of an existing output."""
     ds = Dataset(out)
     causes: Counter = Counter()
+    starts = []
     for i in range(len(ds)):
         causes.update(f["cause"] for f in ds.meta(i).get("failed_attempts", []))
+        starts.append(_initial_poses(ds.episode(i, videos=False)))
     next_attempt = ds.meta(len(ds) - 1)["attempt"] + 1 if len(ds) else 0
-    return len(ds), next_attempt, causes
+    return len(ds), next_attempt, causes, starts
+
+
+def _initial_poses(episode) -> np.ndarray:
+    return episode.data["datagen.object_poses"][0].reshape(-1, 7)
 
 
 def generate(
@@ -99,10 +105,11 @@ def generate(
     if (out / "meta" / "info.json").is_file():
         _check_resume(out, identity)
         writer = DatasetWriter.append(out)
+        episodes, attempt, causes, starts = _history(out)
     else:
         writer = DatasetWriter.create(out, local.features, fps=int(local.base.config.control_hz))
         _write_json(out / SIDECAR, identity)
-    episodes, attempt, causes = _history(out)
+        episodes, attempt, causes, starts = 0, 0, Counter(), []
     summary = GenerationSummary(task=task, episodes=episodes, attempts=attempt, causes=causes)
     pending_failures: list[dict] = []
     with writer:
@@ -118,6 +125,7 @@ def generate(
                         result.episode.meta["failed_attempts"] = pending_failures
                         result.episode.meta["origin"]["source_dataset"] = str(source)
                         writer.add_episode(result.episode)
+                        starts.append(_initial_poses(result.episode))
                         pending_failures = []
                         summary.episodes += 1
                         summary.new_episodes += 1
@@ -130,24 +138,20 @@ def generate(
     summary.complete = summary.episodes >= config.num
     summary.seconds = time.perf_counter() - start_time
     _write_json(out / STATS, summary.to_json())
-    coverage_plot(source, out, local.base.task.objects)
+    coverage_plot(np.array(local.source_starts), np.array(starts), local.base.task.objects, out)
     return summary
 
 
-def coverage_plot(source: Path, out: Path, objects: tuple[str, ...]) -> Path:
-    """plots/coverage.png: each object's initial xy in the generated episodes against the source
-    demos' — how far generation spread the layouts the few demos covered."""
+def coverage_plot(src: np.ndarray, gen: np.ndarray, objects: tuple[str, ...], out: Path) -> Path:
+    """plots/coverage.png: each object's initial xy in the generated episodes (gen, (N, n_obj, 7))
+    against the source demos' (src) — how far generation spread the layouts the few demos covered."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    def starts(path: Path) -> np.ndarray:
-        ds = Dataset(path)
-        first = [ds.episode(i, videos=False).data["datagen.object_poses"][0] for i in range(len(ds))]
-        return np.array(first).reshape(len(first), -1, 7) if first else np.zeros((0, len(objects), 7))
-
-    src, gen = starts(source), starts(out)
+    gen = gen.reshape(-1, len(objects), 7)
+    src = src.reshape(-1, len(objects), 7)
     fig, axes = plt.subplots(1, len(objects), figsize=(4.2 * len(objects), 4), squeeze=False)
     for k, (ax, name) in enumerate(zip(axes[0], objects)):
         ax.scatter(gen[:, k, 1], gen[:, k, 0], s=8, alpha=0.5, label=f"generated ({len(gen)})")

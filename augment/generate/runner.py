@@ -65,6 +65,7 @@ class AttemptRunner:
         ctrl = self.base.config.controller
         signal_names = list(self.base.task.signals())
         self.segments: list[list[SourceSegment]] = [[] for _ in self.base.task.subtasks]
+        self.source_starts = []  # (n_objects, 7) initial object poses of each source demo
         for i in range(len(source)):
             ep = source.episode(i, videos=False)
             for seg in segment_episode(
@@ -78,6 +79,7 @@ class AttemptRunner:
                 config.subtask_offset,
             ):
                 self.segments[seg.subtask].append(seg)
+            self.source_starts.append(ep.data["datagen.object_poses"][0].reshape(-1, 7))
         for k, segs in enumerate(self.segments):
             if not segs:
                 raise DatasetError(
