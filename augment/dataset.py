@@ -11,7 +11,7 @@ is what makes appending crash-safe:
 1. each video, then the data parquet, is written to a `.tmp` name and renamed into place;
 2. the episode's meta row is written and renamed last — the commit point;
 3. info.json, stats.json and tasks.parquet are derived from the committed meta rows and rewritten
-   (tmp + rename) every 100 episodes, when a task is added and on close, or rebuilt on reopen —
+   (tmp + rename) every 500 episodes, when a task is added and on close, or rebuilt on reopen —
    until then their totals may trail the committed episodes, which `Dataset` lists from the rows.
 
 A `kill -9` at any moment leaves complete episodes (with meta rows) and, at most, orphan files of

@@ -31,7 +31,7 @@ from .dataset import (
 )
 from .video import encode_video
 
-STATS_EVERY = 100  # episodes between stats.json refreshes while writing (always on close)
+STATS_EVERY = 500  # episodes between metadata refreshes while writing (always on close; rebuilt on reopen)
 # Per-episode files are small: parquet's dictionary pages and column statistics cost more time
 # than they save (readers here scan whole files), ~25 % of a state-only episode's write time.
 PARQUET_OPTIONS = {"use_dictionary": False, "write_statistics": False}

@@ -21,7 +21,7 @@ from demoforge.envs import TASKS
 from .common import print_table
 
 ATTEMPTS = 100
-THROUGHPUT_DEMOS = 600  # enough that worker start-up (~2 s of spawn) is not the story
+THROUGHPUT_DEMOS = 2000  # enough that worker start-up (~2 s of spawn) is not the story
 
 
 def main() -> None:
