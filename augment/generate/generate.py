@@ -22,7 +22,7 @@ from ...envs import ConfigError
 from ..dataset import Dataset
 from ..dataset_writer import DatasetWriter, _write_json
 from .config import GenerateConfig
-from .parallel import ordered_results, worker_count
+from .parallel import check_backend, ordered_results, worker_count
 from .runner import AttemptRunner, source_task
 
 SIDECAR = "meta/generation.json"
@@ -99,6 +99,7 @@ def generate(
     config = config or GenerateConfig()
     source, out = Path(source), Path(out)
     start_time = time.perf_counter()
+    check_backend(config)
     local = AttemptRunner(source, task, config)  # validates the source before anything is written
     task = local.task
     identity = _identity(source, task, config)

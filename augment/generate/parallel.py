@@ -35,6 +35,17 @@ def _run(attempt: int) -> AttemptResult:
     return _RUNNER.run(attempt)
 
 
+def check_backend(config: GenerateConfig) -> None:
+    """Fail before anything is written if the chosen backend cannot run here."""
+    if config.backend == "ray":
+        try:
+            import ray  # noqa: F401
+        except ImportError:
+            from ...envs import ConfigError
+
+            raise ConfigError("backend 'ray' needs Ray: pip install 'demoforge[ray]'") from None
+
+
 def worker_count(config: GenerateConfig) -> int:
     return config.workers or os.cpu_count() or 1
 
@@ -74,12 +85,8 @@ def ordered_results(
 def _ray_results(
     source: str, task: str, config: GenerateConfig, start: int, stop: int, workers: int
 ) -> Iterator[AttemptResult]:
-    try:
-        import ray
-    except ImportError:
-        from ...envs import ConfigError
+    import ray
 
-        raise ConfigError("backend 'ray' needs Ray: pip install 'demoforge[ray]'") from None
     if not ray.is_initialized():
         ray.init(address=config.ray_address, ignore_reinit_error=True, log_to_driver=False)
 
