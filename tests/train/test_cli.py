@@ -54,3 +54,9 @@ def test_collect_info_export_import_through_the_cli(tmp_path, capsys):
 def test_info_on_a_folder_that_is_not_a_dataset(tmp_path, capsys):
     assert main(["info", str(tmp_path)]) == 1
     assert "meta/info.json missing" in capsys.readouterr().out
+
+
+def test_help_lists_every_verb():
+    out = subprocess.run(["demoforge", "--help"], capture_output=True, text=True).stdout
+    for verb in ("info", "collect", "generate", "train", "eval", "run", "import", "export"):
+        assert verb in out, verb
