@@ -21,9 +21,8 @@ from ..augment.domain_env import DomainRandomizationWrapper
 from ..augment.record import observation_features
 from ..envs import EnvConfig, make_env
 from .checkpoint import load_policy, read_meta
+from .data import DEFAULT_OBS_KEYS
 from .stats import wilson_interval
-
-OBS_KEYS = ("observation.state", "observation.environment_state")
 
 
 @dataclass(frozen=True)
@@ -83,7 +82,7 @@ def _episode(args: tuple[str, str, int, bool, int]) -> EpisodeOutcome:
     while length < base.task.max_episode_steps:
         length += 1
         feats = observation_features(obs)
-        vec = np.concatenate([feats[k] for k in OBS_KEYS])
+        vec = np.concatenate([feats[k] for k in DEFAULT_OBS_KEYS])
         obs, _, terminated, truncated, info = env.step(policy.select_action(vec))
         for k, v in info["subtasks"].items():
             reached[k] = reached[k] or bool(v)

@@ -54,10 +54,6 @@ class TrainResult:
     seconds: float
 
 
-def _seed_all(seed: int) -> None:
-    torch.manual_seed(seed)
-
-
 def train(
     out: str | Path,
     config: TrainConfig,
@@ -96,7 +92,7 @@ def train(
     config_cls, policy_cls = policy_classes(config.policy)
     policy_config = config_cls(**config.policy_overrides)
     total_steps = config.steps or policy_config.default_steps
-    _seed_all(config.seed)
+    torch.manual_seed(config.seed)
     policy = policy_cls(policy_config, both[0].obs.shape[1], both[0].actions.shape[1], normalizer)
     optimizer = torch.optim.AdamW(policy.parameters(), lr=policy_config.lr, weight_decay=policy_config.weight_decay)
     sampler = MixedSampler(real_frames, syn_frames, config.ratio, config.batch_size, config.seed)
@@ -104,9 +100,10 @@ def train(
     generators = {"sampler": sampler.generator, "noise": noise_gen}
     start, log = 0, []
     if resume:
-        meta = restore_training(ckpt, policy, optimizer, generators)
+        global_gen = torch.Generator()  # dropout draws from torch's global generator
+        meta = restore_training(ckpt, policy, optimizer, {**generators, "global": global_gen})
         start = meta["step"]
-        torch.set_rng_state(meta_tensor(ckpt, "rng.global"))
+        torch.set_rng_state(global_gen.get_state())
         log = _read_log(out)
     else:
         out.mkdir(parents=True, exist_ok=True)
@@ -157,12 +154,6 @@ def _save(ckpt: Path, policy, optimizer, generators, step: int, config: TrainCon
     global_gen.set_state(torch.get_rng_state())  # dropout draws from the global generator
     gens["global"] = global_gen
     save_checkpoint(ckpt, policy, optimizer, gens, {"step": step, "task": task, "train": _jsonable(config)})
-
-
-def meta_tensor(ckpt: Path, key: str) -> torch.Tensor:
-    from safetensors.torch import load_file
-
-    return load_file(ckpt)[key]
 
 
 def _jsonable(config: TrainConfig) -> dict:
