@@ -29,12 +29,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..envs import DemoforgeError
+from . import safety
 from . import stats as stats_lib
+from .safety import DatasetError
 from .video import decode_video
 
 CODEBASE_VERSION = "v3.0"
@@ -50,10 +51,6 @@ DEFAULT_FEATURES = {
     "task_index": {"dtype": "int64", "shape": [1], "names": None},
 }
 META_COLUMN = "demoforge/meta"  # per-episode JSON: seed, profile, drawn domain, source, origin
-
-
-class DatasetError(DemoforgeError, ValueError):
-    """A dataset folder or file that is missing, truncated or inconsistent (the message names it)."""
 
 
 @dataclass
@@ -167,22 +164,25 @@ class Dataset:
         if not info_path.is_file():
             raise DatasetError(f"dataset {self.root}: meta/info.json missing")
         try:
-            self.info = json.loads(info_path.read_text())
-        except json.JSONDecodeError as exc:
-            raise DatasetError(f"dataset {self.root}: meta/info.json is not valid JSON ({exc})") from None
-        for key in ("codebase_version", "fps", "features"):
-            if key not in self.info:
-                raise DatasetError(f"dataset {self.root}: meta/info.json has no {key!r}")
-        if not str(self.info["codebase_version"]).startswith("v3."):
-            raise DatasetError(
-                f"dataset {self.root}: codebase_version {self.info['codebase_version']!r}, expected v3.x"
-            )
+            self.info = safety.read_json(info_path, "dataset file")
+        except DemoforgeError as exc:
+            raise DatasetError(str(exc)) from None
+        _check_info(self.root, self.info)
         self.fps = int(self.info["fps"])
         self.features: dict[str, dict] = self.info["features"]
         self.video_keys = [k for k, f in self.features.items() if f["dtype"] == "video"]
         self.data_keys = [k for k, f in self.features.items() if f["dtype"] != "video" and k not in DEFAULT_FEATURES]
-        self.episodes = _read_episode_rows(self.root)
+        self.episodes, self._row_files = _read_episode_rows(self.root, self.video_keys)
         self.tasks = _read_tasks(self.root)
+        for row in self.episodes:  # a task committed after tasks.parquet was last written
+            index = row.get("demoforge/task_index")
+            if isinstance(index, int) and index not in self.tasks and row.get("tasks"):
+                self.tasks[index] = str(row["tasks"][0])
+        # Totals derived from the committed episodes: info.json may trail them after a kill.
+        self.info["total_episodes"] = len(self.episodes)
+        self.info["total_frames"] = self.num_frames
+        self.info["total_tasks"] = len(self.tasks)
+        self.info["splits"] = {"train": f"0:{len(self.episodes)}"}
         self._cache: tuple[Path, pa.Table] | None = None
 
     def __len__(self) -> int:
@@ -194,33 +194,102 @@ class Dataset:
 
     @property
     def stats(self) -> dict[str, dict[str, np.ndarray]]:
+        """Dataset stats aggregated from the committed episodes' own stats (demoforge's store), so
+        they never trail the data; meta/stats.json (checked against the frame count) otherwise."""
+        derived = self._episode_stats()
+        if derived is not None:
+            return derived
         path = self.root / "meta" / "stats.json"
         if not path.is_file():
             return {}
-        return {k: {s: np.asarray(v) for s, v in d.items()} for k, d in json.loads(path.read_text()).items()}
+        try:
+            raw = safety.read_json(path, "dataset file")
+            out = {k: {s: np.asarray(v, dtype=np.float64) for s, v in d.items()} for k, d in raw.items()}
+        except (DemoforgeError, AttributeError, TypeError, ValueError) as exc:
+            raise DatasetError(
+                f"dataset {self.root}: meta/stats.json is not feature → stat → numbers ({exc})"
+            ) from None
+        for key, d in out.items():
+            count = d.get("count")
+            if (
+                key in self.data_keys
+                and count is not None
+                and count.size == 1
+                and int(count.ravel()[0]) != self.num_frames
+            ):
+                raise DatasetError(
+                    f"dataset {self.root}: meta/stats.json covers {int(count.ravel()[0])} frames of {key!r}, "
+                    f"the committed episodes hold {self.num_frames} (stale)"
+                )
+        return out
+
+    def _episode_stats(self) -> dict[str, dict[str, np.ndarray]] | None:
+        from .dataset_writer import STATS_COLUMN, _unpack_stats
+
+        if not self.episodes:
+            return None
+        per_episode = []
+        for f in dict.fromkeys(self._row_files):
+            try:
+                if STATS_COLUMN not in pq.ParquetFile(f).schema_arrow.names:
+                    return None
+                blobs = safety.read_parquet(f, f"dataset {self.root}: {f.relative_to(self.root)}", [STATS_COLUMN])
+                per_episode.extend(_unpack_stats(b) for b in blobs.column(STATS_COLUMN).to_pylist())
+            except (ValueError, OSError, KeyError, TypeError, pa.ArrowException) as exc:
+                raise DatasetError(
+                    f"dataset {self.root}: {f.relative_to(self.root)}: {STATS_COLUMN} unreadable ({exc})"
+                ) from None
+        keys = per_episode[0].keys()
+        if any(s.keys() != keys for s in per_episode):
+            raise DatasetError(f"dataset {self.root}: per-episode stats name different features")
+        return {k: stats_lib.aggregate([s[k] for s in per_episode]) for k in keys}
 
     def meta(self, index: int) -> dict[str, Any]:
         raw = self.episodes[index].get(META_COLUMN)
-        return json.loads(raw) if raw else {}
+        if not raw:
+            return {}
+        try:
+            value = json.loads(raw)
+        except (json.JSONDecodeError, TypeError) as exc:
+            raise DatasetError(self._where(index, f"{META_COLUMN} is not valid JSON ({exc})")) from None
+        if not isinstance(value, dict):
+            raise DatasetError(self._where(index, f"{META_COLUMN} is not a JSON object"))
+        return value
+
+    def _where(self, index: int, what: str) -> str:
+        return f"dataset {self.root}: {self._row_files[index].relative_to(self.root)} (episode {index}): {what}"
+
+    def _path(self, template_key: str, default: str, **fields) -> Path:
+        template = self.info.get(template_key) or default
+        try:
+            rel = template.format(**fields)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise DatasetError(f"dataset {self.root}: meta/info.json {template_key} {template!r} ({exc})") from None
+        return safety.inside(self.root, rel, f"dataset {self.root}: meta/info.json {template_key}")
 
     def _table(self, path: Path) -> pa.Table:
         if self._cache is None or self._cache[0] != path:
             if not path.is_file():
                 raise DatasetError(f"dataset {self.root}: {path.relative_to(self.root)} missing")
+            what = f"dataset {self.root}: {path.relative_to(self.root)}"
             try:
-                self._cache = (path, pq.read_table(path))
-            except (pa.ArrowInvalid, OSError) as exc:
-                raise DatasetError(f"dataset {self.root}: {path.relative_to(self.root)} unreadable ({exc})") from None
+                self._cache = (path, safety.read_parquet(path, what))
+            except safety.UnsafeInputError:
+                raise
+            except DemoforgeError as exc:
+                raise DatasetError(str(exc)) from None
         return self._cache[1]
 
     def episode(self, index: int, videos: bool = True) -> Episode:
         """Episode `index` with its arrays (and decoded video frames unless `videos=False`)."""
         row = self.episodes[index]
-        path = self.root / self.info.get("data_path", DATA_PATH).format(
-            chunk_index=row["data/chunk_index"], file_index=row["data/file_index"]
+        path = self._path(
+            "data_path", DATA_PATH, chunk_index=row["data/chunk_index"], file_index=row["data/file_index"]
         )
         table = self._table(path)
-        ep_col = table.column("episode_index").to_numpy()
+        if "episode_index" not in table.column_names:
+            raise DatasetError(f"dataset {self.root}: {path.relative_to(self.root)} has no column 'episode_index'")
+        ep_col = table.column("episode_index").to_numpy(zero_copy_only=False)
         rows = np.flatnonzero(ep_col == row["episode_index"])
         if len(rows) != row["length"]:
             raise DatasetError(
@@ -233,11 +302,25 @@ class Dataset:
             if key not in part.column_names:
                 raise DatasetError(f"dataset {self.root}: {path.relative_to(self.root)} has no column {key!r}")
             f = self.features[key]
-            data[key] = _to_numpy(part.column(key), list(f["shape"]), f["dtype"] if f["dtype"] != "string" else "O")
+            try:
+                data[key] = _to_numpy(part.column(key), list(f["shape"]), f["dtype"] if f["dtype"] != "string" else "O")
+            except (ValueError, TypeError, pa.ArrowException) as exc:
+                raise DatasetError(
+                    f"dataset {self.root}: {path.relative_to(self.root)} column {key!r} does not hold "
+                    f"{f['dtype']} {list(f['shape'])} per frame ({exc})"
+                ) from None
+            if data[key].dtype.kind == "f" and not np.isfinite(data[key]).all():
+                frame = int(np.flatnonzero(~np.isfinite(data[key].reshape(len(rows), -1)).all(axis=1))[0])
+                raise DatasetError(
+                    f"dataset {self.root}: {path.relative_to(self.root)} column {key!r} holds NaN or inf "
+                    f"(episode {index}, frame {frame})"
+                )
         frames = {}
         if videos:
             for key in self.video_keys:
-                vpath = self.root / self.info.get("video_path", VIDEO_PATH).format(
+                vpath = self._path(
+                    "video_path",
+                    VIDEO_PATH,
                     video_key=key,
                     chunk_index=row[f"videos/{key}/chunk_index"],
                     file_index=row[f"videos/{key}/file_index"],
@@ -245,7 +328,21 @@ class Dataset:
                 if not vpath.is_file():
                     raise DatasetError(f"dataset {self.root}: {vpath.relative_to(self.root)} missing")
                 start = float(row[f"videos/{key}/from_timestamp"])
-                frames[key] = decode_video(vpath, start=start, count=int(row["length"]), fps=self.fps)
+                shape = tuple(self.features[key]["shape"])
+                safety.check_bytes(
+                    int(row["length"]) * int(np.prod(shape)), f"dataset {self.root}: {vpath.relative_to(self.root)}"
+                )
+                try:
+                    frames[key] = decode_video(vpath, start=start, count=int(row["length"]), fps=self.fps)
+                except Exception as exc:  # PyAV raises many types for a damaged file
+                    raise DatasetError(
+                        f"dataset {self.root}: {vpath.relative_to(self.root)} undecodable ({type(exc).__name__}: {exc})"
+                    ) from None
+                if frames[key].shape[1:] != shape:
+                    raise DatasetError(
+                        f"dataset {self.root}: {vpath.relative_to(self.root)} frames are {frames[key].shape[1:]}, "
+                        f"meta/info.json declares {shape}"
+                    )
         task_index = int(part.column("task_index")[0].as_py()) if "task_index" in part.column_names else 0
         task = self.tasks.get(task_index, (row.get("tasks") or [""])[0])
         return Episode(task=task, data=data, videos=frames, meta=self.meta(index))
@@ -259,28 +356,96 @@ class Dataset:
             yield self.episode(i, videos=videos)
 
 
-def _read_episode_rows(root: Path) -> list[dict[str, Any]]:
+_ROW_INTS = ("episode_index", "length", "data/chunk_index", "data/file_index")
+_DTYPES = {"float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"}
+_DTYPES |= {"bool", "string", "video", "image"}
+
+
+def _check_info(root: Path, info: Any) -> None:
+    """info.json's fields used here, typed and bounded (the message names the field)."""
+    where = f"dataset {root}: meta/info.json"
+    for key in ("codebase_version", "fps", "features"):
+        if key not in info:
+            raise DatasetError(f"{where} has no {key!r}")
+    if not str(info["codebase_version"]).startswith("v3."):
+        raise DatasetError(f"dataset {root}: codebase_version {info['codebase_version']!r}, expected v3.x")
+    fps = info["fps"]
+    if isinstance(fps, bool) or not isinstance(fps, int | float) or fps != int(fps) or not 1 <= fps <= 10_000:
+        raise DatasetError(f"{where}: fps {fps!r}, expected a whole number of frames per second in 1..10000")
+    features = info["features"]
+    if not isinstance(features, dict) or not features:
+        raise DatasetError(f"{where}: features must be an object of feature name → description")
+    for key, f in features.items():
+        if not isinstance(f, dict) or not isinstance(f.get("dtype"), str) or not isinstance(f.get("shape"), list):
+            raise DatasetError(f"{where}: features.{key} must be an object with dtype (string) and shape (list)")
+        if f["dtype"] not in _DTYPES:
+            raise DatasetError(f"{where}: features.{key}.dtype {f['dtype']!r} is not one of {sorted(_DTYPES)}")
+        shape = f["shape"]
+        if not shape or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in shape):
+            raise DatasetError(f"{where}: features.{key}.shape {shape!r}, expected a list of positive integers")
+        if int(np.prod(shape)) > safety.MAX_ELEMENTS_PER_FRAME:
+            raise DatasetError(f"{where}: features.{key}.shape {shape} is too large per frame")
+        if "/" in key or "\\" in key or key in (".", ".."):
+            raise DatasetError(f"{where}: feature name {key!r} must not contain '/' or be '.' or '..'")
+    for key in ("data_path", "video_path"):
+        if info.get(key) is not None:
+            safety.check_template(info[key], f"{where} {key}")
+    if any(f["dtype"] == "video" for f in features.values()) and "video_path" in info and not info["video_path"]:
+        raise DatasetError(f"{where}: has video features but no video_path")
+
+
+def _read_episode_rows(root: Path, video_keys: list[str] = ()) -> tuple[list[dict[str, Any]], list[Path]]:
+    """The committed episodes' meta rows, in order, and the file each came from."""
     folder = root / "meta" / "episodes"
     files = sorted(folder.glob("*/*.parquet"))
-    if not files:
-        return []
     rows: list[dict[str, Any]] = []
+    sources: list[Path] = []
     for f in files:
+        what = f"dataset {root}: {f.relative_to(root)}"
         try:
-            table = pq.read_table(f)
-        except (pa.ArrowInvalid, OSError) as exc:
-            raise DatasetError(f"dataset {root}: {f.relative_to(root)} unreadable ({exc})") from None
-        keep = [c for c in table.column_names if not c.startswith(("stats/", "demoforge/stats"))]
-        rows.extend(table.select(keep).to_pylist())
+            names = pq.ParquetFile(f).schema_arrow.names
+            keep = [c for c in names if not c.startswith(("stats/", "demoforge/stats"))]
+            table = safety.read_parquet(f, what, keep)
+        except safety.UnsafeInputError:
+            raise
+        except (DemoforgeError, pa.ArrowException, OSError) as exc:
+            raise DatasetError(f"{what} unreadable ({exc})") from None
+        new = table.to_pylist()
+        need = list(_ROW_INTS) + [f"videos/{k}/{c}" for k in video_keys for c in ("chunk_index", "file_index")]
+        for row in new:
+            for key in need:
+                value = row.get(key)
+                if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                    raise DatasetError(f"{what}: {key} is {value!r}, expected a non-negative integer")
+            for key in video_keys:
+                ts = row.get(f"videos/{key}/from_timestamp")
+                if isinstance(ts, bool) or not isinstance(ts, int | float) or not 0 <= ts < 1e9:
+                    raise DatasetError(f"{what}: videos/{key}/from_timestamp is {ts!r}, expected seconds ≥ 0")
+            if row["length"] == 0:
+                raise DatasetError(f"{what}: episode {row['episode_index']} has no frames (length 0)")
+            if row["length"] > safety.MAX_EPISODE_FRAMES:
+                raise DatasetError(f"{what}: length {row['length']}, expected 1..{safety.MAX_EPISODE_FRAMES}")
+            tasks = row.get("tasks")
+            if tasks is not None and not (isinstance(tasks, list) and all(isinstance(t, str) for t in tasks)):
+                raise DatasetError(f"{what}: tasks is {tasks!r}, expected a list of strings")
+        rows.extend(new)
+        sources.extend([f] * len(new))
     for i, row in enumerate(rows):
         if row["episode_index"] != i:
             raise DatasetError(f"dataset {root}: meta/episodes row {i} is episode {row['episode_index']}")
-    return rows
+    return rows, sources
 
 
 def _read_tasks(root: Path) -> dict[int, str]:
     path = root / "meta" / "tasks.parquet"
     if not path.is_file():
         return {}
-    df = pd.read_parquet(path)
-    return {int(i): str(t) for t, i in zip(df.index, df["task_index"])}
+    what = f"dataset {root}: meta/tasks.parquet"
+    try:
+        table = safety.read_parquet(path, what)
+        df = table.to_pandas()
+        return {int(i): str(t) for t, i in zip(df.index, df["task_index"])}
+    except safety.UnsafeInputError:
+        raise
+    except (DemoforgeError, KeyError, TypeError, ValueError, pa.ArrowException) as exc:
+        raise DatasetError(f"{what} unreadable: expected a task_index column indexed by task ({exc})") from None

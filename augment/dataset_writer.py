@@ -21,6 +21,7 @@ from .dataset import (
     EPISODES_PATH,
     META_COLUMN,
     VIDEO_PATH,
+    Dataset,
     DatasetError,
     Episode,
     _atomic_write_bytes,
@@ -66,11 +67,26 @@ class DatasetWriter:
     # opening ------------------------------------------------------------------------------------
 
     @classmethod
-    def create(cls, root: str | Path, features: dict[str, dict], fps: int, robot_type: str = "panda") -> DatasetWriter:
-        """Start a new dataset at `root`, which must not exist or be an empty folder."""
+    def create(
+        cls,
+        root: str | Path,
+        features: dict[str, dict],
+        fps: int,
+        robot_type: str = "panda",
+        sidecars: dict[str, Any] | None = None,
+    ) -> DatasetWriter:
+        """Start a new dataset at `root`, which must not exist or be an empty folder (or one a
+        killed `create` left: `is_blank`). `sidecars` (relative path → JSON) are written before
+        meta/info.json, so a dataset that has info.json always has them."""
         root = Path(root)
-        if root.exists() and (not root.is_dir() or any(root.iterdir())):
-            raise DatasetError(f"dataset {root}: already exists and is not empty (refusing to overwrite)")
+        if root.exists() and not root.is_dir():
+            raise DatasetError(f"dataset {root}: exists and is a file, expected a folder (refusing to overwrite)")
+        if root.exists() and any(root.iterdir()):
+            if not is_blank(root, allowed=set(sidecars or ())):
+                raise DatasetError(f"dataset {root}: already exists and is not empty (refusing to overwrite)")
+            clear_blank(root)
+        if isinstance(fps, bool) or int(fps) != fps or not 1 <= fps <= 10_000:
+            raise DatasetError(f"dataset {root}: fps {fps!r}, expected a whole number in 1..10000")
         for key in features:
             if "/" in key:
                 raise DatasetError(f"feature name {key!r} must not contain '/'")
@@ -92,6 +108,8 @@ class DatasetWriter:
             "features": {**features, **DEFAULT_FEATURES},
         }
         root.mkdir(parents=True, exist_ok=True)
+        for rel, obj in (sidecars or {}).items():
+            _write_json(root / rel, obj)
         writer = cls(root, info, {}, [])
         writer._write_meta(with_stats=True)
         return writer
@@ -103,7 +121,11 @@ class DatasetWriter:
         info_path = root / "meta" / "info.json"
         if not info_path.is_file():
             raise DatasetError(f"dataset {root}: meta/info.json missing")
-        info = json.loads(info_path.read_text())
+        try:
+            info = json.loads(info_path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise DatasetError(f"dataset {root}: meta/info.json is not valid JSON ({exc})") from None
+        Dataset(root)  # validates info.json, the meta rows and the path templates
         rows = _committed_rows(root)
         for i, (row, _) in enumerate(rows):
             if row["episode_index"] != i:
@@ -202,9 +224,13 @@ class DatasetWriter:
             raise DatasetError("episode has no frames")
         for key in self.data_keys:
             want = tuple(self.features[key]["shape"])
-            got = np.asarray(episode.data[key]).shape[1:] or (1,)
+            values = np.asarray(episode.data[key])
+            got = values.shape[1:] or (1,)
             if got != want:
                 raise DatasetError(f"episode feature {key!r} has per-frame shape {got}, dataset declares {want}")
+            if values.dtype.kind in "fc" and not np.isfinite(values).all():
+                frame = int(np.flatnonzero(~np.isfinite(values.reshape(len(values), -1)).all(axis=1))[0])
+                raise DatasetError(f"episode feature {key!r} holds NaN or inf (frame {frame}); refusing to store it")
         for key in self.video_keys:
             frames = episode.videos.get(key)
             want = tuple(self.features[key]["shape"])
@@ -245,6 +271,32 @@ class DatasetWriter:
                 index = chunk * CHUNKS_SIZE + int(f.stem.split("-")[1])
                 if index >= self.num_episodes:
                     f.unlink()
+
+
+CREATE_FILES = {"meta/info.json", "meta/tasks.parquet", "meta/stats.json"}  # what `create` writes
+
+
+def is_blank(root: Path, allowed: set[str] = frozenset()) -> bool:
+    """True when `root` holds only what `DatasetWriter.create` writes before any episode commits
+    (plus `allowed` relative paths and `.tmp` files): what a kill right after creation leaves."""
+    if not root.is_dir():
+        return False
+    for p in root.rglob("*"):
+        if p.is_symlink() or (
+            p.is_file()
+            and not (p.name.endswith(".tmp") or p.relative_to(root).as_posix() in CREATE_FILES | set(allowed))
+        ):
+            return False
+    return not any((root / "meta" / "episodes").glob("*/*.parquet"))
+
+
+def clear_blank(root: Path) -> None:
+    """Remove the files of a blank dataset (`is_blank`) and its empty folders, keeping `root`."""
+    for p in sorted(root.rglob("*"), key=lambda q: len(q.parts), reverse=True):
+        if p.is_file():
+            p.unlink()
+        elif p.is_dir() and not any(p.iterdir()):
+            p.rmdir()
 
 
 def _committed_rows(root: Path) -> list[tuple[dict[str, Any], dict[str, dict[str, np.ndarray]]]]:

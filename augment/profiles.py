@@ -40,7 +40,7 @@ NonNeg = Annotated[float, Field(ge=0.0)]
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     enabled: bool = False
 
 
@@ -87,7 +87,7 @@ class SceneSpec(_Section):
 class Profile(BaseModel):
     """A named, versioned domain: which randomization families are on and their ranges."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     name: str
     version: int = Field(ge=1)
     description: str = ""
@@ -103,7 +103,9 @@ def read_toml(path: Path, what: str) -> dict:
     if not path.is_file():
         raise FileNotFoundError(f"{what} file {path} not found")
     try:
-        return tomllib.loads(path.read_text())
+        return tomllib.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{what} {path}: not UTF-8 text (byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{what} {path}: not valid TOML: {exc}") from None
 

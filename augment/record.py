@@ -173,20 +173,103 @@ class CollectConfig:
     seed: int = 0  # episode k tries seeds seed, seed+1, ... until it succeeds
     max_attempts_factor: int = 5  # give up after episodes × this many attempts
 
+    def __post_init__(self) -> None:
+        from ..envs import ConfigError
+
+        for name in ("episodes", "seed", "max_attempts_factor"):
+            value = getattr(self, name)
+            low = 0 if name == "seed" else 1
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ConfigError(f"CollectConfig.{name}={value!r}: expected an integer ≥ {low}")
+        if self.episodes > 1_000_000:
+            raise ConfigError(f"CollectConfig.episodes={self.episodes}: at most 1000000")
+        check_image_size(self.image_size, "CollectConfig.image_size")
+
+    def identity(self) -> dict:
+        """The fields that decide the output's bytes (a resumed collection must match them)."""
+        return {
+            "task": self.task,
+            "profile": str(self.profile),
+            "human_like": self.human_like,
+            "cameras": list(self.cameras),
+            "image_size": list(self.image_size),
+            "seed": self.seed,
+        }
+
+
+SIDECAR = "meta/collect.json"
+
+
+def check_image_size(size, what: str) -> None:
+    """Camera images must be even-sized (yuv420p video) and of a sane size."""
+    from ..envs import ConfigError
+
+    ok = isinstance(size, tuple | list) and len(size) == 2 and all(isinstance(n, int) for n in size)
+    if not ok or not all(16 <= n <= 1024 and n % 2 == 0 for n in size):
+        raise ConfigError(f"{what}={size!r}: expected an even number of pixels in 16..1024")
+
+
+def _resume_point(out: Path, config: CollectConfig) -> tuple[int, int] | None:
+    """(episodes kept, next seed) of an interrupted collection at `out`, or None for a new one."""
+    import json
+
+    from ..envs import ConfigError
+    from .dataset import Dataset, DatasetError
+
+    if not (out / "meta" / "info.json").is_file():
+        return None
+    path = out / SIDECAR
+    if not path.is_file():
+        raise DatasetError(
+            f"dataset {out}: already exists and was not written by `demoforge collect` ({SIDECAR} missing)"
+        )
+    try:
+        before = json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DatasetError(f"dataset {out}: {SIDECAR} is not valid JSON ({exc})") from None
+    identity = config.identity()
+    for key in sorted(set(before) | set(identity)):
+        if before.get(key) != identity.get(key):
+            raise ConfigError(
+                f"{out} was collected with {key}={before.get(key)!r}, this run asks {key}={identity.get(key)!r}; "
+                "use another --out or the same settings to continue it"
+            )
+    ds = Dataset(out)
+    return len(ds), (int(ds.meta(len(ds) - 1)["seed"]) + 1 if len(ds) else config.seed)
+
 
 def collect(config: CollectConfig, out: str | Path, progress: Callable[[int, int], None] | None = None) -> dict:
     """Record `config.episodes` successful scripted-expert demos into a new dataset at `out`.
-    Failed attempts are not stored; returns counts and timing."""
+    Failed attempts are not stored; returns counts and timing. Rerun with the same config after a
+    kill, it continues the collection (same bytes as an uninterrupted run); other settings, or a
+    folder it did not write, are refused."""
+    from .lock import exclusive
+
+    out = Path(out)
+    with exclusive(out, "demoforge collect", {SIDECAR}):
+        return _collect(config, out, progress)
+
+
+def _collect(config: CollectConfig, out: Path, progress: Callable[[int, int], None] | None) -> dict:
     from ..envs import EnvConfig
 
+    resume = _resume_point(out, config)
     env_cfg = EnvConfig(cameras=config.cameras, image_size=config.image_size)
     env = DomainRandomizationWrapper(make_env(config.task, config=env_cfg), config.profile)
     base: ManipulationEnv = env.unwrapped
     expert = make_expert(base, ExpertConfig(human_like=config.human_like))
     feats = features_for(base, config.cameras, config.image_size)
     attempts, kept, start = 0, 0, time.perf_counter()
-    with DatasetWriter.create(out, feats, fps=int(base.config.control_hz)) as writer:
+    if resume is None:
+        writer = DatasetWriter.create(
+            out, feats, fps=int(base.config.control_hz), sidecars={SIDECAR: config.identity()}
+        )
         seed = config.seed
+    else:
+        writer = DatasetWriter.append(out)
+        kept, seed = resume
+        attempts = seed - config.seed
+    with writer:
         while kept < config.episodes:
             if attempts >= config.episodes * config.max_attempts_factor:
                 raise RuntimeError(f"collect: only {kept}/{config.episodes} successes in {attempts} attempts")

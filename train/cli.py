@@ -4,7 +4,11 @@ own: every verb is a thin layer over a library function, so training scripts can
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import errno
 import json
+import math
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,12 +23,69 @@ from ..augment.io.convert import FORMATS, export_dataset, import_dataset
 from ..augment.preview import save_preview
 from ..augment.profiles import load_profile
 from ..augment.record import CollectConfig, collect
+from ..augment.safety import read_text
 from ..envs import GYM_IDS, TASKS, ConfigError, DemoforgeError, make_env, resolve_task_name
 from .evaluate import EvalConfig, evaluate
 from .pipeline import RunConfig, load_run_config, run_pipeline
-from .policies import POLICIES
+from .policies import POLICIES, policy_classes
 from .progress import progress_bar
+from .run_folder import clear_unstarted_run, unstarted_run
 from .trainer import TrainConfig, train
+
+MAX_BATCH = 65_536
+MAX_STEPS = 100_000_000
+MAX_EPISODES = 1_000_000
+
+
+def max_workers() -> int:
+    """Worker processes a user may ask for: ~300 MB each, so a few per core at most."""
+    return 4 * (os.cpu_count() or 1)
+
+
+def _int_in(low: int, high: int | None = None, what: str = ""):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if value < low or (high is not None and value > high):
+            bound = f"in {low}..{high}" if high is not None else f"≥ {low}"
+            raise argparse.ArgumentTypeError(f"{value} is out of range: expected an integer {bound}{what}")
+        return value
+
+    return parse
+
+
+def _even_size(text: str) -> int:
+    value = _int_in(16, 1024)(text)
+    if value % 2:
+        raise argparse.ArgumentTypeError(f"{value} is odd: video needs an even image size (16..1024)")
+    return value
+
+
+def _float_in(low: float, high: float):
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not math.isfinite(value) or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text} is out of range: expected a finite number in [{low}, {high}]")
+        return value
+
+    return parse
+
+
+def _workers(text: str) -> int:
+    return _int_in(0, max_workers(), " (0: one per core; at most 4 per core, ~300 MB each)")(text)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad argument in one line (no usage block) and exits 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        sys.exit(2)
 
 
 def _info_envs(console: Console) -> None:
@@ -49,7 +110,7 @@ def _info_envs(console: Console) -> None:
 def _info_profile(args: argparse.Namespace, console: Console) -> None:
     profile = load_profile(args.profile)
     data = profile.model_dump()
-    console.print(f"[bold]{data.pop('name')}[/bold] v{data.pop('version')}: {data.pop('description')}")
+    console.print(f"{data.pop('name')} v{data.pop('version')}: {data.pop('description')}", style="bold")
     for section, fields in data.items():
         state = "on" if fields.pop("enabled") else "off"
         line = ", ".join(f"{k}={v}" for k, v in fields.items())
@@ -63,7 +124,7 @@ def _info_dataset(path: str, console: Console) -> None:
     s = summarize(path)
     rate = "n/a" if s["success_rate"] is None else f"{s['success_rate']:.0%}"
     console.print(
-        f"[bold]{s['root']}[/bold]: {s['episodes']} episodes, {s['frames']} frames at {s['fps']} Hz, "
+        f"{s['root']}: {s['episodes']} episodes, {s['frames']} frames at {s['fps']} Hz, "
         f"success {rate}, sources {s['sources']}, {s['bytes'] / 1e6:.1f} MB on disk"
     )
     console.print(f"tasks: {s['tasks']}", markup=False)
@@ -145,7 +206,7 @@ def _cmd_generate(args: argparse.Namespace, console: Console) -> int:
         f"({summary.new_episodes / hours if hours else 0:,.0f} demos/hour); coverage plot: {args.out}/plots/coverage.png"
     )
     if not summary.complete:
-        console.print(f"[yellow]stopped at the attempt limit: {summary.episodes}/{config.num} episodes[/yellow]")
+        console.print(f"stopped at the attempt limit: {summary.episodes}/{config.num} episodes", style="yellow")
         return 1
     return 0
 
@@ -164,6 +225,51 @@ def _overrides(pairs: list[str]) -> dict:
     return out
 
 
+def policy_overrides(policy: str, pairs: list[str]) -> dict:
+    """`--set` pairs checked against the policy config's fields: known name, the field's type, a
+    sane range (positive sizes, finite rates); the config's own checks run too."""
+    config_cls, _ = policy_classes(policy)
+    fields = {f.name: f for f in dataclasses.fields(config_cls)}
+    defaults = config_cls()
+    out = _overrides(pairs)
+    for key, value in out.items():
+        if key not in fields:
+            raise ConfigError(f"--set {key}: not a {policy} policy field; known: {', '.join(fields)}")
+        default = getattr(defaults, key)
+        nullable = "None" in str(fields[key].type)
+        where = f"--set {key}={json.dumps(value)}"
+        if value is None and nullable:
+            continue
+        if isinstance(default, bool):
+            ok, want = isinstance(value, bool), "true or false"
+        elif isinstance(default, int):
+            high = MAX_STEPS if key.endswith("steps") and "action" not in key else 65_536
+            ok = isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= high
+            want = f"an integer in 1..{high}"
+        elif isinstance(default, float):
+            number = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+            ok = number and value >= 0 and (key != "lr" or value > 0) and (key != "dropout" or value < 1)
+            want = "a finite number ≥ 0" + (" (> 0)" if key == "lr" else " (< 1)" if key == "dropout" else "")
+        elif isinstance(default, tuple):
+            ok = (
+                isinstance(value, list)
+                and bool(value)
+                and all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 65_536 for v in value)
+            )
+            want = "a list of integers in 1..65536, e.g. [256, 256]"
+            value = tuple(value) if ok else value
+        else:
+            ok, want = isinstance(value, type(default)), type(default).__name__
+        if not ok:
+            raise ConfigError(f"{where}: expected {want}" + (" or null" if nullable else ""))
+        out[key] = value
+    try:
+        config_cls(**out)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"--set: {exc}") from None
+    return out
+
+
 def _cmd_train(args: argparse.Namespace, console: Console) -> int:
     config = TrainConfig(
         policy=args.policy,
@@ -171,8 +277,17 @@ def _cmd_train(args: argparse.Namespace, console: Console) -> int:
         batch_size=args.batch_size,
         ratio=args.ratio,
         seed=args.seed,
-        policy_overrides=_overrides(args.set),
+        policy_overrides=policy_overrides(args.policy, args.set),
     )
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out}: is a file, expected a run folder")
+    if not args.real and not args.synthetic:
+        raise ConfigError("train needs --real and/or --synthetic data")
+    resume = args.resume
+    if unstarted_run(out):  # killed before its first checkpoint: nothing to resume, start it again
+        clear_unstarted_run(out)
+        resume = False
     with progress_bar(console, unit="steps") as bar:
         job = bar.add_task(f"train {args.policy}", total=config.steps or POLICIES[args.policy][0]().default_steps)
         result = train(
@@ -180,7 +295,7 @@ def _cmd_train(args: argparse.Namespace, console: Console) -> int:
             config,
             real=args.real,
             synthetic=args.synthetic,
-            resume=args.resume,
+            resume=resume,
             progress=lambda step, total, loss: bar.update(
                 job, completed=step, description=f"train {args.policy} loss {loss:.4f}"
             ),
@@ -206,6 +321,26 @@ def _cmd_eval(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def validate_run_config(config: RunConfig) -> None:
+    """Every name and number of a run, checked before any stage starts."""
+    task = resolve_task_name(config.task)
+    load_profile(config.profile_target)
+    load_profile(config.profile_generate)
+    policy_classes(config.policy)
+    if config.train_steps is not None and not 1 <= config.train_steps <= MAX_STEPS:
+        raise ConfigError(f"run config train_steps={config.train_steps}: expected 1..{MAX_STEPS} or null")
+    if config.workers > max_workers():
+        raise ConfigError(f"run config workers={config.workers}: at most {max_workers()} (4 per core)")
+    if config.seed < 0:
+        raise ConfigError(f"run config seed={config.seed}: expected ≥ 0")
+    if not math.isfinite(config.ratio):
+        raise ConfigError(f"run config ratio={config.ratio}: expected a number in [0, 1]")
+    CollectConfig(task=task, episodes=config.real_demos, profile=config.profile_target, seed=config.seed)
+    GenerateConfig(num=config.synthetic_demos, profile=config.profile_generate, seed=config.seed)
+    TrainConfig(policy=config.policy, steps=config.train_steps, ratio=config.ratio, seed=config.seed)
+    EvalConfig(profile=config.profile_target, episodes=config.eval_episodes)
+
+
 def _cmd_run(args: argparse.Namespace, console: Console) -> int:
     overrides = {
         k: v
@@ -220,11 +355,13 @@ def _cmd_run(args: argparse.Namespace, console: Console) -> int:
         if v is not None
     }
     if args.config:
-        config = load_run_config(args.config).model_copy(update=overrides)
+        read_text(Path(args.config), "run config")  # a missing or non-UTF-8 file: one line naming it
+        config = RunConfig.model_validate({**load_run_config(args.config).model_dump(), **overrides})
     elif args.quick:
         config = RunConfig.quick(**overrides)
     else:
         config = RunConfig(**overrides)
+    validate_run_config(config)
     numbers = run_pipeline(config, args.out, log=lambda line: console.print(line, markup=False, highlight=False))
     table = Table(title=f"{numbers['task']} in {config.profile_target}: success by training data")
     for col in ("training data", "success", "Wilson 95 % CI"):
@@ -260,25 +397,25 @@ def _cmd_export(args: argparse.Namespace, console: Console) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="demoforge", description=__doc__)
+    parser = _Parser(prog="demoforge", description=__doc__)
     verbs = parser.add_subparsers(dest="verb", metavar="VERB")
     info = verbs.add_parser("info", help="describe tasks and domain profiles")
     info.add_argument("--envs", action="store_true", help="list tasks, their ids, objects and subtasks")
     info.add_argument("--profile", metavar="NAME|PATH", help="print a resolved domain profile (built-in name or .toml)")
     info.add_argument("--preview", metavar="OUT.png", help="with --profile: write a grid of randomized resets")
     info.add_argument("--task", default="Lift", help="task shown in --preview (default Lift)")
-    info.add_argument("--count", type=int, default=16, help="resets in --preview (default 16)")
+    info.add_argument("--count", type=_int_in(1, 64), default=16, help="resets in --preview (default 16)")
     info.add_argument("dataset", nargs="?", help="a dataset folder to summarize")
     info.set_defaults(func=_cmd_info)
 
     col = verbs.add_parser("collect", help="record scripted-expert demos into a new dataset")
     col.add_argument("--task", default="Lift")
-    col.add_argument("--episodes", type=int, default=10, help="successful demos to keep")
+    col.add_argument("--episodes", type=_int_in(1, MAX_EPISODES), default=10, help="successful demos to keep")
     col.add_argument("--profile", default="target", help="domain profile (default target: the 'real' domain)")
     col.add_argument("--clean", action="store_true", help="a clean expert instead of the human-like one")
     col.add_argument("--cameras", nargs="*", default=[], help="cameras to record as video (front side wrist)")
-    col.add_argument("--image-size", type=int, default=84)
-    col.add_argument("--seed", type=int, default=0)
+    col.add_argument("--image-size", type=_even_size, default=84)
+    col.add_argument("--seed", type=_int_in(0), default=0)
     col.add_argument("--out", required=True)
     col.set_defaults(func=_cmd_collect)
 
@@ -286,27 +423,31 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--source", required=True, help="dataset of source demos (with datagen poses)")
     gen.add_argument("--out", required=True, help="output dataset; rerun the same command to resume it")
     gen.add_argument("--task", help="task (default: read from the source episodes)")
-    gen.add_argument("--num", type=int, default=100, help="successful episodes to produce")
+    gen.add_argument("--num", type=_int_in(1, MAX_EPISODES), default=100, help="successful episodes to produce")
     gen.add_argument("--profile", default="randomized", help="domain profile to generate in")
-    gen.add_argument("--workers", type=int, default=0, help="worker processes (0: one per core)")
+    gen.add_argument("--workers", type=_workers, default=0, help="worker processes (0: one per core)")
     gen.add_argument("--backend", choices=("process", "ray"), default="process")
     gen.add_argument("--ray-address", help="Ray cluster address (default: a local Ray)")
-    gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("--seed", type=_int_in(0), default=0)
     gen.add_argument("--selection", choices=list(STRATEGIES), default="nearest_object")
-    gen.add_argument("--action-noise", type=float, default=0.05)
-    gen.add_argument("--interpolation-steps", type=int, default=5)
+    gen.add_argument("--action-noise", type=_float_in(0.0, 1.0), default=0.05)
+    gen.add_argument("--interpolation-steps", type=_int_in(0, 1000), default=5)
     gen.add_argument("--cameras", nargs="*", default=[])
-    gen.add_argument("--image-size", type=int, default=84)
+    gen.add_argument("--image-size", type=_even_size, default=84)
     gen.set_defaults(func=_cmd_generate)
 
     tr = verbs.add_parser("train", help="train a policy on real and/or synthetic demos (co-training)")
     tr.add_argument("--real", help="dataset of real demos")
     tr.add_argument("--synthetic", help="dataset of synthetic demos")
-    tr.add_argument("--ratio", type=float, default=0.5, help="share of each batch from real demos (both given)")
+    tr.add_argument(
+        "--ratio", type=_float_in(0.0, 1.0), default=0.5, help="share of each batch from real demos (both given)"
+    )
     tr.add_argument("--policy", choices=list(POLICIES), default="bc")
-    tr.add_argument("--steps", type=int, help="training steps (default: the policy's, bc 2000, diffusion 8000)")
-    tr.add_argument("--batch-size", type=int, default=256)
-    tr.add_argument("--seed", type=int, default=0)
+    tr.add_argument(
+        "--steps", type=_int_in(1, MAX_STEPS), help="training steps (default: the policy's, bc 2000, diffusion 8000)"
+    )
+    tr.add_argument("--batch-size", type=_int_in(1, MAX_BATCH), default=256)
+    tr.add_argument("--seed", type=_int_in(0), default=0)
     tr.add_argument(
         "--set", nargs="*", default=[], metavar="FIELD=VALUE", help="policy config fields, e.g. chunk_size=16"
     )
@@ -317,19 +458,23 @@ def build_parser() -> argparse.ArgumentParser:
     ev = verbs.add_parser("eval", help="closed-loop evaluation of a trained policy in a domain profile")
     ev.add_argument("run", help="run folder (or checkpoint file)")
     ev.add_argument("--profile", default="target")
-    ev.add_argument("--episodes", type=int, default=50)
-    ev.add_argument("--seed", type=int, default=100_000)
-    ev.add_argument("--workers", type=int, default=0)
-    ev.add_argument("--videos", type=int, default=2, help="episodes saved as GIF")
+    ev.add_argument("--episodes", type=_int_in(1, MAX_EPISODES), default=50)
+    ev.add_argument("--seed", type=_int_in(0), default=100_000)
+    ev.add_argument("--workers", type=_workers, default=0)
+    ev.add_argument("--videos", type=_int_in(0, 1000), default=2, help="episodes saved as GIF")
     ev.set_defaults(func=_cmd_eval)
 
     run = verbs.add_parser("run", help="the whole job: real demos → synthetic → 3 policies → target-domain report")
     run.add_argument("--task", help="task (default Lift)")
-    run.add_argument("--real-demos", type=int, help="human-like demos recorded in the target profile (default 10)")
-    run.add_argument("--synthetic-demos", type=int, help="demos generated from them (default 300)")
+    run.add_argument(
+        "--real-demos",
+        type=_int_in(1, MAX_EPISODES),
+        help="human-like demos recorded in the target profile (default 10)",
+    )
+    run.add_argument("--synthetic-demos", type=_int_in(1, MAX_EPISODES), help="demos generated from them (default 300)")
     run.add_argument("--policy", choices=list(POLICIES), help="policy for all three arms (default bc)")
     run.add_argument("--profile-target", help="the 'real world' profile (default target)")
-    run.add_argument("--workers", type=int, help="worker processes (default: one per core)")
+    run.add_argument("--workers", type=_workers, help="worker processes (default: one per core)")
     run.add_argument("--quick", action="store_true", help="a CI-sized smoke run")
     run.add_argument("--config", help="a report's config.yaml, to reproduce that run")
     run.add_argument("--out", default="demoforge_run", help="output folder (rerun to resume; default demoforge_run)")
@@ -340,7 +485,9 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--out", required=True)
     imp.add_argument("--mapping", help="TOML file renaming/ignoring source fields")
     imp.add_argument("--format", choices=FORMATS, help="skip detection")
-    imp.add_argument("--fps", type=int, help="frame rate for sources that do not record one (default 20)")
+    imp.add_argument(
+        "--fps", type=_int_in(1, 10_000), help="frame rate for sources that do not record one (default 20)"
+    )
     imp.set_defaults(func=_cmd_import)
 
     exp = verbs.add_parser("export", help="export a dataset to LeRobot v3 (+GR00T modality), Minari or robomimic")
@@ -358,13 +505,43 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    # Wide tables even when piped (rich would otherwise assume 80 columns).
-    console = Console(width=None if sys.stdout.isatty() else 160)
+    # Wide tables even when piped (rich would otherwise assume 80 columns). No markup: messages
+    # carry user text (paths, `demoforge[ray]`, `[rename]`) that rich would eat as tags.
+    console = Console(width=None if sys.stdout.isatty() else 160, markup=False, highlight=False)
     try:
         return int(args.func(args, console) or 0)
-    except (DemoforgeError, FileNotFoundError, RuntimeError) as exc:  # expected, user-facing: one line, no traceback
-        console.print(f"[red]error:[/red] {exc}", highlight=False)
+    except KeyboardInterrupt:
+        sys.stderr.write("error: interrupted (rerun the same command to continue where it resumes)\n")
+        return 130
+    except Exception as exc:  # user-facing: one line on stderr, no traceback
+        if os.environ.get("DEMOFORGE_DEBUG"):
+            raise
+        sys.stderr.write(f"error: {error_line(exc)}\n")
         return 1
+
+
+def error_line(exc: BaseException) -> str:
+    """One line for any exception: demoforge's own errors name the file and field already."""
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError):
+        text = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or '(top level)'}: "
+            f"{'unknown key' if e['type'] == 'extra_forbidden' else e['msg']}"
+            for e in exc.errors()
+        )
+        text = f"{exc.title}: {text}"
+    elif isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        text = f"disk full: no space left on device{f' writing {exc.filename}' if exc.filename else ''}"
+    elif isinstance(exc, OSError) and exc.filename and exc.strerror:
+        text = f"{exc.filename}: {exc.strerror}"
+    elif isinstance(exc, DemoforgeError | FileNotFoundError | RuntimeError):
+        text = str(exc)
+    elif isinstance(exc, MemoryError):
+        text = "out of memory (try fewer workers, a smaller batch or fewer episodes)"
+    else:
+        text = f"{type(exc).__name__}: {exc} (unexpected; DEMOFORGE_DEBUG=1 shows the traceback)"
+    return " ".join(text.split()) or type(exc).__name__
 
 
 if __name__ == "__main__":

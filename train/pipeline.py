@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +20,7 @@ from ..augment.generate import GenerateConfig, generate
 from ..augment.record import CollectConfig, collect
 from ..envs import ConfigError, resolve_task_name
 from .evaluate import EvalConfig, evaluate
+from .run_folder import check_run_out, clear_unstarted_run
 from .trainer import TrainConfig, train
 
 ARMS = {  # arm → (uses real, uses synthetic)
@@ -96,6 +96,7 @@ def run_pipeline(config: RunConfig, out: str | Path, log: Callable[[str], None] 
     from .report import write_report
 
     out = Path(out)
+    check_run_out(out)  # never write into (or delete from) a folder this command did not create
     out.mkdir(parents=True, exist_ok=True)
     task = resolve_task_name(config.task)
     config_path = out / "run_config.yaml"
@@ -108,8 +109,7 @@ def run_pipeline(config: RunConfig, out: str | Path, log: Callable[[str], None] 
     workers = config.workers or os.cpu_count() or 1
 
     def collect_real() -> None:
-        shutil.rmtree(real, ignore_errors=True)  # a half-collected dataset is simply redone
-        collect(
+        collect(  # continues a collection a kill interrupted; refuses a folder it did not write
             CollectConfig(task=task, episodes=config.real_demos, profile=config.profile_target, seed=config.seed), real
         )
 
@@ -131,7 +131,7 @@ def run_pipeline(config: RunConfig, out: str | Path, log: Callable[[str], None] 
         def train_arm(run_dir=run_dir, use_real=use_real, use_syn=use_syn) -> None:
             resume = (run_dir / "checkpoints" / "last.safetensors").is_file()
             if not resume:
-                shutil.rmtree(run_dir, ignore_errors=True)
+                clear_unstarted_run(run_dir)  # only what train() wrote; anything else is refused
             tc = TrainConfig(policy=config.policy, steps=config.train_steps, ratio=config.ratio, seed=config.seed)
             train(run_dir, tc, real=real if use_real else None, synthetic=synthetic if use_syn else None, resume=resume)
 

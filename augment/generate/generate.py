@@ -9,6 +9,7 @@ that decide those bytes; a rerun with different ones is refused, naming the fiel
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections import Counter
@@ -20,7 +21,8 @@ import numpy as np
 
 from ...envs import ConfigError
 from ..dataset import Dataset
-from ..dataset_writer import DatasetWriter, _write_json
+from ..dataset_writer import DatasetWriter, _write_json, clear_blank, is_blank
+from ..lock import exclusive
 from .config import GenerateConfig
 from .parallel import check_backend, ordered_results, worker_count
 from .runner import AttemptRunner, source_task
@@ -54,15 +56,42 @@ class GenerationSummary:
 
 
 def _identity(source: Path, task: str, config: GenerateConfig) -> dict:
-    return {"source": str(source.resolve()), "task": task, **config.identity()}
+    return {
+        "source": str(source.resolve()),
+        "source_digest": source_digest(source),
+        "task": task,
+        **config.identity(),
+    }
+
+
+def source_digest(source: Path) -> str:
+    """sha256 of the source's committed episode index (its meta/episodes files): pins the source's
+    content, so a resumed run notices a source replaced or grown under it."""
+    digest = hashlib.sha256()
+    for f in sorted((source / "meta" / "episodes").glob("*/*.parquet")):
+        digest.update(f.relative_to(source).as_posix().encode() + b"\0")
+        digest.update(f.read_bytes())
+    return digest.hexdigest()
 
 
 def _check_resume(out: Path, identity: dict) -> None:
     path = out / SIDECAR
     if not path.is_file():
         raise ConfigError(f"{out} exists but was not written by `demoforge generate` ({SIDECAR} missing)")
-    before = json.loads(path.read_text())
+    try:
+        before = json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{out}: {SIDECAR} is not valid JSON ({exc})") from None
+    if not isinstance(before, dict):
+        raise ConfigError(f"{out}: {SIDECAR} is not a JSON object")
     for key in sorted(set(before) | set(identity)):
+        if key == "source_digest" and key not in before:
+            continue  # written before sources were pinned
+        if key == "source_digest" and before[key] != identity[key]:
+            raise ConfigError(
+                f"{out} was generated from other content at --source {identity['source']} (its episode index "
+                "changed since); use another --out, or the source it was generated from, to resume"
+            )
         if before.get(key) != identity.get(key):
             raise ConfigError(
                 f"{out} was generated with {key}={before.get(key)!r}, this run asks {key}={identity.get(key)!r}; "
@@ -103,13 +132,21 @@ def generate(
     local = AttemptRunner(source, task, config)  # validates the source before anything is written
     task = local.task
     identity = _identity(source, task, config)
+    with exclusive(out, "demoforge generate", {SIDECAR}):
+        return _generate(source, out, config, task, progress, local, identity, start_time)
+
+
+def _generate(source, out, config, task, progress, local, identity, start_time) -> GenerationSummary:
+    if (out / "meta" / "info.json").is_file() and not (out / SIDECAR).is_file() and is_blank(out):
+        clear_blank(out)  # killed between creating the dataset and pinning its settings: start over
     if (out / "meta" / "info.json").is_file():
         _check_resume(out, identity)
         writer = DatasetWriter.append(out)
         episodes, attempt, causes, starts = _history(out)
     else:
-        writer = DatasetWriter.create(out, local.features, fps=int(local.base.config.control_hz))
-        _write_json(out / SIDECAR, identity)
+        writer = DatasetWriter.create(
+            out, local.features, fps=int(local.base.config.control_hz), sidecars={SIDECAR: identity}
+        )
         episodes, attempt, causes, starts = 0, 0, Counter(), []
     summary = GenerationSummary(task=task, episodes=episodes, attempts=attempt, causes=causes)
     pending_failures: list[dict] = []

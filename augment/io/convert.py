@@ -6,8 +6,9 @@ end, so a malformed or truncated input leaves the destination untouched (absent)
 
 from __future__ import annotations
 
-import json
+import glob
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -15,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ...envs import UnknownNameError
+from ...envs import ConfigError, DemoforgeError, UnknownNameError
+from .. import safety
 from ..dataset import Dataset, DatasetError, Episode, video_feature
 from ..dataset_writer import DatasetWriter
 from . import gr00t, lerobot, minari, robomimic
@@ -47,7 +49,11 @@ def detect_format(src: Path) -> str:
     folder with data/metadata.json;
     robomimic: an .hdf5/.h5 file."""
     if src.is_dir() and (src / "meta" / "info.json").is_file():
-        version = str(json.loads((src / "meta" / "info.json").read_text()).get("codebase_version", ""))
+        try:
+            info = safety.read_json(src / "meta" / "info.json", "dataset file")
+        except DemoforgeError as exc:
+            raise DatasetError(str(exc)) from None
+        version = str(info.get("codebase_version", ""))
         return "gr00t" if version.startswith("v2.") else "lerobot"
     if src.is_dir() and (src / "data" / "metadata.json").is_file():
         return "minari"
@@ -59,7 +65,25 @@ def detect_format(src: Path) -> str:
 
 
 def _temp_sibling(out: Path) -> Path:
+    _remove_dead_partials(out)
     return out.with_name(f".{out.name}.partial-{os.getpid()}")
+
+
+def _remove_dead_partials(out: Path) -> None:
+    """Delete `.NAME.partial-PID` siblings whose process is gone (a killed import or export)."""
+    parent = out.parent if str(out.parent) else Path(".")
+    if not parent.is_dir():
+        return
+    for p in parent.glob(f".{glob.escape(out.name)}.partial-*"):
+        pid = p.name.rsplit("-", 1)[1]
+        if not pid.isdigit() or int(pid) == os.getpid() or p.is_symlink():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            _discard(p)
+        except PermissionError:
+            pass  # alive, another user's
 
 
 def _publish(tmp: Path, out: Path) -> None:
@@ -77,9 +101,20 @@ def _map_episode(src: SourceEpisode, mapping: FieldMapping, default, report: Imp
     data: dict[str, np.ndarray] = {}
     videos: dict[str, np.ndarray] = {}
     order = sorted(src.fields, key=lambda k: k.startswith(EXACT_PREFIXES))  # exact copies last: they win
+    taken: dict[str, str] = {}  # feature → the source field mapped to it
     for source in order:
         values = np.asarray(src.fields[source])
         target = mapping.target(source, default(source, values))
+        if target is not None and target in taken:
+            first = taken[target]
+            exact_copy = source.startswith(EXACT_PREFIXES) and not first.startswith(EXACT_PREFIXES)
+            if not exact_copy or source in mapping.rename or first in mapping.rename:
+                raise ConfigError(
+                    f"import {src.name}: fields {first!r} and {source!r} both map to {target!r}; "
+                    "rename one of them or ignore it in the mapping"
+                )
+        if target is not None:
+            taken[target] = source
         if target is None:
             why = "ignored by the mapping" if source in mapping.ignore else "no demoforge feature for it"
             report.unmapped.setdefault(source, why)
@@ -130,8 +165,13 @@ def import_dataset(
         raise DatasetError(f"import destination {out} already exists (refusing to overwrite)")
     field_map = mapping if isinstance(mapping, FieldMapping) else load_mapping(mapping)
     load, default = READERS[fmt]
-    if fps is None:
-        fps = int(json.loads((src / "meta" / "info.json").read_text())["fps"]) if fmt in ("lerobot", "gr00t") else 20
+    if fps is None and fmt == "lerobot":
+        fps = Dataset(src).fps  # validates info.json, the episode index and the path templates
+    elif fps is None and fmt == "gr00t":
+        fps = safety.read_json(src / "meta" / "info.json", "dataset file").get("fps")
+    fps = 20 if fps is None else fps
+    if isinstance(fps, bool) or not isinstance(fps, int) or not 1 <= fps <= 10_000:
+        raise ConfigError(f"import fps {fps!r}: expected a whole number of frames per second in 1..10000")
     report = ImportReport(format=fmt)
     tmp = _temp_sibling(out)
     writer = None
@@ -160,6 +200,8 @@ def export_dataset(src: str | Path, fmt: str, out: str | Path, dataset_id: str |
     out = Path(out)
     if fmt not in FORMATS:
         raise UnknownNameError(f"unknown export format {fmt!r}; known: {', '.join(FORMATS)}")
+    if dataset_id is not None:
+        minari.check_dataset_id(dataset_id, "--dataset-id")
     if out.exists():
         raise DatasetError(f"export destination {out} already exists (refusing to overwrite)")
     if len(ds) == 0:
@@ -173,8 +215,8 @@ def export_dataset(src: str | Path, fmt: str, out: str | Path, dataset_id: str |
         elif fmt == "robomimic":
             robomimic.save_robomimic(ds, tmp)
         else:
-            task = (ds.meta(0).get("task") or "dataset").lower()
-            minari.save_minari(ds, tmp, dataset_id or f"demoforge/{task}-v0")
+            task = re.sub(r"[^a-z0-9_-]+", "-", str(ds.meta(0).get("task") or "dataset").lower()).strip("-")
+            minari.save_minari(ds, tmp, dataset_id or f"demoforge/{task or 'dataset'}-v0")
         _publish(tmp, out)
     except BaseException:
         _discard(tmp)

@@ -21,7 +21,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..dataset import DEFAULT_FEATURES, Dataset, DatasetError, _column, _to_numpy, bookkeeping_columns
+from ...envs import DemoforgeError
+from .. import safety
+from ..dataset import DEFAULT_FEATURES, Dataset, DatasetError, _check_info, _column, _to_numpy, bookkeeping_columns
+from ..dataset import VIDEO_PATH as VIDEO_PATH_V3
 from ..video import decode_video, encode_video
 from .lerobot import modality_json
 from .source import SourceEpisode
@@ -41,15 +44,22 @@ def _jsonl(path: Path, rows: list[dict]) -> None:
 def _standalone_video(ds: Dataset, index: int, key: str) -> Path | None:
     """The source mp4 when it holds exactly this episode from t = 0 (then a copy is exact)."""
     row = ds.episodes[index]
-    path = ds.root / ds.info["video_path"].format(
-        video_key=key, chunk_index=row[f"videos/{key}/chunk_index"], file_index=row[f"videos/{key}/file_index"]
+    path = ds._path(
+        "video_path",
+        VIDEO_PATH_V3,
+        video_key=key,
+        chunk_index=row[f"videos/{key}/chunk_index"],
+        file_index=row[f"videos/{key}/file_index"],
     )
     if not path.is_file():
         raise DatasetError(f"dataset {ds.root}: episode {index} has no video for camera {key!r} ({path.name} missing)")
     if float(row[f"videos/{key}/from_timestamp"]) != 0.0:
         return None
-    with av.open(str(path)) as container:
-        frames = container.streams.video[0].frames
+    try:
+        with av.open(str(path)) as container:
+            frames = container.streams.video[0].frames
+    except Exception as exc:  # PyAV raises many types for a damaged file
+        raise DatasetError(f"dataset {ds.root}: {path.relative_to(ds.root)} undecodable ({exc})") from None
     return path if frames == row["length"] else None
 
 
@@ -145,34 +155,67 @@ def _episode_stats(data: dict[str, np.ndarray]) -> dict[str, dict[str, Any]]:
 def load_gr00t(path: Path) -> Iterator[SourceEpisode]:
     """Episodes of a LeRobot v2.x dataset (GR00T's layout), as feature name → array."""
     info_path = path / "meta" / "info.json"
-    info = json.loads(info_path.read_text())
+    try:
+        info = safety.read_json(info_path, "dataset file")
+    except DemoforgeError as exc:
+        raise DatasetError(str(exc)) from None
     if not str(info.get("codebase_version", "")).startswith("v2."):
         raise DatasetError(f"dataset {path}: codebase_version {info.get('codebase_version')!r}, expected v2.x")
+    _check_info(path, {**info, "codebase_version": "v3.0"})  # the same fields, typed and bounded
+    where = f"dataset {path}: meta/info.json"
+    for key in ("data_path", "video_path"):
+        if info.get(key) is not None:
+            safety.check_template(info[key], f"{where} {key}")
     episodes_path = path / "meta" / "episodes.jsonl"
     if not episodes_path.is_file():
         raise DatasetError(f"dataset {path}: meta/episodes.jsonl missing")
-    episodes = [json.loads(line) for line in episodes_path.read_text().splitlines() if line.strip()]
+    try:
+        episodes = [
+            json.loads(line) for line in safety.read_text(episodes_path, "dataset file").splitlines() if line.strip()
+        ]
+    except ValueError as exc:
+        raise DatasetError(f"dataset {path}: meta/episodes.jsonl is not JSON lines ({exc})") from None
     features = info["features"]
     fps = int(info["fps"])
-    for row in episodes:
-        i, length = int(row["episode_index"]), int(row["length"])
-        chunk = i // int(info.get("chunks_size", CHUNKS_SIZE))
-        data_path = path / info["data_path"].format(episode_chunk=chunk, episode_index=i)
-        try:
-            table = pq.read_table(data_path)
-        except (OSError, pa.ArrowInvalid) as exc:
-            raise DatasetError(f"dataset {path}: {data_path.relative_to(path)} unreadable ({exc})") from None
+    chunks_size = info.get("chunks_size", CHUNKS_SIZE)
+    if isinstance(chunks_size, bool) or not isinstance(chunks_size, int) or chunks_size < 1:
+        raise DatasetError(f"{where}: chunks_size {chunks_size!r}, expected a positive integer")
+    for n, row in enumerate(episodes):
+        ok = isinstance(row, dict) and all(
+            isinstance(row.get(k), int) and not isinstance(row.get(k), bool) for k in ("episode_index", "length")
+        )
+        if not ok or not 0 <= row["episode_index"] or not 1 <= row["length"] <= safety.MAX_EPISODE_FRAMES:
+            raise DatasetError(f"dataset {path}: meta/episodes.jsonl line {n + 1}: expected episode_index and length")
+        i, length = row["episode_index"], row["length"]
+        chunk = i // chunks_size
+        data_path = safety.inside(
+            path, info["data_path"].format(episode_chunk=chunk, episode_index=i), f"{where} data_path"
+        )
+        table = safety.read_parquet(data_path, f"dataset {path}: {data_path.relative_to(path)}")
         fields: dict[str, np.ndarray] = {}
         for key, f in features.items():
             if f["dtype"] == "video" or key in DEFAULT_FEATURES or key.startswith("annotation."):
                 continue
-            fields[key] = _to_numpy(table.column(key), list(f["shape"]), f["dtype"])
+            if key not in table.column_names:
+                raise DatasetError(f"dataset {path}: {data_path.relative_to(path)} has no column {key!r}")
+            try:
+                fields[key] = _to_numpy(table.column(key), list(f["shape"]), f["dtype"])
+            except (ValueError, TypeError, pa.ArrowException) as exc:
+                raise DatasetError(f"dataset {path}: {data_path.relative_to(path)} column {key!r} ({exc})") from None
         for key, f in features.items():
             if f["dtype"] == "video":
-                vpath = path / info["video_path"].format(episode_chunk=chunk, video_key=key, episode_index=i)
+                vpath = safety.inside(
+                    path,
+                    info["video_path"].format(episode_chunk=chunk, video_key=key, episode_index=i),
+                    f"{where} video_path",
+                )
                 if not vpath.is_file():
                     raise DatasetError(f"dataset {path}: {vpath.relative_to(path)} missing")
-                fields[key] = decode_video(vpath, count=length, fps=fps)
+                safety.check_bytes(length * int(np.prod(f["shape"])), f"dataset {path}: {vpath.relative_to(path)}")
+                try:
+                    fields[key] = decode_video(vpath, count=length, fps=fps)
+                except Exception as exc:  # PyAV raises many types for a damaged file
+                    raise DatasetError(f"dataset {path}: {vpath.relative_to(path)} undecodable ({exc})") from None
         task = (row.get("tasks") or [""])[0]
         yield SourceEpisode(
             name=f"{path.name}:episode {i}", task=task, fields=fields, meta=row.get("demoforge_meta", {})

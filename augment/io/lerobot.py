@@ -58,10 +58,61 @@ def modality_json(ds: Dataset) -> dict[str, Any]:
 
 
 def save_lerobot(ds: Dataset, out: Path) -> None:
-    """Copy `ds` to `out` as a LeRobot v3.0 dataset plus meta/modality.json."""
+    """Copy `ds` to `out` as a LeRobot v3.0 dataset plus meta/modality.json.
+
+    Only regular files are copied (a symbolic link is refused), only the committed episodes'
+    files (a killed writer's orphans stay behind), and info.json, stats.json and tasks.parquet are
+    written from the committed episodes, never copied: after a kill they may trail them."""
     import json
 
-    shutil.copytree(ds.root, out, ignore=shutil.ignore_patterns("*.tmp"))
+    import pandas as pd
+
+    from .. import safety
+    from ..dataset import DATA_PATH, EPISODES_PATH, VIDEO_PATH, _write_json
+    from ..stats import to_json
+
+    safety.refuse_symlinks(ds.root, "dataset")
+    for i in range(len(ds)):  # every committed episode reads back (finite numbers, complete files)
+        ds.episode(i, videos=False)
+    keep = {ds._row_files[i].resolve() for i in range(len(ds))}
+    for row in ds.episodes:
+        keep.add(
+            ds._path(
+                "data_path", DATA_PATH, chunk_index=row["data/chunk_index"], file_index=row["data/file_index"]
+            ).resolve()
+        )
+        for key in ds.video_keys:
+            keep.add(
+                ds._path(
+                    "video_path",
+                    VIDEO_PATH,
+                    video_key=key,
+                    chunk_index=row[f"videos/{key}/chunk_index"],
+                    file_index=row[f"videos/{key}/file_index"],
+                ).resolve()
+            )
+    layout = [
+        (ds.root / p.split("{")[0]).resolve()
+        for p in (ds.info.get("data_path") or DATA_PATH, ds.info.get("video_path") or VIDEO_PATH, EPISODES_PATH)
+    ]
+
+    def ignore(folder: str, names: list[str]) -> list[str]:
+        skip = []
+        for name in names:
+            p = (Path(folder) / name).resolve()
+            in_layout = any(p == d or d in p.parents for d in layout)
+            if name.endswith(".tmp") or (p.is_file() and in_layout and p not in keep):
+                skip.append(name)
+        return skip
+
+    shutil.copytree(ds.root, out, ignore=ignore)
+    _write_json(out / "meta" / "info.json", ds.info)
+    stats = ds.stats
+    if stats:
+        _write_json(out / "meta" / "stats.json", {k: to_json(v) for k, v in stats.items()})
+    ordered = sorted(ds.tasks.items())
+    df = pd.DataFrame({"task_index": [i for i, _ in ordered]}, index=pd.Index([t for _, t in ordered], name="task"))
+    df.to_parquet(out / "meta" / "tasks.parquet")
     (out / "meta" / "modality.json").write_text(json.dumps(modality_json(ds), indent=2))
 
 

@@ -38,9 +38,19 @@ def load_mapping(path: str | Path | None) -> FieldMapping:
     if unknown:
         raise ConfigError(f"mapping {path}: unknown key {sorted(unknown)[0]!r} (allowed: rename, ignore)")
     rename = data.get("rename", {})
+    if not isinstance(rename, dict):
+        raise ConfigError(f"mapping {path}: rename must be a table [rename] of source = target names")
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in rename.items()):
         raise ConfigError(f"mapping {path}: [rename] must map strings to strings")
     for target in rename.values():
         if "/" in target:
             raise ConfigError(f"mapping {path}: target name {target!r} must not contain '/'")
-    return FieldMapping(rename=dict(rename), ignore=frozenset(data.get("ignore", [])))
+    ignore = data.get("ignore", [])
+    if not isinstance(ignore, list) or not all(isinstance(k, str) for k in ignore):
+        raise ConfigError(f'mapping {path}: ignore must be a list of field names, e.g. ignore = ["obs/object"]')
+    targets = list(rename.values())
+    dup = sorted({t for t in targets if targets.count(t) > 1})
+    if dup:
+        both = sorted(k for k, v in rename.items() if v == dup[0])
+        raise ConfigError(f"mapping {path}: [rename] sends {both} to the same name {dup[0]!r}")
+    return FieldMapping(rename=dict(rename), ignore=frozenset(ignore))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +20,8 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 
+from ...envs import ConfigError, DemoforgeError
+from .. import safety
 from ..dataset import Dataset, DatasetError
 from .source import SourceEpisode
 
@@ -29,7 +32,7 @@ STANDARD = {"action", "next.reward", "next.done"}
 def minari_root(root: Path):
     """minari reads MINARI_DATASETS_PATH on every call; point it at `root` for the block."""
     old = os.environ.get("MINARI_DATASETS_PATH")
-    os.environ["MINARI_DATASETS_PATH"] = str(root)
+    os.environ["MINARI_DATASETS_PATH"] = str(Path(root).resolve())  # minari mangles relative paths
     try:
         yield
     finally:
@@ -107,17 +110,41 @@ def save_minari(ds: Dataset, root: Path, dataset_id: str) -> None:
         )
 
 
+DATASET_ID = re.compile(r"^(?:[A-Za-z0-9][A-Za-z0-9_.-]*/)*[A-Za-z0-9][A-Za-z0-9_.-]*-v[0-9]+$")
+
+
+def check_dataset_id(dataset_id, what: str) -> str:
+    """A Minari id, `[namespace/]name-vN`: each part a plain name (no `..`, no absolute path)."""
+    if not isinstance(dataset_id, str) or not DATASET_ID.match(dataset_id) or ".." in dataset_id:
+        raise ConfigError(
+            f"{what} {dataset_id!r}: expected a Minari id like namespace/name-v0 (letters, digits, _ . -; no '..')"
+        )
+    return dataset_id
+
+
 def find_minari_dataset(path: Path) -> tuple[Path, str]:
     """(root, dataset_id) for a Minari dataset folder (the one holding data/metadata.json)."""
     meta = path / "data" / "metadata.json"
     if not meta.is_file():
         raise DatasetError(f"minari dataset {path}: data/metadata.json missing")
-    dataset_id = json.loads(meta.read_text()).get("dataset_id")
+    try:
+        dataset_id = safety.read_json(meta, "minari file").get("dataset_id")
+    except DemoforgeError as exc:
+        raise DatasetError(str(exc)) from None
     if not dataset_id:
         raise DatasetError(f"minari dataset {path}: data/metadata.json has no dataset_id")
+    check_dataset_id(dataset_id, f"minari dataset {path}: data/metadata.json dataset_id")
+    path = path.resolve()
+    if path.parts[-len(dataset_id.split("/")) :] != tuple(dataset_id.split("/")):
+        raise DatasetError(f"minari dataset {path}: folder does not end in its dataset_id {dataset_id!r}")
     root = path
     for _ in dataset_id.split("/"):
         root = root.parent
+    for f in sorted((path / "data").glob("*")):
+        if f.is_symlink():
+            raise DatasetError(f"minari dataset {path}: data/{f.name} is a symbolic link (refused)")
+        if f.suffix in (".hdf5", ".h5"):
+            safety.check_hdf5(f)
     return root, dataset_id
 
 
@@ -141,7 +168,16 @@ def load_minari(path: Path) -> Iterator[SourceEpisode]:
             task, meta = dataset_id, {}
             for key, values in (ep.infos or {}).items():
                 if key == "demoforge_meta":
-                    meta = json.loads(_text(np.asarray(values)[0]))
+                    try:
+                        meta = json.loads(_text(np.asarray(values)[0]))
+                    except ValueError as exc:
+                        raise DatasetError(
+                            f"minari dataset {path}: episode {ep.id} infos/demoforge_meta ({exc})"
+                        ) from None
+                    if not isinstance(meta, dict):
+                        raise DatasetError(
+                            f"minari dataset {path}: episode {ep.id} infos/demoforge_meta is not an object"
+                        )
                 elif key == "task":
                     task = _text(np.asarray(values)[0])
                 else:

@@ -18,6 +18,7 @@ import h5py
 import numpy as np
 
 from ...envs.geometry import quat_to_mat
+from .. import safety
 from ..dataset import Dataset, DatasetError
 from .source import SourceEpisode
 
@@ -100,7 +101,10 @@ def save_robomimic(ds: Dataset, out: Path) -> None:
 
 
 def load_robomimic(path: Path) -> Iterator[SourceEpisode]:
-    """Episodes of a robomimic-style HDF5 file, as (source field name → array)."""
+    """Episodes of a robomimic-style HDF5 file, as (source field name → array). The whole file is
+    checked first (`safety.check_hdf5`): no external links or storage, no declared sizes the file
+    cannot hold."""
+    safety.check_hdf5(path)
     try:
         f = h5py.File(path, "r")
     except OSError as exc:
@@ -112,31 +116,57 @@ def load_robomimic(path: Path) -> Iterator[SourceEpisode]:
         bad = [d for d in demos if not (d.startswith("demo_") and d[5:].isdigit())]
         if bad:
             raise DatasetError(f"robomimic file {path}: data/{bad[0]} is not named demo_<int>")
-        env_args = json.loads(f["data"].attrs.get("env_args", "{}") or "{}")
+        env_args = _json_attr(path, "data", f["data"].attrs.get("env_args"))
         for name in sorted(demos, key=lambda d: int(d[5:])):
             g = f["data"][name]
             if "actions" not in g:
                 raise DatasetError(f"robomimic file {path}: data/{name} has no 'actions'")
+            if not isinstance(g, h5py.Group):
+                raise DatasetError(f"robomimic file {path}: data/{name} is not a group")
             fields: dict[str, np.ndarray] = {}
+            skipped = [k for k in g if k not in ("actions", "rewards", "dones", "states", "obs", "demoforge")]
             try:
                 for key in ("actions", "rewards", "dones", "states"):
                     if key in g:
-                        fields[key] = g[key][()]
+                        _take(fields, key, g[key], skipped)
                 for group in ("obs", "demoforge"):
                     if group in g:
+                        if not isinstance(g[group], h5py.Group):
+                            raise DatasetError(f"robomimic file {path}: data/{name}/{group} is not a group")
                         for key in g[group]:
-                            fields[f"{group}/{key}"] = g[group][key][()]
-                skipped = [k for k in g if k not in ("actions", "rewards", "dones", "states", "obs", "demoforge")]
-            except (OSError, KeyError) as exc:
+                            _take(fields, f"{group}/{key}", g[group][key], skipped)
+            except (OSError, KeyError, TypeError) as exc:
                 raise DatasetError(f"robomimic file {path}: data/{name} unreadable ({exc})") from None
+            if "actions" not in fields or fields["actions"].ndim == 0:
+                raise DatasetError(f"robomimic file {path}: data/{name}/actions is not a numeric (N, D) array")
             n = len(fields["actions"])
             if g.attrs.get("num_samples", n) != n:
                 raise DatasetError(
                     f"robomimic file {path}: data/{name} num_samples {g.attrs['num_samples']} != {n} actions"
                 )
-            meta = json.loads(g.attrs.get("demoforge_meta", "{}") or "{}")
+            meta = _json_attr(path, f"data/{name} demoforge_meta", g.attrs.get("demoforge_meta"))
             task = str(g.attrs.get("task", env_args.get("env_name", "demo")))
             yield SourceEpisode(name=f"{path.name}:data/{name}", task=task, fields=fields, meta=meta, skipped=skipped)
+
+
+def _take(fields: dict, key: str, obj, skipped: list[str]) -> None:
+    """Read a numeric dataset (checked by safety.check_hdf5); groups and text are listed as skipped."""
+    if not isinstance(obj, h5py.Dataset) or obj.dtype.kind not in "biuf":
+        skipped.append(key)
+        return
+    fields[key] = obj[()]
+
+
+def _json_attr(path: Path, where: str, raw) -> dict:
+    if raw is None or raw == "" or raw == b"":
+        return {}
+    try:
+        value = json.loads(raw.decode() if isinstance(raw, bytes) else str(raw))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DatasetError(f"robomimic file {path}: {where} attribute is not valid JSON ({exc})") from None
+    if not isinstance(value, dict):
+        raise DatasetError(f"robomimic file {path}: {where} attribute is not a JSON object")
+    return value
 
 
 def default_target(source: str, values: np.ndarray) -> str | None:

@@ -31,7 +31,7 @@ def test_info_profile_prints_the_resolved_profile_and_writes_a_preview(capsys, t
 
 def test_info_unknown_profile_is_one_line_and_nonzero(capsys):
     assert main(["info", "--profile", "mars"]) == 1
-    err = capsys.readouterr().out.strip()
+    err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "built-in: nominal, randomized, target" in err
 
 
@@ -47,13 +47,13 @@ def test_collect_info_export_import_through_the_cli(tmp_path, capsys):
     # The destination exists now: a second import refuses, one line, nonzero, nothing changed.
     before = sorted(p.name for p in (tmp_path / "back").rglob("*"))
     assert main(["import", str(tmp_path / "d.hdf5"), "--out", str(tmp_path / "back")]) == 1
-    assert "already exists" in capsys.readouterr().out
+    assert "already exists" in capsys.readouterr().err
     assert sorted(p.name for p in (tmp_path / "back").rglob("*")) == before
 
 
 def test_info_on_a_folder_that_is_not_a_dataset(tmp_path, capsys):
     assert main(["info", str(tmp_path)]) == 1
-    assert "meta/info.json missing" in capsys.readouterr().out
+    assert "meta/info.json missing" in capsys.readouterr().err
 
 
 def test_help_lists_every_verb():

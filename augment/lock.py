@@ -1,0 +1,44 @@
+"""One writer per output folder: `exclusive(folder)` takes an advisory lock on the folder itself
+(flock on its directory descriptor), so a second `collect`/`generate` on the same `--out` is
+refused at once instead of interleaving writes. The kernel drops the lock when the process dies,
+kill -9 included, so a killed run never leaves a stale lock behind."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from .dataset import DatasetError
+
+
+@contextmanager
+def exclusive(folder: Path, what: str, sidecars: set[str] = frozenset()) -> Iterator[None]:
+    """Create `folder` if needed and hold an exclusive lock on it for the block. A folder this
+    call created is removed again if the block fails before an episode committed (it then holds
+    at most an empty dataset: `is_blank`, with `sidecars`), so a failed first run leaves nothing."""
+    from .dataset_writer import clear_blank, is_blank
+
+    if folder.exists() and not folder.is_dir():
+        raise DatasetError(f"--out {folder}: is a file, expected a folder")
+    created = not folder.exists()
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise DatasetError(
+                f"--out {folder}: another process ({what}) is writing it; wait for it to finish or use another --out"
+            ) from None
+        try:
+            yield
+        except BaseException:
+            if created and folder.is_dir() and (not any(folder.iterdir()) or is_blank(folder, sidecars)):
+                clear_blank(folder)
+                folder.rmdir()
+            raise
+    finally:
+        os.close(fd)
