@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -235,7 +236,7 @@ class Dataset:
                     return None
                 blobs = safety.read_parquet(f, f"dataset {self.root}: {f.relative_to(self.root)}", [STATS_COLUMN])
                 per_episode.extend(_unpack_stats(b) for b in blobs.column(STATS_COLUMN).to_pylist())
-            except (ValueError, OSError, KeyError, TypeError, pa.ArrowException) as exc:
+            except (ValueError, OSError, KeyError, TypeError, EOFError, zipfile.BadZipFile, pa.ArrowException) as exc:
                 raise DatasetError(
                     f"dataset {self.root}: {f.relative_to(self.root)}: {STATS_COLUMN} unreadable ({exc})"
                 ) from None
@@ -343,7 +344,12 @@ class Dataset:
                         f"dataset {self.root}: {vpath.relative_to(self.root)} frames are {frames[key].shape[1:]}, "
                         f"meta/info.json declares {shape}"
                     )
-        task_index = int(part.column("task_index")[0].as_py()) if "task_index" in part.column_names else 0
+        task_index = part.column("task_index")[0].as_py() if "task_index" in part.column_names else 0
+        if isinstance(task_index, bool) or not isinstance(task_index, int):
+            raise DatasetError(
+                f"dataset {self.root}: {path.relative_to(self.root)} column 'task_index' holds {task_index!r}, "
+                "expected an integer"
+            )
         task = self.tasks.get(task_index, (row.get("tasks") or [""])[0])
         return Episode(task=task, data=data, videos=frames, meta=self.meta(index))
 

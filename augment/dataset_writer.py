@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -303,8 +304,11 @@ def _committed_rows(root: Path) -> list[tuple[dict[str, Any], dict[str, dict[str
     """(meta row, per-episode stats) for every committed episode, in order."""
     out = []
     for f in sorted((root / "meta" / "episodes").glob("*/*.parquet")):
-        row = pq.read_table(f).to_pylist()[0]
-        out.append((row, _unpack_stats(row.pop(STATS_COLUMN))))
+        try:
+            row = pq.read_table(f).to_pylist()[0]
+            out.append((row, _unpack_stats(row.pop(STATS_COLUMN))))
+        except (ValueError, OSError, KeyError, TypeError, IndexError, EOFError, zipfile.BadZipFile) as exc:
+            raise DatasetError(f"dataset {root}: {f.relative_to(root)} unreadable ({exc})") from None
     return out
 
 

@@ -119,18 +119,27 @@ def read_parquet(path: Path, what: str, columns: list[str] | None = None):
     import pyarrow.parquet as pq
 
     try:
-        meta = pq.ParquetFile(path).metadata
-        if meta.num_rows > MAX_READ_BYTES // 8:
-            raise UnsafeInputError(f"{what}: declares {meta.num_rows:,} rows")
-        values = 0
-        for g in range(meta.num_row_groups):
-            group = meta.row_group(g)
-            for c in range(group.num_columns):
-                values += max(group.column(c).num_values, 0)
-        check_bytes(8 * values, what)
+        pf = pq.ParquetFile(path)
+        meta = pf.metadata
+        # Row count × the schema's width (fixed-size lists count their size), and the row groups'
+        # uncompressed bytes. Column-chunk metadata is not touched: pyarrow aborts the process
+        # (C++ terminate, uncatchable) on some corrupt column statistics.
+        fields = [pf.schema_arrow.field(n) for n in columns] if columns else list(pf.schema_arrow)
+        width = sum(_width(f.type) for f in fields)
+        check_bytes(8 * meta.num_rows * max(width, 1), what)
+        check_bytes(sum(meta.row_group(g).total_byte_size for g in range(meta.num_row_groups)), what)
         return pq.read_table(path, columns=columns)
     except (pa.ArrowException, OSError) as exc:
         raise DatasetError(f"{what} unreadable ({type(exc).__name__}: {exc})") from None
+
+
+def _width(arrow_type) -> int:
+    """Values per row a column holds (a fixed-size list's size, nested; 1 otherwise)."""
+    import pyarrow as pa
+
+    if pa.types.is_fixed_size_list(arrow_type):
+        return arrow_type.list_size * _width(arrow_type.value_type)
+    return 1
 
 
 def check_hdf5(path: Path) -> None:

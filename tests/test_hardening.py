@@ -231,7 +231,7 @@ def test_reads_over_the_size_limit_are_refused(tmp_path, capsys, monkeypatch, co
     src = tmp_path / "big.hdf5"
     _robomimic(src, actions=np.random.default_rng(0).normal(size=(1000, 7)))
     refused(capsys, "import", src, "--out", tmp_path / "out", names=["big.hdf5", "limit"])
-    refused(capsys, "train", "--real", copy, "--steps", "1", "--out", tmp_path / "run", names=[EP0, "limit"])
+    refused(capsys, "train", "--real", copy, "--steps", "1", "--out", tmp_path / "run", names=[".parquet", "limit"])
 
 
 @pytest.mark.parametrize(

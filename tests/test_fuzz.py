@@ -1,0 +1,144 @@
+"""Fuzz (issue #14): corrupt a dataset's files at random, seeded, and run every reading verb on the
+result. Each verb must succeed or exit nonzero with one line on stderr — never a traceback, never
+an escaping exception, never a hang (each call runs under an alarm). Bounded in time: it stops
+starting new cases after FUZZ_SECONDS."""
+
+import json
+import os
+import shutil
+import signal
+import time
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from demoforge.augment.record import CollectConfig, collect
+from demoforge.train.cli import main
+
+FUZZ_SECONDS = float(os.environ.get("DEMOFORGE_FUZZ_SECONDS", 25))  # longer runs: raise both
+CASES = int(os.environ.get("DEMOFORGE_FUZZ_CASES", 60))
+VERB_ALARM_S = 30
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    out = tmp_path_factory.mktemp("fuzz") / "ds"
+    collect(
+        CollectConfig(
+            task="Lift", episodes=2, profile="nominal", human_like=False, cameras=("front",), image_size=(16, 16)
+        ),
+        out,
+    )
+    return out
+
+
+def _json_mutation(rng, value):
+    """Replace one randomly chosen value somewhere in a JSON document with a value of another type."""
+    odd = [None, -1, 0, "x", [], {}, 1e308, True, [-1], {"dtype": 3}, "../../etc/passwd", "/etc/passwd"]
+    if isinstance(value, dict) and value and rng.random() < 0.8:
+        key = list(value)[rng.integers(len(value))]
+        value[key] = _json_mutation(rng, value[key])
+        return value
+    if isinstance(value, list) and value and rng.random() < 0.8:
+        i = int(rng.integers(len(value)))
+        value[i] = _json_mutation(rng, value[i])
+        return value
+    return odd[rng.integers(len(odd))]
+
+
+def _parquet_mutation(rng, path):
+    table = pq.read_table(path)
+    name = table.column_names[rng.integers(table.num_columns)]
+    n = table.num_rows
+    choices = [
+        pa.array(["garbage"] * n),
+        pa.array([-1] * n, pa.int64()),
+        pa.array([None] * n, pa.int64()),
+        pa.array([np.nan] * n, pa.float64()),
+        pa.array([10**12] * n, pa.int64()),
+    ]
+    table = table.set_column(table.column_names.index(name), name, choices[rng.integers(len(choices))])
+    pq.write_table(table, path)
+    return f"column {name}"
+
+
+def corrupt(rng, root):
+    files = sorted(p for p in root.rglob("*") if p.is_file())
+    path = files[rng.integers(len(files))]
+    rel = path.relative_to(root).as_posix()
+    data = path.read_bytes()
+    kind = rng.choice(["truncate", "flip", "random", "delete", "structure", "structure"])
+    if kind == "structure" and path.suffix == ".json":
+        try:
+            path.write_text(json.dumps(_json_mutation(rng, json.loads(data))))
+            return f"{rel}: json value"
+        except ValueError:
+            pass
+    if kind == "structure" and path.suffix == ".parquet":
+        return f"{rel}: {_parquet_mutation(rng, path)}"
+    if kind == "truncate" or kind == "structure":
+        path.write_bytes(data[: int(rng.integers(len(data) + 1))])
+    elif kind == "flip":
+        buf = bytearray(data)
+        for i in rng.integers(0, max(len(buf), 1), size=min(8, len(buf))):
+            buf[i] ^= 1 << int(rng.integers(8))
+        path.write_bytes(bytes(buf))
+    elif kind == "random":
+        path.write_bytes(rng.bytes(int(rng.integers(1, 2000))))
+    else:
+        path.unlink()
+    return f"{rel}: {kind}"
+
+
+class Hang(Exception):
+    pass
+
+
+def _alarm(*_):
+    raise Hang
+
+
+def test_random_corruption_never_escapes_as_a_traceback_or_hangs(dataset, tmp_path, capsys):
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    start, outcomes = time.monotonic(), {"ok": 0, "refused": 0}
+    try:
+        for seed in range(CASES):
+            if time.monotonic() - start > FUZZ_SECONDS:
+                break
+            rng = np.random.default_rng(seed)
+            case = tmp_path / f"case{seed}"
+            src = case / "ds"
+            shutil.copytree(dataset, src)
+            what = corrupt(rng, src)
+            verbs = [
+                ["info", src],
+                ["export", src, "--format", "lerobot", "--out", case / "le"],
+                ["export", src, "--format", "robomimic", "--out", case / "x.hdf5"],
+                ["export", src, "--format", "gr00t", "--out", case / "gr"],
+                ["import", src, "--out", case / "imp"],
+                ["train", "--real", src, "--steps", "1", "--batch-size", "8", "--out", case / "run"],
+            ]
+            for argv in verbs:
+                capsys.readouterr()
+                signal.alarm(VERB_ALARM_S)
+                try:
+                    rc = main([str(a) for a in argv])
+                except Hang:
+                    pytest.fail(f"seed {seed} ({what}): {argv[0]} hung")
+                except BaseException as exc:  # noqa: BLE001 — anything escaping main is the bug
+                    pytest.fail(f"seed {seed} ({what}): {argv[0]} raised {type(exc).__name__}: {exc}")
+                finally:
+                    signal.alarm(0)
+                out, err = capsys.readouterr()
+                if rc == 0:
+                    outcomes["ok"] += 1
+                    continue
+                outcomes["refused"] += 1
+                lines = err.strip().splitlines()
+                assert len(lines) == 1 and "Traceback" not in err, f"seed {seed} ({what}): {argv[0]}: {err!r}"
+                assert "unexpected" not in lines[0], f"seed {seed} ({what}): {argv[0]}: {lines[0]}"
+            shutil.rmtree(case)
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+    assert outcomes["refused"] > 0 and sum(outcomes.values()) >= 30, outcomes
