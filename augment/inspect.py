@@ -16,10 +16,11 @@ def disk_size(root: Path) -> int:
 
 
 def summarize(root: str | Path) -> dict[str, Any]:
-    """Episodes, frames, success rate, sources, per-feature shape and stats, bytes on disk."""
+    """Episodes, frames, success rate, sources, idle fraction, per-feature shape and stats, bytes on disk."""
     ds = Dataset(root)
     metas = [ds.meta(i) for i in range(len(ds))]
     successes = [m["success"] for m in metas if "success" in m]
+    idle = [m["idle_fraction"] for m in metas if isinstance(m.get("idle_fraction"), int | float)]
     stats = ds.stats
     features = []
     for key, f in ds.features.items():
@@ -45,6 +46,8 @@ def summarize(root: str | Path) -> dict[str, Any]:
         "tasks": list(ds.tasks.values()),
         "success_rate": (sum(successes) / len(successes)) if successes else None,
         "sources": dict(Counter(m.get("source", "unknown") for m in metas)),
+        # mean share of frames with no TCP motion and no gripper change (record.idle_fraction)
+        "idle_fraction": float(np.mean(idle)) if idle else None,
         "features": features,
         "bytes": disk_size(ds.root),
     }

@@ -24,6 +24,7 @@ from ..envs.geometry import mat_to_quat
 from .dataset import Episode, video_feature
 from .dataset_writer import DatasetWriter
 from .domain_env import DomainRandomizationWrapper
+from .idle import idle_fraction
 
 STATE_PARTS = (("joint_pos", 7), ("joint_vel", 7), ("eef_pos", 3), ("eef_quat", 4), ("gripper_qpos", 2))
 ENV_PARTS = (("object_pos", 3), ("object_quat", 4), ("object_to_eef", 3))
@@ -117,6 +118,10 @@ class EpisodeRecorder:
     def finish(self, task: str, meta: dict[str, Any]) -> Episode:
         data = {k: np.stack(v) if np.ndim(v[0]) else np.array(v) for k, v in self.rows.items()}
         videos = {k: np.stack(v) for k, v in self.frames.items()}
+        meta = {
+            **meta,
+            "idle_fraction": round(idle_fraction(data["datagen.eef_pose"][:, :3], data["action"][:, -1]), 4),
+        }
         return Episode(task=task, data=data, videos=videos, meta=meta)
 
 

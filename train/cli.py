@@ -123,9 +123,10 @@ def _info_profile(args: argparse.Namespace, console: Console) -> None:
 def _info_dataset(path: str, console: Console) -> None:
     s = summarize(path)
     rate = "n/a" if s["success_rate"] is None else f"{s['success_rate']:.0%}"
+    idle = "n/a" if s["idle_fraction"] is None else f"{s['idle_fraction']:.1%}"
     console.print(
         f"{s['root']}: {s['episodes']} episodes, {s['frames']} frames at {s['fps']} Hz, "
-        f"success {rate}, sources {s['sources']}, {s['bytes'] / 1e6:.1f} MB on disk"
+        f"success {rate}, idle frames {idle}, sources {s['sources']}, {s['bytes'] / 1e6:.1f} MB on disk"
     )
     console.print(f"tasks: {s['tasks']}", markup=False)
     table = Table("feature", "dtype", "shape", "mean (avg over dims)", "std (avg over dims)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -24,7 +25,15 @@ class GenerateConfig:
     tracking_gain: float = 0.6
     interpolation_steps: int = 5  # steps bridging the current TCP pose to a segment's first pose
     fixed_steps: int = 0  # pause steps after the bridge
-    gripper_hold_steps: int = 3  # waypoint repeats before each gripper open/close (see stitch.py)
+    # Waypoint repeats at each gripper open/close, with the new command (see stitch.py). 0: measured
+    # on Stack, synthetic-only BC 26/40 without holds against 13–14/40 with 3 (either command).
+    gripper_hold_steps: int = 0
+    # Idle compression of source segments (compress.py): a waypoint is replayed only once it has
+    # moved `idle_min_motion` m or turned `idle_min_rotation` rad from the last one replayed, so the
+    # source's hesitations and hovering are not copied. 0 and 0 replay verbatim (MimicGen).
+    idle_min_motion: float = 0.005
+    idle_min_rotation: float = 0.05
+    idle_keep_after_switch: int = 6  # frames kept after a gripper switch while the fingers move
     # Frames after a subtask's signal turns on that still belong to it: the grasp segment keeps
     # the close-and-lift, so the next, differently anchored segment starts in the air (MimicGen
     # uses 10–20 for Stack's grasp).
@@ -50,10 +59,11 @@ class GenerateConfig:
             raise ConfigError(f"GenerateConfig.backend={self.backend!r}; allowed: process, ray")
         if not 0 < self.tracking_gain <= 1:
             raise ConfigError(f"GenerateConfig.tracking_gain={self.tracking_gain} must be in (0, 1]")
-        if self.action_noise < 0 or self.interpolation_steps < 0 or self.fixed_steps < 0 or self.subtask_retries < 0:
-            raise ConfigError(
-                "GenerateConfig: action_noise, interpolation_steps, fixed_steps, subtask_retries must be ≥ 0"
-            )
+        nonneg = ("action_noise", "interpolation_steps", "fixed_steps", "subtask_retries", "idle_min_motion")
+        nonneg += ("idle_min_rotation", "idle_keep_after_switch")
+        bad = [k for k in nonneg if not (math.isfinite(getattr(self, k)) and getattr(self, k) >= 0)]
+        if bad:
+            raise ConfigError(f"GenerateConfig.{bad[0]}={getattr(self, bad[0])} must be a finite number ≥ 0")
 
     @property
     def attempt_limit(self) -> int:

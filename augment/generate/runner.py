@@ -18,6 +18,7 @@ from ...envs import EnvConfig, ManipulationEnv, make_env
 from ..dataset import Dataset, DatasetError, Episode
 from ..domain_env import DomainRandomizationWrapper
 from ..record import EpisodeRecorder, features_for, task_description
+from .compress import compress_segment
 from .config import GenerateConfig
 from .segment import SourceSegment, segment_episode
 from .select import get_strategy
@@ -78,6 +79,9 @@ class AttemptRunner:
                 ctrl.max_rot_delta,
                 config.subtask_offset,
             ):
+                seg = compress_segment(
+                    seg, config.idle_min_motion, config.idle_min_rotation, config.idle_keep_after_switch
+                )
                 self.segments[seg.subtask].append(seg)
             self.source_starts.append(ep.data["datagen.object_poses"][0].reshape(-1, 7))
         for k, segs in enumerate(self.segments):

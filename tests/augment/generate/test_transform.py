@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from demoforge.augment.generate.stitch import hold_before_gripper_changes, stitch
+from demoforge.augment.generate.stitch import hold_at_gripper_changes, stitch
 from demoforge.augment.generate.transform import (
     in_hand_correction,
     interpolate_poses,
@@ -90,16 +90,18 @@ def test_pose7_round_trip():
     assert np.allclose(m[:3, 3], [1, 2, 3]) and np.isclose(yaw_of(m[:3, :3]), 0.4)
 
 
-def test_stitch_bridges_pauses_and_holds_before_the_grasp():
+def test_stitch_bridges_pauses_and_holds_at_the_grasp_with_the_new_command():
     start = make_pose(np.zeros(3), np.eye(3))
     seg = np.stack([make_pose(np.array([0.1, 0.0, -0.01 * t]), np.eye(3)) for t in range(4)])
     grip = np.array([-1.0, -1.0, 1.0, 1.0])
     seq = stitch(start, -1.0, seg, grip, interpolation_steps=3, fixed_steps=2, gripper_hold_steps=2)
     assert len(seq) == 3 + 2 + 4 + 2
     assert np.allclose(seq.poses[2], seg[0]) and np.allclose(seq.poses[3], seg[0])  # bridge ends there, pause
-    # the pose before the close command is repeated, still open, then the close starts
-    assert list(seq.gripper[5:]) == [-1, -1, -1, -1, 1, 1]
-    poses, g = hold_before_gripper_changes(seg, grip, 0)
+    # the first closing waypoint is repeated with the close command: the arm waits while the
+    # fingers move, never in the same state with the old command (a policy could not tell when to switch)
+    assert list(seq.gripper[5:]) == [-1, -1, 1, 1, 1, 1]
+    assert np.allclose(seq.poses[7], seg[2]) and np.allclose(seq.poses[8], seg[2]) and np.allclose(seq.poses[9], seg[2])
+    poses, g = hold_at_gripper_changes(seg, grip, 0)
     assert poses is seg and g is grip
 
 
