@@ -65,6 +65,19 @@ def _config(name: str, raw: dict[str, Any]):
     return config_cls(**fields)
 
 
+def _load_weights(policy: torch.nn.Module, tensors: dict[str, torch.Tensor], path: Path) -> None:
+    """Exactly the policy's parameters and buffers: a missing or extra one means the checkpoint
+    was written by another version of the policy, and loading it partly would run garbage."""
+    weights = {k.removeprefix("model."): v for k, v in tensors.items() if k.startswith("model.")}
+    expected = set(policy.state_dict())
+    missing, extra = sorted(expected - set(weights)), sorted(set(weights) - expected)
+    if missing or extra:
+        raise ValueError(
+            f"checkpoint {path}: does not fit policy {policy.name!r} (missing {missing[:3]}, unexpected {extra[:3]})"
+        )
+    policy.load_state_dict(weights)
+
+
 def load_policy(path: Path) -> torch.nn.Module:
     """The policy stored at checkpoint `path`, in eval mode."""
     meta = read_meta(path)
@@ -76,9 +89,7 @@ def load_policy(path: Path) -> torch.nn.Module:
         meta["action_dim"],
         Normalizer.from_tensors(tensors),
     )
-    policy.load_state_dict(
-        {k.removeprefix("model."): v for k, v in tensors.items() if k.startswith("model.")}, strict=False
-    )
+    _load_weights(policy, tensors, path)
     policy.eval()
     return policy
 
@@ -89,9 +100,7 @@ def restore_training(
     """Load weights, optimizer state and RNG states from `path` into the given objects."""
     meta = read_meta(path)
     tensors = load_file(path)
-    policy.load_state_dict(
-        {k.removeprefix("model."): v for k, v in tensors.items() if k.startswith("model.")}, strict=False
-    )
+    _load_weights(policy, tensors, path)
     state: dict[int, dict[str, torch.Tensor]] = {}
     for key, value in tensors.items():
         if key.startswith("optim."):

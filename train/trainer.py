@@ -123,7 +123,7 @@ def train(
     t0, samples = time.perf_counter(), 0
     for step in range(start, total_steps):
         batch = sampler.batch(policy.n_obs_steps, policy.horizon)
-        loss = policy.loss(batch, noise_gen) if config.policy == "diffusion" else policy.loss(batch)
+        loss = policy.loss(batch, noise_gen)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

@@ -130,3 +130,32 @@ def test_ddim_schedule_and_a_perfect_denoiser_recovers_the_clean_sample():
     )
     out = policy.sample(torch.zeros(1, 1, 3), torch.Generator().manual_seed(0))
     assert torch.allclose(out, clean, atol=1e-4)
+
+
+@pytest.mark.parametrize("name", ["bc", "diffusion"])
+def test_every_registered_policy_meets_the_policy_contract(name, tiny_lift, tmp_path):
+    from demoforge.train.policies import Policy
+
+    train(tmp_path / "run", TrainConfig(policy=name, steps=2, batch_size=8), real=tiny_lift)
+    policy = load_policy(tmp_path / "run/checkpoints/last.safetensors")
+    assert isinstance(policy, Policy) and policy.name == name
+    frames = load_frames([tiny_lift])
+    batch = windows(frames, np.arange(4), policy.n_obs_steps, policy.horizon)
+    assert policy.loss(batch, torch.Generator().manual_seed(0)).ndim == 0
+    policy.reset(0)
+    assert policy.select_action(frames.obs[0]).shape == (frames.actions.shape[1],)
+
+
+def test_a_checkpoint_that_does_not_fit_the_policy_is_refused(tiny_lift, tmp_path):
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    train(tmp_path / "run", TrainConfig(policy="bc", steps=2, batch_size=8), real=tiny_lift)
+    path = tmp_path / "run/checkpoints/last.safetensors"
+    with safe_open(path, framework="pt") as f:
+        metadata = f.metadata()
+    tensors = load_file(path)
+    tensors.pop(next(k for k in tensors if k.startswith("model.")))
+    save_file(tensors, tmp_path / "bad.safetensors", metadata=metadata)
+    with pytest.raises(ValueError, match="bad.safetensors: does not fit policy 'bc'"):
+        load_policy(tmp_path / "bad.safetensors")

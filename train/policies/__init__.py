@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ...envs import UnknownNameError
+from .base import Policy
 from .bc import BCConfig, BCPolicy
 from .diffusion import DiffusionConfig, DiffusionPolicy
 
@@ -15,4 +16,4 @@ def policy_classes(name: str):
     return POLICIES[name]
 
 
-__all__ = ["BCConfig", "BCPolicy", "DiffusionConfig", "DiffusionPolicy", "POLICIES", "policy_classes"]
+__all__ = ["Policy", "BCConfig", "BCPolicy", "DiffusionConfig", "DiffusionPolicy", "POLICIES", "policy_classes"]

@@ -89,8 +89,9 @@ class BCPolicy(nn.Module):
         x = self.normalizer.obs(obs).flatten(1)
         return self.net(x).view(len(obs), self.config.chunk_size, self.action_dim)
 
-    def loss(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        """Squared (or L1, ACT's) error on normalized actions, padded steps masked out."""
+    def loss(self, batch: dict[str, torch.Tensor], generator: torch.Generator | None = None) -> torch.Tensor:
+        """Squared (or L1, ACT's) error on normalized actions, padded steps masked out. Deterministic:
+        `generator` is unused (dropout draws from torch's global generator, which checkpoints save)."""
         pred = self(batch["obs"])
         target = self.normalizer.action(batch["action"])
         diff = pred - target
