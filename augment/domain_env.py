@@ -18,7 +18,7 @@ import gymnasium as gym
 import numpy as np
 
 from ..envs import ManipulationEnv, make_env
-from ..envs.task import yaw_quat
+from ..envs.geometry import quat_mul, yaw_quat
 from .profiles import Profile, load_profile
 from .randomize import DomainRandomizer
 
@@ -68,7 +68,7 @@ class DomainRandomizationWrapper(gym.Wrapper):
             d.qpos[qadr + 2] *= size  # resting objects' centres sit at their (scaled) half height
             q = d.qpos[qadr + 3 : qadr + 7].copy()
             turn = yaw_quat(dyaw)
-            d.qpos[qadr + 3 : qadr + 7] = _quat_mul(turn, q)
+            d.qpos[qadr + 3 : qadr + 7] = quat_mul(turn, q)
             offsets[m.body(body).name] = [*dxy.tolist(), float(dyaw)]
         self.drawn["scene"] = {**self.drawn.get("scene", {}), "object_offsets_xy_yaw": offsets}
 
@@ -119,19 +119,6 @@ class DomainRandomizationWrapper(gym.Wrapper):
     def close(self) -> None:
         self.randomizer.restore()
         super().close()
-
-
-def _quat_mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    w1, x1, y1, z1 = a
-    w2, x2, y2, z2 = b
-    return np.array(
-        [
-            w1 * w2 - x1 * x2 - y1 * y2 - z1 * z2,
-            w1 * x2 + x1 * w2 + y1 * z2 - z1 * y2,
-            w1 * y2 - x1 * z2 + y1 * w2 + z1 * x2,
-            w1 * z2 + x1 * y2 - y1 * x2 + z1 * w2,
-        ]
-    )
 
 
 def make_domain_env(task: str, profile: Profile | str | Path = "nominal", **env_kwargs) -> DomainRandomizationWrapper:

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..envs import ManipulationEnv, make_env
 from ..envs.experts import ExpertConfig, make_expert
-from ..envs.geometry import mat_to_quat
+from ..envs.geometry import mat_to_pose7
 from .dataset import Episode, video_feature
 from .dataset_writer import DatasetWriter
 from .domain_env import DomainRandomizationWrapper
@@ -85,10 +85,6 @@ def observation_features(obs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     }
 
 
-def _pose7(pose: np.ndarray) -> np.ndarray:
-    return np.concatenate((pose[:3, 3], mat_to_quat(pose[:3, :3])))
-
-
 class EpisodeRecorder:
     """Accumulates one episode's frames; `finish()` returns it as an `Episode`."""
 
@@ -106,8 +102,8 @@ class EpisodeRecorder:
             "next.done": done,
             "next.success": success,
             "subtask_signals": np.array([signals[s] for s in env.task.signals()], bool),
-            "datagen.eef_pose": _pose7(env.eef_pose()),
-            "datagen.object_poses": np.concatenate([_pose7(p) for p in env.object_poses().values()]),
+            "datagen.eef_pose": mat_to_pose7(env.eef_pose()),
+            "datagen.object_poses": np.concatenate([mat_to_pose7(p) for p in env.object_poses().values()]),
             "sim.state": np.concatenate((env.data.qpos, env.data.qvel)),
         }
         for k, v in values.items():

@@ -1,64 +1,77 @@
-"""Rigid-body math on plain numpy arrays.
+"""Rigid-body math on plain numpy arrays — the one place pose conversions live.
 
 Conventions (MuJoCo's): quaternions are (w, x, y, z), unit norm; poses are 4×4 homogeneous
 matrices mapping points from the local frame to the world; rotation vectors (axis-angle) are
-axis · angle in radians. Nothing here touches a simulator, so generation code and tests can use it.
+axis · angle in radians; a "pose7" is position (3) ‖ quaternion (4). Rotation conversions call
+MuJoCo's own C functions (`mju_quat2Mat`, `mju_mat2Quat`, `mju_quat2Vel`, `mju_mulQuat`,
+`mju_axisAngle2Quat`): they need no model or data, so generation code and tests use them freely.
 """
 
 from __future__ import annotations
 
+import mujoco
 import numpy as np
+
+
+def _f64(a) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=np.float64)
 
 
 def quat_to_mat(q: np.ndarray) -> np.ndarray:
     """(4,) unit quaternion (w, x, y, z) → (3, 3) rotation matrix."""
-    w, x, y, z = q
-    return np.array(
-        [
-            [1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
-            [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
-            [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)],
-        ]
-    )
+    m = np.empty(9)
+    mujoco.mju_quat2Mat(m, _f64(q))
+    return m.reshape(3, 3)
 
 
 def mat_to_quat(m: np.ndarray) -> np.ndarray:
-    """(3, 3) rotation matrix → (4,) unit quaternion with w ≥ 0 (Shepperd's method)."""
-    t = np.trace(m)
-    if t > 0:
-        s = 2.0 * np.sqrt(1.0 + t)
-        q = np.array([0.25 * s, (m[2, 1] - m[1, 2]) / s, (m[0, 2] - m[2, 0]) / s, (m[1, 0] - m[0, 1]) / s])
-    elif m[0, 0] > m[1, 1] and m[0, 0] > m[2, 2]:
-        s = 2.0 * np.sqrt(1.0 + m[0, 0] - m[1, 1] - m[2, 2])
-        q = np.array([(m[2, 1] - m[1, 2]) / s, 0.25 * s, (m[0, 1] + m[1, 0]) / s, (m[0, 2] + m[2, 0]) / s])
-    elif m[1, 1] > m[2, 2]:
-        s = 2.0 * np.sqrt(1.0 + m[1, 1] - m[0, 0] - m[2, 2])
-        q = np.array([(m[0, 2] - m[2, 0]) / s, (m[0, 1] + m[1, 0]) / s, 0.25 * s, (m[1, 2] + m[2, 1]) / s])
-    else:
-        s = 2.0 * np.sqrt(1.0 + m[2, 2] - m[0, 0] - m[1, 1])
-        q = np.array([(m[1, 0] - m[0, 1]) / s, (m[0, 2] + m[2, 0]) / s, (m[1, 2] + m[2, 1]) / s, 0.25 * s])
-    q /= np.linalg.norm(q)
+    """(3, 3) or (9,) rotation matrix → (4,) unit quaternion with w ≥ 0."""
+    q = np.empty(4)
+    mujoco.mju_mat2Quat(q, _f64(m).reshape(9))
     return -q if q[0] < 0 else q
 
 
-def axis_angle_to_mat(v: np.ndarray) -> np.ndarray:
-    """(3,) rotation vector (axis · angle, rad) → (3, 3) rotation matrix (Rodrigues)."""
+def quat_mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Hamilton product a ⊗ b (rotate by b, then by a)."""
+    q = np.empty(4)
+    mujoco.mju_mulQuat(q, _f64(a), _f64(b))
+    return q
+
+
+def yaw_quat(yaw: float) -> np.ndarray:
+    """(w, x, y, z) for a rotation of `yaw` rad about world z."""
+    return np.array([np.cos(yaw / 2), 0.0, 0.0, np.sin(yaw / 2)])
+
+
+def axis_angle_to_quat(v: np.ndarray) -> np.ndarray:
+    """(3,) rotation vector (axis · angle, rad) → (4,) unit quaternion."""
+    v = _f64(v)
     angle = float(np.linalg.norm(v))
     if angle < 1e-12:
-        return np.eye(3)
-    k = v / angle
-    kx = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
-    return np.eye(3) + np.sin(angle) * kx + (1 - np.cos(angle)) * (kx @ kx)
+        return np.array([1.0, 0.0, 0.0, 0.0])
+    q = np.empty(4)
+    mujoco.mju_axisAngle2Quat(q, v / angle, angle)
+    return q
+
+
+def quat_to_axis_angle(q: np.ndarray) -> np.ndarray:
+    """(4,) unit quaternion → (3,) rotation vector with angle in [0, π] (the short way round)."""
+    q = _f64(q)
+    if np.linalg.norm(q[1:]) < 1e-12:
+        return np.zeros(3)
+    v = np.empty(3)
+    mujoco.mju_quat2Vel(v, q, 1.0)
+    return v
+
+
+def axis_angle_to_mat(v: np.ndarray) -> np.ndarray:
+    """(3,) rotation vector (axis · angle, rad) → (3, 3) rotation matrix."""
+    return quat_to_mat(axis_angle_to_quat(v))
 
 
 def mat_to_axis_angle(m: np.ndarray) -> np.ndarray:
     """(3, 3) rotation matrix → (3,) rotation vector with angle in [0, π]."""
-    q = mat_to_quat(m)
-    sin_half = np.linalg.norm(q[1:])
-    if sin_half < 1e-12:
-        return np.zeros(3)
-    angle = 2.0 * np.arctan2(sin_half, q[0])
-    return q[1:] / sin_half * angle
+    return quat_to_axis_angle(mat_to_quat(m))
 
 
 def make_pose(pos: np.ndarray, rot: np.ndarray) -> np.ndarray:
@@ -75,6 +88,23 @@ def pose_inv(pose: np.ndarray) -> np.ndarray:
     inv[:3, :3] = pose[:3, :3].T
     inv[:3, 3] = -pose[:3, :3].T @ pose[:3, 3]
     return inv
+
+
+def pose7_to_mat(p7: np.ndarray) -> np.ndarray:
+    """(..., 7) position + quaternion (w, x, y, z) → (..., 4, 4); quaternions are normalized first
+    (stored ones are float32)."""
+    p7 = np.asarray(p7, np.float64)
+    flat = p7.reshape(-1, 7)
+    out = np.tile(np.eye(4), (len(flat), 1, 1))
+    out[:, :3, 3] = flat[:, :3]
+    for i, q in enumerate(flat[:, 3:]):
+        out[i, :3, :3] = quat_to_mat(q / np.linalg.norm(q))
+    return out.reshape(*p7.shape[:-1], 4, 4)
+
+
+def mat_to_pose7(m: np.ndarray) -> np.ndarray:
+    """(4, 4) pose → (7,) position + quaternion (w, x, y, z), w ≥ 0."""
+    return np.concatenate((m[:3, 3], mat_to_quat(m[:3, :3])))
 
 
 def rot_z(angle: float) -> np.ndarray:

@@ -13,7 +13,7 @@ import numpy as np
 from . import robot
 from .controller import ControllerConfig, EndEffectorController
 from .errors import ConfigError, InvalidActionError
-from .geometry import mat_to_axis_angle
+from .geometry import mat_to_axis_angle, mat_to_quat
 from .scene import CAMERA_NAMES, SceneConfig, build_scene_xml
 from .task import SimView, Task
 
@@ -241,10 +241,8 @@ class ManipulationEnv(gym.Env):
         return np.clip(a, self.action_space.low, self.action_space.high)
 
     def _eef_quat(self) -> np.ndarray:
-        """TCP orientation (w, x, y, z), w ≥ 0; MuJoCo's C conversion is ~10× our numpy one."""
-        quat = np.empty(4)
-        mujoco.mju_mat2Quat(quat, self.data.site_xmat[self.sim.tcp_site])
-        return -quat if quat[0] < 0 else quat
+        """TCP orientation (w, x, y, z), w ≥ 0."""
+        return mat_to_quat(self.data.site_xmat[self.sim.tcp_site])
 
     def _info(self) -> dict[str, Any]:
         return {"subtasks": self.task.signals(), "is_success": bool(self.task.is_success())}

@@ -37,11 +37,6 @@ class ObjectPose:
     quat: np.ndarray
 
 
-def yaw_quat(yaw: float) -> np.ndarray:
-    """(w, x, y, z) for a rotation of `yaw` rad about world z."""
-    return np.array([np.cos(yaw / 2), 0.0, 0.0, np.sin(yaw / 2)])
-
-
 class SimView:
     """Read-only questions tasks ask of the simulation, with MuJoCo ids cached once."""
 

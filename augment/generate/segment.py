@@ -14,8 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...envs import Subtask
+from ...envs.geometry import pose7_to_mat
 from ..dataset import DatasetError, Episode
-from .transform import pose7_to_mat, target_poses
+from .transform import target_poses
 
 
 @dataclass(frozen=True)

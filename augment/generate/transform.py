@@ -14,9 +14,7 @@ from ...envs.geometry import (
     axis_angle_to_mat,
     make_pose,
     mat_to_axis_angle,
-    mat_to_quat,
     pose_inv,
-    quat_to_mat,
     rot_z,
     yaw_of,
 )
@@ -54,21 +52,6 @@ def nearest_symmetric_frame(obj_new: np.ndarray, obj_src: np.ndarray, fold: int)
     out = obj_new.copy()
     out[:3, :3] = obj_new[:3, :3] @ rot_z(k * step)
     return out
-
-
-def pose7_to_mat(p7: np.ndarray) -> np.ndarray:
-    """(..., 7) position + quaternion (w, x, y, z) → (..., 4, 4)."""
-    p7 = np.asarray(p7, np.float64)
-    flat = p7.reshape(-1, 7)
-    out = np.tile(np.eye(4), (len(flat), 1, 1))
-    out[:, :3, 3] = flat[:, :3]
-    for i, q in enumerate(flat[:, 3:]):
-        out[i, :3, :3] = quat_to_mat(q / np.linalg.norm(q))
-    return out.reshape(*p7.shape[:-1], 4, 4)
-
-
-def mat_to_pose7(m: np.ndarray) -> np.ndarray:
-    return np.concatenate((m[:3, 3], mat_to_quat(m[:3, :3])))
 
 
 def target_poses(eef: np.ndarray, actions: np.ndarray, max_pos: float, max_rot: float) -> np.ndarray:

@@ -17,7 +17,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from ...envs.geometry import quat_to_mat
+from ...envs.geometry import pose7_to_mat
 from .. import safety
 from ..dataset import Dataset, DatasetError
 from .source import SourceEpisode
@@ -33,26 +33,19 @@ def _obs_key(feature: str) -> str | None:
     return None
 
 
-def _poses_4x4(p7: np.ndarray) -> np.ndarray:
-    out = np.tile(np.eye(4), (len(p7), 1, 1))
-    out[:, :3, 3] = p7[:, :3]
-    out[:, :3, :3] = [quat_to_mat(q) for q in p7[:, 3:7].astype(np.float64)]
-    return out
-
-
 def _write_datagen_info(group: h5py.Group, data: dict[str, np.ndarray], ds: Dataset) -> None:
     """MimicGen's per-step record, derived from our exact poses and signals."""
     info = group.create_group("datagen_info")
     info.attrs["env_interface_name"] = "demoforge"
     info.attrs["env_interface_type"] = "demoforge"
-    info["eef_pose"] = _poses_4x4(data["datagen.eef_pose"])
+    info["eef_pose"] = pose7_to_mat(data["datagen.eef_pose"])
     info["gripper_action"] = data["action"][:, 6:7]
     objects = info.create_group("object_poses")
     poses = data["datagen.object_poses"]
     names = ds.features["datagen.object_poses"]["names"] or []
     for k in range(poses.shape[1] // 7):
         name = names[7 * k].split(".")[0] if names else f"object{k}"
-        objects[name] = _poses_4x4(poses[:, 7 * k : 7 * k + 7])
+        objects[name] = pose7_to_mat(poses[:, 7 * k : 7 * k + 7])
     if "subtask_signals" in data:
         signals = info.create_group("subtask_term_signals")
         for j, name in enumerate(ds.features["subtask_signals"]["names"] or []):

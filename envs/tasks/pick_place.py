@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..geometry import yaw_quat
 from ..scene import TABLE_TOP_Z, WORKSPACE_CENTER
-from ..task import Subtask, Task, yaw_quat
+from ..task import Subtask, Task
 from .fixtures import walled_box_xml
 
 

@@ -7,7 +7,6 @@ from demoforge.augment.generate.transform import (
     in_hand_correction,
     interpolate_poses,
     nearest_symmetric_frame,
-    pose7_to_mat,
     target_poses,
     transform_segment,
 )
@@ -82,12 +81,6 @@ def test_target_poses_apply_the_delta_action_in_the_world_frame():
     t = target_poses(eef, action, 0.05, 0.5)[0]
     assert np.allclose(t[:3, 3], [0.51, 0.0, 0.18])
     assert np.allclose(mat_to_axis_angle(t[:3, :3] @ eef[0, :3, :3].T), [0, 0, 0.3])
-
-
-def test_pose7_round_trip():
-    q = np.array([np.cos(0.2), 0, 0, np.sin(0.2)])
-    m = pose7_to_mat(np.concatenate(([1.0, 2.0, 3.0], q)))
-    assert np.allclose(m[:3, 3], [1, 2, 3]) and np.isclose(yaw_of(m[:3, :3]), 0.4)
 
 
 def test_stitch_bridges_pauses_and_holds_at_the_grasp_with_the_new_command():
