@@ -24,15 +24,88 @@ from . import gr00t, lerobot, minari, robomimic
 from .mapping import FieldMapping, load_mapping
 from .source import SourceEpisode
 
-FORMATS = ("lerobot", "gr00t", "minari", "robomimic")
 EXACT_PREFIXES = ("demoforge/", "infos/")  # our own exact copies win over cast standard fields
 Loader = Callable[[Path], Iterator[SourceEpisode]]
-READERS: dict[str, tuple[Loader, Callable[[str, np.ndarray], str | None]]] = {
-    "lerobot": (lerobot.load_lerobot, lerobot.default_target),
-    "gr00t": (gr00t.load_gr00t, lerobot.default_target),
-    "robomimic": (robomimic.load_robomimic, robomimic.default_target),
-    "minari": (minari.load_minari, minari.default_target),
+
+
+@dataclass(frozen=True)
+class Format:
+    """One external format: how to recognise a source in it, read it and write it.
+
+    detect(src): whether `src` is in this format; read(src): its episodes; default_target(field,
+    values): the demoforge feature a source field maps to (None: none); write(ds, out, dataset_id):
+    export `ds` to the new path `out`; fps(src): the source's frame rate where it states one."""
+
+    name: str
+    what: str  # how an error names a source in this format
+    detect: Callable[[Path], bool]
+    read: Loader
+    default_target: Callable[[str, np.ndarray], str | None]
+    write: Callable[[Dataset, Path, str | None], None]
+    fps: Callable[[Path], int | None] = lambda _src: None
+
+
+def _is_lerobot(src: Path, v2: bool) -> bool:
+    """Whether `src` is a folder with meta/info.json whose codebase_version is v2.x (`v2`) or not."""
+    if not (src.is_dir() and (src / "meta" / "info.json").is_file()):
+        return False
+    try:
+        info = safety.read_json(src / "meta" / "info.json", "dataset file")
+    except DemoforgeError as exc:
+        raise DatasetError(str(exc)) from None
+    return str(info.get("codebase_version", "")).startswith("v2.") == v2
+
+
+def _minari_id(ds: Dataset, dataset_id: str | None) -> str:
+    task = re.sub(r"[^a-z0-9_-]+", "-", str(ds.meta(0).get("task") or "dataset").lower()).strip("-")
+    return dataset_id or f"demoforge/{task or 'dataset'}-v0"
+
+
+FORMATS: dict[str, Format] = {
+    f.name: f
+    for f in (
+        Format(
+            "lerobot",
+            "LeRobot v3 folder",
+            lambda src: _is_lerobot(src, v2=False),
+            lerobot.load_lerobot,
+            lerobot.default_target,
+            lambda ds, out, _id: lerobot.save_lerobot(ds, out),
+            fps=lambda src: Dataset(src).fps,  # validates info.json, the episode index and the path templates
+        ),
+        Format(
+            "gr00t",
+            "GR00T (LeRobot v2.1) folder",
+            lambda src: _is_lerobot(src, v2=True),
+            gr00t.load_gr00t,
+            lerobot.default_target,
+            lambda ds, out, _id: gr00t.save_gr00t(ds, out),
+            fps=lambda src: safety.read_json(src / "meta" / "info.json", "dataset file").get("fps"),
+        ),
+        Format(
+            "minari",
+            "Minari dataset folder",
+            lambda src: src.is_dir() and (src / "data" / "metadata.json").is_file(),
+            minari.load_minari,
+            minari.default_target,
+            lambda ds, out, dataset_id: minari.save_minari(ds, out, _minari_id(ds, dataset_id)),
+        ),
+        Format(
+            "robomimic",
+            "robomimic .hdf5 file",
+            lambda src: src.is_file() and src.suffix in (".hdf5", ".h5"),
+            robomimic.load_robomimic,
+            robomimic.default_target,
+            lambda ds, out, _id: robomimic.save_robomimic(ds, out),
+        ),
+    )
 }
+
+
+def _format(fmt: str, use: str) -> Format:
+    if fmt not in FORMATS:
+        raise UnknownNameError(f"unknown {use} format {fmt!r}; known: {', '.join(FORMATS)}")
+    return FORMATS[fmt]
 
 
 @dataclass
@@ -45,23 +118,16 @@ class ImportReport:
 
 
 def detect_format(src: Path) -> str:
-    """lerobot: a folder with meta/info.json (gr00t when its codebase_version is v2.x); minari: a
-    folder with data/metadata.json;
-    robomimic: an .hdf5/.h5 file."""
-    if src.is_dir() and (src / "meta" / "info.json").is_file():
-        try:
-            info = safety.read_json(src / "meta" / "info.json", "dataset file")
-        except DemoforgeError as exc:
-            raise DatasetError(str(exc)) from None
-        version = str(info.get("codebase_version", ""))
-        return "gr00t" if version.startswith("v2.") else "lerobot"
-    if src.is_dir() and (src / "data" / "metadata.json").is_file():
-        return "minari"
-    if src.is_file() and src.suffix in (".hdf5", ".h5"):
-        return "robomimic"
+    """The first format in FORMATS whose `detect` accepts `src` (lerobot and gr00t: a folder with
+    meta/info.json, told apart by its codebase_version; minari: a folder with data/metadata.json;
+    robomimic: an .hdf5/.h5 file)."""
+    for f in FORMATS.values():
+        if f.detect(src):
+            return f.name
     if not src.exists():
         raise FileNotFoundError(f"import source {src} not found")
-    raise DatasetError(f"import source {src}: not a LeRobot v3 folder, Minari dataset folder or robomimic .hdf5 file")
+    kinds = [f.what for f in FORMATS.values()]
+    raise DatasetError(f"import source {src}: not a {', '.join(kinds[:-1])} or {kinds[-1]}")
 
 
 def _temp_sibling(out: Path) -> Path:
@@ -159,16 +225,12 @@ def import_dataset(
     Raises DatasetError (naming the source file) on malformed input; `out` is then left absent."""
     src, out = Path(src), Path(out)
     fmt = fmt or detect_format(src)
-    if fmt not in READERS:
-        raise UnknownNameError(f"unknown import format {fmt!r}; known: {', '.join(READERS)}")
+    spec = _format(fmt, "import")
     if out.exists():
         raise DatasetError(f"import destination {out} already exists (refusing to overwrite)")
     field_map = mapping if isinstance(mapping, FieldMapping) else load_mapping(mapping)
-    load, default = READERS[fmt]
-    if fps is None and fmt == "lerobot":
-        fps = Dataset(src).fps  # validates info.json, the episode index and the path templates
-    elif fps is None and fmt == "gr00t":
-        fps = safety.read_json(src / "meta" / "info.json", "dataset file").get("fps")
+    if fps is None:
+        fps = spec.fps(src)
     fps = 20 if fps is None else fps
     if isinstance(fps, bool) or not isinstance(fps, int) or not 1 <= fps <= 10_000:
         raise ConfigError(f"import fps {fps!r}: expected a whole number of frames per second in 1..10000")
@@ -176,8 +238,8 @@ def import_dataset(
     tmp = _temp_sibling(out)
     writer = None
     try:
-        for source_episode in load(src):
-            ep = _map_episode(source_episode, field_map, default, report)
+        for source_episode in spec.read(src):
+            ep = _map_episode(source_episode, field_map, spec.default_target, report)
             if writer is None:
                 writer = DatasetWriter.create(tmp, _features_of(ep, fps), fps=fps)
             writer.add_episode(ep)
@@ -198,8 +260,7 @@ def export_dataset(src: str | Path, fmt: str, out: str | Path, dataset_id: str |
     must not exist: a folder for lerobot, gr00t and minari (a Minari root), a .hdf5 file for robomimic."""
     ds = Dataset(src)
     out = Path(out)
-    if fmt not in FORMATS:
-        raise UnknownNameError(f"unknown export format {fmt!r}; known: {', '.join(FORMATS)}")
+    spec = _format(fmt, "export")
     if dataset_id is not None:
         minari.check_dataset_id(dataset_id, "--dataset-id")
     if out.exists():
@@ -208,15 +269,7 @@ def export_dataset(src: str | Path, fmt: str, out: str | Path, dataset_id: str |
         raise DatasetError(f"dataset {src}: has no episodes to export")
     tmp = _temp_sibling(out)
     try:
-        if fmt == "lerobot":
-            lerobot.save_lerobot(ds, tmp)
-        elif fmt == "gr00t":
-            gr00t.save_gr00t(ds, tmp)
-        elif fmt == "robomimic":
-            robomimic.save_robomimic(ds, tmp)
-        else:
-            task = re.sub(r"[^a-z0-9_-]+", "-", str(ds.meta(0).get("task") or "dataset").lower()).strip("-")
-            minari.save_minari(ds, tmp, dataset_id or f"demoforge/{task or 'dataset'}-v0")
+        spec.write(ds, tmp, dataset_id)
         _publish(tmp, out)
     except BaseException:
         _discard(tmp)

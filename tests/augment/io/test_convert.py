@@ -180,3 +180,18 @@ def test_truncated_file_and_bad_choices(tmp_path, demos):
     bad_map.write_text("[renames]\n")
     with pytest.raises(ConfigError, match="m.toml: unknown key 'renames'"):
         import_dataset(FIXTURES / "lerobot-v3", tmp_path / "y", mapping=bad_map)
+
+
+def test_a_source_in_no_known_format_is_refused_naming_every_format(tmp_path):
+    (tmp_path / "notes.txt").write_text("not a dataset")
+    with pytest.raises(
+        DatasetError,
+        match=r"not a LeRobot v3 folder, GR00T \(LeRobot v2.1\) folder, Minari dataset folder or robomimic",
+    ):
+        import_dataset(tmp_path / "notes.txt", tmp_path / "out")
+    with pytest.raises(FileNotFoundError):
+        import_dataset(tmp_path / "missing", tmp_path / "out")
+    with pytest.raises(
+        UnknownNameError, match="unknown import format 'rlds'; known: lerobot, gr00t, minari, robomimic"
+    ):
+        import_dataset(tmp_path / "notes.txt", tmp_path / "out", fmt="rlds")
