@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .envs import EnvConfig, ManipulationEnv
-from .envs import make_env as _make_task_env
+from .envs import make_task_env as _make_task_env
 
 __version__ = "0.1.0"
 

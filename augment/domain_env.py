@@ -17,7 +17,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from ..envs import ManipulationEnv, make_env
+from ..envs import ManipulationEnv, make_task_env
 from ..envs.geometry import quat_mul, yaw_quat
 from .profiles import Profile, load_profile
 from .randomize import DomainRandomizer
@@ -123,5 +123,5 @@ class DomainRandomizationWrapper(gym.Wrapper):
 
 def make_domain_env(task: str, profile: Profile | str | Path = "nominal", **env_kwargs) -> DomainRandomizationWrapper:
     """A task env inside a domain profile (built-in name or TOML path), e.g.
-    `make_domain_env("Lift", "randomized")`. `env_kwargs` go to `demoforge.envs.make_env`."""
-    return DomainRandomizationWrapper(make_env(task, **env_kwargs), profile)
+    `make_domain_env("Lift", "randomized")`. `env_kwargs` go to `demoforge.envs.make_task_env`."""
+    return DomainRandomizationWrapper(make_task_env(task, **env_kwargs), profile)

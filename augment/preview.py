@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..envs import EnvConfig, make_env
+from ..envs import EnvConfig, make_task_env
 from .domain_env import DomainRandomizationWrapper
 from .profiles import Profile
 
@@ -16,7 +16,7 @@ def preview_frames(
 ) -> np.ndarray:
     """(count, size, size, 3) uint8 frames of `camera` after `count` resets (seeds seed, seed+1, …)."""
     env = DomainRandomizationWrapper(
-        make_env(task, config=EnvConfig(cameras=(camera,), image_size=(size, size))), profile
+        make_task_env(task, config=EnvConfig(cameras=(camera,), image_size=(size, size))), profile
     )
     frames = [env.reset(seed=seed + i)[0][f"image_{camera}"] for i in range(count)]
     env.close()

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..envs import ManipulationEnv, make_env
+from ..envs import ManipulationEnv, make_task_env
 from ..envs.experts import ExpertConfig, make_expert
 from ..envs.geometry import mat_to_pose7
 from .dataset import Episode, video_feature
@@ -256,7 +256,7 @@ def _collect(config: CollectConfig, out: Path, progress: Callable[[int, int], No
 
     resume = _resume_point(out, config)
     env_cfg = EnvConfig(cameras=config.cameras, image_size=config.image_size)
-    env = DomainRandomizationWrapper(make_env(config.task, config=env_cfg), config.profile)
+    env = DomainRandomizationWrapper(make_task_env(config.task, config=env_cfg), config.profile)
     base: ManipulationEnv = env.unwrapped
     expert = make_expert(base, ExpertConfig(human_like=config.human_like))
     feats = features_for(base, config.cameras, config.image_size)

@@ -34,10 +34,10 @@ def expert_episodes(name: str, count: int) -> list[tuple[int, list, list]]:
     """(seed, actions, physics states before each action) of `count` clean expert episodes of
     task `name` in the nominal domain: the workload replayed by the speed benchmarks."""
     import numpy as np
-    from demoforge.envs import make_env
+    from demoforge.envs import make_task_env
     from demoforge.envs.experts import make_expert
 
-    env = make_env(name)
+    env = make_task_env(name)
     episodes = []
     for seed in range(count):
         env.reset(seed=seed)

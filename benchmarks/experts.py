@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from demoforge.envs import TASKS, make_env
+from demoforge.envs import TASKS, make_task_env
 from demoforge.envs.experts import ExpertConfig, run_expert_episode
 
 from .common import print_table
@@ -15,7 +15,7 @@ SEEDS = range(100)
 def main() -> None:
     rows = []
     for name in TASKS:
-        env = make_env(name)
+        env = make_task_env(name)
         row = [name]
         for cfg in (ExpertConfig(), ExpertConfig(human_like=True)):
             start = time.perf_counter()

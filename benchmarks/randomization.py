@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 from demoforge.augment.domain_env import DomainRandomizationWrapper
-from demoforge.envs import TASKS, EnvConfig, make_env
+from demoforge.envs import TASKS, EnvConfig, make_task_env
 from demoforge.envs.scene import SceneConfig
 
 from .common import best_rate, expert_episodes, print_table
@@ -38,7 +38,7 @@ def _timed(env, episodes) -> tuple[float, float]:
 
 def _render_fps(fast: bool) -> float:
     cfg = EnvConfig(scene=SceneConfig(fast_render=fast))
-    env = DomainRandomizationWrapper(make_env("Lift", config=cfg), "randomized")
+    env = DomainRandomizationWrapper(make_task_env("Lift", config=cfg), "randomized")
     base = env.unwrapped
 
     def run() -> int:
@@ -57,7 +57,7 @@ def main() -> None:
         episodes = [(seed, actions) for seed, actions, _ in expert_episodes(name, EPISODES)]
         best = {}
         for profile in ("nominal", "randomized"):
-            env = DomainRandomizationWrapper(make_env(name), profile)
+            env = DomainRandomizationWrapper(make_task_env(name), profile)
             runs = [_timed(env, episodes) for _ in range(3)]
             best[profile] = (max(r[0] for r in runs), min(r[1] for r in runs))
         steps_per_episode = np.mean([len(a) for _, a in episodes])

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import mujoco
-from demoforge.envs import TASKS, EnvConfig, make_env
+from demoforge.envs import TASKS, EnvConfig, make_task_env
 
 from .common import best_rate, expert_episodes, print_table
 
@@ -20,7 +20,7 @@ EPISODES = 5
 
 
 def measure(name: str) -> dict[str, float]:
-    env, episodes = make_env(name), expert_episodes(name, EPISODES)
+    env, episodes = make_task_env(name), expert_episodes(name, EPISODES)
     m, d = env.model, env.data
 
     def raw() -> int:
@@ -44,7 +44,7 @@ def measure(name: str) -> dict[str, float]:
 
         return run
 
-    camera_env = make_env(name, config=EnvConfig(cameras=("front",), image_size=(84, 84)))
+    camera_env = make_task_env(name, config=EnvConfig(cameras=("front",), image_size=(84, 84)))
     raw_rate = best_rate(raw)
     limit = raw_rate / env.n_substeps
     env_rate = best_rate(replay(env))

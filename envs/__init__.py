@@ -12,10 +12,14 @@ if not os.environ.get("DISPLAY"):
 
 from .errors import ConfigError, DemoforgeError, InvalidActionError, UnknownNameError  # noqa: E402
 from .manipulation_env import EnvConfig, ManipulationEnv  # noqa: E402
-from .registry import GYM_IDS, TASKS, make_env, make_task, register_gym_envs, resolve_task_name  # noqa: E402
+from .registry import GYM_IDS, TASKS, make_task, make_task_env, register_gym_envs, resolve_task_name  # noqa: E402
 from .task import Subtask, Task  # noqa: E402
 
 register_gym_envs()
+
+# Deprecated old name of make_task_env (not demoforge.make_env, which takes a profile): still imported by
+# augment/generate/runner.py and train/cli.py; remove once they import make_task_env.
+make_env = make_task_env
 
 __all__ = [
     "ConfigError",
@@ -28,7 +32,7 @@ __all__ = [
     "TASKS",
     "Task",
     "UnknownNameError",
-    "make_env",
+    "make_task_env",
     "make_task",
     "register_gym_envs",
     "resolve_task_name",

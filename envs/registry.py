@@ -6,7 +6,7 @@ from typing import Any
 
 import gymnasium as gym
 
-from .errors import UnknownNameError
+from .errors import ConfigError, UnknownNameError
 from .manipulation_env import EnvConfig, ManipulationEnv
 from .task import Task
 from .tasks import lift, peg_insert, pick_place, stack
@@ -30,23 +30,34 @@ def resolve_task_name(name: str) -> str:
 
 
 def make_task(name: str, task_config: Any = None) -> Task:
-    cls, module = TASKS[resolve_task_name(name)]
-    return cls(task_config or module.default_config())
+    """The task `name` with `task_config` (an instance of the task's own config class, e.g.
+    LiftConfig; None: its default). Raises ConfigError for any other kind of config."""
+    known = resolve_task_name(name)
+    cls, module = TASKS[known]
+    default = module.default_config()
+    if task_config is not None and not isinstance(task_config, type(default)):
+        hint = " (a domain profile? use demoforge.make_env(task, profile))" if isinstance(task_config, str) else ""
+        raise ConfigError(
+            f"task_config for {known}: expected a {type(default).__name__}, got {type(task_config).__name__} "
+            f"{task_config!r}{hint}"
+        )
+    return cls(task_config or default)
 
 
-def make_env(
+def make_task_env(
     name: str,
     task_config: Any = None,
     config: EnvConfig | None = None,
     render_mode: str | None = None,
 ) -> ManipulationEnv:
-    """Build a task env directly (no Gymnasium wrappers), e.g. `make_env("Lift")`."""
+    """Build a bare task env (no domain profile, no Gymnasium wrappers), e.g. `make_task_env("Lift")`.
+    `demoforge.make_env(task, profile)` is the public one that also runs it inside a domain profile."""
     return ManipulationEnv(make_task(name, task_config), config=config, render_mode=render_mode)
 
 
 def _entry_point(task: str):
     def make(task_config: Any = None, config: EnvConfig | None = None, render_mode: str | None = None):
-        return make_env(task, task_config=task_config, config=config, render_mode=render_mode)
+        return make_task_env(task, task_config=task_config, config=config, render_mode=render_mode)
 
     return make
 

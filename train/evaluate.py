@@ -19,7 +19,7 @@ import torch
 
 from ..augment.domain_env import DomainRandomizationWrapper
 from ..augment.record import observation_features
-from ..envs import EnvConfig, make_env
+from ..envs import EnvConfig, make_task_env
 from .checkpoint import load_policy, read_meta
 from .data import DEFAULT_OBS_KEYS
 from .stats import wilson_interval
@@ -72,7 +72,7 @@ def _init(checkpoint: str, threads: int) -> None:
 def _episode(args: tuple[str, str, int, bool, int]) -> EpisodeOutcome:
     task, profile, seed, video, size = args
     policy = _POLICY
-    env = DomainRandomizationWrapper(make_env(task, config=EnvConfig()), profile)
+    env = DomainRandomizationWrapper(make_task_env(task, config=EnvConfig()), profile)
     base = env.unwrapped
     obs, info = env.reset(seed=seed)
     policy.reset(seed)

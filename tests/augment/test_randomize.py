@@ -12,7 +12,7 @@ from demoforge.augment.profiles import (
     VisualSpec,
 )
 from demoforge.augment.randomize import RANDOMIZED_FIELDS
-from demoforge.envs import EnvConfig, make_env
+from demoforge.envs import EnvConfig, make_task_env
 
 ZERO = np.zeros(7, np.float32)
 
@@ -30,7 +30,7 @@ def _model_fields(model):
 
 @pytest.mark.parametrize("task", ["Lift", "Stack", "PegInsert"])
 def test_restore_is_bit_exact_after_many_randomized_resets(task):
-    pristine = _model_fields(make_env(task).model)
+    pristine = _model_fields(make_task_env(task).model)
     env = make_domain_env(task, "randomized")
     for seed in range(6):
         env.reset(seed=seed)
@@ -45,7 +45,7 @@ def test_restore_is_bit_exact_after_many_randomized_resets(task):
 
 
 def test_a_nominal_reset_after_randomized_ones_is_the_pristine_model():
-    pristine = _model_fields(make_env("Lift").model)
+    pristine = _model_fields(make_task_env("Lift").model)
     env = make_domain_env("Lift", "randomized")
     env.reset(seed=1)
     env.profile = _only()  # everything off: the next reset must restore, then draw nothing
@@ -90,7 +90,7 @@ def test_object_layout_is_the_same_in_every_profile_for_a_seed():
 
 
 def test_physics_family_changes_friction_mass_damping_gains_gravity():
-    pristine = _model_fields(make_env("Lift").model)
+    pristine = _model_fields(make_task_env("Lift").model)
     env = make_domain_env(
         "Lift",
         _only(
@@ -121,9 +121,9 @@ def test_physics_family_changes_friction_mass_damping_gains_gravity():
 
 def test_visual_family_changes_the_rendered_frame():
     cfg = EnvConfig(cameras=("front",), image_size=(64, 64))
-    plain = DomainRandomizationWrapper(make_env("Lift", config=cfg), _only())
+    plain = DomainRandomizationWrapper(make_task_env("Lift", config=cfg), _only())
     visual = DomainRandomizationWrapper(
-        make_env("Lift", config=cfg),
+        make_task_env("Lift", config=cfg),
         _only(
             visual=VisualSpec(
                 enabled=True,
@@ -170,19 +170,19 @@ def test_action_family_delays_and_perturbs_actions_and_weakens_the_gripper():
     z = [delayed.step(move)[0]["eef_pos"][2] for _ in range(4)]
     assert abs(z[0] - obs0["eef_pos"][2]) < 0.003 and abs(z[1] - obs0["eef_pos"][2]) < 0.003
     assert z[3] - obs0["eef_pos"][2] > 0.03
-    plain, noisy = make_env("Lift"), make_domain_env("Lift", _only(action=ActionSpec(enabled=True, noise_std=0.2)))
+    plain, noisy = make_task_env("Lift"), make_domain_env("Lift", _only(action=ActionSpec(enabled=True, noise_std=0.2)))
     plain.reset(seed=0)
     noisy.reset(seed=0)
     assert not np.allclose(plain.step(ZERO)[0]["eef_pos"], noisy.step(ZERO)[0]["eef_pos"], atol=1e-4)
     weak = make_domain_env("Lift", _only(action=ActionSpec(enabled=True, gripper_force_scale=(0.5, 0.5))))
     weak.reset(seed=0)
     assert np.allclose(
-        weak.unwrapped.model.actuator_forcerange[7:9], make_env("Lift").model.actuator_forcerange[7:9] * 0.5
+        weak.unwrapped.model.actuator_forcerange[7:9], make_task_env("Lift").model.actuator_forcerange[7:9] * 0.5
     )
 
 
 def test_scene_family_moves_and_scales_objects_that_still_rest_on_the_table():
-    base, _ = make_env("Lift").reset(seed=0)
+    base, _ = make_task_env("Lift").reset(seed=0)
     env = make_domain_env(
         "Lift", _only(scene=SceneSpec(enabled=True, object_xy_jitter=0.03, object_size_scale=(1.2, 1.2)))
     )

@@ -2,12 +2,12 @@
 
 import numpy as np
 import pytest
-from demoforge.envs import ConfigError, EnvConfig, InvalidActionError, make_env
+from demoforge.envs import ConfigError, EnvConfig, InvalidActionError, make_task_env
 
 
 @pytest.fixture
 def env():
-    e = make_env("Lift")
+    e = make_task_env("Lift")
     e.reset(seed=0)
     return e
 
@@ -50,4 +50,4 @@ def test_bad_env_config_fields_are_named():
     with pytest.raises(ConfigError, match="camera 'top' unknown; known: front, side, wrist"):
         EnvConfig(cameras=("top",))
     with pytest.raises(ConfigError, match="render_mode"):
-        make_env("Lift", render_mode="human")
+        make_task_env("Lift", render_mode="human")

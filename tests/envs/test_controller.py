@@ -1,7 +1,7 @@
 """The end-effector controller moves the TCP where the action says, in the world frame."""
 
 import numpy as np
-from demoforge.envs import EnvConfig, make_env, robot
+from demoforge.envs import EnvConfig, make_task_env, robot
 from demoforge.envs.geometry import yaw_of
 
 
@@ -11,7 +11,7 @@ def _settle(env, steps=10):
 
 
 def test_translation_action_moves_tcp_along_that_axis():
-    env = make_env("Lift")
+    env = make_task_env("Lift")
     for axis in range(3):
         env.reset(seed=0)
         start = env.eef_pose()[:3, 3].copy()
@@ -27,7 +27,7 @@ def test_translation_action_moves_tcp_along_that_axis():
 
 
 def test_rotation_action_turns_the_gripper_about_world_z():
-    env = make_env("Lift")
+    env = make_task_env("Lift")
     env.reset(seed=0)
     yaw0 = yaw_of(env.eef_pose()[:3, :3])
     a = np.zeros(7, np.float32)
@@ -40,7 +40,7 @@ def test_rotation_action_turns_the_gripper_about_world_z():
 
 
 def test_gripper_action_opens_and_closes():
-    env = make_env("Lift")
+    env = make_task_env("Lift")
     env.reset(seed=0)
     close = np.zeros(7, np.float32)
     close[6] = 1.0
@@ -53,7 +53,7 @@ def test_gripper_action_opens_and_closes():
 
 
 def test_joint_position_mode_tracks_absolute_targets():
-    env = make_env("Lift", config=EnvConfig(control_mode="joint_pos"))
+    env = make_task_env("Lift", config=EnvConfig(control_mode="joint_pos"))
     assert env.action_space.shape == (8,)
     env.reset(seed=0)
     target = robot.HOME_QPOS + np.array([0.2, -0.1, 0.1, 0.2, -0.2, 0.1, 0.3])

@@ -1,10 +1,10 @@
 """Every registered task, through the registry: a new task is covered on day one."""
 
-import demoforge  # noqa: F401  (registers the ids)
+import demoforge  # (importing it registers the ids)
 import gymnasium as gym
 import numpy as np
 import pytest
-from demoforge.envs import GYM_IDS, TASKS, EnvConfig, UnknownNameError, make_env
+from demoforge.envs import GYM_IDS, TASKS, ConfigError, EnvConfig, ManipulationEnv, UnknownNameError, make_task_env
 from gymnasium.utils.env_checker import check_env
 
 TASK_NAMES = list(TASKS)
@@ -19,7 +19,7 @@ def test_check_env_passes(name):
 
 @pytest.mark.parametrize("name", TASK_NAMES)
 def test_reset_observation_matches_space_and_info_has_every_subtask_signal(name):
-    env = make_env(name)
+    env = make_task_env(name)
     obs, info = env.reset(seed=3)
     assert env.observation_space.contains(obs)
     n = len(env.task.objects)
@@ -43,10 +43,10 @@ def _rollout(env, seed, actions):
 
 @pytest.mark.parametrize("name", TASK_NAMES)
 def test_same_seed_and_actions_give_bit_identical_observations(name):
-    env = make_env(name)
+    env = make_task_env(name)
     actions = np.random.default_rng(0).uniform(-1, 1, (15, 7)).astype(np.float32)
     first = _rollout(env, 11, actions)
-    second = _rollout(make_env(name), 11, actions)  # a fresh env too, not only a re-reset
+    second = _rollout(make_task_env(name), 11, actions)  # a fresh env too, not only a re-reset
     third = _rollout(env, 11, actions)
     for a, b, c in zip(first, second, third):
         for key in a:
@@ -55,7 +55,7 @@ def test_same_seed_and_actions_give_bit_identical_observations(name):
 
 @pytest.mark.parametrize("name", TASK_NAMES)
 def test_different_seeds_give_different_object_layouts(name):
-    env = make_env(name)
+    env = make_task_env(name)
     a, _ = env.reset(seed=1)
     b, _ = env.reset(seed=2)
     assert not np.allclose(a["object_pos"], b["object_pos"])
@@ -72,13 +72,27 @@ def test_make_accepts_task_and_env_configs():
     assert truncated and not terminated
 
 
+def test_make_env_takes_a_profile_and_make_task_env_a_task_config():
+    wrapped = demoforge.make_env("Lift", "target")
+    assert type(wrapped).__name__ == "DomainRandomizationWrapper" and wrapped.profile.name == "target"
+    assert type(demoforge.make_env("Lift")) is ManipulationEnv
+    with pytest.raises(
+        ConfigError, match=r"expected a LiftConfig, got str 'target' \(a domain profile\? use demoforge"
+    ):
+        make_task_env("Lift", "target")
+    from demoforge.envs.tasks.lift import LiftConfig
+
+    with pytest.raises(ConfigError, match="task_config for Stack: expected a StackConfig, got LiftConfig"):
+        make_task_env("Stack", LiftConfig())
+
+
 def test_unknown_task_names_the_known_ones():
     with pytest.raises(UnknownNameError, match="known tasks: Lift, Stack, PickPlace, PegInsert"):
-        make_env("Pour")
+        make_task_env("Pour")
     with pytest.raises(gym.error.Error):
         gym.make("demoforge/Pour-v0")
 
 
 def test_task_names_resolve_case_insensitively_and_by_gym_id():
-    assert make_env("lift").task.name == "Lift"
-    assert make_env("demoforge/Stack-v0").task.name == "Stack"
+    assert make_task_env("lift").task.name == "Lift"
+    assert make_task_env("demoforge/Stack-v0").task.name == "Stack"

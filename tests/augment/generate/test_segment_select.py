@@ -3,12 +3,12 @@ import pytest
 from demoforge.augment.dataset import Dataset, DatasetError, Episode
 from demoforge.augment.generate.segment import boundaries, segment_episode
 from demoforge.augment.generate.select import get_strategy, select_nearest_object
-from demoforge.envs import UnknownNameError, make_env
+from demoforge.envs import UnknownNameError, make_task_env
 from demoforge.envs.geometry import make_pose
 
 
 def _segments(ep, index=0, offset=0):
-    env = make_env("Stack")
+    env = make_task_env("Stack")
     c = env.config.controller
     return segment_episode(
         ep,
@@ -60,7 +60,7 @@ def test_source_without_poses_is_a_clear_error(stack_sources):
         _segments(bare)
     no_grasp = Episode(ep.task, {**ep.data, "subtask_signals": np.zeros_like(ep.data["subtask_signals"])})
     with pytest.raises(DatasetError, match="never reaches subtask 0"):
-        boundaries(no_grasp, make_env("Stack").task.subtasks, ["grasped", "lifted", "above_target"])
+        boundaries(no_grasp, make_task_env("Stack").task.subtasks, ["grasped", "lifted", "above_target"])
 
 
 class _Seg:
