@@ -1,6 +1,8 @@
+import re
 import subprocess
 import sys
 
+import pytest
 from demoforge.train.cli import main
 
 
@@ -56,7 +58,14 @@ def test_info_on_a_folder_that_is_not_a_dataset(tmp_path, capsys):
     assert "meta/info.json missing" in capsys.readouterr().err
 
 
-def test_help_lists_every_verb():
+VERBS = ("info", "collect", "generate", "train", "eval", "run", "import", "export")
+
+
+def test_help_lists_every_verb_and_each_verb_has_its_own_parser(capsys):
     out = subprocess.run(["demoforge", "--help"], capture_output=True, text=True).stdout
-    for verb in ("info", "collect", "generate", "train", "eval", "run", "import", "export"):
-        assert verb in out, verb
+    listed = set(re.findall(r"^    ([a-z]+) +\S", out, flags=re.MULTILINE))  # one help row per verb
+    assert set(VERBS) <= listed, sorted(set(VERBS) - listed)
+    for verb in VERBS:
+        with pytest.raises(SystemExit) as exit_:
+            main([verb, "--help"])
+        assert exit_.value.code == 0 and capsys.readouterr().out.startswith(f"usage: demoforge {verb} "), verb
