@@ -70,6 +70,7 @@ def test_export_reads_back_like_groot_and_round_trips(demos, tmp_path):
     report = import_dataset(out, tmp_path / "back")
     assert report.format == "gr00t"
     a, b = Dataset(demos), Dataset(tmp_path / "back")
+    assert len(a) == len(b)
     for i in range(len(a)):
         x, y = a.episode(i), b.episode(i)
         assert x.task == y.task and y.meta["seed"] == x.meta["seed"]
