@@ -1,0 +1,107 @@
+"""evaluate(): its numbers, seeds, files and worker-count independence, against policies whose
+outcome is known (the scripted expert, a policy that never moves, and a real checkpoint)."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from demoforge.augment.domain_env import make_domain_env
+from demoforge.envs.experts import make_expert, run_expert_episode
+from demoforge.train import evaluate as evaluate_module
+from demoforge.train.checkpoint import save_checkpoint
+from demoforge.train.data import load_frames
+from demoforge.train.evaluate import EvalConfig, evaluate
+from demoforge.train.normalize import Normalizer
+from demoforge.train.policies import policy_classes
+from demoforge.train.stats import wilson_interval
+
+
+def _checkpoint(frames, folder, task: str):
+    config_cls, policy_cls = policy_classes("bc")
+    torch.manual_seed(0)
+    norm = Normalizer.from_arrays(frames.obs, frames.actions)
+    policy = policy_cls(config_cls(), frames.obs.shape[1], frames.actions.shape[1], norm).eval()
+    path = folder / task / "checkpoints" / "last.safetensors"
+    save_checkpoint(path, policy, None, {}, {"step": 0, "task": task})
+    return path
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tiny_lift, tmp_path_factory):
+    """An untrained BC policy for Lift, saved as a run's last checkpoint."""
+    return _checkpoint(load_frames([tiny_lift]), tmp_path_factory.mktemp("eval"), "Lift")
+
+
+class ScriptedPolicy:
+    """Stands in for a trained policy: acts as the scripted expert on the env evaluate() made,
+    except in episodes whose seed `still(seed)` picks, where it holds still with the gripper open."""
+
+    def __init__(self, envs: list, still):
+        self.envs, self.still_for = envs, still
+
+    def reset(self, seed=None):
+        self.still = self.still_for(seed)
+        self.expert = make_expert(self.envs[-1].unwrapped)
+        self.expert.reset(np.random.default_rng(seed))
+
+    def select_action(self, vec):
+        assert vec.ndim == 1 and vec.dtype == np.float32  # the observation vector, as policies get it
+        if self.still:
+            return np.array([0, 0, 0, 0, 0, 0, -1], np.float32)
+        return self.expert.act(self.envs[-1].unwrapped)
+
+
+def _in_process_with(monkeypatch, still=lambda seed: False) -> None:
+    envs: list = []
+    real_wrapper = evaluate_module.DomainRandomizationWrapper
+
+    def wrapper(env, profile):
+        envs.append(real_wrapper(env, profile))
+        return envs[-1]
+
+    monkeypatch.setattr(evaluate_module, "DomainRandomizationWrapper", wrapper)
+    monkeypatch.setattr(evaluate_module, "load_policy", lambda path: ScriptedPolicy(envs, still))
+
+
+@pytest.mark.parametrize("task", ["Lift", "Stack"])
+def test_evaluate_counts_the_experts_successes_lengths_and_subtasks(tiny_lift, task, tmp_path, monkeypatch):
+    _in_process_with(monkeypatch)
+    run = _checkpoint(load_frames([tiny_lift]), tmp_path, task).parents[1]  # the stub ignores its weights
+    cfg = EvalConfig(profile="nominal", episodes=4, seed=500, workers=1, videos=1, video_size=32)
+    result = evaluate(run, cfg, out=tmp_path / "ev")
+    env = make_domain_env(task, "nominal")
+    expected = [run_expert_episode(env, 500 + k) for k in range(4)]  # episode k starts from seed + k
+    assert all(ok for ok, _ in expected)
+    assert (result.task, result.profile, result.episodes, result.successes) == (task, "nominal", 4, 4)
+    assert result.success_rate == 1.0 and result.ci95 == wilson_interval(4, 4)
+    assert result.mean_length == np.mean([n for _, n in expected])
+    # every signal was reached at some step (Stack's "grasped" is over by the end: A was released)
+    assert result.subtask_rates == {s: 1.0 for s in env.unwrapped.task.signals()}
+    saved = json.loads((tmp_path / "ev/eval.json").read_text())
+    assert [e["seed"] for e in saved["episodes_detail"]] == [500, 501, 502, 503]
+    assert [e["length"] for e in saved["episodes_detail"]] == [n for _, n in expected]
+    assert sorted(p.name for p in (tmp_path / "ev").glob("*.gif")) == ["rollout_seed500_success.gif"]
+
+
+def test_evaluate_counts_failures_and_runs_them_to_the_step_limit(checkpoint, tmp_path, monkeypatch):
+    _in_process_with(monkeypatch, still=lambda seed: seed % 2 == 1)  # fails every odd seed
+    cfg = EvalConfig(profile="nominal", episodes=4, seed=500, workers=1, videos=2, video_size=32)
+    result = evaluate(checkpoint, cfg, out=tmp_path / "ev")
+    expert = [run_expert_episode(make_domain_env("Lift", "nominal"), seed)[1] for seed in (500, 502)]
+    assert result.successes == 2 and result.success_rate == 0.5 and result.ci95 == wilson_interval(2, 4)
+    assert result.mean_length == np.mean(expert + [150, 150])  # Lift's step limit
+    assert result.subtask_rates == {"grasped": 0.5, "lifted": 0.5}
+    gifs = sorted(p.name for p in (tmp_path / "ev").glob("*.gif"))
+    assert gifs == ["rollout_seed500_success.gif", "rollout_seed501_failure.gif"]
+
+
+def test_evaluate_gives_the_same_result_with_one_or_two_workers(checkpoint, tmp_path):
+    cfg = EvalConfig(profile="target", episodes=2, workers=1, videos=0)
+    one = evaluate(checkpoint, cfg, out=tmp_path / "one")
+    two = evaluate(checkpoint, EvalConfig(**{**cfg.__dict__, "workers": 2}), out=tmp_path / "two")
+    assert one == two
+    detail = [json.loads((tmp_path / d / "eval.json").read_text())["episodes_detail"] for d in ("one", "two")]
+    assert detail[0] == detail[1]
+    with pytest.raises(FileNotFoundError, match="no checkpoint"):
+        evaluate(tmp_path / "nothing_here", cfg)
