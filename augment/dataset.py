@@ -98,11 +98,11 @@ def bookkeeping_columns(
     }
 
 
-def _locate(index: int) -> dict[str, int]:
+def chunk_location(index: int) -> dict[str, int]:
     return {"chunk_index": index // CHUNKS_SIZE, "file_index": index % CHUNKS_SIZE}
 
 
-def _atomic_write_bytes(path: Path, write) -> None:
+def atomic_write_bytes(path: Path, write) -> None:
     """Call `write(tmp_path)`, then rename the result onto `path` (atomic on POSIX)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
@@ -110,11 +110,11 @@ def _atomic_write_bytes(path: Path, write) -> None:
     os.replace(tmp, path)
 
 
-def _write_json(path: Path, obj: Any) -> None:
-    _atomic_write_bytes(path, lambda tmp: tmp.write_text(json.dumps(obj, indent=2)))
+def write_json(path: Path, obj: Any) -> None:
+    atomic_write_bytes(path, lambda tmp: tmp.write_text(json.dumps(obj, indent=2)))
 
 
-def _column(values: np.ndarray, dtype: str) -> pa.Array:
+def arrow_column(values: np.ndarray, dtype: str) -> pa.Array:
     """(T,) → scalar column; (T, D) → fixed_size_list<D> column (what lerobot writes)."""
     arrow_type = pa.from_numpy_dtype(np.dtype(dtype))
     if values.ndim == 1:
@@ -123,7 +123,7 @@ def _column(values: np.ndarray, dtype: str) -> pa.Array:
     return pa.FixedSizeListArray.from_arrays(flat, values.shape[1])
 
 
-def _to_numpy(column: pa.ChunkedArray | pa.Array, shape: list[int], dtype: str) -> np.ndarray:
+def column_to_numpy(column: pa.ChunkedArray | pa.Array, shape: list[int], dtype: str) -> np.ndarray:
     col = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
     if pa.types.is_list(col.type) or pa.types.is_fixed_size_list(col.type) or pa.types.is_large_list(col.type):
         arr = col.flatten().to_numpy(zero_copy_only=False).reshape(len(col), *shape)
@@ -168,7 +168,7 @@ class Dataset:
             self.info = safety.read_json(info_path, "dataset file")
         except DemoforgeError as exc:
             raise DatasetError(str(exc)) from None
-        _check_info(self.root, self.info)
+        check_info(self.root, self.info)
         self.fps = int(self.info["fps"])
         self.features: dict[str, dict] = self.info["features"]
         self.video_keys = [k for k, f in self.features.items() if f["dtype"] == "video"]
@@ -225,7 +225,7 @@ class Dataset:
         return out
 
     def _episode_stats(self) -> dict[str, dict[str, np.ndarray]] | None:
-        from .dataset_writer import STATS_COLUMN, _unpack_stats
+        from .dataset_writer import STATS_COLUMN, unpack_stats
 
         if not self.episodes:
             return None
@@ -235,7 +235,7 @@ class Dataset:
                 if STATS_COLUMN not in pq.ParquetFile(f).schema_arrow.names:
                     return None
                 blobs = safety.read_parquet(f, f"dataset {self.root}: {f.relative_to(self.root)}", [STATS_COLUMN])
-                per_episode.extend(_unpack_stats(b) for b in blobs.column(STATS_COLUMN).to_pylist())
+                per_episode.extend(unpack_stats(b) for b in blobs.column(STATS_COLUMN).to_pylist())
             except (ValueError, OSError, KeyError, TypeError, EOFError, zipfile.BadZipFile, pa.ArrowException) as exc:
                 raise DatasetError(
                     f"dataset {self.root}: {f.relative_to(self.root)}: {STATS_COLUMN} unreadable ({exc})"
@@ -304,7 +304,9 @@ class Dataset:
                 raise DatasetError(f"dataset {self.root}: {path.relative_to(self.root)} has no column {key!r}")
             f = self.features[key]
             try:
-                data[key] = _to_numpy(part.column(key), list(f["shape"]), f["dtype"] if f["dtype"] != "string" else "O")
+                data[key] = column_to_numpy(
+                    part.column(key), list(f["shape"]), f["dtype"] if f["dtype"] != "string" else "O"
+                )
             except (ValueError, TypeError, pa.ArrowException) as exc:
                 raise DatasetError(
                     f"dataset {self.root}: {path.relative_to(self.root)} column {key!r} does not hold "
@@ -367,7 +369,7 @@ _DTYPES = {"float16", "float32", "float64", "int8", "int16", "int32", "int64", "
 _DTYPES |= {"bool", "string", "video", "image"}
 
 
-def _check_info(root: Path, info: Any) -> None:
+def check_info(root: Path, info: Any) -> None:
     """info.json's fields used here, typed and bounded (the message names the field)."""
     where = f"dataset {root}: meta/info.json"
     for key in ("codebase_version", "fps", "features"):

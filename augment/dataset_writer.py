@@ -25,11 +25,11 @@ from .dataset import (
     Dataset,
     DatasetError,
     Episode,
-    _atomic_write_bytes,
-    _column,
-    _locate,
-    _write_json,
+    arrow_column,
+    atomic_write_bytes,
     bookkeeping_columns,
+    chunk_location,
+    write_json,
 )
 from .video import encode_video
 
@@ -110,7 +110,7 @@ class DatasetWriter:
         }
         root.mkdir(parents=True, exist_ok=True)
         for rel, obj in (sidecars or {}).items():
-            _write_json(root / rel, obj)
+            write_json(root / rel, obj)
         writer = cls(root, info, {}, [])
         writer._write_meta(with_stats=True)
         return writer
@@ -156,14 +156,14 @@ class DatasetWriter:
         """Validate, then write and commit `episode`; returns its index."""
         self._validate(episode)
         index, length = self.num_episodes, episode.length
-        loc = _locate(index)
+        loc = chunk_location(index)
         task_index = self.tasks.setdefault(episode.task, len(self.tasks))
         start = self.num_frames
 
         ep_stats = dict(episode.stats) if episode.stats is not None else episode.feature_stats()
         for key in self.video_keys:
             path = self.root / VIDEO_PATH.format(video_key=key, **loc)
-            _atomic_write_bytes(path, lambda tmp, k=key: encode_video(tmp, episode.videos[k], self.fps))
+            atomic_write_bytes(path, lambda tmp, k=key: encode_video(tmp, episode.videos[k], self.fps))
 
         defaults = bookkeeping_columns(length, self.fps, index, start, task_index)
         columns = {}
@@ -171,11 +171,11 @@ class DatasetWriter:
             if f["dtype"] == "video":
                 continue
             values = defaults[key] if key in defaults else episode.data[key]
-            columns[key] = _column(np.asarray(values), f["dtype"])
+            columns[key] = arrow_column(np.asarray(values), f["dtype"])
             if key in defaults:
                 ep_stats[key] = stats_lib.vector_stats(values.astype(np.float64))
         table = pa.table(columns)
-        _atomic_write_bytes(
+        atomic_write_bytes(
             self.root / DATA_PATH.format(**loc), lambda tmp: pq.write_table(table, tmp, **PARQUET_OPTIONS)
         )
 
@@ -199,7 +199,7 @@ class DatasetWriter:
         row["demoforge/task_index"] = task_index
         row[META_COLUMN] = json.dumps(episode.meta, default=_json_default)
         meta_table = pa.Table.from_pylist([row])
-        _atomic_write_bytes(
+        atomic_write_bytes(
             self.root / EPISODES_PATH.format(**loc), lambda tmp: pq.write_table(meta_table, tmp, **PARQUET_OPTIONS)
         )
 
@@ -251,16 +251,16 @@ class DatasetWriter:
             total_tasks=len(self.tasks),
             splits={"train": f"0:{self.num_episodes}"},
         )
-        _write_json(self.root / "meta" / "info.json", self.info)
+        write_json(self.root / "meta" / "info.json", self.info)
         if len(self.tasks) != self._tasks_written or not (self.root / "meta" / "tasks.parquet").is_file():
             ordered = sorted(self.tasks, key=self.tasks.get)
             df = pd.DataFrame({"task_index": [self.tasks[t] for t in ordered]}, index=pd.Index(ordered, name="task"))
-            _atomic_write_bytes(self.root / "meta" / "tasks.parquet", lambda tmp: df.to_parquet(tmp))
+            atomic_write_bytes(self.root / "meta" / "tasks.parquet", lambda tmp: df.to_parquet(tmp))
             self._tasks_written = len(self.tasks)
         if with_stats and self.episode_stats:
             keys = self.episode_stats[0].keys()
             agg = {k: stats_lib.to_json(stats_lib.aggregate([s[k] for s in self.episode_stats])) for k in keys}
-            _write_json(self.root / "meta" / "stats.json", agg)
+            write_json(self.root / "meta" / "stats.json", agg)
 
     def _remove_orphans(self) -> None:
         """Delete `.tmp` files and any data/video/meta file of an episode that never committed."""
@@ -306,7 +306,7 @@ def _committed_rows(root: Path) -> list[tuple[dict[str, Any], dict[str, dict[str
     for f in sorted((root / "meta" / "episodes").glob("*/*.parquet")):
         try:
             row = pq.read_table(f).to_pylist()[0]
-            out.append((row, _unpack_stats(row.pop(STATS_COLUMN))))
+            out.append((row, unpack_stats(row.pop(STATS_COLUMN))))
         except (ValueError, OSError, KeyError, TypeError, IndexError, EOFError, zipfile.BadZipFile) as exc:
             raise DatasetError(f"dataset {root}: {f.relative_to(root)} unreadable ({exc})") from None
     return out
@@ -319,7 +319,7 @@ def _pack_stats(ep_stats: dict[str, dict[str, np.ndarray]]) -> bytes:
     return buf.getvalue()
 
 
-def _unpack_stats(blob: bytes) -> dict[str, dict[str, np.ndarray]]:
+def unpack_stats(blob: bytes) -> dict[str, dict[str, np.ndarray]]:
     out: dict[str, dict[str, np.ndarray]] = {}
     with np.load(io.BytesIO(blob), allow_pickle=False) as npz:
         for name in npz.files:

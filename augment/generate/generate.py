@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from ...envs import ConfigError
-from ..dataset import Dataset
-from ..dataset_writer import DatasetWriter, _write_json, clear_blank, is_blank
+from ..dataset import Dataset, write_json
+from ..dataset_writer import DatasetWriter, clear_blank, is_blank
 from ..lock import exclusive
 from .config import GenerateConfig
 from .parallel import check_backend, ordered_results, worker_count
@@ -175,7 +175,7 @@ def _generate(source, out, config, task, progress, local, identity, start_time) 
                 results.close()
     summary.complete = summary.episodes >= config.num
     summary.seconds = time.perf_counter() - start_time
-    _write_json(out / STATS, summary.to_json())
+    write_json(out / STATS, summary.to_json())
     coverage_plot(np.array(local.source_starts), np.array(starts), local.base.task.objects, out)
     return summary
 

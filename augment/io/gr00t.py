@@ -23,7 +23,15 @@ import pyarrow.parquet as pq
 
 from ...envs import DemoforgeError
 from .. import safety
-from ..dataset import DEFAULT_FEATURES, Dataset, DatasetError, _check_info, _column, _to_numpy, bookkeeping_columns
+from ..dataset import (
+    DEFAULT_FEATURES,
+    Dataset,
+    DatasetError,
+    arrow_column,
+    bookkeeping_columns,
+    check_info,
+    column_to_numpy,
+)
 from ..dataset import VIDEO_PATH as VIDEO_PATH_V3
 from ..video import decode_video, encode_video
 from .lerobot import modality_json
@@ -93,7 +101,7 @@ def save_gr00t(ds: Dataset, out: Path) -> None:
         for key, f in features.items():
             if f["dtype"] == "video":
                 continue
-            columns[key] = _column(np.asarray(defaults[key] if key in defaults else ep.data[key]), f["dtype"])
+            columns[key] = arrow_column(np.asarray(defaults[key] if key in defaults else ep.data[key]), f["dtype"])
         path = out / DATA_PATH.format(episode_chunk=chunk, episode_index=i)
         path.parent.mkdir(parents=True, exist_ok=True)
         pq.write_table(pa.table(columns), path)
@@ -161,7 +169,7 @@ def load_gr00t(path: Path) -> Iterator[SourceEpisode]:
         raise DatasetError(str(exc)) from None
     if not str(info.get("codebase_version", "")).startswith("v2."):
         raise DatasetError(f"dataset {path}: codebase_version {info.get('codebase_version')!r}, expected v2.x")
-    _check_info(path, {**info, "codebase_version": "v3.0"})  # the same fields, typed and bounded
+    check_info(path, {**info, "codebase_version": "v3.0"})  # the same fields, typed and bounded
     where = f"dataset {path}: meta/info.json"
     for key in ("data_path", "video_path"):
         if info.get(key) is not None:
@@ -199,7 +207,7 @@ def load_gr00t(path: Path) -> Iterator[SourceEpisode]:
             if key not in table.column_names:
                 raise DatasetError(f"dataset {path}: {data_path.relative_to(path)} has no column {key!r}")
             try:
-                fields[key] = _to_numpy(table.column(key), list(f["shape"]), f["dtype"])
+                fields[key] = column_to_numpy(table.column(key), list(f["shape"]), f["dtype"])
             except (ValueError, TypeError, pa.ArrowException) as exc:
                 raise DatasetError(f"dataset {path}: {data_path.relative_to(path)} column {key!r} ({exc})") from None
         for key, f in features.items():

@@ -68,7 +68,7 @@ def save_lerobot(ds: Dataset, out: Path) -> None:
     import pandas as pd
 
     from .. import safety
-    from ..dataset import DATA_PATH, EPISODES_PATH, VIDEO_PATH, _write_json
+    from ..dataset import DATA_PATH, EPISODES_PATH, VIDEO_PATH, write_json
     from ..stats import to_json
 
     safety.refuse_symlinks(ds.root, "dataset")
@@ -106,10 +106,10 @@ def save_lerobot(ds: Dataset, out: Path) -> None:
         return skip
 
     shutil.copytree(ds.root, out, ignore=ignore)
-    _write_json(out / "meta" / "info.json", ds.info)
+    write_json(out / "meta" / "info.json", ds.info)
     stats = ds.stats
     if stats:
-        _write_json(out / "meta" / "stats.json", {k: to_json(v) for k, v in stats.items()})
+        write_json(out / "meta" / "stats.json", {k: to_json(v) for k, v in stats.items()})
     ordered = sorted(ds.tasks.items())
     df = pd.DataFrame({"task_index": [i for i, _ in ordered]}, index=pd.Index([t for _, t in ordered], name="task"))
     df.to_parquet(out / "meta" / "tasks.parquet")
