@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..envs import ManipulationEnv, make_task_env
+from ..envs import TASKS, ManipulationEnv, make_task_env, resolve_task_name
 from ..envs.experts import ExpertConfig, make_expert
 from ..envs.geometry import mat_to_pose7
 from .dataset import Episode, video_feature
@@ -150,17 +150,12 @@ def rollout(
         "domain": info["domain"],
         "success": success,
     }
-    return recorder.finish(task_description(base.task.name), meta), success
+    return recorder.finish(base.task.description, meta), success
 
 
 def task_description(task: str) -> str:
-    """The language instruction stored with each episode (lerobot `task`, GR00T annotation)."""
-    return {
-        "Lift": "lift the red cube",
-        "Stack": "stack the red cube on the green cube",
-        "PickPlace": "put the blue object in the bin",
-        "PegInsert": "insert the peg into the socket",
-    }.get(task, task)
+    """The language instruction of the task named `task`: its Task class's `description`."""
+    return TASKS[resolve_task_name(task)][0].description
 
 
 @dataclass(frozen=True)

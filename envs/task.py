@@ -105,12 +105,13 @@ class SimView:
 class Task:
     """Base of the four tasks: the hooks, in the order the env calls them.
 
-    Subclasses set `name`, `objects` (every body whose pose is observed and can anchor a subtask:
-    free objects and mocap fixtures, in observation order), `subtasks`, and
+    Subclasses set `name`, `description`, `objects` (every body whose pose is observed and can
+    anchor a subtask: free objects and mocap fixtures, in observation order), `subtasks`, and
     `max_episode_steps`, and implement the hooks below.
     """
 
     name: str = ""
+    description: str = ""  # the language instruction stored with each episode (lerobot `task`, GR00T annotation)
     objects: tuple[str, ...] = ()
     subtasks: tuple[Subtask, ...] = ()
     # n-fold symmetry of each object about its own z axis (a cube: 4). Demo generation uses it to

@@ -28,6 +28,7 @@ def default_config() -> LiftConfig:
 
 class Lift(Task):
     name = "Lift"
+    description = "lift the red cube"
     objects = ("cube",)
     subtasks = (Subtask("grasped", "cube"), Subtask(None, "cube"))
     symmetry = {"cube": 4}

@@ -33,6 +33,7 @@ def default_config() -> PegInsertConfig:
 
 class PegInsert(Task):
     name = "PegInsert"
+    description = "insert the peg into the socket"
     objects = ("peg", "socket")  # free peg, then the fixture (both observed)
     subtasks = (Subtask("grasped", "peg"), Subtask(None, "socket"))
     symmetry = {"peg": 4, "socket": 4}  # square peg, square socket

@@ -32,6 +32,7 @@ def default_config() -> PickPlaceConfig:
 
 class PickPlace(Task):
     name = "PickPlace"
+    description = "put the blue object in the bin"
     objects = ("object", "bin")  # free object, then the fixture (both observed)
     subtasks = (Subtask("grasped", "object"), Subtask(None, "bin"))
     symmetry = {"object": 4, "bin": 4}  # square cross-sections

@@ -30,6 +30,7 @@ def default_config() -> StackConfig:
 
 class Stack(Task):
     name = "Stack"
+    description = "stack the red cube on the green cube"
     objects = ("cubeA", "cubeB")
     subtasks = (Subtask("grasped", "cubeA"), Subtask(None, "cubeB"))
     symmetry = {"cubeA": 4, "cubeB": 4}

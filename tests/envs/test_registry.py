@@ -96,3 +96,12 @@ def test_unknown_task_names_the_known_ones():
 def test_task_names_resolve_case_insensitively_and_by_gym_id():
     assert make_task_env("lift").task.name == "Lift"
     assert make_task_env("demoforge/Stack-v0").task.name == "Stack"
+
+
+@pytest.mark.parametrize("name", list(TASKS))
+def test_every_task_states_its_language_instruction(name):
+    from demoforge.augment.record import task_description
+
+    description = TASKS[name][0].description
+    assert description and description != name
+    assert make_task_env(name).task.description == task_description(name.lower()) == description
