@@ -23,10 +23,14 @@ class Subtask:
     signal: key of `info["subtasks"]` whose rising edge ends this stage; None for the last stage,
         which ends at task success.
     object: the object whose frame the stage's motion is relative to (MimicGen's `object_ref`).
+    grasp: the stage ends by grasping `object` (its signal is a grasp test). Demo generation
+        segments source demos that lack signals at their first gripper close instead, and treats
+        `object` as carried during the next stage.
     """
 
     signal: str | None
     object: str
+    grasp: bool = False
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,7 @@ def boundaries(ep: Episode, subtasks: tuple[Subtask, ...], signal_names: list[st
         if signals is not None and sub.signal in signal_names:
             on = np.flatnonzero(signals[:, signal_names.index(sub.signal)])
             source = "signal"
-        elif sub.signal == "grasped":  # heuristic for demos without signals: the first close command
+        elif sub.grasp:  # heuristic for demos without signals: the first close command
             on = np.flatnonzero(ep.data["action"][:, -1] > 0)
             source = "gripper"
         else:

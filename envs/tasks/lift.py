@@ -30,7 +30,7 @@ class Lift(Task):
     name = "Lift"
     description = "lift the red cube"
     objects = ("cube",)
-    subtasks = (Subtask("grasped", "cube"), Subtask(None, "cube"))
+    subtasks = (Subtask("grasped", "cube", grasp=True), Subtask(None, "cube"))
     symmetry = {"cube": 4}
 
     def __init__(self, config: LiftConfig | None = None):

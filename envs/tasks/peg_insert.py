@@ -35,7 +35,7 @@ class PegInsert(Task):
     name = "PegInsert"
     description = "insert the peg into the socket"
     objects = ("peg", "socket")  # free peg, then the fixture (both observed)
-    subtasks = (Subtask("grasped", "peg"), Subtask(None, "socket"))
+    subtasks = (Subtask("grasped", "peg", grasp=True), Subtask(None, "socket"))
     symmetry = {"peg": 4, "socket": 4}  # square peg, square socket
 
     def __init__(self, config: PegInsertConfig | None = None):

@@ -34,7 +34,7 @@ class PickPlace(Task):
     name = "PickPlace"
     description = "put the blue object in the bin"
     objects = ("object", "bin")  # free object, then the fixture (both observed)
-    subtasks = (Subtask("grasped", "object"), Subtask(None, "bin"))
+    subtasks = (Subtask("grasped", "object", grasp=True), Subtask(None, "bin"))
     symmetry = {"object": 4, "bin": 4}  # square cross-sections
 
     def __init__(self, config: PickPlaceConfig | None = None):

@@ -32,7 +32,7 @@ class Stack(Task):
     name = "Stack"
     description = "stack the red cube on the green cube"
     objects = ("cubeA", "cubeB")
-    subtasks = (Subtask("grasped", "cubeA"), Subtask(None, "cubeB"))
+    subtasks = (Subtask("grasped", "cubeA", grasp=True), Subtask(None, "cubeB"))
     symmetry = {"cubeA": 4, "cubeB": 4}
 
     def __init__(self, config: StackConfig | None = None):

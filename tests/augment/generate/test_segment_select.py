@@ -3,7 +3,7 @@ import pytest
 from demoforge.augment.dataset import Dataset, DatasetError, Episode
 from demoforge.augment.generate.segment import boundaries, segment_episode
 from demoforge.augment.generate.select import get_strategy, select_nearest_object
-from demoforge.envs import UnknownNameError, make_task_env
+from demoforge.envs import Subtask, UnknownNameError, make_task_env
 from demoforge.envs.geometry import make_pose
 
 
@@ -42,6 +42,11 @@ def test_gripper_heuristic_finds_the_grasp_without_signals(stack_sources):
     by_gripper = _segments(bare)[0].end
     first_close = int(np.flatnonzero(ep.data["action"][:, -1] > 0)[0])
     assert by_gripper == first_close + 1 and 0 <= by_signal - by_gripper <= 4  # contact follows the command
+    # The heuristic follows the subtask's `grasp` flag, not its signal's name.
+    renamed = (Subtask("holding", "cubeA", grasp=True), Subtask(None, "cubeB"))
+    assert boundaries(bare, renamed, [])[0] == first_close + 1
+    with pytest.raises(DatasetError, match="no signal 'grasped' to segment subtask 0"):
+        boundaries(bare, (Subtask("grasped", "cubeA"), Subtask(None, "cubeB")), [])
 
 
 def test_a_segment_whose_anchor_was_shoved_is_left_out(stack_sources):
