@@ -36,7 +36,9 @@ class RunConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     task: str = "Lift"
     real_demos: int = Field(10, ge=1)  # human-like scripted demos recorded in the target profile
-    synthetic_demos: int = Field(300, ge=1)  # generated in the generation profile
+    # generated in the generation profile. 1000, not 300: measured on Stack (BC, 2000 steps, 40 episodes)
+    # synthetic-only success 31/40 → 36/40 in target; generating 700 more costs ~35 s on 2 cores.
+    synthetic_demos: int = Field(1000, ge=1)
     profile_target: str = "target"  # the stand-in for the real world: real demos and evaluation
     profile_generate: str = "randomized"
     policy: str = "bc"

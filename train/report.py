@@ -115,8 +115,8 @@ def _markdown(task, config, rows, gen_rows, time_rows, gifs, verdict, gen_stats)
 
 {config.real_demos} human-like demos recorded in the `{config.profile_target}` domain (the stand-in for the real
 world), {config.synthetic_demos} synthetic demos generated from them in `{config.profile_generate}`, three `{config.policy}`
-policies trained with the same budget and seed, each evaluated for {config.eval_episodes} episodes in `{config.profile_target}`
-(never used for generation).
+policies trained with the same budget and seed, each evaluated at its **last checkpoint** (no checkpoint selection) for
+{config.eval_episodes} episodes in `{config.profile_target}` (never used for generation).
 
 ## Uplift
 
@@ -169,7 +169,8 @@ figure{{display:inline-block;margin:0 1em 0 0}}</style></head><body>
 <h1>demoforge report: {html.escape(task)}</h1>
 <p>{config.real_demos} human-like demos in <code>{html.escape(config.profile_target)}</code>, {config.synthetic_demos} synthetic demos
 generated in <code>{html.escape(config.profile_generate)}</code>, three <code>{html.escape(config.policy)}</code> policies,
-{config.eval_episodes} evaluation episodes each in <code>{html.escape(config.profile_target)}</code>.</p>
+each evaluated at its last checkpoint (no checkpoint selection) for {config.eval_episodes} episodes in
+<code>{html.escape(config.profile_target)}</code>.</p>
 <h2>Uplift</h2>{_html_table(("training data", "successes", "success", "Wilson 95 % CI", "mean length (steps)"), rows)}
 <p><b>Verdict:</b> {html.escape(verdict.replace("`", ""))}</p><img src="success.png">
 <h2>Generation</h2><p>{gen_stats["attempts"]} attempts</p>{_html_table(("outcome", "attempts", "share"), gen_rows)}

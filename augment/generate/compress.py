@@ -22,4 +22,4 @@ def compress_segment(
     keep = progress_mask(
         seg.targets[:, :3, 3], seg.gripper, seg.targets[:, :3, :3], min_motion, min_rotation, keep_after_switch
     )
-    return replace(seg, targets=seg.targets[keep], gripper=seg.gripper[keep])
+    return replace(seg, targets=seg.targets[keep], gripper=seg.gripper[keep], object_targets=seg.object_targets[keep])

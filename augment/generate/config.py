@@ -41,6 +41,10 @@ class GenerateConfig:
     # Re-anchor carrying segments on the held object's actual in-hand pose (see
     # transform.in_hand_correction). False reproduces MimicGen's transform exactly.
     in_hand_correction: bool = True
+    # With it, steer a carried object along its transformed source path every step (TCP target =
+    # object target · live in-hand pose), as the scripted expert does, instead of replaying TCP
+    # poses open loop. False: the correction is applied once, at the segment's start.
+    track_held_object: bool = True
     subtask_retries: int = 1  # other source segments tried when a subtask fails, before giving up
     settle_steps: int = 10  # steps held after the last segment for success to register
     max_attempts: int = 0  # stop after this many attempts (0: 20 × num)

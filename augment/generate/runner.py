@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from ...envs import EnvConfig, ManipulationEnv, make_env
+from ...envs.geometry import pose_inv
 from ..dataset import Dataset, DatasetError, Episode
 from ..domain_env import DomainRandomizationWrapper
 from ..record import EpisodeRecorder, features_for, task_description
@@ -112,11 +113,16 @@ class AttemptRunner:
                 frame = nearest_symmetric_frame(obj_now, seg.object_pose, task.symmetry.get(sub.object, 1))
                 poses = transform_segment(seg.targets, seg.object_pose, frame)
                 held = self._held_object(k, state)
+                object_targets = None
                 if held is not None:
                     i = task.objects.index(held)
                     held_src = seg.object_poses[i]
                     held_now = nearest_symmetric_frame(base.object_poses()[held], held_src, task.symmetry.get(held, 1))
                     poses = poses @ in_hand_correction(seg.eef_pose, held_src, base.eef_pose(), held_now)
+                    if cfg.track_held_object:
+                        # the symmetric frame chosen now, kept for the whole segment
+                        state["held"] = (held, pose_inv(base.object_poses()[held]) @ held_now)
+                        object_targets = transform_segment(seg.object_targets[:, i], seg.object_pose, frame)
                 seq = stitch(
                     base.eef_pose(),
                     state["gripper"],
@@ -125,6 +131,7 @@ class AttemptRunner:
                     cfg.interpolation_steps,
                     cfg.fixed_steps,
                     cfg.gripper_hold_steps,
+                    object_targets,
                 )
                 state["last_target"] = seq.poses[-1]
                 used.append(
@@ -171,10 +178,23 @@ class AttemptRunner:
         held = subtasks[k - 1].object
         return held if held != subtasks[k].object and state["signals"].get("grasped") else None
 
+    def _tracking_target(self, object_target: np.ndarray, state: dict, fallback: np.ndarray) -> np.ndarray:
+        """The TCP pose that puts the held object at `object_target` given how it sits in the hand
+        *now*: closed-loop on the object, as the scripted expert carries it. Open-loop replay
+        of TCP poses lets a slip or tilt in the grasp grow into a missed insertion."""
+        if not state["signals"].get("grasped"):
+            return fallback  # dropped: nothing to steer by
+        name, symmetry = state["held"]
+        eef = self.base.eef_pose()
+        held = self.base.object_poses()[name] @ symmetry
+        return object_target @ pose_inv(held) @ eef
+
     def _execute(self, seq: WaypointSequence, recorder: EpisodeRecorder, state: dict, rng, noise: bool = True) -> str:
         """Step through the waypoints; 'success', 'diverged', 'timeout', or 'running' at the end."""
         base = self.base
-        for pose, grip in zip(seq.poses, seq.gripper):
+        for t, (pose, grip) in enumerate(zip(seq.poses, seq.gripper)):
+            if seq.object_targets is not None and np.isfinite(seq.object_targets[t, 0, 0]):
+                pose = self._tracking_target(seq.object_targets[t], state, pose)
             action = base.ee_action_to(pose, float(grip), gain=self.config.tracking_gain).astype(np.float64)
             if noise and self.config.action_noise > 0:
                 action[:6] += rng.normal(0.0, self.config.action_noise, 6)

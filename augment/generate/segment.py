@@ -30,6 +30,10 @@ class SourceSegment:
     object_pose: np.ndarray  # (4, 4) reference object's pose at frame `start`
     eef_pose: np.ndarray  # (4, 4) TCP pose at frame `start`
     object_poses: np.ndarray  # (n_objects, 4, 4) every object's pose at frame `start`
+    # (T, n_objects, 4, 4) where each object would be at each target if it were held rigidly:
+    # T_target · T_eef⁻¹ · T_obj per frame. For a carried object this is the path the source
+    # demonstrator steered it along (see runner: held objects are tracked, not the TCP).
+    object_targets: np.ndarray
 
 
 REQUIRED = ("action", "datagen.eef_pose", "datagen.object_poses")
@@ -111,6 +115,7 @@ def segment_episode(
                 object_pose=objs[start, ref],
                 eef_pose=eef[start],
                 object_poses=objs[start],
+                object_targets=targets[start:end, None] @ np.linalg.inv(eef[start:end])[:, None] @ objs[start:end],
             )
         )
         start = end

@@ -20,28 +20,28 @@ class WaypointSequence:
 
     poses: np.ndarray
     gripper: np.ndarray
+    # (T, 4, 4) where the held object should be at each step, NaN where the TCP pose is tracked
+    # instead (the bridge); None when nothing is carried.
+    object_targets: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.poses)
 
 
-def hold_at_gripper_changes(poses: np.ndarray, gripper: np.ndarray, steps: int) -> tuple[np.ndarray, np.ndarray]:
-    """Repeat the first waypoint of each open↔close switch `steps` times, with the new gripper
-    command: the arm holds still while the fingers move. The tracking controller trails a moving
-    waypoint slightly; holding lets it finish arriving while the fingers close (or open).
+def hold_at_gripper_changes(gripper: np.ndarray, steps: int) -> np.ndarray:
+    """Indices into a segment that repeat the first waypoint of each open↔close switch `steps`
+    times, with the new gripper command: the arm holds still while the fingers move. The tracking
+    controller trails a moving waypoint slightly; holding lets it finish arriving.
 
     The hold carries the *new* command on purpose. Holding with the old one (as we first did)
     records the same state with "keep waiting" several times and then "switch" once, and a
     policy that sees one state cannot tell when to switch: measured on Stack, synthetic-only BC
     went from 26/40 without holds to 13/40 with three old-command holds."""
+    idx = np.arange(len(gripper))
     if steps <= 0 or len(gripper) < 2:
-        return poses, gripper
+        return idx
     switches = np.flatnonzero(np.sign(gripper[1:]) != np.sign(gripper[:-1])) + 1
-    if len(switches) == 0:
-        return poses, gripper
-    idx = np.concatenate([np.arange(len(poses)), np.repeat(switches, steps)])
-    order = np.argsort(idx, kind="stable")
-    return poses[idx[order]], gripper[idx[order]]
+    return np.sort(np.concatenate([idx, np.repeat(switches, steps)]), kind="stable")
 
 
 def stitch(
@@ -52,10 +52,17 @@ def stitch(
     interpolation_steps: int = 5,
     fixed_steps: int = 0,
     gripper_hold_steps: int = 0,
+    object_targets: np.ndarray | None = None,
 ) -> WaypointSequence:
-    segment_poses, segment_gripper = hold_at_gripper_changes(segment_poses, segment_gripper, gripper_hold_steps)
+    """The waypoints from `current_pose` through the segment; `object_targets` (T, 4, 4), when a
+    held object is tracked, come out aligned with the waypoints (NaN over the bridge and pause)."""
+    idx = hold_at_gripper_changes(segment_gripper, gripper_hold_steps)
+    segment_poses, segment_gripper = segment_poses[idx], segment_gripper[idx]
     bridge = interpolate_poses(current_pose, segment_poses[0], interpolation_steps)
     pause = np.repeat(segment_poses[:1], fixed_steps, axis=0) if fixed_steps else np.zeros((0, 4, 4))
     poses = np.concatenate((bridge, pause, segment_poses))
-    gripper = np.concatenate((np.full(len(bridge) + len(pause), current_gripper), segment_gripper))
-    return WaypointSequence(poses=poses, gripper=gripper)
+    lead = len(bridge) + len(pause)
+    gripper = np.concatenate((np.full(lead, current_gripper), segment_gripper))
+    if object_targets is not None:
+        object_targets = np.concatenate((np.full((lead, 4, 4), np.nan), object_targets[idx]))
+    return WaypointSequence(poses=poses, gripper=gripper, object_targets=object_targets)
