@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import mujoco
 import numpy as np
 
-from ..envs import ManipulationEnv
+from ..envs import ManipulationEnv, robot
 from ..envs.geometry import axis_angle_to_mat, mat_to_quat, quat_to_mat
 from .profiles import ActionSpec, PhysicsSpec, Profile, SceneSpec, VisualSpec
 
@@ -69,8 +69,8 @@ class ModelIds:
             contact_geoms=colliding,
             colored_geoms=visible,
             arm_dofs=env.controller.dof_idx,
-            arm_actuators=np.arange(7),
-            finger_actuators=np.arange(7, 9),
+            arm_actuators=robot.actuator_ids(m, robot.ARM_JOINTS),
+            finger_actuators=robot.actuator_ids(m, robot.FINGER_JOINTS),
             fixed_cameras=cams,
         )
 

@@ -9,6 +9,7 @@ links are never near the objects during the tasks we model.
 
 from __future__ import annotations
 
+import mujoco
 import numpy as np
 
 ARM_JOINTS = tuple(f"joint{i}" for i in range(1, 8))
@@ -137,6 +138,16 @@ def arm_body_xml(base_pos=(0.0, 0.0, 0.0)) -> str:
 """
 
 
+def actuator_name(joint: str) -> str:
+    """Name of the servo driving `joint`."""
+    return f"act_{joint}"
+
+
+def actuator_ids(model: mujoco.MjModel, joints: tuple[str, ...]) -> np.ndarray:
+    """Ids of the servos driving `joints`, found by name (not by their order in the model)."""
+    return np.array([mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_ACTUATOR, actuator_name(j)) for j in joints])
+
+
 def actuators_xml() -> str:
     """Joint position servos (force = kp·(ctrl − q) − kv·q̇) and one servo per finger.
 
@@ -147,13 +158,13 @@ def actuators_xml() -> str:
     for i, name in enumerate(ARM_JOINTS):
         kp, kv, tau = JOINT_KP[i], JOINT_KV[i], JOINT_TORQUE[i]
         lines.append(
-            f'<general name="act_{name}" joint="{name}" gainprm="{kp}" biastype="affine" '
+            f'<general name="{actuator_name(name)}" joint="{name}" gainprm="{kp}" biastype="affine" '
             f'biasprm="0 {-kp} {-kv}" ctrlrange="{JOINT_LOWER[i]} {JOINT_UPPER[i]}" '
             f'forcerange="{-tau} {tau}"/>'
         )
     for name in FINGER_JOINTS:
         lines.append(
-            f'<general name="act_{name}" joint="{name}" gainprm="{FINGER_KP}" biastype="affine" '
+            f'<general name="{actuator_name(name)}" joint="{name}" gainprm="{FINGER_KP}" biastype="affine" '
             f'biasprm="0 {-FINGER_KP} -10" ctrlrange="0 {FINGER_MAX}" '
             f'forcerange="{-FINGER_FORCE} {FINGER_FORCE}"/>'
         )

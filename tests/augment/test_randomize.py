@@ -11,8 +11,8 @@ from demoforge.augment.profiles import (
     SensorSpec,
     VisualSpec,
 )
-from demoforge.augment.randomize import RANDOMIZED_FIELDS
-from demoforge.envs import EnvConfig, make_task_env
+from demoforge.augment.randomize import RANDOMIZED_FIELDS, ModelIds
+from demoforge.envs import EnvConfig, make_task_env, robot
 
 ZERO = np.zeros(7, np.float32)
 
@@ -196,3 +196,10 @@ def test_scene_family_moves_and_scales_objects_that_still_rest_on_the_table():
         obs = env.step(ZERO)[0]
     assert obs["object_pos"][2] == pytest.approx(0.024, abs=2e-3), "the scaled cube sank or bounced"
     assert info["domain"]["scene"]["object_size_scale"] == 1.2
+
+
+def test_model_ids_find_the_arm_and_finger_servos_by_name():
+    env = make_task_env("Lift")
+    ids, m = ModelIds.of(env), env.model
+    driven = [[m.joint(j).name for j in m.actuator_trnid[a, 0]] for a in (ids.arm_actuators, ids.finger_actuators)]
+    assert driven == [list(robot.ARM_JOINTS), list(robot.FINGER_JOINTS)]
