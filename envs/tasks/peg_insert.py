@@ -19,6 +19,10 @@ class PegInsertConfig:
     clearance: float = 0.003  # m per side between peg and socket wall: the tight tolerance
     socket_height: float = 0.04  # m
     insert_depth: float = 0.02  # m the peg's bottom must sink below the socket's top
+    success_xy_slack: float = 0.001  # m beyond `clearance` the peg's centre may be off the socket's at success
+    lifted_clearance: float = 0.005  # m the peg's bottom must clear the socket's top for `lifted`
+    align_yaw_tolerance: float = 0.1  # rad of peg-to-socket yaw error `above_target` allows
+    depth_reward_from: float = 0.02  # m above the socket's top where the dense depth term starts
     peg_x_range: tuple[float, float] = (-0.06, 0.06)  # m about the workspace centre
     peg_y_range: tuple[float, float] = (-0.18, -0.08)  # m
     socket_x_range: tuple[float, float] = (-0.05, 0.05)  # m
@@ -79,27 +83,36 @@ class PegInsert(Task):
         return float(abs((d + np.pi / 4) % (np.pi / 2) - np.pi / 4))
 
     def signals(self) -> dict[str, bool]:
-        top = TABLE_TOP_Z + self.config.socket_height
+        c = self.config
+        top = TABLE_TOP_Z + c.socket_height
         return {
             "grasped": self.sim.grasping(self.object_geoms["peg"]),
-            "lifted": self._peg_bottom() > top + 0.005,
-            "above_target": self._xy_error() < self.config.clearance and self._yaw_error() < 0.1,
+            "lifted": self._peg_bottom() > top + c.lifted_clearance,
+            "above_target": self._xy_error() < c.clearance and self._yaw_error() < c.align_yaw_tolerance,
         }
 
     def is_success(self) -> bool:
         """The peg's bottom is `insert_depth` below the socket's top, centred within the clearance."""
         top = TABLE_TOP_Z + self.config.socket_height
-        return self._peg_bottom() < top - self.config.insert_depth and self._xy_error() < self.config.clearance + 0.001
+        return (
+            self._peg_bottom() < top - self.config.insert_depth
+            and self._xy_error() < self.config.clearance + self.config.success_xy_slack
+        )
 
     def dense_reward(self) -> float:
         """Terms: reach the peg 1 − tanh(10·d) ∈ [0, 1] ×0.2; grasp +0.2; align over the socket
-        1 − tanh(10·d_xy) ∈ [0, 1] ×0.3 while grasped; depth progress ∈ [0, 1] ×0.2; success = 1."""
+        1 − tanh(10·d_xy) ∈ [0, 1] ×0.3 while grasped; depth progress ∈ [0, 1] ×0.2 while grasped
+        (0 with the peg's bottom `depth_reward_from` above the socket's top, 1 at `insert_depth`
+        below it); success = 1."""
         if self.is_success():
             return 1.0
         reward = 0.2 * self.reach_reward(self.sim.body_pos(self.object_bodies[0]))
         if self.sim.grasping(self.object_geoms["peg"]):
             reward += 0.2 + 0.3 * float(1.0 - np.tanh(10.0 * self._xy_error()))
-            top = TABLE_TOP_Z + self.config.socket_height
-            depth = np.clip((top + 0.02 - self._peg_bottom()) / (0.02 + self.config.insert_depth), 0.0, 1.0)
+            c = self.config
+            top = TABLE_TOP_Z + c.socket_height
+            depth = np.clip(
+                (top + c.depth_reward_from - self._peg_bottom()) / (c.depth_reward_from + c.insert_depth), 0.0, 1.0
+            )
             reward += 0.2 * float(depth)
         return reward

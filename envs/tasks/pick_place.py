@@ -23,6 +23,8 @@ class PickPlaceConfig:
     bin_y_range: tuple[float, float] = (0.12, 0.2)  # m; the bin stands on the left
     bin_inner_half: float = 0.07  # m; a 14 cm square opening
     bin_wall_height: float = 0.05  # m
+    lifted_height: float = 0.03  # m the object's bottom must rise above the table for the `lifted` signal
+    above_bin_margin: float = 0.01  # m inside the bin's walls the object must be for `above_target`
     max_episode_steps: int = 250  # 12.5 s at 20 Hz
 
 
@@ -71,12 +73,14 @@ class PickPlace(Task):
         return bool(np.all(rel < self.config.bin_inner_half - margin))
 
     def signals(self) -> dict[str, bool]:
+        c = self.config
         obj = self.sim.body_pos(self.object_bodies[0])
-        bottom = obj[2] - self.config.object_half_size[2]
+        bottom = obj[2] - c.object_half_size[2]
         return {
             "grasped": self.sim.grasping(self.object_geoms["object"]),
-            "lifted": bool(bottom - TABLE_TOP_Z > 0.03),
-            "above_target": self._in_bin_xy(margin=0.01) and bool(bottom > TABLE_TOP_Z + self.config.bin_wall_height),
+            "lifted": bool(bottom - TABLE_TOP_Z > c.lifted_height),
+            "above_target": self._in_bin_xy(margin=c.above_bin_margin)
+            and bool(bottom > TABLE_TOP_Z + c.bin_wall_height),
         }
 
     def is_success(self) -> bool:

@@ -21,6 +21,8 @@ class StackConfig:
     y_range: tuple[float, float] = (-0.15, 0.15)  # m
     yaw_range: tuple[float, float] = (-np.pi / 4, np.pi / 4)  # rad
     min_separation: float = 0.1  # m between cube centres at reset (Isaac Lab's stack)
+    lifted_height: float = 0.03  # m cube A's bottom must rise above the table for the `lifted` signal
+    stack_tolerance: float = 0.005  # m cube A's bottom may sit below B's top face (contact, rounding)
     max_episode_steps: int = 250  # 12.5 s at 20 Hz
 
 
@@ -65,13 +67,13 @@ class Stack(Task):
         a, b = self._positions()
         c = self.config
         over = np.linalg.norm(a[:2] - b[:2]) < c.cube_b_half_size
-        return bool(over and a[2] - c.cube_a_half_size > b[2] + c.cube_b_half_size - 0.005)
+        return bool(over and a[2] - c.cube_a_half_size > b[2] + c.cube_b_half_size - c.stack_tolerance)
 
     def signals(self) -> dict[str, bool]:
         a, _ = self._positions()
         return {
             "grasped": self.sim.grasping(self.object_geoms["cubeA"]),
-            "lifted": bool(a[2] - TABLE_TOP_Z - self.config.cube_a_half_size > 0.03),
+            "lifted": bool(a[2] - TABLE_TOP_Z - self.config.cube_a_half_size > self.config.lifted_height),
             "above_target": self._above_b(),
         }
 

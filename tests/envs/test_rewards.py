@@ -27,7 +27,8 @@ def terms(name: str, obs: dict, grasped: bool, task) -> float:
     if name == "PegInsert":
         c = task.config
         top = TABLE_TOP_Z + c.socket_height
-        depth = np.clip((top + 0.02 - (pos[0, 2] - c.peg_half_size[2])) / (0.02 + c.insert_depth), 0, 1)
+        start = c.depth_reward_from  # 2 cm above the socket's top
+        depth = np.clip((top + start - (pos[0, 2] - c.peg_half_size[2])) / (start + c.insert_depth), 0, 1)
         return 0.2 * reach(d) + grasped * (0.2 + 0.3 * (1 - np.tanh(10 * d_xy)) + 0.2 * depth)
     raise AssertionError(name)
 
