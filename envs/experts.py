@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import gymnasium as gym
 import numpy as np
 
+from .errors import UnknownNameError
 from .geometry import axis_angle_to_mat, make_pose, mat_to_axis_angle, rot_z, wrap_angle, yaw_of
 from .manipulation_env import ManipulationEnv
 
@@ -296,6 +297,8 @@ EXPERTS: dict[str, Callable[[ManipulationEnv], list[Phase]]] = {
 
 def make_expert(env: ManipulationEnv, config: ExpertConfig | None = None) -> ScriptedExpert:
     """The scripted expert for `env`'s task."""
+    if env.task.name not in EXPERTS:
+        raise UnknownNameError(f"no scripted expert for task {env.task.name!r}; experts: {', '.join(EXPERTS)}")
     return ScriptedExpert(EXPERTS[env.task.name](env), config)
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import mujoco
 import numpy as np
 
+from .errors import UnknownNameError
 from .geometry import quat_to_mat
 
 
@@ -51,15 +52,16 @@ class SimView:
         self._masks: dict[tuple[int, ...], np.ndarray] = {}
 
     def body_id(self, name: str) -> int:
-        i = mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_BODY, name)
-        if i < 0:
-            raise KeyError(f"no body named {name!r} in model {self.model.names[:20]!r}...")
-        return i
+        return self._id(mujoco.mjtObj.mjOBJ_BODY, self.model.nbody, "body", name)
 
     def geom_id(self, name: str) -> int:
-        i = mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_GEOM, name)
+        return self._id(mujoco.mjtObj.mjOBJ_GEOM, self.model.ngeom, "geom", name)
+
+    def _id(self, kind: mujoco.mjtObj, count: int, what: str, name: str) -> int:
+        i = mujoco.mj_name2id(self.model, kind, name)
         if i < 0:
-            raise KeyError(f"no geom named {name!r}")
+            names = [n for n in (mujoco.mj_id2name(self.model, kind, k) for k in range(count)) if n]
+            raise UnknownNameError(f"no {what} named {name!r}; the model's {what} names: {', '.join(names)}")
         return i
 
     def body_geoms(self, body: int) -> np.ndarray:

@@ -2,7 +2,8 @@
 
 import numpy as np
 import pytest
-from demoforge.envs import ConfigError, EnvConfig, InvalidActionError, make_task_env
+from demoforge.envs import ConfigError, EnvConfig, InvalidActionError, UnknownNameError, make_task_env
+from demoforge.envs.experts import make_expert
 
 
 @pytest.fixture
@@ -51,3 +52,19 @@ def test_bad_env_config_fields_are_named():
         EnvConfig(cameras=("top",))
     with pytest.raises(ConfigError, match="render_mode"):
         make_task_env("Lift", render_mode="human")
+
+
+def test_unknown_body_geom_or_expert_names_the_valid_ones(env):
+    with pytest.raises(UnknownNameError, match=r"no body named 'cubeZ'; the model's body names: world, .*\bcube\b"):
+        env.sim.body_id("cubeZ")
+    with pytest.raises(
+        UnknownNameError, match=r"no geom named 'pad'; the model's geom names: .*\bpad_left, pad_right\b"
+    ):
+        env.sim.geom_id("pad")
+
+    class Pour(type(env.task)):
+        name = "Pour"
+
+    env.task.__class__ = Pour
+    with pytest.raises(UnknownNameError, match="no scripted expert for task 'Pour'; experts: Lift, Stack, PickPlace"):
+        make_expert(env)
