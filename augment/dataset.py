@@ -268,6 +268,22 @@ class Dataset:
             raise DatasetError(f"dataset {self.root}: meta/info.json {template_key} {template!r} ({exc})") from None
         return safety.inside(self.root, rel, f"dataset {self.root}: meta/info.json {template_key}")
 
+    def data_file(self, row: dict) -> Path:
+        """The parquet file holding the frames of episode-index row `row`."""
+        return self._path(
+            "data_path", DATA_PATH, chunk_index=row["data/chunk_index"], file_index=row["data/file_index"]
+        )
+
+    def video_file(self, row: dict, key: str) -> Path:
+        """The mp4 holding camera `key`'s frames of episode-index row `row`."""
+        return self._path(
+            "video_path",
+            VIDEO_PATH,
+            video_key=key,
+            chunk_index=row[f"videos/{key}/chunk_index"],
+            file_index=row[f"videos/{key}/file_index"],
+        )
+
     def _table(self, path: Path) -> pa.Table:
         if self._cache is None or self._cache[0] != path:
             if not path.is_file():
@@ -284,9 +300,7 @@ class Dataset:
     def episode(self, index: int, videos: bool = True) -> Episode:
         """Episode `index` with its arrays (and decoded video frames unless `videos=False`)."""
         row = self.episodes[index]
-        path = self._path(
-            "data_path", DATA_PATH, chunk_index=row["data/chunk_index"], file_index=row["data/file_index"]
-        )
+        path = self.data_file(row)
         table = self._table(path)
         if "episode_index" not in table.column_names:
             raise DatasetError(f"dataset {self.root}: {path.relative_to(self.root)} has no column 'episode_index'")
@@ -321,13 +335,7 @@ class Dataset:
         frames = {}
         if videos:
             for key in self.video_keys:
-                vpath = self._path(
-                    "video_path",
-                    VIDEO_PATH,
-                    video_key=key,
-                    chunk_index=row[f"videos/{key}/chunk_index"],
-                    file_index=row[f"videos/{key}/file_index"],
-                )
+                vpath = self.video_file(row, key)
                 if not vpath.is_file():
                     raise DatasetError(f"dataset {self.root}: {vpath.relative_to(self.root)} missing")
                 start = float(row[f"videos/{key}/from_timestamp"])

@@ -32,7 +32,6 @@ from ..dataset import (
     check_info,
     column_to_numpy,
 )
-from ..dataset import VIDEO_PATH as VIDEO_PATH_V3
 from ..video import decode_video, encode_video
 from .lerobot import modality_json
 from .source import SourceEpisode
@@ -52,13 +51,7 @@ def _jsonl(path: Path, rows: list[dict]) -> None:
 def _standalone_video(ds: Dataset, index: int, key: str) -> Path | None:
     """The source mp4 when it holds exactly this episode from t = 0 (then a copy is exact)."""
     row = ds.episodes[index]
-    path = ds._path(
-        "video_path",
-        VIDEO_PATH_V3,
-        video_key=key,
-        chunk_index=row[f"videos/{key}/chunk_index"],
-        file_index=row[f"videos/{key}/file_index"],
-    )
+    path = ds.video_file(row, key)
     if not path.is_file():
         raise DatasetError(f"dataset {ds.root}: episode {index} has no video for camera {key!r} ({path.name} missing)")
     if float(row[f"videos/{key}/from_timestamp"]) != 0.0:

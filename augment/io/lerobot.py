@@ -76,21 +76,8 @@ def save_lerobot(ds: Dataset, out: Path) -> None:
         ds.episode(i, videos=False)
     keep = {ds._row_files[i].resolve() for i in range(len(ds))}
     for row in ds.episodes:
-        keep.add(
-            ds._path(
-                "data_path", DATA_PATH, chunk_index=row["data/chunk_index"], file_index=row["data/file_index"]
-            ).resolve()
-        )
-        for key in ds.video_keys:
-            keep.add(
-                ds._path(
-                    "video_path",
-                    VIDEO_PATH,
-                    video_key=key,
-                    chunk_index=row[f"videos/{key}/chunk_index"],
-                    file_index=row[f"videos/{key}/file_index"],
-                ).resolve()
-            )
+        keep.add(ds.data_file(row).resolve())
+        keep.update(ds.video_file(row, key).resolve() for key in ds.video_keys)
     layout = [
         (ds.root / p.split("{")[0]).resolve()
         for p in (ds.info.get("data_path") or DATA_PATH, ds.info.get("video_path") or VIDEO_PATH, EPISODES_PATH)
