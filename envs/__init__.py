@@ -17,10 +17,6 @@ from .task import Subtask, Task  # noqa: E402
 
 register_gym_envs()
 
-# Deprecated old name of make_task_env (not demoforge.make_env, which takes a profile): still imported by
-# augment/generate/runner.py and train/cli.py; remove once they import make_task_env.
-make_env = make_task_env
-
 __all__ = [
     "ConfigError",
     "DemoforgeError",

@@ -24,7 +24,7 @@ from ..augment.preview import save_preview
 from ..augment.profiles import load_profile
 from ..augment.record import CollectConfig, collect
 from ..augment.safety import read_text
-from ..envs import GYM_IDS, TASKS, ConfigError, DemoforgeError, make_env, resolve_task_name
+from ..envs import GYM_IDS, TASKS, ConfigError, DemoforgeError, make_task_env, resolve_task_name
 from .evaluate import EvalConfig, evaluate
 from .pipeline import RunConfig, load_run_config, run_pipeline
 from .policies import POLICIES, policy_classes
@@ -93,7 +93,7 @@ def _info_envs(console: Console) -> None:
     for column in ("task", "gymnasium id", "objects", "subtasks (signal → reference object)", "max steps", "action"):
         table.add_column(column)
     for name in TASKS:
-        env = make_env(name)
+        env = make_task_env(name)
         subtasks = ", ".join(f"{s.signal or 'success'}→{s.object}" for s in env.task.subtasks)
         table.add_row(
             name,

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ...envs import EnvConfig, ManipulationEnv, make_env
+from ...envs import EnvConfig, ManipulationEnv, make_task_env
 from ...envs.geometry import pose_inv
 from ..dataset import Dataset, DatasetError, Episode
 from ..domain_env import DomainRandomizationWrapper
@@ -62,7 +62,7 @@ class AttemptRunner:
             raise DatasetError(f"source {source_dir}: has no episodes")
         self.task = source_task(source, task)
         env_cfg = EnvConfig(cameras=config.cameras, image_size=config.image_size)
-        self.env = DomainRandomizationWrapper(make_env(self.task, config=env_cfg), config.profile)
+        self.env = DomainRandomizationWrapper(make_task_env(self.task, config=env_cfg), config.profile)
         self.base: ManipulationEnv = self.env.unwrapped
         ctrl = self.base.config.controller
         signal_names = list(self.base.task.signals())
@@ -121,7 +121,7 @@ class AttemptRunner:
                     poses = poses @ in_hand_correction(seg.eef_pose, held_src, base.eef_pose(), held_now)
                     if cfg.track_held_object:
                         # the symmetric frame chosen now, kept for the whole segment
-                        state["held"] = (held, pose_inv(base.object_poses()[held]) @ held_now)
+                        state["held"] = (held, pose_inv(base.object_poses()[held]) @ held_now, task.subtasks[k - 1].signal)
                         object_targets = transform_segment(seg.object_targets[:, i], seg.object_pose, frame)
                 seq = stitch(
                     base.eef_pose(),
@@ -173,18 +173,18 @@ class AttemptRunner:
         """The object carried into subtask k: grasped in subtask k−1, still held, and not the
         subtask's own reference (then there is nothing to correct)."""
         subtasks = self.base.task.subtasks
-        if not self.config.in_hand_correction or k == 0 or subtasks[k - 1].signal != "grasped":
+        if not self.config.in_hand_correction or k == 0 or not subtasks[k - 1].grasp:
             return None
         held = subtasks[k - 1].object
-        return held if held != subtasks[k].object and state["signals"].get("grasped") else None
+        return held if held != subtasks[k].object and state["signals"].get(subtasks[k - 1].signal) else None
 
     def _tracking_target(self, object_target: np.ndarray, state: dict, fallback: np.ndarray) -> np.ndarray:
         """The TCP pose that puts the held object at `object_target` given how it sits in the hand
         *now*: closed-loop on the object, as the scripted expert carries it. Open-loop replay
         of TCP poses lets a slip or tilt in the grasp grow into a missed insertion."""
-        if not state["signals"].get("grasped"):
+        name, symmetry, signal = state["held"]
+        if not state["signals"].get(signal):
             return fallback  # dropped: nothing to steer by
-        name, symmetry = state["held"]
         eef = self.base.eef_pose()
         held = self.base.object_poses()[name] @ symmetry
         return object_target @ pose_inv(held) @ eef
