@@ -131,12 +131,21 @@ def save_gr00t(ds: Dataset, out: Path) -> None:
     ]
     if missing:
         raise DatasetError(f"dataset {ds.root}: meta/stats.json lacks {GROOT_STATS} for {missing}")
-    (out / "meta" / "stats.json").write_text(
-        json.dumps({k: {s: np.asarray(v).tolist() for s, v in d.items()} for k, d in stats.items()})
-    )
+    (out / "meta" / "stats.json").write_text(json.dumps(groot_stats(stats)))
     modality = modality_json(ds)
     modality["annotation"] = {ANNOTATION.removeprefix("annotation."): {}}
     (out / "meta" / "modality.json").write_text(json.dumps(modality, indent=2))
+
+
+def groot_stats(stats: dict[str, dict[str, Any]]) -> dict[str, dict[str, list]]:
+    """Only GR00T's six per-dimension stats for each feature. N1.5 slices *every* stat of a
+    column by the modality's [start:end] range, so lerobot's `count` ([N]) or any other extra
+    stat makes it fail (`IndexError`); features lacking one of the six are left out."""
+    return {
+        key: {s: np.asarray(d[s]).tolist() for s in GROOT_STATS}
+        for key, d in stats.items()
+        if set(GROOT_STATS) <= set(d)
+    }
 
 
 def _episode_stats(data: dict[str, np.ndarray]) -> dict[str, dict[str, Any]]:

@@ -30,9 +30,34 @@ ACTION_PARTS = {
 }
 
 
+def _environment_groups(feature: dict[str, Any]) -> dict[str, Any]:
+    """GR00T state groups for `observation.environment_state` (the object poses): one per
+    contiguous `<object>.<part>` run of its names (`cube.pos.x`…), quaternions marked; foreign
+    data without such names is one opaque block."""
+    names = feature.get("names") or []
+    dim = int(feature["shape"][0])
+    groups: dict[str, Any] = {}
+    runs: list[tuple[str, int, int]] = []
+    for i, name in enumerate(names):
+        key = "_".join(str(name).split(".")[:2])
+        if runs and runs[-1][0] == key and runs[-1][2] == i:
+            runs[-1] = (key, runs[-1][1], i + 1)
+        else:
+            runs.append((key, i, i + 1))
+    keys = [k for k, _, _ in runs]
+    if len(names) != dim or len(set(keys)) != len(keys) or any(len(str(n).split(".")) < 3 for n in names):
+        runs = [("environment_state", 0, dim)]
+    for key, a, b in runs:
+        extra = {"rotation_type": "quaternion"} if key.endswith("_quat") and b - a == 4 else {}
+        groups[key] = {"start": a, "end": b, "original_key": "observation.environment_state", **extra}
+    return groups
+
+
 def modality_json(ds: Dataset) -> dict[str, Any]:
     """GR00T's modality description of `ds` (shared/FORMATS.md §2.3): state and action slices
-    from the features' names, camera keys, and the task annotation when the data has one."""
+    from the features' names (the object poses in `observation.environment_state` as state groups
+    with that `original_key`), each with its column's dtype, camera keys, and the task annotation
+    when the data has one."""
     state: dict[str, Any] = {}
     names = ds.features.get("observation.state", {}).get("names") or []
     for part, extra in STATE_PARTS.items():
@@ -41,11 +66,19 @@ def modality_json(ds: Dataset) -> dict[str, Any]:
             state[part] = {"start": idx[0], "end": idx[-1] + 1, **extra}
     if not state and "observation.state" in ds.features:  # foreign data: one opaque block
         state["state"] = {"start": 0, "end": int(ds.features["observation.state"]["shape"][0])}
+    for group in state.values():
+        group["dtype"] = ds.features["observation.state"]["dtype"]
+    env_state = ds.features.get("observation.environment_state")
+    if env_state is not None and len(env_state["shape"]) == 1:
+        for key, group in _environment_groups(env_state).items():
+            state.setdefault(key if key not in state else f"env_{key}", {**group, "dtype": env_state["dtype"]})
     action_dim = int(ds.features["action"]["shape"][0])
     if action_dim == 7:
         action = {k: {"start": a, "end": b, **extra} for k, (a, b, extra) in ACTION_PARTS.items()}
     else:
         action = {"action": {"start": 0, "end": action_dim}}
+    for group in action.values():
+        group["dtype"] = ds.features["action"]["dtype"]
     out: dict[str, Any] = {
         "state": state,
         "action": action,

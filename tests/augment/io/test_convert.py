@@ -96,8 +96,15 @@ def test_lerobot_export_carries_a_groot_modality_file(demos, tmp_path):
         "eef_quat.y",
         "eef_quat.z",
     ]
-    assert max(p["end"] for p in modality["state"].values()) == info["features"]["observation.state"]["shape"][0]
-    assert modality["action"]["eef_rot"] == {"start": 3, "end": 6, "rotation_type": "axis_angle", "absolute": False}
+    state = [p for p in modality["state"].values() if "original_key" not in p]
+    assert max(p["end"] for p in state) == info["features"]["observation.state"]["shape"][0]
+    assert modality["action"]["eef_rot"] == {
+        "start": 3,
+        "end": 6,
+        "rotation_type": "axis_angle",
+        "absolute": False,
+        "dtype": "float32",
+    }
     assert modality["video"] == {"front": {"original_key": "observation.images.front"}}
 
 

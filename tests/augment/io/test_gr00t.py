@@ -41,11 +41,15 @@ def _check_like_groot(root: Path):
         data = pq.read_table(root / info["data_path"].format(episode_chunk=chunk, episode_index=ep["episode_index"]))
         assert data.num_rows == ep["length"] and data.column("timestamp")[0].as_py() == 0.0
         for part in ("state", "action"):
-            column = "observation.state" if part == "state" else "action"
-            width = len(data.column(column)[0].as_py())
-            covered = sorted((s["start"], s["end"]) for s in modality[part].values())
-            assert covered[0][0] == 0 and covered[-1][1] == width  # the slices tile the vector exactly
-            assert all(a[1] == b[0] for a, b in zip(covered, covered[1:]))
+            default = "observation.state" if part == "state" else "action"
+            columns = {g.get("original_key", default) for g in modality[part].values()}
+            for column in columns:
+                width = len(data.column(column)[0].as_py())
+                groups = [g for g in modality[part].values() if g.get("original_key", default) == column]
+                covered = sorted((g["start"], g["end"]) for g in groups)
+                assert covered[0][0] == 0 and covered[-1][1] == width  # the slices tile the vector exactly
+                assert all(a[1] == b[0] for a, b in zip(covered, covered[1:]))
+                assert all(g["dtype"] == info["features"][column]["dtype"] for g in groups)
         annotation = data.column("annotation.human.action.task_description").to_numpy()
         assert tasks[annotation[0]]["task"] == ep["tasks"][0]
         for key, f in videos.items():
@@ -58,10 +62,47 @@ def _check_like_groot(root: Path):
                 frames = list(c.decode(video=0))
             assert len(frames) == ep["length"] and frames[0].time == 0.0  # N1.6 asserts frame count == length
             assert codec == "h264"
-    for column in ("observation.state", "action"):
-        assert {"mean", "std", "min", "max", "q01", "q99"} <= set(stats[column])
+    _slice_stats_like_n15(info, modality, stats)
     assert set(modality["video"]) == {k.removeprefix("observation.images.") for k in videos}
     assert modality["annotation"] == {"human.action.task_description": {}}
+
+
+GROOT_STATS = {"mean", "std", "min", "max", "q01", "q99"}
+
+
+def _slice_stats_like_n15(info: dict, modality: dict, stats: dict) -> None:
+    """Isaac-GR00T N1.5 (gr00t/data/dataset.py): for every state/action group, every stat of its
+    original column is indexed by range(start, end); a stat shorter than the column (lerobot's
+    `count` is [N]) raises IndexError there."""
+    for part, default in (("state", "observation.state"), ("action", "action")):
+        for name, group in modality[part].items():
+            column = group.get("original_key", default)
+            dim = info["features"][column]["shape"][0]
+            assert set(stats[column]) == GROOT_STATS, f"{column}: only GR00T's six stats"
+            for stat, values in stats[column].items():
+                values = np.asarray(values)
+                assert values.shape == (dim,), f"{column}/{stat}: shape {values.shape}, expected ({dim},)"
+                assert len(values[np.arange(group["start"], group["end"])]) == group["end"] - group["start"], name
+    for column, d in stats.items():  # no stat that is not per-dimension, anywhere
+        assert set(d) == GROOT_STATS, column
+        f = info["features"][column]
+        if f["dtype"] != "video":
+            assert all(np.asarray(v).shape == tuple(f["shape"]) for v in d.values()), column
+
+
+def test_object_poses_are_state_groups_of_the_environment_state(demos, tmp_path):
+    out = export_dataset(demos, "gr00t", tmp_path / "g")
+    info = json.loads((out / "meta/info.json").read_text())
+    modality = json.loads((out / "meta/modality.json").read_text())
+    names = info["features"]["observation.environment_state"]["names"]
+    env = {k: g for k, g in modality["state"].items() if g.get("original_key") == "observation.environment_state"}
+    assert env, "object poses have a modality group"
+    quats = [g for g in env.values() if g.get("rotation_type") == "quaternion"]
+    assert len(quats) == 2  # PickPlace: two objects, one quaternion each
+    for g in quats:
+        assert [n.split(".")[-1] for n in names[g["start"] : g["end"]]] == ["w", "x", "y", "z"]
+    assert all(g["dtype"] == "float32" for g in modality["state"].values())
+    assert all(g["dtype"] == "float32" for g in modality["action"].values())
 
 
 def test_export_reads_back_like_groot_and_round_trips(demos, tmp_path):
