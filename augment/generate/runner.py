@@ -52,6 +52,19 @@ def source_task(source: Dataset, task: str | None) -> str:
     return tasks.pop()
 
 
+def quiet_steps(gripper: np.ndarray, n: int) -> np.ndarray:
+    """(T,) bool: the steps executed without action noise — the `n` before each gripper switch and
+    the last `n` of a segment, where contact decides the outcome (a grasp, an insertion with 3 mm
+    of clearance). Elsewhere the noise widens the states a policy learns from, as in MimicGen."""
+    quiet = np.zeros(len(gripper), bool)
+    if n <= 0:
+        return quiet
+    quiet[-n:] = True
+    for s in np.flatnonzero(np.sign(gripper[1:]) != np.sign(gripper[:-1])) + 1:
+        quiet[max(s - n, 0) : s + 1] = True
+    return quiet
+
+
 class AttemptRunner:
     """Holds the env and the segmented source demos; `run(j)` performs attempt j."""
 
@@ -121,7 +134,11 @@ class AttemptRunner:
                     poses = poses @ in_hand_correction(seg.eef_pose, held_src, base.eef_pose(), held_now)
                     if cfg.track_held_object:
                         # the symmetric frame chosen now, kept for the whole segment
-                        state["held"] = (held, pose_inv(base.object_poses()[held]) @ held_now, task.subtasks[k - 1].signal)
+                        state["held"] = (
+                            held,
+                            pose_inv(base.object_poses()[held]) @ held_now,
+                            task.subtasks[k - 1].signal,
+                        )
                         object_targets = transform_segment(seg.object_targets[:, i], seg.object_pose, frame)
                 seq = stitch(
                     base.eef_pose(),
@@ -192,11 +209,12 @@ class AttemptRunner:
     def _execute(self, seq: WaypointSequence, recorder: EpisodeRecorder, state: dict, rng, noise: bool = True) -> str:
         """Step through the waypoints; 'success', 'diverged', 'timeout', or 'running' at the end."""
         base = self.base
+        quiet = quiet_steps(seq.gripper, self.config.quiet_steps)
         for t, (pose, grip) in enumerate(zip(seq.poses, seq.gripper)):
             if seq.object_targets is not None and np.isfinite(seq.object_targets[t, 0, 0]):
                 pose = self._tracking_target(seq.object_targets[t], state, pose)
             action = base.ee_action_to(pose, float(grip), gain=self.config.tracking_gain).astype(np.float64)
-            if noise and self.config.action_noise > 0:
+            if noise and self.config.action_noise > 0 and not quiet[t]:
                 action[:6] += rng.normal(0.0, self.config.action_noise, 6)
             action = np.clip(action, -1.0, 1.0).astype(np.float32)
             obs, reward, terminated, truncated, info = self.env.step(action)

@@ -58,3 +58,11 @@ def test_generated_demos_wait_less_than_their_human_like_sources(lift_sources, t
     idle = {k: np.mean([m["idle_fraction"] for m in map(Dataset(tmp_path / k).meta, range(6))]) for k in "cv"}
     assert src_idle > 0.05  # the human-like expert hesitates
     assert idle["c"] < 0.6 * idle["v"]  # verbatim replay copies the waiting; compression drops most of it
+
+
+def test_quiet_steps_cover_gripper_switches_and_the_segment_end():
+    from demoforge.augment.generate.runner import quiet_steps
+
+    grip = np.array([-1.0] * 6 + [1.0] * 6)
+    assert list(np.flatnonzero(quiet_steps(grip, 2))) == [4, 5, 6, 10, 11]
+    assert not quiet_steps(grip, 0).any()
