@@ -55,16 +55,16 @@ def make_task_env(
     return ManipulationEnv(make_task(name, task_config), config=config, render_mode=render_mode)
 
 
-def _entry_point(task: str):
-    def make(task_config: Any = None, config: EnvConfig | None = None, render_mode: str | None = None):
-        return make_task_env(task, task_config=task_config, config=config, render_mode=render_mode)
-
-    return make
-
-
 def register_gym_envs() -> None:
     """Register `demoforge/<Task>-v0` for every task (idempotent). Episode limits are enforced
-    inside the env (they depend on the task config), so no TimeLimit wrapper is added."""
+    inside the env (they depend on the task config), so no TimeLimit wrapper is added. The entry
+    point is a "module:callable" string and the task a JSON kwarg, so the EnvSpec serialises
+    (Minari's DataCollector stores it; `recover_environment()` rebuilds the env from it)."""
     for name, gym_id in GYM_IDS.items():
         if gym_id not in gym.registry:
-            gym.register(id=gym_id, entry_point=_entry_point(name), disable_env_checker=False)
+            gym.register(
+                id=gym_id,
+                entry_point=f"{__name__}:make_task_env",
+                kwargs={"name": name},
+                disable_env_checker=False,
+            )

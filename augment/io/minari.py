@@ -20,7 +20,7 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 
-from ...envs import ConfigError, DemoforgeError
+from ...envs import ConfigError, DemoforgeError, resolve_task_name
 from .. import safety
 from ..dataset import Dataset, DatasetError
 from .source import SourceEpisode
@@ -92,13 +92,15 @@ def save_minari(ds: Dataset, root: Path, dataset_id: str) -> None:
                 infos=infos,
             )
         )
+    env_spec = _env_spec(ds)
     with minari_root(root), warnings.catch_warnings():
-        # minari warns that no gymnasium env spec is attached: true, and by design (our envs need
-        # demoforge installed; the spaces are given explicitly instead).
+        # Without an env spec (foreign data no task env reproduces) minari warns that none is
+        # attached: true, and the spaces are given explicitly instead.
         warnings.filterwarnings("ignore", message=".*(eval_env|env_spec).*")
         minari.create_dataset_from_buffers(
             dataset_id=dataset_id,
             buffer=buffers,
+            env=env_spec,
             observation_space=observation_space,
             action_space=action_space,
             algorithm_name="demoforge",
@@ -108,6 +110,18 @@ def save_minari(ds: Dataset, root: Path, dataset_id: str) -> None:
             description=f"Exported by demoforge from {ds.root.name} ({len(ds)} episodes at {ds.fps} Hz).",
             jpeg_encoding=False,
         )
+
+
+def _env_spec(ds: Dataset):
+    """The EnvSpec of a task env whose observations are exactly the exported ones (see
+    store_env.py), so `recover_environment()` works; None for data no task env reproduces."""
+    from .store_env import store_env_spec
+
+    try:
+        task = resolve_task_name(str(ds.meta(0).get("task") or ""))
+    except DemoforgeError:
+        return None
+    return store_env_spec(task, ds.features, ds.fps)
 
 
 DATASET_ID = re.compile(r"^(?:[A-Za-z0-9][A-Za-z0-9_.-]*/)*[A-Za-z0-9][A-Za-z0-9_.-]*-v[0-9]+$")

@@ -105,3 +105,33 @@ def test_every_task_states_its_language_instruction(name):
     description = TASKS[name][0].description
     assert description and description != name
     assert make_task_env(name).task.description == task_description(name.lower()) == description
+
+
+def test_gym_ids_have_string_entry_points_that_serialise():
+    """Minari stores env.spec as JSON; a function-object entry point cannot be serialised."""
+    from gymnasium.envs.registration import EnvSpec
+
+    for gym_id in GYM_IDS.values():
+        spec = gym.spec(gym_id)
+        assert isinstance(spec.entry_point, str) and ":" in spec.entry_point
+        again = EnvSpec.from_json(spec.to_json())
+        env = gym.make(again)
+        assert isinstance(env.unwrapped, ManipulationEnv) and env.unwrapped.task.name == gym_id.split("/")[1][:-3]
+        env.close()
+
+
+def test_minari_data_collector_records_the_registered_env(tmp_path, monkeypatch):
+    minari = pytest.importorskip("minari")
+    pytest.importorskip("jax", reason="minari's DataCollector.step needs jax (minari[create])")
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path))
+    env = minari.DataCollector(gym.make(GYM_IDS["Lift"]), record_infos=False)
+    env.reset(seed=0)
+    for _ in range(4):
+        env.step(env.action_space.sample())
+    dataset = env.create_dataset(dataset_id="test/lift-v0", algorithm_name="random", author="test")
+    assert dataset.total_steps == 4 and dataset.spec.env_spec.id == GYM_IDS["Lift"]
+    again = dataset.recover_environment()
+    obs, _ = again.reset(seed=0)
+    assert again.observation_space.contains(obs)
+    env.close()
+    again.close()
