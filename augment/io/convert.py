@@ -21,7 +21,7 @@ from .. import safety
 from ..dataset import Dataset, DatasetError, Episode, video_feature
 from ..dataset_writer import DatasetWriter
 from . import gr00t, lerobot, minari, robomimic
-from .mapping import FieldMapping, load_mapping
+from .mapping import FieldMapping, check_feature_shapes, load_mapping
 from .source import SourceEpisode
 
 EXACT_PREFIXES = ("demoforge/", "infos/")  # our own exact copies win over cast standard fields
@@ -166,7 +166,11 @@ def _discard(tmp: Path) -> None:
 def _map_episode(src: SourceEpisode, mapping: FieldMapping, default, report: ImportReport) -> Episode:
     data: dict[str, np.ndarray] = {}
     videos: dict[str, np.ndarray] = {}
-    order = sorted(src.fields, key=lambda k: k.startswith(EXACT_PREFIXES))  # exact copies last: they win
+    composed = _compose(src, mapping)
+    consumed = {source for sources in mapping.compose.values() for source in sources}
+    order = sorted(
+        (k for k in src.fields if k not in consumed), key=lambda k: k.startswith(EXACT_PREFIXES)
+    )  # exact copies last: they win
     taken: dict[str, str] = {}  # feature → the source field mapped to it
     for source in order:
         values = np.asarray(src.fields[source])
@@ -196,11 +200,46 @@ def _map_episode(src: SourceEpisode, mapping: FieldMapping, default, report: Imp
             report.unmapped.setdefault(source, f"per-frame shape {values.shape[1:]} is not a vector or an RGB image")
             continue
         report.mapped[source] = target
+    origin = {target: repr(source) for target, source in taken.items()}
+    for target, values in composed.items():
+        sources = list(mapping.compose[target])
+        if target in taken:
+            raise ConfigError(
+                f"import {src.name}: field {taken[target]!r} and [compose] {sources} both map to {target!r}; "
+                "rename one of them or ignore it in the mapping"
+            )
+        data[target] = values
+        origin[target] = f"[compose] {sources}"
+        for source in sources:
+            report.mapped[source] = target
     for skipped in src.skipped:
         report.unmapped.setdefault(skipped, "not read by the importer (derived or simulator-specific)")
     if "action" not in data:
         raise DatasetError(f"import {src.name}: no field maps to 'action' (fields: {sorted(src.fields)})")
+    check_feature_shapes(f"import {src.name}", data, origin)
     return Episode(task=src.task, data=data, videos=videos, meta={**src.meta, "imported_from": src.name})
+
+
+def _compose(src: SourceEpisode, mapping: FieldMapping) -> dict[str, np.ndarray]:
+    """The mapping's [compose] features of `src`: the listed fields concatenated per frame."""
+    out = {}
+    for target, sources in mapping.compose.items():
+        missing = [s for s in sources if s not in src.fields]
+        if missing:
+            raise DatasetError(
+                f"import {src.name}: [compose] {target!r} needs field {missing[0]!r}, which the source lacks "
+                f"(fields: {sorted(src.fields)})"
+            )
+        parts = [np.asarray(src.fields[s]) for s in sources]
+        lengths = {s: len(p) if p.ndim else 0 for s, p in zip(sources, parts)}
+        if len(set(lengths.values())) != 1 or any(p.dtype.kind not in "biuf" for p in parts):
+            raise DatasetError(
+                f"import {src.name}: [compose] {target!r} needs numeric fields with one row per frame "
+                f"(frames: {lengths})"
+            )
+        n = len(parts[0])
+        out[target] = np.concatenate([p.reshape(n, -1) for p in parts], axis=1)
+    return out
 
 
 def _features_of(ep: Episode, fps: int) -> dict:
