@@ -25,23 +25,27 @@ def progress_mask(
     min_motion: float = MIN_MOTION,
     min_rotation: float = MIN_ROTATION,
     keep_after_switch: int = KEEP_AFTER_SWITCH,
+    keep_arrival: int = 0,
 ) -> np.ndarray:
     """(T,) bool: frame t progresses when the TCP position `pos` (T, 3) moved `min_motion` or its
     rotation `rot` (T, 3, 3) turned `min_rotation` since the last progressing frame, when the
-    gripper command switches, or within `keep_after_switch` frames after a switch. The first and
+    gripper command switches, or within `keep_after_switch` frames after a switch. The first
+    `keep_arrival` frames of each stretch without progress count too: the arm decelerating onto a
+    waypoint (dropping those makes a replay turn corners at full speed and overshoot). The first and
     last frames always count, so a trajectory keeps its ends."""
     n = len(pos)
     keep = np.ones(n, bool)
     if n <= 2 or (min_motion <= 0 and min_rotation <= 0):
         return keep
     closed = gripper > 0
-    last, hold = 0, 0
+    last, hold, still = 0, 0, 0
     for t in range(1, n - 1):
         if closed[t] != closed[t - 1]:
             hold = keep_after_switch + 1
         moved = np.linalg.norm(pos[t] - pos[last]) >= min_motion
         turned = rot is not None and np.linalg.norm(mat_to_axis_angle(rot[t] @ rot[last].T)) >= min_rotation
-        keep[t] = hold > 0 or moved or turned
+        still = 0 if (moved or turned) else still + 1
+        keep[t] = hold > 0 or moved or turned or still <= keep_arrival
         if keep[t]:
             last = t
         hold = max(hold - 1, 0)

@@ -16,10 +16,11 @@ from .segment import SourceSegment
 
 
 def compress_segment(
-    seg: SourceSegment, min_motion: float, min_rotation: float, keep_after_switch: int
+    seg: SourceSegment, min_motion: float, min_rotation: float, keep_after_switch: int, keep_arrival: int = 0
 ) -> SourceSegment:
     """`seg` with its idle waypoints dropped."""
+    targets = seg.targets
     keep = progress_mask(
-        seg.targets[:, :3, 3], seg.gripper, seg.targets[:, :3, :3], min_motion, min_rotation, keep_after_switch
+        targets[:, :3, 3], seg.gripper, targets[:, :3, :3], min_motion, min_rotation, keep_after_switch, keep_arrival
     )
     return replace(seg, targets=seg.targets[keep], gripper=seg.gripper[keep], object_targets=seg.object_targets[keep])

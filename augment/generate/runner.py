@@ -94,7 +94,11 @@ class AttemptRunner:
                 config.subtask_offset,
             ):
                 seg = compress_segment(
-                    seg, config.idle_min_motion, config.idle_min_rotation, config.idle_keep_after_switch
+                    seg,
+                    config.idle_min_motion,
+                    config.idle_min_rotation,
+                    config.idle_keep_after_switch,
+                    config.idle_keep_arrival,
                 )
                 self.segments[seg.subtask].append(seg)
             self.source_starts.append(ep.data["datagen.object_poses"][0].reshape(-1, 7))
