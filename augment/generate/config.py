@@ -19,10 +19,10 @@ class GenerateConfig:
     nn_k: int = 3  # nearest strategies pick uniformly among the k nearest (MimicGen's nn_k)
     action_noise: float = 0.05  # std of Gaussian noise on the 6 arm action dims (MimicGen's 0.05)
     # Steps before each gripper switch and at each segment's end executed without action noise
-    # (runner.quiet_steps). Measured on 100 kept PegInsert demos: kept rate 55 % → 67 % (insertion
-    # failures 57 → 32), 73 % with idle_keep_arrival=2; Stack's synthetic-only BC unchanged (32/40
-    # in target vs 31/40).
-    quiet_steps: int = 8
+    # (runner.quiet_steps). More demos kept — PegInsert 55 % → 67 %, 73 % with idle_keep_arrival=2 —
+    # but policies learn less from them: the four-task uplift benchmark with 8 and 2 gave synthetic-only
+    # Stack 38/50 (was 45/50), PickPlace 40/50 (47/50), PegInsert 5/50 (15/50) in target. Off by default.
+    quiet_steps: int = 0
     # Fraction of the TCP-to-waypoint error commanded per step. MimicGen commands all of it (1.0),
     # which is right without latency; with one step of actuation latency (the randomized profile
     # draws 0–1) a gain of 1 rings and fails half the grasps (measured: 45 % Lift success vs 90 %
@@ -39,7 +39,7 @@ class GenerateConfig:
     idle_min_motion: float = 0.005
     idle_min_rotation: float = 0.05
     idle_keep_after_switch: int = 6  # frames kept after a gripper switch while the fingers move
-    idle_keep_arrival: int = 2  # first frames of each idle stretch kept: the arm decelerating onto a waypoint
+    idle_keep_arrival: int = 0  # first frames of each idle stretch kept (the arm decelerating); see quiet_steps
     # Frames after a subtask's signal turns on that still belong to it: the grasp segment keeps
     # the close-and-lift, so the next, differently anchored segment starts in the air (MimicGen
     # uses 10–20 for Stack's grasp).

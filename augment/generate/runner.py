@@ -18,6 +18,7 @@ from ...envs import EnvConfig, ManipulationEnv, make_task_env
 from ...envs.geometry import pose_inv
 from ..dataset import Dataset, DatasetError, Episode
 from ..domain_env import DomainRandomizationWrapper
+from ..io.mapping import check_feature_shapes
 from ..record import EpisodeRecorder, features_for, task_description
 from .compress import compress_segment
 from .config import GenerateConfig
@@ -83,6 +84,7 @@ class AttemptRunner:
         self.source_starts = []  # (n_objects, 7) initial object poses of each source demo
         for i in range(len(source)):
             ep = source.episode(i, videos=False)
+            check_feature_shapes(f"source {source_dir} episode {i}", ep.data)  # one line, not a reshape error
             for seg in segment_episode(
                 ep,
                 i,
