@@ -472,7 +472,9 @@ def build_parser() -> argparse.ArgumentParser:
         type=_int_in(1, MAX_EPISODES),
         help="human-like demos recorded in the target profile (default 10)",
     )
-    run.add_argument("--synthetic-demos", type=_int_in(1, MAX_EPISODES), help="demos generated from them (default 1000)")
+    run.add_argument(
+        "--synthetic-demos", type=_int_in(1, MAX_EPISODES), help="demos generated from them (default 1000)"
+    )
     run.add_argument("--policy", choices=list(POLICIES), help="policy for all three arms (default bc)")
     run.add_argument("--profile-target", help="the 'real world' profile (default target)")
     run.add_argument("--workers", type=_workers, help="worker processes (default: one per core)")
