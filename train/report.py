@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from .trainer import _read_log
+from .trainer import read_loss_log
 
 ARM_LABELS = {"real_only": "real only", "synthetic_only": "synthetic only", "real_synthetic": "real + synthetic"}
 TARGET_SUCCESS, TARGET_UPLIFT = 0.90, 0.30  # the numbers the product promises for Lift (issue #7)
@@ -38,7 +38,7 @@ def _plots(out: Path, report: Path, evals: dict[str, dict]) -> None:
 
     fig, ax = plt.subplots(figsize=(5.5, 3.6))
     for arm in arms:
-        log = _read_log(out / "runs" / arm)
+        log = read_loss_log(out / "runs" / arm)
         if log:
             steps, losses = zip(*log)
             ax.plot(steps, losses, label=ARM_LABELS[arm])

@@ -104,7 +104,7 @@ def train(
         meta = restore_training(ckpt, policy, optimizer, {**generators, "global": global_gen})
         start = meta["step"]
         torch.set_rng_state(global_gen.get_state())
-        log = _read_log(out)
+        log = read_loss_log(out)
     else:
         out.mkdir(parents=True, exist_ok=True)
         (out / "config.json").write_text(
@@ -134,9 +134,9 @@ def train(
                 progress(step + 1, total_steps, log[-1][1])
         if (step + 1) % config.checkpoint_every == 0 or step + 1 == total_steps:
             _save(ckpt, policy, optimizer, generators, step + 1, config, task)
-            _write_log(out, log)
+            write_loss_log(out, log)
     seconds = time.perf_counter() - t0
-    _write_log(out, log)
+    write_loss_log(out, log)
     plot_loss(out, log)
     return TrainResult(out, total_steps, log[-1][1] if log else float("nan"), samples / max(seconds, 1e-9), seconds)
 
@@ -164,14 +164,14 @@ def _path(p) -> str | None:
     return str(Path(p).resolve()) if p else None
 
 
-def _write_log(out: Path, log: list[tuple[int, float]]) -> None:
+def write_loss_log(out: Path, log: list[tuple[int, float]]) -> None:
     with open(out / "loss.csv", "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["step", "loss"])
         writer.writerows(log)
 
 
-def _read_log(out: Path) -> list[tuple[int, float]]:
+def read_loss_log(out: Path) -> list[tuple[int, float]]:
     path = out / "loss.csv"
     if not path.is_file():
         return []
