@@ -46,3 +46,19 @@ class Policy(Protocol):
     def select_action(self, obs: np.ndarray) -> np.ndarray:
         """One (A,) action for the current observation vector (D,)."""
         ...
+
+
+class PolicyModule(torch.nn.Module):
+    """What every built-in policy shares: the constructor's fields and the observation window
+    length from its config. Subclasses add `horizon`, `loss`, `reset` and `select_action`."""
+
+    name: ClassVar[str]
+
+    def __init__(self, config: Any, obs_dim: int, action_dim: int, normalizer: Normalizer):
+        super().__init__()
+        self.config, self.obs_dim, self.action_dim = config, obs_dim, action_dim
+        self.normalizer = normalizer
+
+    @property
+    def n_obs_steps(self) -> int:
+        return self.config.n_obs_steps

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from ..normalize import Normalizer
+from .base import PolicyModule
 
 
 @dataclass(frozen=True)
@@ -66,19 +67,13 @@ def mlp(sizes: list[int], dropout: float = 0.0) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-class BCPolicy(nn.Module):
+class BCPolicy(PolicyModule):
     name = "bc"
 
     def __init__(self, config: BCConfig, obs_dim: int, action_dim: int, normalizer: Normalizer):
-        super().__init__()
-        self.config, self.obs_dim, self.action_dim = config, obs_dim, action_dim
-        self.normalizer = normalizer
+        super().__init__(config, obs_dim, action_dim, normalizer)
         self.net = mlp([config.n_obs_steps * obs_dim, *config.hidden, config.chunk_size * action_dim], config.dropout)
         self.reset()
-
-    @property
-    def n_obs_steps(self) -> int:
-        return self.config.n_obs_steps
 
     @property
     def horizon(self) -> int:

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch import nn
 
 from ..normalize import Normalizer
+from .base import PolicyModule
 from .bc import ObservationWindow, mlp
 
 
@@ -64,23 +64,17 @@ def timestep_embedding(t: torch.Tensor, dim: int = 64) -> torch.Tensor:
     return torch.cat([torch.sin(args), torch.cos(args)], dim=-1)
 
 
-class DiffusionPolicy(nn.Module):
+class DiffusionPolicy(PolicyModule):
     name = "diffusion"
 
     def __init__(self, config: DiffusionConfig, obs_dim: int, action_dim: int, normalizer: Normalizer):
-        super().__init__()
-        self.config, self.obs_dim, self.action_dim = config, obs_dim, action_dim
-        self.normalizer = normalizer
+        super().__init__(config, obs_dim, action_dim, normalizer)
         cond = config.n_obs_steps * obs_dim + 64
         self.denoiser = mlp(
             [config.horizon * action_dim + cond, *[config.hidden] * config.layers, config.horizon * action_dim]
         )
         self.register_buffer("alphas_cumprod", cosine_alphas_cumprod(config.train_timesteps))
         self.reset()
-
-    @property
-    def n_obs_steps(self) -> int:
-        return self.config.n_obs_steps
 
     @property
     def horizon(self) -> int:
