@@ -25,7 +25,7 @@ from .config import GenerateConfig
 from .segment import SourceSegment, segment_episode
 from .select import get_strategy
 from .stitch import WaypointSequence, stitch
-from .transform import in_hand_correction, nearest_symmetric_frame, transform_segment
+from .transform import eef_target_for_object, in_hand_correction, nearest_symmetric_frame, transform_segment
 
 
 @dataclass
@@ -210,7 +210,7 @@ class AttemptRunner:
             return fallback  # dropped: nothing to steer by
         eef = self.base.eef_pose()
         held = self.base.object_poses()[name] @ symmetry
-        return object_target @ pose_inv(held) @ eef
+        return eef_target_for_object(object_target, held, eef)
 
     def _execute(self, seq: WaypointSequence, recorder: EpisodeRecorder, state: dict, rng, noise: bool = True) -> str:
         """Step through the waypoints; 'success', 'diverged', 'timeout', or 'running' at the end."""

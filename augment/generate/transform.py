@@ -39,6 +39,12 @@ def in_hand_correction(
     return h_src @ pose_inv(h_now)
 
 
+def eef_target_for_object(object_target: np.ndarray, held_now: np.ndarray, eef_now: np.ndarray) -> np.ndarray:
+    """(4, 4) TCP pose that puts a rigidly held object at `object_target`, given the object's and
+    the TCP's poses now: the grasp (T_eef⁻¹ · T_obj) is kept, only its placement changes."""
+    return object_target @ pose_inv(held_now) @ eef_now
+
+
 def nearest_symmetric_frame(obj_new: np.ndarray, obj_src: np.ndarray, fold: int) -> np.ndarray:
     """Among the `fold` equivalent frames of a body with `fold`-fold symmetry about its z axis
     (a cube: 4), the one whose yaw is nearest the source object's. Without this, a cube turned by

@@ -100,3 +100,13 @@ def test_stitch_bridges_pauses_and_holds_at_the_grasp_with_the_new_command():
 @pytest.mark.parametrize("steps", [0, 1, 7])
 def test_interpolation_step_counts(steps):
     assert len(interpolate_poses(random_pose(), random_pose(), steps)) == steps
+
+
+def test_eef_target_for_object_moves_the_held_object_onto_its_target():
+    from demoforge.augment.generate.transform import eef_target_for_object
+
+    eef, held, target = random_pose(), random_pose(), random_pose()
+    new_eef = eef_target_for_object(target, held, eef)
+    # the grasp is rigid: the object's pose in the TCP frame is unchanged by the move
+    held_after = new_eef @ np.linalg.inv(eef) @ held
+    assert np.allclose(held_after, target, atol=1e-9)
