@@ -46,7 +46,7 @@ def summarize(root: str | Path) -> dict[str, Any]:
         "tasks": list(ds.tasks.values()),
         "success_rate": (sum(successes) / len(successes)) if successes else None,
         "sources": dict(Counter(m.get("source", "unknown") for m in metas)),
-        # mean share of frames with no TCP motion and no gripper change (record.idle_fraction)
+        # mean share of frames that make no progress (augment/idle.py)
         "idle_fraction": float(np.mean(idle)) if idle else None,
         "features": features,
         "bytes": disk_size(ds.root),

@@ -45,16 +45,13 @@ def run_task(task: str, out: Path) -> list[str]:
     )
     arms = numbers["arms"]
     real, mixed = arms["real_only"]["success_rate"], arms["real_synthetic"]["success_rate"]
-    own_cell = _cell(
-        {"successes": own.successes, "episodes": own.episodes, "success_rate": own.success_rate, "ci95": own.ci95}
-    )
     return [
         task,
         _cell(arms["real_only"]),
         _cell(arms["synthetic_only"]),
         _cell(arms["real_synthetic"]),
         f"{(mixed - real) * 100:+.0f}",
-        own_cell,
+        _cell(own.to_json()),
         "met" if goal_met(task, real, mixed, own.success_rate) else "not met",
         f"{time.perf_counter() - start:.0f}",
     ]

@@ -23,4 +23,4 @@ def compress_segment(
     keep = progress_mask(
         targets[:, :3, 3], seg.gripper, targets[:, :3, :3], min_motion, min_rotation, keep_after_switch, keep_arrival
     )
-    return replace(seg, targets=seg.targets[keep], gripper=seg.gripper[keep], object_targets=seg.object_targets[keep])
+    return replace(seg, targets=targets[keep], gripper=seg.gripper[keep], object_targets=seg.object_targets[keep])

@@ -24,7 +24,7 @@ from .compress import compress_segment
 from .config import GenerateConfig
 from .segment import SourceSegment, segment_episode
 from .select import get_strategy
-from .stitch import WaypointSequence, stitch
+from .stitch import WaypointSequence, gripper_switches, stitch
 from .transform import eef_target_for_object, in_hand_correction, nearest_symmetric_frame, transform_segment
 
 
@@ -61,7 +61,7 @@ def quiet_steps(gripper: np.ndarray, n: int) -> np.ndarray:
     if n <= 0:
         return quiet
     quiet[-n:] = True
-    for s in np.flatnonzero(np.sign(gripper[1:]) != np.sign(gripper[:-1])) + 1:
+    for s in gripper_switches(gripper):
         quiet[max(s - n, 0) : s + 1] = True
     return quiet
 

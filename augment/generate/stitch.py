@@ -28,6 +28,11 @@ class WaypointSequence:
         return len(self.poses)
 
 
+def gripper_switches(gripper: np.ndarray) -> np.ndarray:
+    """Indices of the commands that switch the gripper open↔closed (the first new command)."""
+    return np.flatnonzero(np.sign(gripper[1:]) != np.sign(gripper[:-1])) + 1
+
+
 def hold_at_gripper_changes(gripper: np.ndarray, steps: int) -> np.ndarray:
     """Indices into a segment that repeat the first waypoint of each open↔close switch `steps`
     times, with the new gripper command: the arm holds still while the fingers move. The tracking
@@ -40,8 +45,7 @@ def hold_at_gripper_changes(gripper: np.ndarray, steps: int) -> np.ndarray:
     idx = np.arange(len(gripper))
     if steps <= 0 or len(gripper) < 2:
         return idx
-    switches = np.flatnonzero(np.sign(gripper[1:]) != np.sign(gripper[:-1])) + 1
-    return np.sort(np.concatenate([idx, np.repeat(switches, steps)]), kind="stable")
+    return np.sort(np.concatenate([idx, np.repeat(gripper_switches(gripper), steps)]), kind="stable")
 
 
 def stitch(
