@@ -78,8 +78,19 @@ def _load_weights(policy: torch.nn.Module, tensors: dict[str, torch.Tensor], pat
     policy.load_state_dict(weights)
 
 
-def load_policy(path: Path) -> torch.nn.Module:
-    """The policy stored at checkpoint `path`, in eval mode."""
+def checkpoint_path(path: str | Path) -> Path:
+    """The checkpoint file `path` names: itself, or a training run folder's last checkpoint."""
+    path = Path(path)
+    checkpoint = path / "checkpoints" / "last.safetensors" if path.is_dir() else path
+    if not checkpoint.is_file():
+        raise FileNotFoundError(f"{path}: no checkpoint ({checkpoint.name} missing)")
+    return checkpoint
+
+
+def load_policy(path: str | Path) -> torch.nn.Module:
+    """The policy stored at checkpoint `path` (a .safetensors file or a training run folder), in
+    eval mode."""
+    path = checkpoint_path(path)
     meta = read_meta(path)
     tensors = load_file(path)
     _, policy_cls = policy_classes(meta["policy"])

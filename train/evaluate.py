@@ -20,7 +20,7 @@ import torch
 from ..augment.domain_env import DomainRandomizationWrapper
 from ..augment.record import observation_features
 from ..envs import EnvConfig, make_task_env
-from .checkpoint import load_policy, read_meta
+from .checkpoint import checkpoint_path, load_policy, read_meta
 from .data import DEFAULT_OBS_KEYS
 from .stats import wilson_interval
 
@@ -101,9 +101,7 @@ def evaluate(run: str | Path, config: EvalConfig | None = None, out: str | Path 
     (default: <run>/eval_<profile>)."""
     config = config or EvalConfig()
     run = Path(run)
-    checkpoint = run if run.is_file() else run / "checkpoints" / "last.safetensors"
-    if not checkpoint.is_file():
-        raise FileNotFoundError(f"run {run}: no checkpoint ({checkpoint.name} missing)")
+    checkpoint = checkpoint_path(run)
     meta = read_meta(checkpoint)
     task = meta.get("task") or json.loads((checkpoint.parents[1] / "config.json").read_text()).get("task", "Lift")
     jobs = [

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -24,6 +25,16 @@ from .data import MixedSampler, load_frames
 from .normalize import Normalizer
 from .policies import policy_classes
 
+LR_SCHEDULES = ("cosine", "constant")
+
+
+def lr_factor(step: int, total_steps: int, schedule: str) -> float:
+    """The multiple of the base learning rate used at `step` (0-based) of `total_steps`. A pure
+    function of the step, so a resumed run continues the same schedule."""
+    if schedule == "constant":
+        return 1.0
+    return 0.5 * (1.0 + math.cos(math.pi * step / max(total_steps, 1)))
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -36,11 +47,18 @@ class TrainConfig:
     log_every: int = 50
     threads: int = 0  # torch CPU threads (0: torch's default)
     policy_overrides: dict[str, Any] = field(default_factory=dict)  # e.g. {"chunk_size": 16}
+    # The learning rate over the run: "cosine" decays the policy's lr to 0 at the last step (as
+    # Diffusion Policy and LeRobot train), "constant" keeps it. The last checkpoint is the one
+    # evaluated, and at a constant lr it is one noisy step of many. Measured (PegInsert, BC on
+    # 1000 generated demos, 2000 steps, 40 episodes in `randomized`): constant 17/40, cosine 23/40.
+    lr_schedule: str = "cosine"
 
     def __post_init__(self) -> None:
         policy_classes(self.policy)
         if (self.steps is not None and self.steps < 1) or self.batch_size < 1:
             raise ConfigError("TrainConfig.steps and batch_size must be ≥ 1")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ConfigError(f"TrainConfig.lr_schedule={self.lr_schedule!r}; allowed: {', '.join(LR_SCHEDULES)}")
         if not 0.0 <= self.ratio <= 1.0:
             raise ConfigError(f"TrainConfig.ratio={self.ratio} must be in [0, 1]")
 
@@ -123,6 +141,8 @@ def train(
     t0, samples = time.perf_counter(), 0
     for step in range(start, total_steps):
         batch = sampler.batch(policy.n_obs_steps, policy.horizon)
+        for group in optimizer.param_groups:
+            group["lr"] = policy_config.lr * lr_factor(step, total_steps, config.lr_schedule)
         loss = policy.loss(batch, noise_gen)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()

@@ -193,13 +193,14 @@ class AttemptRunner:
         return AttemptResult(attempt, episode, None, used)
 
     def _held_object(self, k: int, state: dict) -> str | None:
-        """The object carried into subtask k: grasped in subtask k−1, still held, and not the
-        subtask's own reference (then there is nothing to correct)."""
+        """The object carried into subtask k: grasped in the last grasp stage before k, still
+        held, and not the subtask's own reference (then there is nothing to correct)."""
         subtasks = self.base.task.subtasks
-        if not self.config.in_hand_correction or k == 0 or not subtasks[k - 1].grasp:
+        grasps = [j for j in range(k) if subtasks[j].grasp]
+        if not self.config.in_hand_correction or not grasps:
             return None
-        held = subtasks[k - 1].object
-        return held if held != subtasks[k].object and state["signals"].get(subtasks[k - 1].signal) else None
+        grasp = subtasks[grasps[-1]]
+        return grasp.object if grasp.object != subtasks[k].object and state["signals"].get(grasp.signal) else None
 
     def _tracking_target(self, object_target: np.ndarray, state: dict, fallback: np.ndarray) -> np.ndarray:
         """The TCP pose that puts the held object at `object_target` given how it sits in the hand

@@ -32,7 +32,10 @@ class BCConfig:
     n_action_steps: int = 4
     lr: float = 1e-3
     weight_decay: float = 1e-4
-    default_steps: int = 2000  # training steps when TrainConfig.steps is not given
+    # Training steps when TrainConfig.steps is not given. Measured with the cosine schedule
+    # (PegInsert, 1000 generated demos, 200 episodes in `randomized`): 2000 → 57.5 %, 6000 → 68 %,
+    # 10000 → 62.5 %. 6000 costs ~60 s on 2 cores.
+    default_steps: int = 6000
 
     def __post_init__(self) -> None:
         if self.loss not in ("l1", "l2"):

@@ -13,7 +13,7 @@ from demoforge.augment.dataset import Dataset, DatasetError
 from demoforge.augment.domain_env import make_domain_env
 from demoforge.augment.generate import GenerateConfig, generate
 from demoforge.augment.generate.runner import AttemptRunner
-from demoforge.envs import ConfigError
+from demoforge.envs import ConfigError, Subtask
 
 
 def _tree_equal(a: Path, b: Path) -> None:
@@ -136,3 +136,18 @@ def test_ray_backend_without_ray_is_a_clear_error(lift_sources, tmp_path, monkey
     with pytest.raises(ConfigError, match=r"pip install 'demoforge\[ray\]'"):
         generate(lift_sources, tmp_path / "g", GenerateConfig(num=2, workers=2, backend="ray"))
     assert not (tmp_path / "g").exists()  # refused before anything was written
+
+
+def test_a_stage_after_a_non_grasp_stage_still_tracks_the_object_grasped_before(lift_sources):
+    """Held-object tracking follows the last grasp, not just the stage before: a task split as
+    grasp → line up → insert carries the object through both later stages."""
+    runner = AttemptRunner(lift_sources, None, GenerateConfig())
+    runner.base.task.subtasks = (
+        Subtask("grasped", "cube", grasp=True),
+        Subtask("lined_up", "table"),
+        Subtask(None, "table"),
+    )
+    assert runner._held_object(1, {"signals": {"grasped": True}}) == "cube"
+    assert runner._held_object(2, {"signals": {"grasped": True}}) == "cube"
+    assert runner._held_object(2, {"signals": {"grasped": False}}) is None  # dropped: nothing to track
+    assert runner._held_object(0, {"signals": {"grasped": True}}) is None
