@@ -7,7 +7,13 @@ from demoforge.train.checkpoint import load_policy, save_checkpoint
 from demoforge.train.data import ChunkDataset, MixedSampler, load_frames, windows
 from demoforge.train.normalize import Normalizer
 from demoforge.train.policies import policy_classes
-from demoforge.train.policies.diffusion import DiffusionConfig, DiffusionPolicy, cosine_alphas_cumprod, ddim_timesteps
+from demoforge.train.policies.diffusion import (
+    ConditionalUnet1D,
+    DiffusionConfig,
+    DiffusionPolicy,
+    cosine_alphas_cumprod,
+    ddim_timesteps,
+)
 from demoforge.train.stats import wilson_interval
 from demoforge.train.trainer import TrainConfig, train
 
@@ -62,7 +68,7 @@ def test_co_training_sampler_honours_the_ratio(tiny_lift, tiny_lift_other):
 
 @pytest.mark.parametrize(
     ("policy", "overrides"),
-    [("bc", {"dropout": 0.0}), ("diffusion", {"lr": 1e-3, "horizon": 8, "n_action_steps": 4, "hidden": 256})],
+    [("bc", {"dropout": 0.0}), ("diffusion", {"lr": 1e-3, "horizon": 8, "n_action_steps": 4})],
 )
 def test_policy_overfits_a_tiny_dataset(tiny_lift, tmp_path, policy, overrides):
     steps = 600 if policy == "bc" else 1500  # noise prediction has a higher floor: it needs longer
@@ -152,6 +158,24 @@ def test_ddim_schedule_and_a_perfect_denoiser_recovers_the_clean_sample():
     )
     out = policy.sample(torch.zeros(1, 1, 3), torch.Generator().manual_seed(0))
     assert torch.allclose(out, clean, atol=1e-4)
+
+
+def test_unet_keeps_the_sequence_shape_and_film_conditions_every_sample():
+    """The U-Net maps (B, H, A) to (B, H, A) for every horizon its levels can halve, and each
+    sample's output follows its own condition and diffusion step (FiLM), not only its input."""
+    torch.manual_seed(0)
+    for horizon, down_dims in [(4, (16, 32, 64)), (12, (16, 32, 64)), (16, (16, 32, 64)), (6, (16, 32))]:
+        unet = ConditionalUnet1D(7, 10, DiffusionConfig(horizon=horizon, n_action_steps=2, down_dims=down_dims))
+        x = torch.randn(1, horizon, 7).expand(3, -1, -1)  # the same noisy actions three times
+        cond, t = torch.randn(3, 10), torch.tensor([5, 5, 80])
+        cond[1] = cond[0] + 1.0
+        out = unet(x, t, cond)
+        assert out.shape == (3, horizon, 7)
+        assert not torch.allclose(out[0], out[1], atol=1e-4)  # another observation window
+        cond[2] = cond[0]
+        assert not torch.allclose(unet(x, t, cond)[0], unet(x, t, cond)[2], atol=1e-4)  # another step
+    with pytest.raises(ValueError, match="horizon=10 must divide by 4"):  # 10 → 5 → 3 → 6 ≠ 5
+        DiffusionConfig(horizon=10, n_action_steps=2, down_dims=(16, 32, 64))
 
 
 @pytest.mark.parametrize("name", ["bc", "diffusion"])
