@@ -445,7 +445,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tr.add_argument("--policy", choices=list(POLICIES), default="bc")
     tr.add_argument(
-        "--steps", type=_int_in(1, MAX_STEPS), help="training steps (default: the policy's, bc 2000, diffusion 8000)"
+        "--steps", type=_int_in(1, MAX_STEPS), help="training steps (default: the policy's, bc 6000, diffusion 8000)"
     )
     tr.add_argument("--batch-size", type=_int_in(1, MAX_BATCH), default=256)
     tr.add_argument("--seed", type=_int_in(0), default=0)

@@ -118,22 +118,35 @@ def test_checkpoint_reload_gives_the_same_actions(tiny_lift, tmp_path, name):
 def test_resume_after_interruption_equals_an_uninterrupted_run(tiny_lift, tiny_lift_other, tmp_path):
     cfg = TrainConfig(policy="bc", steps=120, batch_size=32, checkpoint_every=40, log_every=20)
     train(tmp_path / "straight", cfg, real=tiny_lift, synthetic=tiny_lift_other)
-    # The same run stopped at its step-80 checkpoint (as a kill after it would leave it) ...
-    train(tmp_path / "cut", TrainConfig(**{**cfg.__dict__, "steps": 80}), real=tiny_lift, synthetic=tiny_lift_other)
-    (tmp_path / "cut/config.json").write_text(
-        (tmp_path / "straight/config.json").read_text().replace("straight", "cut")
-    )
-    import json
 
-    saved = json.loads((tmp_path / "cut/config.json").read_text())
-    saved["train"]["steps"] = 120
-    (tmp_path / "cut/config.json").write_text(json.dumps(saved))
-    # ... then resumed to the end.
+    class Killed(Exception):
+        pass
+
+    def kill_at_100(step, total, loss):  # after the step-80 checkpoint, before the next one
+        if step == 100:
+            raise Killed
+
+    with pytest.raises(Killed):
+        train(tmp_path / "cut", cfg, real=tiny_lift, synthetic=tiny_lift_other, progress=kill_at_100)
     train(tmp_path / "cut", cfg, real=tiny_lift, synthetic=tiny_lift_other, resume=True)
     a = load_policy(tmp_path / "straight/checkpoints/last.safetensors").state_dict()
     b = load_policy(tmp_path / "cut/checkpoints/last.safetensors").state_dict()
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
     assert (tmp_path / "straight/loss.csv").read_text() == (tmp_path / "cut/loss.csv").read_text()
+
+
+def test_cosine_schedule_decays_to_zero_and_constant_keeps_the_rate():
+    from demoforge.envs import ConfigError
+    from demoforge.train.trainer import lr_factor
+
+    assert lr_factor(0, 1000, "cosine") == 1.0
+    assert lr_factor(500, 1000, "cosine") == pytest.approx(0.5)
+    assert lr_factor(999, 1000, "cosine") < 1e-4
+    factors = [lr_factor(s, 1000, "cosine") for s in range(1000)]
+    assert all(a > b for a, b in zip(factors, factors[1:]))
+    assert {lr_factor(s, 1000, "constant") for s in (0, 500, 999)} == {1.0}
+    with pytest.raises(ConfigError, match="lr_schedule"):
+        TrainConfig(lr_schedule="linear")
 
 
 def test_resume_refuses_other_settings_and_fresh_runs_refuse_full_folders(tiny_lift, tmp_path):
@@ -205,3 +218,13 @@ def test_a_checkpoint_that_does_not_fit_the_policy_is_refused(tiny_lift, tmp_pat
     save_file(tensors, tmp_path / "bad.safetensors", metadata=metadata)
     with pytest.raises(ValueError, match="bad.safetensors: does not fit policy 'bc'"):
         load_policy(tmp_path / "bad.safetensors")
+
+
+def test_load_policy_takes_a_run_folder_or_its_checkpoint(tiny_lift, tmp_path):
+    train(tmp_path / "run", TrainConfig(policy="bc", steps=5, batch_size=8), real=tiny_lift)
+    from_folder = load_policy(tmp_path / "run").state_dict()
+    from_file = load_policy(tmp_path / "run/checkpoints/last.safetensors").state_dict()
+    assert all(torch.equal(from_folder[k], from_file[k]) for k in from_file)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="empty: no checkpoint"):
+        load_policy(tmp_path / "empty")
