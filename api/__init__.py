@@ -36,6 +36,8 @@ _LAZY = {
     "RunConfig": ("demoforge.train.pipeline", "RunConfig"),
     "load_policy": ("demoforge.train.checkpoint", "load_policy"),
     "wilson_interval": ("demoforge.train.stats", "wilson_interval"),
+    "make_vec_env": ("demoforge.augment.lerobot_env", "make_vec_env"),
+    "evaluate_lerobot": ("demoforge.train.lerobot_eval", "evaluate_lerobot"),
 }
 
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time these load lazily

@@ -26,6 +26,7 @@ from ..augment.record import CollectConfig, collect
 from ..augment.safety import read_text
 from ..envs import GYM_IDS, TASKS, ConfigError, DemoforgeError, make_task_env, resolve_task_name
 from .evaluate import EvalConfig, evaluate
+from .lerobot_eval import evaluate_lerobot, is_lerobot_checkpoint
 from .pipeline import RunConfig, load_run_config, run_pipeline
 from .policies import POLICIES, policy_classes
 from .progress import progress_bar
@@ -312,7 +313,12 @@ def _cmd_eval(args: argparse.Namespace, console: Console) -> int:
     config = EvalConfig(
         profile=args.profile, episodes=args.episodes, seed=args.seed, workers=args.workers, videos=args.videos
     )
-    result = evaluate(args.run, config)
+    if is_lerobot_checkpoint(args.run):  # lerobot-train's pretrained_model folder
+        result = evaluate_lerobot(args.run, config, task=args.task)
+    elif args.task:
+        raise ConfigError(f"--task is for LeRobot checkpoints; {args.run} records the task it was trained on")
+    else:
+        result = evaluate(args.run, config)
     lo, hi = result.ci95
     console.print(
         f"{result.task} in {result.profile}: success {result.successes}/{result.episodes} = {result.success_rate:.0%} "
@@ -457,7 +463,8 @@ def build_parser() -> argparse.ArgumentParser:
     tr.set_defaults(func=_cmd_train)
 
     ev = verbs.add_parser("eval", help="closed-loop evaluation of a trained policy in a domain profile")
-    ev.add_argument("run", help="run folder (or checkpoint file)")
+    ev.add_argument("run", help="run folder, checkpoint file, or a LeRobot pretrained_model folder")
+    ev.add_argument("--task", help="task of a LeRobot checkpoint (default: read from its train_config.json dataset)")
     ev.add_argument("--profile", default="target")
     ev.add_argument("--episodes", type=_int_in(1, MAX_EPISODES), default=50)
     ev.add_argument("--seed", type=_int_in(0), default=100_000)

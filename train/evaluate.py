@@ -115,11 +115,23 @@ def evaluate(run: str | Path, config: EvalConfig | None = None, out: str | Path 
         ctx = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init, initargs=(str(checkpoint), 1)) as pool:
             outcomes = list(pool.map(_episode, jobs))
+    result = summarize(task, config.profile, outcomes)
+    out = (
+        Path(out)
+        if out
+        else (checkpoint.parents[1] if run.is_dir() else run.parent) / f"eval_{Path(config.profile).stem}"
+    )
+    write_eval(out, result, outcomes)
+    return result
+
+
+def summarize(task: str, profile: str, outcomes: list[EpisodeOutcome]) -> EvalResult:
+    """The numbers every evaluation reports (ours and a LeRobot checkpoint's alike)."""
     wins = sum(o.success for o in outcomes)
     signals = list(outcomes[0].subtasks)
-    result = EvalResult(
+    return EvalResult(
         task=task,
-        profile=config.profile,
+        profile=profile,
         episodes=len(outcomes),
         successes=wins,
         success_rate=wins / len(outcomes),
@@ -127,11 +139,10 @@ def evaluate(run: str | Path, config: EvalConfig | None = None, out: str | Path 
         mean_length=float(np.mean([o.length for o in outcomes])),
         subtask_rates={s: float(np.mean([o.subtasks[s] for o in outcomes])) for s in signals},
     )
-    out = (
-        Path(out)
-        if out
-        else (checkpoint.parents[1] if run.is_dir() else run.parent) / f"eval_{Path(config.profile).stem}"
-    )
+
+
+def write_eval(out: Path, result: EvalResult, outcomes: list[EpisodeOutcome]) -> None:
+    """eval.json (the result and every episode) and the GIFs of the episodes that recorded frames."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "eval.json").write_text(
         json.dumps(
@@ -147,7 +158,6 @@ def evaluate(run: str | Path, config: EvalConfig | None = None, out: str | Path 
     for o in outcomes:
         if o.frames:
             save_gif(out / f"rollout_seed{o.seed}_{'success' if o.success else 'failure'}.gif", o.frames)
-    return result
 
 
 def save_gif(path: Path, frames: list[np.ndarray], fps: int = 20) -> Path:
