@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -160,14 +160,18 @@ def task_description(task: str) -> str:
 
 @dataclass(frozen=True)
 class CollectConfig:
-    task: str = "Lift"
-    episodes: int = 10  # successful episodes to keep
-    profile: str = "target"  # built-in name or .toml path
-    human_like: bool = True  # teleoperator-style imperfection (the built-in "real" demos)
-    cameras: tuple[str, ...] = ()
-    image_size: tuple[int, int] = (84, 84)
-    seed: int = 0  # episode k tries seeds seed, seed+1, ... until it succeeds
-    max_attempts_factor: int = 5  # give up after episodes × this many attempts
+    """Each field's `help` is its documentation and the `demoforge collect` flag's help text."""
+
+    task: str = field(default="Lift", metadata={"help": "task to record"})
+    episodes: int = field(default=10, metadata={"help": "successful demos to keep"})
+    profile: str = field(default="target", metadata={"help": "domain profile (target: the 'real' domain; or a .toml)"})
+    human_like: bool = field(
+        default=True, metadata={"help": "teleoperator-style imperfection (the built-in 'real' demos)"}
+    )
+    cameras: tuple[str, ...] = field(default=(), metadata={"help": "cameras recorded as video (front side wrist)"})
+    image_size: tuple[int, int] = field(default=(84, 84), metadata={"help": "camera image size in px (even)"})
+    seed: int = field(default=0, metadata={"help": "episode k tries seeds seed, seed+1, ... until it succeeds"})
+    max_attempts_factor: int = field(default=5, metadata={"help": "give up after episodes × this many attempts"})
 
     def __post_init__(self) -> None:
         from ..envs import ConfigError

@@ -17,7 +17,6 @@ from rich.console import Console
 from rich.table import Table
 
 from ..augment.generate import GenerateConfig, generate
-from ..augment.generate.select import STRATEGIES
 from ..augment.inspect import summarize
 from ..augment.io.convert import FORMATS, export_dataset, import_dataset
 from ..augment.preview import save_preview
@@ -25,60 +24,15 @@ from ..augment.profiles import load_profile
 from ..augment.record import CollectConfig, collect
 from ..augment.safety import read_text
 from ..envs import GYM_IDS, TASKS, ConfigError, DemoforgeError, make_task_env, resolve_task_name
+from .cli_flags import COLLECT, EVAL, GENERATE, MAX_STEPS, RUN, TRAIN, max_workers, quick_run
+from .config_flags import int_in
 from .evaluate import EvalConfig, evaluate
 from .lerobot_eval import evaluate_lerobot, is_lerobot_checkpoint
 from .pipeline import RunConfig, load_run_config, run_pipeline
-from .policies import POLICIES, policy_classes
+from .policies import policy_classes
 from .progress import progress_bar
 from .run_folder import clear_unstarted_run, unstarted_run
 from .trainer import TrainConfig, train
-
-MAX_BATCH = 65_536
-MAX_STEPS = 100_000_000
-MAX_EPISODES = 1_000_000
-
-
-def max_workers() -> int:
-    """Worker processes a user may ask for: ~300 MB each, so a few per core at most."""
-    return 4 * (os.cpu_count() or 1)
-
-
-def _int_in(low: int, high: int | None = None, what: str = ""):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-        if value < low or (high is not None and value > high):
-            bound = f"in {low}..{high}" if high is not None else f"≥ {low}"
-            raise argparse.ArgumentTypeError(f"{value} is out of range: expected an integer {bound}{what}")
-        return value
-
-    return parse
-
-
-def _even_size(text: str) -> int:
-    value = _int_in(16, 1024)(text)
-    if value % 2:
-        raise argparse.ArgumentTypeError(f"{value} is odd: video needs an even image size (16..1024)")
-    return value
-
-
-def _float_in(low: float, high: float):
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if not math.isfinite(value) or not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{text} is out of range: expected a finite number in [{low}, {high}]")
-        return value
-
-    return parse
-
-
-def _workers(text: str) -> int:
-    return _int_in(0, max_workers(), " (0: one per core; at most 4 per core, ~300 MB each)")(text)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -151,15 +105,7 @@ def _cmd_info(args: argparse.Namespace, console: Console) -> int:
 
 
 def _cmd_collect(args: argparse.Namespace, console: Console) -> int:
-    config = CollectConfig(
-        task=resolve_task_name(args.task),
-        episodes=args.episodes,
-        profile=args.profile,
-        human_like=not args.clean,
-        cameras=tuple(args.cameras),
-        image_size=(args.image_size, args.image_size),
-        seed=args.seed,
-    )
+    config = COLLECT.build(args)
     with progress_bar(console) as bar:
         job = bar.add_task(f"collect {config.task} in {config.profile}", total=config.episodes)
         result = collect(config, args.out, progress=lambda kept, attempts: bar.update(job, completed=kept))
@@ -171,19 +117,7 @@ def _cmd_collect(args: argparse.Namespace, console: Console) -> int:
 
 
 def _cmd_generate(args: argparse.Namespace, console: Console) -> int:
-    config = GenerateConfig(
-        num=args.num,
-        profile=args.profile,
-        seed=args.seed,
-        selection=args.selection,
-        action_noise=args.action_noise,
-        interpolation_steps=args.interpolation_steps,
-        cameras=tuple(args.cameras),
-        image_size=(args.image_size, args.image_size),
-        workers=args.workers,
-        backend=args.backend,
-        ray_address=args.ray_address,
-    )
+    config = GENERATE.build(args)
     with progress_bar(console) as bar:
         job = bar.add_task("generate", total=config.num)
 
@@ -273,14 +207,8 @@ def policy_overrides(policy: str, pairs: list[str]) -> dict:
 
 
 def _cmd_train(args: argparse.Namespace, console: Console) -> int:
-    config = TrainConfig(
-        policy=args.policy,
-        steps=args.steps,
-        batch_size=args.batch_size,
-        ratio=args.ratio,
-        seed=args.seed,
-        policy_overrides=policy_overrides(args.policy, args.set),
-    )
+    policy = args.policy or TrainConfig.policy  # --set is checked against this policy's fields
+    config = TRAIN.build(args, policy_overrides=policy_overrides(policy, args.set))
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out}: is a file, expected a run folder")
@@ -291,7 +219,9 @@ def _cmd_train(args: argparse.Namespace, console: Console) -> int:
         clear_unstarted_run(out)
         resume = False
     with progress_bar(console, unit="steps") as bar:
-        job = bar.add_task(f"train {args.policy}", total=config.steps or POLICIES[args.policy][0]().default_steps)
+        job = bar.add_task(
+            f"train {config.policy}", total=config.steps or policy_classes(config.policy)[0]().default_steps
+        )
         result = train(
             args.out,
             config,
@@ -299,7 +229,7 @@ def _cmd_train(args: argparse.Namespace, console: Console) -> int:
             synthetic=args.synthetic,
             resume=resume,
             progress=lambda step, total, loss: bar.update(
-                job, completed=step, description=f"train {args.policy} loss {loss:.4f}"
+                job, completed=step, description=f"train {config.policy} loss {loss:.4f}"
             ),
         )
     console.print(
@@ -310,9 +240,7 @@ def _cmd_train(args: argparse.Namespace, console: Console) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace, console: Console) -> int:
-    config = EvalConfig(
-        profile=args.profile, episodes=args.episodes, seed=args.seed, workers=args.workers, videos=args.videos
-    )
+    config = EVAL.build(args)
     if is_lerobot_checkpoint(args.run):  # lerobot-train's pretrained_model folder
         result = evaluate_lerobot(args.run, config, task=args.task)
     elif args.task:
@@ -349,18 +277,7 @@ def validate_run_config(config: RunConfig) -> None:
 
 
 def _cmd_run(args: argparse.Namespace, console: Console) -> int:
-    overrides = {
-        k: v
-        for k, v in {
-            "task": args.task,
-            "real_demos": args.real_demos,
-            "synthetic_demos": args.synthetic_demos,
-            "policy": args.policy,
-            "profile_target": args.profile_target,
-            "workers": args.workers,
-        }.items()
-        if v is not None
-    }
+    overrides = RUN.given(args)  # the flags given win over --config and --quick
     if args.config:
         read_text(Path(args.config), "run config")  # a missing or non-UTF-8 file: one line naming it
         config = RunConfig.model_validate({**load_run_config(args.config).model_dump(), **overrides})
@@ -411,83 +328,44 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("--profile", metavar="NAME|PATH", help="print a resolved domain profile (built-in name or .toml)")
     info.add_argument("--preview", metavar="OUT.png", help="with --profile: write a grid of randomized resets")
     info.add_argument("--task", default="Lift", help="task shown in --preview (default Lift)")
-    info.add_argument("--count", type=_int_in(1, 64), default=16, help="resets in --preview (default 16)")
+    info.add_argument("--count", type=int_in(1, 64), default=16, help="resets in --preview (default 16)")
     info.add_argument("dataset", nargs="?", help="a dataset folder to summarize")
     info.set_defaults(func=_cmd_info)
 
     col = verbs.add_parser("collect", help="record scripted-expert demos into a new dataset")
-    col.add_argument("--task", default="Lift")
-    col.add_argument("--episodes", type=_int_in(1, MAX_EPISODES), default=10, help="successful demos to keep")
-    col.add_argument("--profile", default="target", help="domain profile (default target: the 'real' domain)")
-    col.add_argument("--clean", action="store_true", help="a clean expert instead of the human-like one")
-    col.add_argument("--cameras", nargs="*", default=[], help="cameras to record as video (front side wrist)")
-    col.add_argument("--image-size", type=_even_size, default=84)
-    col.add_argument("--seed", type=_int_in(0), default=0)
-    col.add_argument("--out", required=True)
+    col.add_argument("--out", required=True, help="output dataset; rerun the same command to continue it")
+    COLLECT.add_to(col)
     col.set_defaults(func=_cmd_collect)
 
     gen = verbs.add_parser("generate", help="multiply source demos into synthetic ones (MimicGen-style)")
     gen.add_argument("--source", required=True, help="dataset of source demos (with datagen poses)")
     gen.add_argument("--out", required=True, help="output dataset; rerun the same command to resume it")
     gen.add_argument("--task", help="task (default: read from the source episodes)")
-    gen.add_argument("--num", type=_int_in(1, MAX_EPISODES), default=100, help="successful episodes to produce")
-    gen.add_argument("--profile", default="randomized", help="domain profile to generate in")
-    gen.add_argument("--workers", type=_workers, default=0, help="worker processes (0: one per core)")
-    gen.add_argument("--backend", choices=("process", "ray"), default="process")
-    gen.add_argument("--ray-address", help="Ray cluster address (default: a local Ray)")
-    gen.add_argument("--seed", type=_int_in(0), default=0)
-    gen.add_argument("--selection", choices=list(STRATEGIES), default="nearest_object")
-    gen.add_argument("--action-noise", type=_float_in(0.0, 1.0), default=0.05)
-    gen.add_argument("--interpolation-steps", type=_int_in(0, 1000), default=5)
-    gen.add_argument("--cameras", nargs="*", default=[])
-    gen.add_argument("--image-size", type=_even_size, default=84)
+    GENERATE.add_to(gen)
     gen.set_defaults(func=_cmd_generate)
 
     tr = verbs.add_parser("train", help="train a policy on real and/or synthetic demos (co-training)")
     tr.add_argument("--real", help="dataset of real demos")
     tr.add_argument("--synthetic", help="dataset of synthetic demos")
-    tr.add_argument(
-        "--ratio", type=_float_in(0.0, 1.0), default=0.5, help="share of each batch from real demos (both given)"
-    )
-    tr.add_argument("--policy", choices=list(POLICIES), default="bc")
-    tr.add_argument(
-        "--steps", type=_int_in(1, MAX_STEPS), help="training steps (default: the policy's, bc 6000, diffusion 8000)"
-    )
-    tr.add_argument("--batch-size", type=_int_in(1, MAX_BATCH), default=256)
-    tr.add_argument("--seed", type=_int_in(0), default=0)
-    tr.add_argument(
-        "--set", nargs="*", default=[], metavar="FIELD=VALUE", help="policy config fields, e.g. chunk_size=16"
-    )
     tr.add_argument("--out", required=True, help="run folder")
     tr.add_argument("--resume", action="store_true", help="continue the run at --out from its last checkpoint")
+    tr.add_argument(  # TrainConfig.policy_overrides: checked against the fields of the policy --policy names
+        "--set", nargs="*", default=[], metavar="FIELD=VALUE", help="policy config fields, e.g. chunk_size=16"
+    )
+    TRAIN.add_to(tr)
     tr.set_defaults(func=_cmd_train)
 
     ev = verbs.add_parser("eval", help="closed-loop evaluation of a trained policy in a domain profile")
     ev.add_argument("run", help="run folder, checkpoint file, or a LeRobot pretrained_model folder")
     ev.add_argument("--task", help="task of a LeRobot checkpoint (default: read from its train_config.json dataset)")
-    ev.add_argument("--profile", default="target")
-    ev.add_argument("--episodes", type=_int_in(1, MAX_EPISODES), default=50)
-    ev.add_argument("--seed", type=_int_in(0), default=100_000)
-    ev.add_argument("--workers", type=_workers, default=0)
-    ev.add_argument("--videos", type=_int_in(0, 1000), default=2, help="episodes saved as GIF")
+    EVAL.add_to(ev)
     ev.set_defaults(func=_cmd_eval)
 
     run = verbs.add_parser("run", help="the whole job: real demos → synthetic → 3 policies → target-domain report")
-    run.add_argument("--task", help="task (default Lift)")
-    run.add_argument(
-        "--real-demos",
-        type=_int_in(1, MAX_EPISODES),
-        help="human-like demos recorded in the target profile (default 10)",
-    )
-    run.add_argument(
-        "--synthetic-demos", type=_int_in(1, MAX_EPISODES), help="demos generated from them (default 1000)"
-    )
-    run.add_argument("--policy", choices=list(POLICIES), help="policy for all three arms (default bc)")
-    run.add_argument("--profile-target", help="the 'real world' profile (default target)")
-    run.add_argument("--workers", type=_workers, help="worker processes (default: one per core)")
-    run.add_argument("--quick", action="store_true", help="a CI-sized smoke run")
+    run.add_argument("--quick", action="store_true", help=f"a CI-sized smoke run ({quick_run()})")
     run.add_argument("--config", help="a report's config.yaml, to reproduce that run")
     run.add_argument("--out", default="demoforge_run", help="output folder (rerun to resume; default demoforge_run)")
+    RUN.add_to(run)
     run.set_defaults(func=_cmd_run)
 
     imp = verbs.add_parser("import", help="import LeRobot v3, robomimic HDF5 or Minari demos")
@@ -495,9 +373,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--out", required=True)
     imp.add_argument("--mapping", help="TOML file renaming/ignoring source fields")
     imp.add_argument("--format", choices=FORMATS, help="skip detection")
-    imp.add_argument(
-        "--fps", type=_int_in(1, 10_000), help="frame rate for sources that do not record one (default 20)"
-    )
+    imp.add_argument("--fps", type=int_in(1, 10_000), help="frame rate for sources that do not record one (default 20)")
     imp.set_defaults(func=_cmd_import)
 
     exp = verbs.add_parser("export", help="export a dataset to LeRobot v3 (+GR00T modality), Minari or robomimic")

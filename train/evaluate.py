@@ -27,12 +27,15 @@ from .stats import wilson_interval
 
 @dataclass(frozen=True)
 class EvalConfig:
-    profile: str = "target"
-    episodes: int = 50
-    seed: int = 100_000  # far from the seeds demos are recorded and generated with
-    workers: int = 0  # 0: one per CPU core
-    videos: int = 2  # episodes recorded as GIF (the first ones)
-    video_size: int = 128  # px
+    """Each field's `help` is its documentation and the `demoforge eval` flag's help text."""
+
+    profile: str = field(default="target", metadata={"help": "domain profile evaluated in (name or .toml path)"})
+    episodes: int = field(default=50, metadata={"help": "episodes run"})
+    # Far from the seeds demos are recorded and generated with.
+    seed: int = field(default=100_000, metadata={"help": "episode k starts from reset(seed=seed + k)"})
+    workers: int = field(default=0, metadata={"help": "worker processes (0: one per CPU core)"})
+    videos: int = field(default=2, metadata={"help": "episodes recorded as GIF (the first ones)"})
+    video_size: int = field(default=128, metadata={"help": "GIF frame size in px"})
 
 
 @dataclass

@@ -34,19 +34,21 @@ class RunConfig(BaseModel):
     """Everything `demoforge run` does; written to report/config.yaml, read back by --config."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    task: str = "Lift"
-    real_demos: int = Field(10, ge=1)  # human-like scripted demos recorded in the target profile
-    # generated in the generation profile. 1000, not 300: measured on Stack (BC, 2000 steps, 40 episodes)
-    # synthetic-only success 31/40 → 36/40 in target; generating 700 more costs ~35 s on 2 cores.
-    synthetic_demos: int = Field(1000, ge=1)
-    profile_target: str = "target"  # the stand-in for the real world: real demos and evaluation
-    profile_generate: str = "randomized"
-    policy: str = "bc"
-    train_steps: int | None = None  # None: the policy's default
-    ratio: float = Field(0.5, ge=0.0, le=1.0)  # real share of each co-training batch
-    eval_episodes: int = Field(50, ge=1)
-    workers: int = Field(0, ge=0)  # 0: one per core
-    seed: int = 0
+    task: str = Field("Lift", description="task of the whole run")
+    real_demos: int = Field(10, ge=1, description="human-like scripted demos recorded in the target profile")
+    # 1000, not 300: measured on Stack (BC, 2000 steps, 40 episodes) synthetic-only success 31/40 →
+    # 36/40 in target; generating 700 more costs ~35 s on 2 cores.
+    synthetic_demos: int = Field(1000, ge=1, description="demos generated from them in the generation profile")
+    profile_target: str = Field(
+        "target", description="the stand-in for the real world: real demos and evaluation run in it"
+    )
+    profile_generate: str = Field("randomized", description="the profile synthetic demos are generated in")
+    policy: str = Field("bc", description="policy of all three arms")
+    train_steps: int | None = Field(None, description="training steps of each arm (None: the policy's default)")
+    ratio: float = Field(0.5, ge=0.0, le=1.0, description="real share of each co-training batch")
+    eval_episodes: int = Field(50, ge=1, description="evaluation episodes per arm")
+    workers: int = Field(0, ge=0, description="worker processes (0: one per core)")
+    seed: int = Field(0, description="seed of collection, generation and training")
 
     @classmethod
     def quick(cls, **overrides) -> RunConfig:

@@ -38,20 +38,28 @@ def lr_factor(step: int, total_steps: int, schedule: str) -> float:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    policy: str = "bc"
-    steps: int | None = None  # None: the policy config's default_steps
-    batch_size: int = 256
-    ratio: float = 0.5  # share of each batch drawn from real episodes (when both are given)
-    seed: int = 0
-    checkpoint_every: int = 500
-    log_every: int = 50
-    threads: int = 0  # torch CPU threads (0: torch's default)
-    policy_overrides: dict[str, Any] = field(default_factory=dict)  # e.g. {"chunk_size": 16}
-    # The learning rate over the run: "cosine" decays the policy's lr to 0 at the last step (as
-    # Diffusion Policy and LeRobot train), "constant" keeps it. The last checkpoint is the one
-    # evaluated, and at a constant lr it is one noisy step of many. Measured (PegInsert, BC on
-    # 1000 generated demos, 2000 steps, 40 episodes in `randomized`): constant 17/40, cosine 23/40.
-    lr_schedule: str = "cosine"
+    """Each field's `help` is its documentation and the `demoforge train` flag's help text."""
+
+    policy: str = field(default="bc", metadata={"help": "policy to train"})
+    steps: int | None = field(
+        default=None, metadata={"help": "training steps (None: the policy config's default_steps)"}
+    )
+    batch_size: int = field(default=256, metadata={"help": "samples per training step"})
+    ratio: float = field(
+        default=0.5, metadata={"help": "share of each batch drawn from real episodes (when both are given)"}
+    )
+    seed: int = field(default=0, metadata={"help": "seed of weights, sampling and noise"})
+    checkpoint_every: int = field(default=500, metadata={"help": "steps between checkpoints (and one at the end)"})
+    log_every: int = field(default=50, metadata={"help": "steps between loss.csv rows"})
+    threads: int = field(default=0, metadata={"help": "torch CPU threads (0: torch's default)"})
+    policy_overrides: dict[str, Any] = field(
+        default_factory=dict, metadata={"help": "policy config fields, e.g. {'chunk_size': 16}"}
+    )
+    # "cosine" decays the policy's lr to 0 at the last step (as Diffusion Policy and LeRobot train),
+    # "constant" keeps it. The last checkpoint is the one evaluated, and at a constant lr it is one
+    # noisy step of many. Measured (PegInsert, BC on 1000 generated demos, 2000 steps, 40 episodes
+    # in `randomized`): constant 17/40, cosine 23/40.
+    lr_schedule: str = field(default="cosine", metadata={"help": "the learning rate over the run"})
 
     def __post_init__(self) -> None:
         policy_classes(self.policy)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from ...envs import ConfigError
@@ -12,53 +12,84 @@ from .select import STRATEGIES
 
 @dataclass(frozen=True)
 class GenerateConfig:
-    num: int = 100  # successful episodes to produce
-    profile: str = "randomized"  # domain profile generation runs in (name or .toml path)
-    seed: int = 0  # run seed: attempt j is seeded from (seed, j) alone
-    selection: str = "nearest_object"  # random | nearest_object | nearest_eef_object
-    nn_k: int = 3  # nearest strategies pick uniformly among the k nearest (MimicGen's nn_k)
-    action_noise: float = 0.05  # std of Gaussian noise on the 6 arm action dims (MimicGen's 0.05)
-    # Steps before each gripper switch and at each segment's end executed without action noise
-    # (runner.quiet_steps). More demos kept — PegInsert 55 % → 67 %, 73 % with idle_keep_arrival=2 —
-    # but policies learn less from them: the four-task uplift benchmark with 8 and 2 gave synthetic-only
-    # Stack 38/50 (was 45/50), PickPlace 40/50 (47/50), PegInsert 5/50 (15/50) in target. Off by default.
-    quiet_steps: int = 0
-    # Fraction of the TCP-to-waypoint error commanded per step. MimicGen commands all of it (1.0),
-    # which is right without latency; with one step of actuation latency (the randomized profile
-    # draws 0–1) a gain of 1 rings and fails half the grasps (measured: 45 % Lift success vs 90 %
-    # at 0.6). 0.6 lags a moving waypoint by under 1 cm.
-    tracking_gain: float = 0.6
-    interpolation_steps: int = 5  # steps bridging the current TCP pose to a segment's first pose
-    fixed_steps: int = 0  # pause steps after the bridge
-    # Waypoint repeats at each gripper open/close, with the new command (see stitch.py). 0: measured
-    # on Stack, synthetic-only BC 26/40 without holds against 13–14/40 with 3 (either command).
-    gripper_hold_steps: int = 0
-    # Idle compression of source segments (compress.py): a waypoint is replayed only once it has
-    # moved `idle_min_motion` m or turned `idle_min_rotation` rad from the last one replayed, so the
-    # source's hesitations and hovering are not copied. 0 and 0 replay verbatim (MimicGen).
-    idle_min_motion: float = 0.005
-    idle_min_rotation: float = 0.05
-    idle_keep_after_switch: int = 6  # frames kept after a gripper switch while the fingers move
-    idle_keep_arrival: int = 0  # first frames of each idle stretch kept (the arm decelerating); see quiet_steps
-    # Frames after a subtask's signal turns on that still belong to it: the grasp segment keeps
-    # the close-and-lift, so the next, differently anchored segment starts in the air (MimicGen
-    # uses 10–20 for Stack's grasp).
-    subtask_offset: int = 10
-    # Re-anchor carrying segments on the held object's actual in-hand pose (see
-    # transform.in_hand_correction). False reproduces MimicGen's transform exactly.
-    in_hand_correction: bool = True
-    # With it, steer a carried object along its transformed source path every step (TCP target =
-    # object target · live in-hand pose), as the scripted expert does, instead of replaying TCP
-    # poses open loop. False: the correction is applied once, at the segment's start.
-    track_held_object: bool = True
-    subtask_retries: int = 1  # other source segments tried when a subtask fails, before giving up
-    settle_steps: int = 10  # steps held after the last segment for success to register
-    max_attempts: int = 0  # stop after this many attempts (0: 20 × num)
-    cameras: tuple[str, ...] = ()  # cameras recorded as video
-    image_size: tuple[int, int] = (84, 84)
-    workers: int = 0  # worker processes (0: one per CPU core)
-    backend: Literal["process", "ray"] = "process"
-    ray_address: str | None = None  # None: a local Ray instance
+    """Each field's `help` is its documentation and the `demoforge generate` flag's help text."""
+
+    num: int = field(default=100, metadata={"help": "successful episodes to produce"})
+    profile: str = field(default="randomized", metadata={"help": "domain profile to generate in (name or .toml path)"})
+    seed: int = field(default=0, metadata={"help": "run seed: attempt j is seeded from (seed, j) alone"})
+    selection: str = field(
+        default="nearest_object", metadata={"help": "how a source segment is picked for each subtask"}
+    )
+    nn_k: int = field(
+        default=3, metadata={"help": "nearest strategies pick uniformly among the k nearest (MimicGen's nn_k)"}
+    )
+    action_noise: float = field(
+        default=0.05, metadata={"help": "std of Gaussian noise on the 6 arm action dims (MimicGen's 0.05)"}
+    )
+    # More demos kept — PegInsert 55 % → 67 %, 73 % with idle_keep_arrival=2 — but policies learn
+    # less from them: the four-task uplift benchmark with 8 and 2 gave synthetic-only Stack 38/50
+    # (was 45/50), PickPlace 40/50 (47/50), PegInsert 5/50 (15/50) in target. Off by default.
+    quiet_steps: int = field(
+        default=0,
+        metadata={"help": "steps before each gripper switch and at each segment's end executed without action noise"},
+    )
+    # MimicGen commands all of the error (1.0), which is right without latency; with one step of
+    # actuation latency (the randomized profile draws 0–1) a gain of 1 rings and fails half the
+    # grasps (measured: 45 % Lift success vs 90 % at 0.6). 0.6 lags a moving waypoint by under 1 cm.
+    tracking_gain: float = field(
+        default=0.6, metadata={"help": "fraction of the TCP-to-waypoint error commanded per step, in (0, 1]"}
+    )
+    interpolation_steps: int = field(
+        default=5, metadata={"help": "steps bridging the current TCP pose to a segment's first pose"}
+    )
+    fixed_steps: int = field(default=0, metadata={"help": "pause steps after the bridge"})
+    # 0: measured on Stack, synthetic-only BC 26/40 without holds against 13–14/40 with 3 (either command).
+    gripper_hold_steps: int = field(
+        default=0, metadata={"help": "waypoint repeats at each gripper open/close, with the new command (stitch.py)"}
+    )
+    # Idle compression of source segments (compress.py): the source's hesitations and hovering are
+    # not copied. 0 and 0 replay verbatim (MimicGen).
+    idle_min_motion: float = field(
+        default=0.005,
+        metadata={"help": "a source waypoint is replayed once it moved this far (m) from the last one replayed ..."},
+    )
+    idle_min_rotation: float = field(
+        default=0.05, metadata={"help": "... or turned this far (rad); both 0: the source replayed verbatim"}
+    )
+    idle_keep_after_switch: int = field(
+        default=6, metadata={"help": "frames kept after a gripper switch while the fingers move"}
+    )
+    idle_keep_arrival: int = field(
+        default=0, metadata={"help": "first frames of each idle stretch kept (the arm decelerating)"}
+    )
+    # The grasp segment keeps the close-and-lift, so the next, differently anchored segment starts
+    # in the air (MimicGen uses 10–20 for Stack's grasp).
+    subtask_offset: int = field(
+        default=10, metadata={"help": "frames after a subtask's signal turns on that still belong to it"}
+    )
+    # See transform.in_hand_correction. False reproduces MimicGen's transform exactly.
+    in_hand_correction: bool = field(
+        default=True, metadata={"help": "re-anchor carrying segments on the held object's actual in-hand pose"}
+    )
+    # As the scripted expert does (TCP target = object target · live in-hand pose), instead of
+    # replaying TCP poses open loop. False: the correction is applied once, at the segment's start.
+    track_held_object: bool = field(
+        default=True, metadata={"help": "steer a carried object along its transformed source path every step"}
+    )
+    subtask_retries: int = field(
+        default=1, metadata={"help": "other source segments tried when a subtask fails, before giving up"}
+    )
+    settle_steps: int = field(
+        default=10, metadata={"help": "steps held after the last segment for success to register"}
+    )
+    max_attempts: int = field(default=0, metadata={"help": "stop after this many attempts (0: 20 × num)"})
+    cameras: tuple[str, ...] = field(default=(), metadata={"help": "cameras recorded as video (front side wrist)"})
+    image_size: tuple[int, int] = field(default=(84, 84), metadata={"help": "camera image size in px (even)"})
+    workers: int = field(default=0, metadata={"help": "worker processes (0: one per CPU core)"})
+    backend: Literal["process", "ray"] = field(
+        default="process", metadata={"help": "where attempts run (ray: pip install demoforge[ray])"}
+    )
+    ray_address: str | None = field(default=None, metadata={"help": "Ray cluster address (default: a local Ray)"})
 
     def __post_init__(self) -> None:
         if self.num < 1:

@@ -1,0 +1,123 @@
+"""The config-backed flags of `demoforge collect/generate/train/eval/run`: one `ConfigFlags` per verb,
+with the ranges and names the config classes do not state. Defaults and help come from the classes."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from ..augment.generate import GenerateConfig
+from ..augment.generate.select import STRATEGIES
+from ..augment.record import CollectConfig
+from ..envs import resolve_task_name
+from .config_flags import ConfigFlags, Flag, float_in, int_in
+from .evaluate import EvalConfig
+from .pipeline import RunConfig
+from .policies import POLICIES
+from .trainer import LR_SCHEDULES, TrainConfig
+
+MAX_BATCH = 65_536
+MAX_STEPS = 100_000_000
+MAX_EPISODES = 1_000_000
+
+
+def max_workers() -> int:
+    """Worker processes a user may ask for: ~300 MB each, so a few per core at most."""
+    return 4 * (os.cpu_count() or 1)
+
+
+def workers(text: str) -> int:
+    return int_in(0, max_workers(), " (0: one per core; at most 4 per core, ~300 MB each)")(text)
+
+
+def even_size(text: str) -> int:
+    value = int_in(16, 1024)(text)
+    if value % 2:
+        raise argparse.ArgumentTypeError(f"{value} is odd: video needs an even image size (16..1024)")
+    return value
+
+
+def policy_steps() -> str:
+    """What steps=None means, read from the policy configs: 'the policy's: bc 6000, diffusion 8000'."""
+    return "the policy's: " + ", ".join(f"{name} {config().default_steps}" for name, (config, _) in POLICIES.items())
+
+
+EPISODES = Flag(parse=int_in(1, MAX_EPISODES))
+WORKERS = Flag(parse=workers)
+POLICY = Flag(choices=list(POLICIES))
+TASK = Flag(to_field=resolve_task_name)  # a wrong name is one line listing the tasks, before anything runs
+# One even number for square images, as the CLI always took it: `--image-size 84` → (84, 84).
+SQUARE_IMAGE = Flag(parse=even_size, to_field=lambda n: (n, n), default_text=lambda size: str(size[0]), metavar="PX")
+
+COLLECT = ConfigFlags(
+    CollectConfig,
+    {
+        "task": TASK,
+        "episodes": EPISODES,
+        "human_like": Flag(name="--clean", store_false=True, help="a clean expert instead of the human-like one"),
+        "image_size": SQUARE_IMAGE,
+        "max_attempts_factor": Flag(parse=int_in(1, 1000)),
+    },
+)
+
+GENERATE = ConfigFlags(
+    GenerateConfig,
+    {
+        "num": EPISODES,
+        "workers": WORKERS,
+        "selection": Flag(choices=list(STRATEGIES)),
+        "nn_k": Flag(parse=int_in(1, 1000)),
+        "action_noise": Flag(parse=float_in(0.0, 1.0)),
+        "tracking_gain": Flag(parse=float_in(0.0, 1.0)),  # 0 is refused by the config, naming the field
+        "interpolation_steps": Flag(parse=int_in(0, 1000)),
+        "image_size": SQUARE_IMAGE,
+    },
+)
+
+TRAIN = ConfigFlags(
+    TrainConfig,
+    {
+        "policy": POLICY,
+        "steps": Flag(parse=int_in(1, MAX_STEPS), help=f"training steps (default: {policy_steps()})"),
+        "batch_size": Flag(parse=int_in(1, MAX_BATCH)),
+        "ratio": Flag(parse=float_in(0.0, 1.0)),
+        "checkpoint_every": Flag(parse=int_in(1, MAX_STEPS)),
+        "log_every": Flag(parse=int_in(1, MAX_STEPS)),
+        "threads": Flag(parse=int_in(0, 1024)),
+        "lr_schedule": Flag(choices=LR_SCHEDULES),
+        "policy_overrides": Flag(
+            name="--set", by_hand="FIELD=VALUE pairs, checked against the fields of the policy --policy names"
+        ),
+    },
+)
+
+EVAL = ConfigFlags(
+    EvalConfig,
+    {
+        "episodes": EPISODES,
+        "workers": WORKERS,
+        "videos": Flag(parse=int_in(0, 1000)),
+        "video_size": Flag(parse=int_in(16, 1024)),
+    },
+)
+
+RUN = ConfigFlags(
+    RunConfig,
+    {
+        "real_demos": EPISODES,
+        "synthetic_demos": EPISODES,
+        "eval_episodes": EPISODES,
+        "workers": WORKERS,
+        "policy": POLICY,
+        "train_steps": Flag(parse=int_in(1, MAX_STEPS), help=f"training steps of each arm (default: {policy_steps()})"),
+    },
+)
+
+
+def quick_run() -> str:
+    """What `run --quick` changes, read from RunConfig.quick()."""
+    quick, full = RunConfig.quick().model_dump(), RunConfig().model_dump()
+    return ", ".join(f"{key}={value}" for key, value in quick.items() if value != full[key])
+
+
+VERB_CONFIGS = {"collect": COLLECT, "generate": GENERATE, "train": TRAIN, "eval": EVAL, "run": RUN}

@@ -1,0 +1,180 @@
+"""Command-line flags generated from config classes (frozen dataclasses and pydantic models).
+
+Each field becomes `--field-name`, typed from its annotation and documented by the field itself
+(`field(metadata={"help": ...})`, pydantic's `Field(description=...)`). A flag's argparse default
+is None, "not given": the config is built from the flags given and the class fills in the rest, so
+a default lives in one place and `--help` shows the class's. `Flag` states where a field departs
+from what its type implies (a range, a name kept from before, a value converted).
+
+Written over argparse rather than taken from tyro or draccus: see README, "Design choices".
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import math
+import types
+import typing
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
+
+MAX_INT = 100_000_000  # the bound of an integer field no Flag bounds: large, but not a runaway loop
+
+
+def int_in(low: int, high: int | None = None, what: str = "") -> Callable[[str], int]:
+    """An argparse type: an integer in low..high (or ≥ low), else a one-line error saying so."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if value < low or (high is not None and value > high):
+            bound = f"in {low}..{high}" if high is not None else f"≥ {low}"
+            raise argparse.ArgumentTypeError(f"{value} is out of range: expected an integer {bound}{what}")
+        return value
+
+    return parse
+
+
+def float_in(low: float, high: float = math.inf) -> Callable[[str], float]:
+    """An argparse type: a finite number in [low, high]."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not math.isfinite(value) or not low <= value <= high:
+            bound = f"in [{low}, {high}]" if math.isfinite(high) else f"≥ {low}"
+            raise argparse.ArgumentTypeError(f"{text} is out of range: expected a finite number {bound}")
+        return value
+
+    return parse
+
+
+@dataclasses.dataclass(frozen=True)
+class Flag:
+    """How one field's flag departs from what the field's type implies."""
+
+    parse: Callable[[str], Any] | None = None  # argparse type: parses and range-checks one word
+    choices: Sequence[str] | None = None
+    name: str | None = None  # the flag's name when it is not --field-name (kept for old command lines)
+    store_false: bool = False  # a switch that sets a bool field to False (`--clean` → human_like=False)
+    to_field: Callable[[Any], Any] | None = None  # parsed value → field value (84 → (84, 84))
+    help: str | None = None  # replaces the field's own help
+    default_text: Callable[[Any], str] | None = None  # the class default as a user types it
+    metavar: str | None = None  # the value's name in --help (PX, N)
+    # The field is set by a flag its verb writes by hand (it needs other flags' values); the text says why.
+    by_hand: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class ConfigField:
+    """What the generator reads from one field of either kind of class."""
+
+    name: str
+    annotation: Any
+    default: Any
+    help: str
+    low: float | None = None  # pydantic ge/le, when given
+    high: float | None = None
+
+
+def config_fields(cls: type) -> list[ConfigField]:
+    """The fields of a dataclass or a pydantic model, with their defaults and help."""
+    if dataclasses.is_dataclass(cls):
+        hints = typing.get_type_hints(cls)
+        out = []
+        for f in dataclasses.fields(cls):
+            default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+            out.append(ConfigField(f.name, hints[f.name], default, f.metadata.get("help", "")))
+        return out
+    out = []
+    for name, info in cls.model_fields.items():
+        low = next((m.ge for m in info.metadata if hasattr(m, "ge")), None)
+        high = next((m.le for m in info.metadata if hasattr(m, "le")), None)
+        out.append(ConfigField(name, info.annotation, info.get_default(), info.description or "", low, high))
+    return out
+
+
+def _without_none(annotation: Any) -> Any:
+    """`int | None` → int: None is the field's default, never something typed on the command line."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        rest = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return rest[0] if len(rest) == 1 else annotation
+    return annotation
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, tuple):
+        return " ".join(map(str, value)) or "none"
+    return str(value)
+
+
+class ConfigFlags:
+    """The flags of one config class on one verb: added to its parser, read back into the config."""
+
+    def __init__(self, cls: type, flags: dict[str, Flag] | None = None):
+        self.cls, self.flags = cls, flags or {}
+        self.fields = config_fields(cls)
+        unknown = set(self.flags) - {f.name for f in self.fields}
+        if unknown:
+            raise TypeError(f"Flag for {cls.__name__} fields that do not exist: {', '.join(sorted(unknown))}")
+
+    def flag_name(self, field: str) -> str:
+        return self.flags.get(field, Flag()).name or "--" + field.replace("_", "-")
+
+    def add_to(self, parser: argparse.ArgumentParser) -> None:
+        group = parser.add_argument_group(f"{self.cls.__name__} fields")
+        for f in self.fields:
+            flag = self.flags.get(f.name, Flag())
+            if flag.by_hand:
+                continue
+            help_text = flag.help or f.help
+            if f.default is not None and not flag.store_false:
+                help_text += f" (default: {(flag.default_text or _shown)(f.default)})"
+            kwargs: dict[str, Any] = {"dest": f.name, "default": None, "help": help_text.replace("%", "%%")}
+            group.add_argument(self.flag_name(f.name), **kwargs, **self._kind(f, flag))
+
+    def _kind(self, f: ConfigField, flag: Flag) -> dict[str, Any]:
+        """argparse's action/type/choices/nargs for a field: the Flag's word, else the type's."""
+        annotation = _without_none(f.annotation)
+        if flag.store_false:
+            return {"action": "store_const", "const": False}
+        metavar = {int: "N", float: "X"}.get(annotation)
+        if flag.parse or flag.choices:
+            return {
+                "type": flag.parse,
+                "choices": flag.choices,
+                "metavar": flag.metavar or (None if flag.choices else metavar),
+            }
+        if annotation is bool:
+            return {"action": argparse.BooleanOptionalAction}
+        if typing.get_origin(annotation) is Literal:
+            return {"choices": typing.get_args(annotation)}
+        if annotation is int:
+            return {"type": int_in(int(f.low or 0), MAX_INT if f.high is None else int(f.high)), "metavar": metavar}
+        if annotation is float:
+            return {"type": float_in(f.low or 0.0, math.inf if f.high is None else f.high), "metavar": metavar}
+        if annotation is str:
+            return {}
+        if annotation == tuple[str, ...]:
+            return {"nargs": "*", "metavar": f.name.upper()}
+        raise TypeError(f"{self.cls.__name__}.{f.name}: no flag for a {annotation}; give it a Flag")
+
+    def given(self, args: argparse.Namespace) -> dict[str, Any]:
+        """The fields set on the command line, converted to the field's type (a list to a tuple)."""
+        out = {}
+        for f in self.fields:
+            value = getattr(args, f.name, None)
+            if value is None or self.flags.get(f.name, Flag()).by_hand:
+                continue
+            to_field = self.flags.get(f.name, Flag()).to_field
+            out[f.name] = to_field(value) if to_field else tuple(value) if isinstance(value, list) else value
+        return out
+
+    def build(self, args: argparse.Namespace, **by_hand: Any) -> Any:
+        """The config the command line asks for; the class's own checks run as it is made."""
+        return self.cls(**self.given(args), **by_hand)
