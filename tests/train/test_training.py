@@ -228,3 +228,29 @@ def test_load_policy_takes_a_run_folder_or_its_checkpoint(tiny_lift, tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(FileNotFoundError, match="empty: no checkpoint"):
         load_policy(tmp_path / "empty")
+
+
+def test_temporal_ensembling_leans_on_new_predictions_for_negative_m_and_old_for_positive():
+    """Each query at step t predicts the constant t for its whole chunk, so the executed action is a
+    weighted mean of the last 8 query times: ACT's m = 0.01 sits just below their middle, a
+    negative m moves it toward the newest, and a large negative m executes the newest alone."""
+    from demoforge.train.policies.bc import BCConfig, BCPolicy
+
+    def executed(m: float) -> float:
+        policy = BCPolicy(BCConfig(temporal_ensemble=m), 3, 1, Normalizer.from_arrays(np.zeros((2, 3)), np.eye(2, 1)))
+        policy.normalizer.unaction = lambda x: x
+        t = {"now": 0}
+
+        def forward(obs):
+            return torch.full((1, 8, 1), float(t["now"]))
+
+        policy.forward = forward
+        for step in range(12):
+            t["now"] = step
+            action = policy.select_action(np.zeros(3, np.float32))
+        return float(action[0])
+
+    middle = (4 + 11) / 2  # chunks still covering step 11 were queried at steps 4..11
+    assert middle - 0.2 < executed(0.01) < middle
+    assert middle + 1.0 < executed(-0.3) < 11
+    assert executed(-50.0) == pytest.approx(11.0)

@@ -26,9 +26,14 @@ class BCConfig:
     # Measured (Stack, 200 human-like demos in `randomized`, 2000 steps): L1 3/40, L2 34/40.
     loss: str = "l2"  # l2 | l1
     # ACT's temporal ensembling: the policy is queried every step and overlapping predictions
-    # are averaged with weights exp(−m·i), i = 0 for the oldest (m = 0.01 in ACT). None: execute
-    # `n_action_steps` of each chunk, then query again (receding horizon).
-    temporal_ensemble: float | None = 0.01
+    # are averaged with weights exp(−m·i), i = 0 for the oldest. ACT uses m = 0.01, which leans
+    # on old predictions: smooth, but with one step of actuation latency the loop then lags, and
+    # the arm overshoots where it must stop precisely. A negative m leans on the newest one.
+    # Measured (the benchmark's PegInsert policies, same weights): real + synthetic in `target`
+    # m = 0.01 25/50, −0.3 69/100, −0.6 66/100; synthetic only in `randomized` 65/100, 80/100,
+    # 80/100; Stack, PickPlace and Lift unchanged within noise (47–50/50 either way). None: execute
+    # `n_action_steps` of each chunk, then query again (receding horizon; PegInsert 27/50 at 4).
+    temporal_ensemble: float | None = -0.3
     n_action_steps: int = 4
     lr: float = 1e-3
     weight_decay: float = 1e-4
@@ -117,7 +122,8 @@ class BCPolicy(PolicyModule):
             self._chunks.append((self._t, self.normalizer.unaction(self(window)[0])))
             self._chunks = [(t0, c) for t0, c in self._chunks if self._t - t0 < self.config.chunk_size]
             preds = torch.stack([c[self._t - t0] for t0, c in self._chunks])  # oldest first
-            weights = torch.exp(-m * torch.arange(len(preds), dtype=torch.float32))
-            action = (weights[:, None] * preds).sum(0) / weights.sum()
+            # exp(−m·i) normalized; softmax keeps it finite for any m
+            weights = torch.softmax(-m * torch.arange(len(preds), dtype=torch.float32), 0)
+            action = (weights[:, None] * preds).sum(0)
         self._t += 1
         return action.numpy()
