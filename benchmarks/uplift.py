@@ -67,7 +67,7 @@ def main() -> None:
             rows.append(run_task(task, root / task))
             print(f"{task}: done in {rows[-1][-1]} s", flush=True)
     print_table(
-        "uplift in target (defaults: 10 human-like real demos in target, 1000 synthetic in randomized, 50 episodes per arm, last checkpoint)",
+        "uplift in target (defaults: 10 human-like real demos in target, 2000 synthetic in randomized, 50 episodes per arm, last checkpoint)",
         [
             "task",
             "real only",
