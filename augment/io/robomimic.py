@@ -86,11 +86,21 @@ def save_robomimic(ds: Dataset, out: Path) -> None:
             total += n
             names.append(f"demo_{i}")
         data.attrs["total"] = total
-        env_name = ds.meta(0).get("task", "demoforge") if len(ds) else "demoforge"
-        data.attrs["env_args"] = json.dumps(
-            {"env_name": env_name, "type": 2, "env_kwargs": {"fps": ds.fps, "source": "demoforge"}}
-        )
+        data.attrs["env_args"] = json.dumps(_env_args(ds))
         f.create_group("mask")["train"] = np.array(names, dtype="S")
+
+
+def _env_args(ds: Dataset) -> dict:
+    """robomimic's env metadata. `env_kwargs` go to the env constructor
+    (`demoforge.augment.robomimic_env.RobomimicEnv`): the domain profile the demos came from, the
+    cameras (videos) and their (height, width)."""
+    meta = ds.meta(0) if len(ds) else {}
+    cameras = sorted(k.removeprefix("observation.images.") for k in ds.video_keys)
+    kwargs: dict = {"fps": ds.fps, "source": "demoforge", "profile": meta.get("profile", "nominal")}
+    kwargs["cameras"] = cameras
+    if cameras:
+        kwargs["image_size"] = list(ds.features[f"observation.images.{cameras[0]}"]["shape"][:2])
+    return {"env_name": meta.get("task", "demoforge"), "type": 2, "env_kwargs": kwargs}
 
 
 def load_robomimic(path: Path) -> Iterator[SourceEpisode]:
