@@ -78,8 +78,7 @@ class DomainRandomizationWrapper(gym.Wrapper):
         if seed is not None:
             self.rng = np.random.default_rng([seed, _STREAM])
         obs, info = self.env.reset(seed=seed, options=options)
-        self._pending.clear()
-        self._last_obs = None
+        self._forget()
         info["domain"] = {"profile": self.profile.name, "version": self.profile.version, **self.drawn}
         return self._sense(obs), info
 
@@ -97,6 +96,16 @@ class DomainRandomizationWrapper(gym.Wrapper):
             applied[-1] = -1.0
         obs, reward, terminated, truncated, info = self.env.step(applied)
         return self._sense(obs), reward, terminated, truncated, info
+
+    def resync(self) -> dict[str, np.ndarray]:
+        """After the simulator state was set from outside (a recorded state restored): forget the
+        actions in flight and the last reading, and return what the sensors read now."""
+        self._forget()
+        return self._sense(self.base._observe())
+
+    def _forget(self) -> None:
+        self._pending.clear()
+        self._last_obs = None
 
     def _sense(self, obs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         spec = self.profile.sensor

@@ -104,7 +104,7 @@ class EpisodeRecorder:
             "subtask_signals": np.array([signals[s] for s in env.task.signals()], bool),
             "datagen.eef_pose": mat_to_pose7(env.eef_pose()),
             "datagen.object_poses": np.concatenate([mat_to_pose7(p) for p in env.object_poses().values()]),
-            "sim.state": np.concatenate((env.data.qpos, env.data.qvel)),
+            "sim.state": env.sim_state(),
         }
         for k, v in values.items():
             self.rows.setdefault(k, []).append(v)

@@ -10,7 +10,7 @@ constructor takes robomimic's arguments (`env_name`, `render`, `render_offscreen
 `cameras`, `image_size`; `fps`, `source` are accepted and ignored).
 
 Observations have exactly the keys, shapes and dtypes the export writes under `obs/`
-(`record.observation_features` mapped by the exporter's `_obs_key`): `state`,
+(`record.observation_features` mapped by the exporter's `obs_key`): `state`,
 `environment_state` (float32) and `<camera>_image` (uint8 H×W×3; with `postprocess_visual_obs`
 float32 3×H×W in [0, 1], what robomimic's `ObsUtils.process_obs` makes of an rgb observation).
 States are the export's `states`: MuJoCo qpos ‖ qvel (`sim.state`), recorded after each step, so
@@ -26,12 +26,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import mujoco
 import numpy as np
 
 from ..envs import EnvConfig
 from .domain_env import DomainRandomizationWrapper, make_domain_env
-from .io.robomimic import _obs_key
+from .io.robomimic import obs_key
 from .record import observation_features
 
 GYM_TYPE = 2  # robomimic's EnvType.GYM_TYPE: what our exporter writes as env_args["type"]
@@ -95,20 +94,13 @@ class RobomimicEnv:
         """Set the simulator to `state["states"]` (qpos ‖ qvel, one row of the export's `states`)
         and return its observation. Resets first (the task and domain draw of a fresh episode) when
         the env has not been reset yet; the domain's model parameters stay as last drawn."""
-        base = self.env.unwrapped
         if self._obs is None:
             self.reset()
-        flat = np.asarray(state["states"], np.float64).ravel()
-        nq, nv = base.model.nq, base.model.nv
-        if flat.shape != (nq + nv,):
-            raise ValueError(f"reset_to: states has {flat.size} values, this env's qpos ‖ qvel has {nq + nv}")
-        base.data.qpos[:] = flat[:nq]
-        base.data.qvel[:] = flat[nq:]
-        base.data.ctrl[:7] = base.data.qpos[base.controller.qpos_idx]  # hold the restored posture
-        mujoco.mj_forward(base.model, base.data)
-        self.env._pending.clear()  # no action in flight (latency) from before the jump
-        self.env._last_obs = None
-        self._obs, self._reward, self._done = self.env._sense(base._observe()), 0.0, False
+        try:
+            self.env.unwrapped.set_sim_state(state["states"])
+        except ValueError as exc:
+            raise ValueError(f"reset_to: {exc}") from None
+        self._obs, self._reward, self._done = self.env.resync(), 0.0, False
         return self.get_observation()
 
     def render(self, mode: str = "human", height: int | None = None, width: int | None = None, camera_name=None):
@@ -124,16 +116,15 @@ class RobomimicEnv:
         features = dict(observation_features(self._obs))
         for cam in self.cameras:
             features[f"observation.images.{cam}"] = self._obs[f"image_{cam}"]
-        out = {_obs_key(k): np.asarray(v) for k, v in features.items()}
+        out = {obs_key(k): np.asarray(v) for k, v in features.items()}
         if self.postprocess_visual_obs:
             for cam in self.cameras:
-                key = _obs_key(f"observation.images.{cam}")
+                key = obs_key(f"observation.images.{cam}")
                 out[key] = out[key].transpose(2, 0, 1).astype(np.float32) / 255.0
         return out
 
     def get_state(self):
-        data = self.env.unwrapped.data
-        return {"states": np.concatenate((data.qpos, data.qvel))}
+        return {"states": self.env.unwrapped.sim_state()}
 
     def get_reward(self):
         return self._reward

@@ -202,6 +202,21 @@ class ManipulationEnv(gym.Env):
         pose[:3, 3] = self.data.site_xpos[self.sim.tcp_site]
         return pose
 
+    def sim_state(self) -> np.ndarray:
+        """MuJoCo qpos ‖ qvel: what datasets store as `sim.state` (robomimic's `states`)."""
+        return np.concatenate((self.data.qpos, self.data.qvel))
+
+    def set_sim_state(self, state: np.ndarray) -> None:
+        """Jump to a `sim_state()` vector, the arm servos holding the restored posture."""
+        flat = np.asarray(state, np.float64).ravel()
+        nq, nv = self.model.nq, self.model.nv
+        if flat.shape != (nq + nv,):
+            raise ValueError(f"sim state has {flat.size} values, this env's qpos ‖ qvel has {nq + nv}")
+        self.data.qpos[:] = flat[:nq]
+        self.data.qvel[:] = flat[nq:]
+        self.data.ctrl[:7] = self.data.qpos[self._arm_q]
+        mujoco.mj_forward(self.model, self.data)
+
     def object_poses(self) -> dict[str, np.ndarray]:
         """Task object name → (4, 4) pose in the world frame."""
         return {name: self.sim.body_pose(b) for name, b in zip(self.task.objects, self.task.object_bodies)}

@@ -25,7 +25,8 @@ from .source import SourceEpisode
 STANDARD = {"action": "actions", "next.reward": "rewards", "next.done": "dones", "sim.state": "states"}
 
 
-def _obs_key(feature: str) -> str | None:
+def obs_key(feature: str) -> str | None:
+    """The key robomimic files keep feature `feature` under in `obs/` (None: not an observation)."""
     if feature.startswith("observation.images."):
         return feature.removeprefix("observation.images.") + "_image"
     if feature.startswith("observation."):
@@ -69,11 +70,11 @@ def save_robomimic(ds: Dataset, out: Path) -> None:
             obs, next_obs = g.create_group("obs"), g.create_group("next_obs")
             extra = g.create_group("demoforge")
             for key, values in {**ep.data, **ep.videos}.items():
-                obs_key = _obs_key(key)
-                if obs_key is not None:
-                    obs[obs_key] = values
-                    next_obs[obs_key] = np.concatenate((values[1:], values[-1:]))
-                if key not in STANDARD and obs_key is None:
+                name = obs_key(key)
+                if name is not None:
+                    obs[name] = values
+                    next_obs[name] = np.concatenate((values[1:], values[-1:]))
+                if key not in STANDARD and name is None:
                     extra[key] = values
             for key in ("action", "next.reward", "next.done", "sim.state"):
                 if key in ep.data:  # exact copies: the standard datasets above are cast to robomimic's types
