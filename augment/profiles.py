@@ -14,7 +14,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from ..envs import ConfigError, UnknownNameError
+from ..envs import ConfigError, UnknownNameError, validation_summary
 
 BUILTIN_DIR = Path(__file__).parent / "profiles"
 
@@ -115,12 +115,7 @@ def builtin_profiles() -> list[str]:
 
 
 def _one_line(exc: ValidationError, source: str) -> str:
-    parts = []
-    for err in exc.errors():
-        where = ".".join(str(x) for x in err["loc"]) or "(top level)"
-        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-        parts.append(f"{where}: {msg}")
-    return f"profile {source}: " + "; ".join(parts)
+    return f"profile {source}: {validation_summary(exc)}"
 
 
 def load_profile(name_or_path: str | Path) -> Profile:

@@ -10,7 +10,13 @@ import os
 if not os.environ.get("DISPLAY"):
     os.environ.setdefault("MUJOCO_GL", "egl")
 
-from .errors import ConfigError, DemoforgeError, InvalidActionError, UnknownNameError  # noqa: E402
+from .errors import (  # noqa: E402
+    ConfigError,
+    DemoforgeError,
+    InvalidActionError,
+    UnknownNameError,
+    validation_summary,
+)
 from .manipulation_env import EnvConfig, ManipulationEnv  # noqa: E402
 from .registry import GYM_IDS, TASKS, make_task, make_task_env, register_gym_envs, resolve_task_name  # noqa: E402
 from .task import Subtask, Task  # noqa: E402
@@ -32,4 +38,5 @@ __all__ = [
     "make_task",
     "register_gym_envs",
     "resolve_task_name",
+    "validation_summary",
 ]

@@ -19,3 +19,13 @@ class UnknownNameError(DemoforgeError, KeyError):
 
 class InvalidActionError(DemoforgeError, ValueError):
     """An action with the wrong shape or dtype, or a NaN/inf entry."""
+
+
+def validation_summary(exc) -> str:
+    """A pydantic ValidationError's problems on one line, `field.path: message; ...`, an unknown
+    key said so. Duck-typed on `exc.errors()`, so this module needs no pydantic."""
+    return "; ".join(
+        f"{'.'.join(map(str, e['loc'])) or '(top level)'}: "
+        f"{'unknown key' if e['type'] == 'extra_forbidden' else e['msg']}"
+        for e in exc.errors()
+    )

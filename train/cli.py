@@ -23,7 +23,7 @@ from ..augment.preview import save_preview
 from ..augment.profiles import load_profile
 from ..augment.record import CollectConfig, collect
 from ..augment.safety import read_text
-from ..envs import GYM_IDS, TASKS, ConfigError, DemoforgeError, make_task_env, resolve_task_name
+from ..envs import GYM_IDS, TASKS, ConfigError, DemoforgeError, make_task_env, resolve_task_name, validation_summary
 from .cli_flags import COLLECT, EVAL, GENERATE, MAX_STEPS, RUN, TRAIN, max_workers, quick_run
 from .config_flags import int_in
 from .evaluate import EvalConfig, evaluate
@@ -411,12 +411,7 @@ def error_line(exc: BaseException) -> str:
     from pydantic import ValidationError
 
     if isinstance(exc, ValidationError):
-        text = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or '(top level)'}: "
-            f"{'unknown key' if e['type'] == 'extra_forbidden' else e['msg']}"
-            for e in exc.errors()
-        )
-        text = f"{exc.title}: {text}"
+        text = f"{exc.title}: {validation_summary(exc)}"
     elif isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
         text = f"disk full: no space left on device{f' writing {exc.filename}' if exc.filename else ''}"
     elif isinstance(exc, OSError) and exc.filename and exc.strerror:

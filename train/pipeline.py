@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..augment.generate import GenerateConfig, generate
 from ..augment.record import CollectConfig, collect
-from ..envs import ConfigError, resolve_task_name
+from ..envs import ConfigError, resolve_task_name, validation_summary
 from .evaluate import EvalConfig, evaluate
 from .run_folder import check_run_out, clear_unstarted_run
 from .trainer import TrainConfig, train
@@ -68,11 +68,7 @@ def load_run_config(path: str | Path) -> RunConfig:
     except yaml.YAMLError as exc:
         raise ConfigError(f"run config {path}: not valid YAML ({exc})") from None
     except ValidationError as exc:
-        errors = "; ".join(
-            f"{'.'.join(map(str, e['loc']))}: {'unknown key' if e['type'] == 'extra_forbidden' else e['msg']}"
-            for e in exc.errors()
-        )
-        raise ConfigError(f"run config {path}: {errors}") from None
+        raise ConfigError(f"run config {path}: {validation_summary(exc)}") from None
 
 
 class Stages:
