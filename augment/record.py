@@ -85,38 +85,57 @@ def observation_features(obs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     }
 
 
+def reached(x: np.ndarray) -> np.ndarray:
+    """x[t + 1] at every frame t — where action t led — for per-frame values recorded before each
+    action (`datagen.*`, `sim.state`); the last frame, which has no successor, is kept."""
+    return np.concatenate([x[1:], x[-1:]]) if len(x) else x
+
+
 class EpisodeRecorder:
-    """Accumulates one episode's frames; `finish()` returns it as an `Episode`."""
+    """Accumulates one episode's frames; `finish()` returns it as an `Episode`. Each frame is
+    recorded in two calls around `env.step`: `observe` before it (the observation and the true
+    state it shows, which action t is taken in) and `act` after it (action t and what followed)."""
 
     def __init__(self, env: ManipulationEnv, cameras: tuple[str, ...]):
         self.env, self.cameras = env, cameras
         self.rows: dict[str, list] = {}
         self.frames: dict[str, list] = {f"observation.images.{c}": [] for c in cameras}
+        self._observed: dict[str, Any] | None = None
 
-    def add(self, obs, signals: dict[str, bool], action, reward: float, done: bool, success: bool) -> None:
+    def observe(self, obs, signals: dict[str, bool]) -> None:
+        """Frame t's observation, signals and ground truth: call it before stepping action t."""
         env = self.env
-        values = {
+        self._observed = {
             **observation_features(obs),
-            "action": np.asarray(action, np.float32),
-            "next.reward": np.float32(reward),
-            "next.done": done,
-            "next.success": success,
             "subtask_signals": np.array([signals[s] for s in env.task.signals()], bool),
             "datagen.eef_pose": mat_to_pose7(env.eef_pose()),
             "datagen.object_poses": np.concatenate([mat_to_pose7(p) for p in env.object_poses().values()]),
             "sim.state": env.sim_state(),
+            **{f"observation.images.{c}": obs[f"image_{c}"] for c in self.cameras},
         }
+
+    def act(self, action, reward: float, done: bool, success: bool) -> None:
+        """Completes frame t with action t and what followed it."""
+        if self._observed is None:
+            raise RuntimeError("EpisodeRecorder.act without observe: call observe(obs, signals) before each step")
+        values, self._observed = self._observed, None
+        values.update(
+            {
+                "action": np.asarray(action, np.float32),
+                "next.reward": np.float32(reward),
+                "next.done": done,
+                "next.success": success,
+            }
+        )
         for k, v in values.items():
-            self.rows.setdefault(k, []).append(v)
-        for c in self.cameras:
-            self.frames[f"observation.images.{c}"].append(obs[f"image_{c}"])
+            (self.frames if k in self.frames else self.rows).setdefault(k, []).append(v)
 
     def finish(self, task: str, meta: dict[str, Any]) -> Episode:
         data = {k: np.stack(v) if np.ndim(v[0]) else np.array(v) for k, v in self.rows.items()}
         videos = {k: np.stack(v) for k, v in self.frames.items()}
         meta = {
             **meta,
-            "idle_fraction": round(idle_fraction(data["datagen.eef_pose"][:, :3], data["action"][:, -1]), 4),
+            "idle_fraction": round(idle_fraction(reached(data["datagen.eef_pose"][:, :3]), data["action"][:, -1]), 4),
         }
         return Episode(task=task, data=data, videos=videos, meta=meta)
 
@@ -136,10 +155,11 @@ def rollout(
     recorder = EpisodeRecorder(base, cameras)
     signals, success = info["subtasks"], False
     for _ in range(base.task.max_episode_steps):
+        recorder.observe(obs, signals)
         action = act(obs)
         next_obs, reward, terminated, truncated, step_info = env.step(action)
         success = bool(step_info["is_success"])
-        recorder.add(obs, signals, action, reward, terminated or truncated, success)
+        recorder.act(action, reward, terminated or truncated, success)
         obs, signals = next_obs, step_info["subtasks"]
         if terminated or truncated:
             break

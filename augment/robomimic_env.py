@@ -13,9 +13,9 @@ Observations have exactly the keys, shapes and dtypes the export writes under `o
 (`record.observation_features` mapped by the exporter's `obs_key`): `state`,
 `environment_state` (float32) and `<camera>_image` (uint8 H×W×3; with `postprocess_visual_obs`
 float32 3×H×W in [0, 1], what robomimic's `ObsUtils.process_obs` makes of an rgb observation).
-States are the export's `states`: MuJoCo qpos ‖ qvel (`sim.state`), recorded after each step, so
-`states[t]` is the state after action t and `reset_to(states[t])` shows `obs[t + 1]`; a replay is
-`reset_to(states[0])` then `actions[1:]`.
+States are the export's `states`: MuJoCo qpos ‖ qvel (`sim.state`), recorded with the
+observation before each step, so `reset_to(states[t])` shows `obs[t]` and a replay is
+`reset_to(states[0])` then `actions`, as in robomimic's own datasets.
 
 robomimic is not imported here. `from_env_args` returns a subclass of robomimic's `EnvBase` when
 robomimic is installed (its `run_rollout` asserts `isinstance(env, EnvBase)`), this plain class

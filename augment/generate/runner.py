@@ -224,11 +224,12 @@ class AttemptRunner:
             if noise and self.config.action_noise > 0 and not quiet[t]:
                 action[:6] += rng.normal(0.0, self.config.action_noise, 6)
             action = np.clip(action, -1.0, 1.0).astype(np.float32)
+            recorder.observe(state["obs"], state["signals"])
             obs, reward, terminated, truncated, info = self.env.step(action)
             if info["physics_diverged"] or not all(np.all(np.isfinite(v)) for v in obs.values()):
                 return "diverged"  # the attempt is dropped: no bad frame is ever written
             success = bool(info["is_success"])
-            recorder.add(state["obs"], state["signals"], action, reward, terminated or truncated, success)
+            recorder.act(action, reward, terminated or truncated, success)
             state.update(obs=obs, signals=info["subtasks"], gripper=float(grip))
             if terminated:
                 return "success" if success else "terminated"

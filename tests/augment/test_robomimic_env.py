@@ -67,26 +67,26 @@ def test_observations_have_the_exported_keys_shapes_and_dtypes(exported):
 
 
 def test_reset_to_reproduces_the_recorded_frames(exported):
-    """`states[t]` is the MuJoCo state after action t (the recorder reads it after the step), so
-    reset_to(states[t]) shows what obs[t + 1] showed: joints exactly; TCP and object poses within
-    one physics substep (mj_step leaves the observed kinematics one substep behind qpos)."""
+    """`states[t]` is the MuJoCo state obs[t] shows (the one action t was taken in), so
+    reset_to(states[t]) shows obs[t]: joints exactly; TCP and object poses within one physics
+    substep (mj_step leaves the observed kinematics one substep behind qpos)."""
     env_args, demos = exported
     demo = demos["demo_1"]
     env = _stored_env(env_args)
     env.reset(seed=123)  # another episode first: reset_to must replace all of it
     n = len(demo["actions"])
     joints = np.r_[0:14, 21:23]  # joint_pos, joint_vel, gripper_qpos in observation.state
-    for t in (0, n // 2, n - 2):
+    for t in (0, 1, n // 2, n - 1):
         obs = env.reset_to({"states": demo["states"][t]})
-        assert np.array_equal(obs["state"][joints], demo["obs"]["state"][t + 1][joints]), t
-        assert np.allclose(obs["state"], demo["obs"]["state"][t + 1], atol=1e-2), t
-        assert np.allclose(obs["environment_state"], demo["obs"]["environment_state"][t + 1], atol=1e-2), t
+        assert np.array_equal(obs["state"][joints], demo["obs"]["state"][t][joints]), t
+        assert np.allclose(obs["state"], demo["obs"]["state"][t], atol=1e-2), t
+        assert np.allclose(obs["environment_state"], demo["obs"]["environment_state"][t], atol=1e-2), t
         assert np.array_equal(env.get_state()["states"], demo["states"][t])
         # the camera frame, within h264's loss
-        assert np.abs(obs["front_image"].astype(float) - demo["obs"]["front_image"][t + 1]).mean() < 4.0, t
+        assert np.abs(obs["front_image"].astype(float) - demo["obs"]["front_image"][t]).mean() < 4.0, t
     # another frame's state does not pass for this one
     obs = env.reset_to({"states": demo["states"][n // 2]})
-    assert not np.allclose(obs["state"], demo["obs"]["state"][1], atol=1e-2)
+    assert not np.allclose(obs["state"], demo["obs"]["state"][0], atol=1e-2)
     with pytest.raises(ValueError, match="qpos"):
         env.reset_to({"states": demo["states"][0][:-1]})
     env.close()
@@ -94,17 +94,18 @@ def test_reset_to_reproduces_the_recorded_frames(exported):
 
 @pytest.mark.parametrize("name", ["demo_0", "demo_1"])
 def test_replaying_the_actions_from_reset_to_succeeds(exported, name):
-    """From reset_to(states[0]) (after action 0), actions[1:] retrace states[1:] and succeed."""
+    """From reset_to(states[0]), the recorded actions retrace states[1:] and succeed."""
     env_args, demos = exported
     demo = demos[name]
     env = RobomimicEnv.from_env_args(env_args)
     env.reset(seed=99)
     env.reset_to({"states": demo["states"][0]})
     assert env.is_success() == {"task": False}
-    for t, action in enumerate(demo["actions"][1:], start=1):
+    n = len(demo["actions"])
+    for t, action in enumerate(demo["actions"], start=1):
         obs, reward, done, info = env.step(action)
         # close, not exact: the solver warm start of the recorded run is not in `states`
-        assert np.allclose(env.get_state()["states"][:9], demo["states"][t][:9], atol=1e-2), t
+        assert t == n or np.allclose(env.get_state()["states"][:9], demo["states"][t][:9], atol=1e-2), t
     assert env.is_success() == {"task": True} and done and reward == env.get_reward() == 1.0
     # holding still from the same start does not succeed: success is not given away
     env.reset_to({"states": demo["states"][0]})
