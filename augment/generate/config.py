@@ -76,6 +76,15 @@ class GenerateConfig:
     track_held_object: bool = field(
         default=True, metadata={"help": "steer a carried object along its transformed source path every step"}
     )
+    # Fixes the PegInsert failures that arrive turned 0.4–0.7 rad off (10 → 2 of 100 in target),
+    # but not the success rate: others took their place (2000 demos, BC, 100 episodes: randomized
+    # 83 → 79, target 67 → 63; with the policy's own errors, see README). Off by default.
+    least_turn: bool = field(
+        default=False,
+        metadata={
+            "help": "carry an object to the symmetric goal frame it turns least to reach (transform.least_turn_frame)"
+        },
+    )
     subtask_retries: int = field(
         default=1, metadata={"help": "other source segments tried when a subtask fails, before giving up"}
     )

@@ -25,7 +25,13 @@ from .config import GenerateConfig
 from .segment import SourceSegment, segment_episode
 from .select import get_strategy
 from .stitch import WaypointSequence, gripper_switches, stitch
-from .transform import eef_target_for_object, in_hand_correction, nearest_symmetric_frame, transform_segment
+from .transform import (
+    eef_target_for_object,
+    in_hand_correction,
+    least_turn_frame,
+    nearest_symmetric_frame,
+    transform_segment,
+)
 
 
 @dataclass
@@ -137,6 +143,9 @@ class AttemptRunner:
                     i = task.objects.index(held)
                     held_src = seg.object_poses[i]
                     held_now = nearest_symmetric_frame(base.object_poses()[held], held_src, task.symmetry.get(held, 1))
+                    if cfg.least_turn:
+                        goal = transform_segment(seg.object_targets[-1:, i], seg.object_pose, frame)[0]
+                        held_now = least_turn_frame(held_now, goal, task.symmetry.get(held, 1))
                     poses = poses @ in_hand_correction(seg.eef_pose, held_src, base.eef_pose(), held_now)
                     if cfg.track_held_object:
                         # the symmetric frame chosen now, kept for the whole segment

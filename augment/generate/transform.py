@@ -16,6 +16,7 @@ from ...envs.geometry import (
     mat_to_axis_angle,
     pose_inv,
     rot_z,
+    wrap_angle,
     yaw_of,
 )
 
@@ -84,3 +85,19 @@ def interpolate_poses(start: np.ndarray, end: np.ndarray, steps: int) -> np.ndar
             make_pose(start[:3, 3] + a * (end[:3, 3] - start[:3, 3]), axis_angle_to_mat(a * rel) @ start[:3, :3])
         )
     return np.stack(out)
+
+
+def least_turn_frame(held_now: np.ndarray, goal: np.ndarray, fold: int) -> np.ndarray:
+    """Among the `fold` equivalent frames of a symmetric carried object (a square peg: 4) as it
+    sits now, the one whose yaw is nearest its `goal` pose's: the object then turns at most
+    180°/fold on the way. Picking the frame nearest the source's held object instead
+    (`nearest_symmetric_frame`) can ask a square peg to turn 70° when 20° the other way is the same
+    insertion — and which one depends on the source segment, so the same scene gets opposite turns
+    in different demos, which a policy averages to none."""
+    if fold <= 1:
+        return held_now
+    step = 2 * np.pi / fold
+    k = np.round(wrap_angle(yaw_of(goal[:3, :3]) - yaw_of(held_now[:3, :3])) / step)
+    out = held_now.copy()
+    out[:3, :3] = held_now[:3, :3] @ rot_z(k * step)
+    return out

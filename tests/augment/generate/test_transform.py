@@ -6,6 +6,7 @@ from demoforge.augment.generate.stitch import hold_at_gripper_changes, stitch
 from demoforge.augment.generate.transform import (
     in_hand_correction,
     interpolate_poses,
+    least_turn_frame,
     nearest_symmetric_frame,
     target_poses,
     transform_segment,
@@ -110,3 +111,18 @@ def test_eef_target_for_object_moves_the_held_object_onto_its_target():
     # the grasp is rigid: the object's pose in the TCP frame is unchanged by the move
     held_after = new_eef @ np.linalg.inv(eef) @ held
     assert np.allclose(held_after, target, atol=1e-9)
+
+
+@pytest.mark.parametrize("goal_deg, turn_deg", [(70, -20), (-70, 20), (30, 30), (0, 0), (135, 45)])
+def test_least_turn_frame_turns_a_square_peg_at_most_45_degrees(goal_deg, turn_deg):
+    held = make_pose(np.array([0.1, 0.2, 0.3]), rot_z(np.radians(10)))
+    goal = make_pose(np.array([0.4, 0.0, 0.1]), rot_z(np.radians(10 + goal_deg)))
+    frame = least_turn_frame(held, goal, 4)
+    turn = np.degrees(yaw_of(goal[:3, :3]) - yaw_of(frame[:3, :3]))
+    assert np.isclose((turn + 180) % 360 - 180, turn_deg) or abs(turn_deg) == 45
+    assert abs((turn + 180) % 360 - 180) <= 45 + 1e-6
+    np.testing.assert_array_equal(frame[:3, 3], held[:3, 3])  # same body, another of its frames
+    # a frame of the same square: rotated by a multiple of 90° about its own vertical
+    rel = np.degrees(yaw_of(held[:3, :3].T @ frame[:3, :3]))
+    assert np.isclose(rel % 90, 0) or np.isclose(rel % 90, 90)
+    assert least_turn_frame(held, goal, 1) is held  # no symmetry: nothing to choose
