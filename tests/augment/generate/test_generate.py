@@ -1,9 +1,11 @@
 """Generation end to end: replayable successes, worker-count independence, resume after kill."""
 
 import filecmp
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -115,8 +117,20 @@ def test_source_without_poses_is_refused_before_writing(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def test_ray_backend_writes_the_same_dataset_as_the_process_pool(lift_sources, tmp_path):
-    pytest.importorskip("ray", reason="Ray is an optional extra (pip install 'demoforge[ray]')")
+@pytest.fixture
+def local_ray(monkeypatch):
+    """A local Ray started by `generate`, its session files in a temp dir of our own; shut down and removed after."""
+    import ray  # in the test extra: a missing Ray is a broken install, not a reason to skip
+
+    temp = tempfile.mkdtemp(prefix="ray-")  # short: Ray's socket paths must fit in 107 bytes
+    monkeypatch.setenv("RAY_TMPDIR", temp)
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)  # never join someone else's cluster
+    yield
+    ray.shutdown()
+    shutil.rmtree(temp, ignore_errors=True)
+
+
+def test_ray_backend_writes_the_same_dataset_as_the_process_pool(lift_sources, tmp_path, local_ray):
     generate(lift_sources, tmp_path / "pool", GenerateConfig(num=4, workers=2))
     generate(lift_sources, tmp_path / "ray", GenerateConfig(num=4, workers=2, backend="ray"))
     _tree_equal(tmp_path / "pool", tmp_path / "ray")
