@@ -35,13 +35,27 @@ class SceneConfig:
     timestep: float = 0.002  # s of physics per mj_step (500 Hz)
     offscreen_width: int = 640  # px; the largest frame any renderer of this model may ask for
     offscreen_height: int = 480  # px
-    # Shadows and reflections off. On a CPU (software EGL) the shadow map, not the image size,
-    # dominates render cost: shadowsize 0 renders ~25× faster than MuJoCo's default 4096.
+    # Shadows, reflections and multisample anti-aliasing off. On a CPU (software EGL) the shadow
+    # map, not the image size, dominates render cost: shadowsize 0 renders ~25× faster than
+    # MuJoCo's default 4096. MSAA is the next cost: without MuJoCo's default 4 samples an 84×84
+    # frame renders ~2.3× faster again (~650 → ~1,500 frames/s), its edges aliased.
     fast_render: bool = True
+    # Samples per pixel of the offscreen buffer's multisample anti-aliasing (MJCF `<quality
+    # offsamples>`); None: 0 under `fast_render`, MuJoCo's default 4 otherwise.
+    msaa_samples: int | None = None
 
     def __post_init__(self) -> None:
         if not 0 < self.timestep <= 0.01:
             raise ValueError(f"SceneConfig.timestep={self.timestep} must be in (0, 0.01] s")
+        if self.msaa_samples is not None and not 0 <= self.msaa_samples <= 16:
+            raise ValueError(f"SceneConfig.msaa_samples={self.msaa_samples} must be None or in [0, 16]")
+
+    @property
+    def offscreen_samples(self) -> int:
+        """MSAA samples per pixel the offscreen buffer is built with."""
+        if self.msaa_samples is not None:
+            return self.msaa_samples
+        return 0 if self.fast_render else 4
 
 
 def _camera_xml(name: str, pos, target, fovy: float) -> str:
@@ -67,7 +81,7 @@ def build_scene_xml(task_name: str, objects_xml: str, config: SceneConfig) -> st
   <option timestep="{config.timestep}" integrator="implicitfast" cone="elliptic" impratio="10"/>
   <visual>
     <global offwidth="{config.offscreen_width}" offheight="{config.offscreen_height}"/>
-    <quality shadowsize="{shadow}"/>
+    <quality shadowsize="{shadow}" offsamples="{config.offscreen_samples}"/>
     <headlight diffuse="0.5 0.5 0.5" ambient="0.3 0.3 0.3" specular="0 0 0"/>
   </visual>
   <default>
