@@ -15,6 +15,7 @@ from demoforge.augment.dataset import Dataset, DatasetError
 from demoforge.augment.domain_env import make_domain_env
 from demoforge.augment.generate import GenerateConfig, generate
 from demoforge.augment.generate.runner import AttemptRunner
+from demoforge.augment.generate.stitch import WaypointSequence
 from demoforge.envs import ConfigError, Subtask
 
 
@@ -165,3 +166,30 @@ def test_a_stage_after_a_non_grasp_stage_still_tracks_the_object_grasped_before(
     assert runner._held_object(2, {"signals": {"grasped": True}}) == "cube"
     assert runner._held_object(2, {"signals": {"grasped": False}}) is None  # dropped: nothing to track
     assert runner._held_object(0, {"signals": {"grasped": True}}) is None
+
+
+def test_a_replay_off_its_waypoint_near_the_goal_holds_the_waypoint(stack_sources):
+    """Line-up: within `line_up_distance` of the goal, a carried object more than
+    `line_up_tolerance` off its waypoint sideways makes the replay wait there."""
+    runner = AttemptRunner(stack_sources, None, GenerateConfig(line_up_tolerance=0.002))
+    runner.env.reset(seed=0)
+    cube, eef = runner.base.object_poses()["cubeA"], runner.base.eef_pose()
+
+    def path(now):  # 20 cm above and 1 cm aside, 1 cm from the goal and 1 cm aside, the goal
+        far, near = now.copy(), now.copy()
+        far[0, 3] += 0.01
+        far[2, 3] += 0.2
+        near[0, 3] += 0.01
+        return np.stack([far, near, now.copy()])
+
+    carry = WaypointSequence(path(cube), np.ones(3), object_targets=path(cube))
+    state = {"held": ("cubeA", np.eye(4), "grasped"), "signals": {"grasped": True}}
+    goal = runner._line_up_goal(carry)
+    assert goal == 2 and [runner._lagging(carry, t, goal, state) for t in range(3)] == [False, True, False]
+    assert not runner._lagging(carry, 1, goal, {**state, "signals": {"grasped": False}})  # dropped
+    # never before a release (placing) nor when nothing is carried (approaching a grasp)
+    release = WaypointSequence(path(cube), np.array([1.0, 1.0, -1.0]), object_targets=path(cube))
+    assert runner._line_up_goal(release) is None
+    assert runner._line_up_goal(WaypointSequence(path(eef), np.array([-1.0, -1.0, 1.0]))) is None
+    runner.config = GenerateConfig(line_up_tolerance=0.0)
+    assert runner._line_up_goal(carry) is None  # off
