@@ -257,9 +257,9 @@ class AttemptRunner:
     def _line_up_goal(self, seq: WaypointSequence) -> int | None:
         """The waypoint a replay must arrive at lined up: a carried object's last target. None
         when nothing is carried, when line-up is off, or when the sequence lets go of the object:
-        waiting just before a release is the hovering a policy cannot time (Stack, 2000 demos:
-        synthetic-only 96/100 → 9/100 in `randomized` when its placing waited; line-up before
-        each grasp stalls the same way)."""
+        waiting just before a gripper switch is the hovering a policy cannot time (Stack, 2000
+        demos: synthetic-only 96/100 → 9/100 in `randomized` when its placing, and the TCP before
+        each grasp, waited; the two were not measured apart)."""
         if self.config.line_up_tolerance <= 0 or seq.object_targets is None:
             return None
         if np.any((seq.gripper[1:] <= 0) & (seq.gripper[:-1] > 0)):
