@@ -255,30 +255,42 @@ class AttemptRunner:
         return "running"
 
     def _line_up_goal(self, seq: WaypointSequence) -> int | None:
-        """The waypoint a replay must arrive at lined up: a carried object's last target. None
-        when nothing is carried, when line-up is off, or when the sequence lets go of the object:
-        waiting just before a gripper switch is the hovering a policy cannot time (Stack, 2000
-        demos: synthetic-only 96/100 → 9/100 in `randomized` when its placing, and the TCP before
-        each grasp, waited; the two were not measured apart)."""
-        if self.config.line_up_tolerance <= 0 or seq.object_targets is None:
+        """The waypoint a replay must arrive at lined up: a carried object's last target, or with
+        `line_up_grasp` the TCP pose where the gripper closes on an object. None when line-up is
+        off, when nothing is carried (and no grasp is lined up), or when the sequence lets go of
+        the object: waiting just before a release is the hovering a policy cannot time (Stack,
+        2000 demos, synthetic-only in `randomized`: 96/100 → 9/100 when its placing and its grasps
+        waited, 97/100 when only its grasps did)."""
+        if self.config.line_up_tolerance <= 0:
             return None
+        if seq.object_targets is None:
+            if not self.config.line_up_grasp:
+                return None
+            closing = np.flatnonzero((seq.gripper[1:] > 0) & (seq.gripper[:-1] <= 0))
+            return int(closing[0]) + 1 if len(closing) else None
         if np.any((seq.gripper[1:] <= 0) & (seq.gripper[:-1] > 0)):
             return None
         return len(seq) - 1
 
     def _lagging(self, seq: WaypointSequence, t: int, goal: int, state: dict) -> bool:
-        """Within `line_up_distance` of the goal waypoint, is the carried object more than
-        `line_up_tolerance` off waypoint t sideways? The replay trails its waypoints by ~1.5 cm
-        at carrying speed; played on regardless, it descends into the socket while still moving
-        sideways, and 36 % of PegInsert's attempts jam on the rim (README, PegInsert)."""
+        """Within `line_up_distance` of the goal waypoint, is the carried object (or, lining up
+        a grasp, the TCP) more than `line_up_tolerance` off waypoint t sideways? The replay
+        trails its waypoints by ~1.5 cm at carrying speed; played on regardless, it descends into
+        the socket while still moving sideways, and 36 % of PegInsert's attempts jam on the rim
+        (README, cause 5); coming down onto a tall peg the same way knocks it over."""
         cfg = self.config
-        target = seq.object_targets[t]
+        carried = seq.object_targets is not None
+        path = seq.object_targets if carried else seq.poses
+        target = path[t]
         if t >= goal or not np.isfinite(target[0, 0]):
             return False
-        if np.linalg.norm(target[:3, 3] - seq.object_targets[goal, :3, 3]) > cfg.line_up_distance:
+        if np.linalg.norm(target[:3, 3] - path[goal, :3, 3]) > cfg.line_up_distance:
             return False
-        name, symmetry, signal = state["held"]
-        if not state["signals"].get(signal):
-            return False  # dropped: nothing to line up
-        held = self.base.object_poses()[name] @ symmetry
-        return bool(np.linalg.norm(held[:2, 3] - target[:2, 3]) > cfg.line_up_tolerance)
+        if carried:
+            name, symmetry, signal = state["held"]
+            if not state["signals"].get(signal):
+                return False  # dropped: nothing to line up
+            now = self.base.object_poses()[name] @ symmetry
+        else:
+            now = self.base.eef_pose()
+        return bool(np.linalg.norm(now[:2, 3] - target[:2, 3]) > cfg.line_up_tolerance)

@@ -190,6 +190,12 @@ def test_a_replay_off_its_waypoint_near_the_goal_holds_the_waypoint(stack_source
     # never before a release (placing) nor when nothing is carried (approaching a grasp)
     release = WaypointSequence(path(cube), np.array([1.0, 1.0, -1.0]), object_targets=path(cube))
     assert runner._line_up_goal(release) is None
-    assert runner._line_up_goal(WaypointSequence(path(eef), np.array([-1.0, -1.0, 1.0]))) is None
+    grasp = WaypointSequence(path(eef), np.array([-1.0, -1.0, 1.0]))  # closes at the last waypoint
+    assert runner._line_up_goal(grasp) is None
+    # with line_up_grasp the TCP lines up over the object before closing on it
+    runner.config = GenerateConfig(line_up_tolerance=0.002, line_up_grasp=True)
+    goal = runner._line_up_goal(grasp)
+    assert goal == 2 and [runner._lagging(grasp, t, goal, {}) for t in range(3)] == [False, True, False]
+    assert runner._line_up_goal(release) is None  # still never before a release
     runner.config = GenerateConfig(line_up_tolerance=0.0)
     assert runner._line_up_goal(carry) is None  # off
