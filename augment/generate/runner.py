@@ -143,9 +143,9 @@ class AttemptRunner:
                     i = task.objects.index(held)
                     held_src = seg.object_poses[i]
                     held_now = nearest_symmetric_frame(base.object_poses()[held], held_src, task.symmetry.get(held, 1))
+                    held_path = transform_segment(seg.object_targets[:, i], seg.object_pose, frame)
                     if cfg.least_turn:
-                        goal = transform_segment(seg.object_targets[-1:, i], seg.object_pose, frame)[0]
-                        held_now = least_turn_frame(held_now, goal, task.symmetry.get(held, 1))
+                        held_now = least_turn_frame(held_now, held_path[-1], task.symmetry.get(held, 1))
                     poses = poses @ in_hand_correction(seg.eef_pose, held_src, base.eef_pose(), held_now)
                     if cfg.track_held_object:
                         # the symmetric frame chosen now, kept for the whole segment
@@ -154,7 +154,7 @@ class AttemptRunner:
                             pose_inv(base.object_poses()[held]) @ held_now,
                             task.subtasks[k - 1].signal,
                         )
-                        object_targets = transform_segment(seg.object_targets[:, i], seg.object_pose, frame)
+                        object_targets = held_path
                 seq = stitch(
                     base.eef_pose(),
                     state["gripper"],
@@ -263,14 +263,11 @@ class AttemptRunner:
         waited, 97/100 when only its grasps did)."""
         if self.config.line_up_tolerance <= 0:
             return None
+        switches = gripper_switches(seq.gripper)
         if seq.object_targets is None:
-            if not self.config.line_up_grasp:
-                return None
-            closing = np.flatnonzero((seq.gripper[1:] > 0) & (seq.gripper[:-1] <= 0))
-            return int(closing[0]) + 1 if len(closing) else None
-        if np.any((seq.gripper[1:] <= 0) & (seq.gripper[:-1] > 0)):
-            return None
-        return len(seq) - 1
+            closing = switches[seq.gripper[switches] > 0]
+            return int(closing[0]) if self.config.line_up_grasp and len(closing) else None
+        return None if np.any(seq.gripper[switches] <= 0) else len(seq) - 1
 
     def _lagging(self, seq: WaypointSequence, t: int, goal: int, state: dict) -> bool:
         """Within `line_up_distance` of the goal waypoint, is the carried object (or, lining up
