@@ -2,10 +2,12 @@
 
 Model families (physics, visual, gripper strength, object size) are drawn on reset through the
 env's reset hook; scene jitter through its placement hook; sensor noise and frozen frames on
-each observation; latency and action noise on each action. The wrapper owns its random stream,
-seeded from the reset seed, so a seed gives the same object layout in every profile and a
-randomized episode is fully determined by its seed. The drawn parameters are returned at reset
-in `info["domain"]` for the episode's metadata.
+each observation; latency and action noise on each action; image augmentation on each camera
+frame. The wrapper owns two random streams, both seeded from the reset seed: the physics stream
+(everything that can change a state) and the look stream (textures, lighting, image augmentation),
+so appearance never shifts a physics draw. A seed gives the same object layout in every profile
+and a randomized episode is fully determined by its seed. The drawn parameters are returned at
+reset in `info["domain"]` for the episode's metadata.
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ import numpy as np
 
 from ..envs import ManipulationEnv, make_task_env
 from ..envs.geometry import quat_mul, yaw_quat
+from .image_aug import ImageJitter, augment_frames, draw_image_jitter
 from .profiles import Profile, load_profile
 from .randomize import DomainRandomizer
 
 _STREAM = 0xD0  # mixes into the reset seed so the wrapper's draws never alias the env's own
+_LOOK_STREAM = 0x100C  # the look stream's mix, distinct from both
 PROPRIO_KEYS = ("joint_pos", "joint_vel", "eef_pos", "eef_quat", "gripper_qpos")
 OBJECT_KEYS = ("object_pos", "object_quat", "object_to_eef")
 
@@ -39,6 +43,8 @@ class DomainRandomizationWrapper(gym.Wrapper):
         base.reset_hooks.append(self._draw_model)
         base.placement_hooks.append(self._jitter_placement)
         self.rng = np.random.default_rng()
+        self.look_rng = np.random.default_rng()
+        self.image_jitter = ImageJitter()
         self.drawn: dict[str, Any] = {}
         self._pending: deque[np.ndarray] = deque()
         self._latency = 0
@@ -47,7 +53,10 @@ class DomainRandomizationWrapper(gym.Wrapper):
     # hooks called from inside env.reset ---------------------------------------------------------
 
     def _draw_model(self, env: ManipulationEnv, _env_rng: np.random.Generator) -> None:
-        self.drawn = self.randomizer.apply(self.profile, self.rng)
+        self.drawn = self.randomizer.apply(self.profile, self.rng, self.look_rng)
+        self.image_jitter = draw_image_jitter(self.profile.image, self.look_rng)
+        if self.profile.image.enabled:
+            self.drawn["image"] = self.image_jitter.as_dict()
         spec = self.profile.action
         self._latency = int(self.rng.integers(spec.latency_steps[0], spec.latency_steps[1] + 1)) if spec.enabled else 0
         if spec.enabled:
@@ -77,10 +86,11 @@ class DomainRandomizationWrapper(gym.Wrapper):
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         if seed is not None:
             self.rng = np.random.default_rng([seed, _STREAM])
+            self.look_rng = np.random.default_rng([seed, _LOOK_STREAM])
         obs, info = self.env.reset(seed=seed, options=options)
         self._forget()
         info["domain"] = {"profile": self.profile.name, "version": self.profile.version, **self.drawn}
-        return self._sense(obs), info
+        return self._sense(self._augment_images(obs)), info
 
     def step(self, action):
         action = self.base.validate_action(action)  # fail now, not `latency` steps later
@@ -95,17 +105,27 @@ class DomainRandomizationWrapper(gym.Wrapper):
             applied = np.zeros_like(action)
             applied[-1] = -1.0
         obs, reward, terminated, truncated, info = self.env.step(applied)
-        return self._sense(obs), reward, terminated, truncated, info
+        return self._sense(self._augment_images(obs)), reward, terminated, truncated, info
 
     def resync(self) -> dict[str, np.ndarray]:
         """After the simulator state was set from outside (a recorded state restored): forget the
         actions in flight and the last reading, and return what the sensors read now."""
         self._forget()
-        return self._sense(self.base._observe())
+        return self._sense(self._augment_images(self.base._observe()))
 
     def _forget(self) -> None:
         self._pending.clear()
         self._last_obs = None
+
+    def _augment_images(self, obs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Image augmentation of every camera frame, before the sensor family (whose frozen
+        frames then repeat the augmented frame, as a stalled camera would)."""
+        if not self.profile.image.enabled:
+            return obs
+        return {
+            k: augment_frames(v, self.image_jitter, self.look_rng) if k.startswith("image_") else v
+            for k, v in obs.items()
+        }
 
     def _sense(self, obs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         spec = self.profile.sensor

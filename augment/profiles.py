@@ -15,6 +15,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from ..envs import ConfigError, UnknownNameError, validation_summary
+from ..envs.textures import TEXTURE_NAMES
 
 BUILTIN_DIR = Path(__file__).parent / "profiles"
 
@@ -37,6 +38,15 @@ Scale = Annotated[tuple[float, float], AfterValidator(_positive)]
 IntRange = Annotated[tuple[int, int], AfterValidator(_ordered)]
 Prob = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNeg = Annotated[float, Field(ge=0.0)]
+
+
+def _texture_name(name: str | None) -> str | None:
+    if name is not None and name not in TEXTURE_NAMES:
+        raise ValueError(f"unknown texture {name!r}; the scene's bank has: {', '.join(TEXTURE_NAMES)}")
+    return name
+
+
+TextureName = Annotated[str | None, AfterValidator(_texture_name)]
 
 
 class _Section(BaseModel):
@@ -64,6 +74,33 @@ class VisualSpec(_Section):
     camera_pos_jitter: NonNeg = 0.0  # m, uniform per axis, all fixed cameras
     camera_rot_jitter_deg: NonNeg = 0.0  # degrees about a random axis
     fovy_jitter_deg: NonNeg = 0.0  # degrees, uniform
+    # The fields below draw from the wrapper's look stream, never from the physics stream above,
+    # so turning them on or off leaves every physics draw and state observation unchanged.
+    textures: bool = False  # a random bank texture on the table, the floor, each object and the robot
+    table_texture: TextureName = None  # a fixed bank texture on the table (overrides `textures` there)
+    spare_lights: IntRange = (0, 0)  # how many of the scene's spare lights switch on (light count)
+    light_dir_jitter_deg: NonNeg = 0.0  # degrees, every light's direction about a random axis
+    light_color_jitter: NonNeg = 0.0  # × U[1 - x, 1 + x] per channel of every light's and the headlight's diffuse
+    light_tint: tuple[NonNeg, NonNeg, NonNeg] = (
+        1.0,
+        1.0,
+        1.0,
+    )  # fixed × per channel, lights and headlight (warm: blue < 1)
+    light_ambient: Range = (0.0, 0.0)  # grey ambient added to every light (nominal 0)
+    headlight_scale: Scale = (1.0, 1.0)  # × the camera headlight's diffuse and ambient (the scene's base fill)
+
+
+class ImageSpec(_Section):
+    """Image-space augmentation of camera observations (augment/image_aug.py), the cheap stand-in
+    for a generative world model. Colour and blur are drawn once per episode, noise per frame."""
+
+    brightness: NonNeg = 0.0  # ± fraction of full scale, added
+    contrast: NonNeg = 0.0  # × U[1 - x, 1 + x] about the frame's mean
+    saturation: NonNeg = 0.0  # × U[1 - x, 1 + x] of the distance from grey
+    color_gain: NonNeg = 0.0  # × U[1 - x, 1 + x] per channel (white balance)
+    blur_prob: Prob = 0.0  # chance an episode's frames are blurred
+    blur_sigma_px: NonNeg = 0.0  # px, Gaussian blur sigma drawn in [this / 2, this] when blurred
+    noise_std: NonNeg = 0.0  # Gaussian pixel noise in 0-255 units, fresh every frame
 
 
 class SensorSpec(_Section):
@@ -93,6 +130,7 @@ class Profile(BaseModel):
     description: str = ""
     physics: PhysicsSpec = PhysicsSpec()
     visual: VisualSpec = VisualSpec()
+    image: ImageSpec = ImageSpec()
     sensor: SensorSpec = SensorSpec()
     action: ActionSpec = ActionSpec()
     scene: SceneSpec = SceneSpec()

@@ -4,7 +4,9 @@
 copies the snapshot back before each draw, so no episode inherits another's parameters and a
 nominal reset is bit-for-bit the pristine model. Each family is a plain function
 `(model, ids, spec, rng) -> drawn parameters`; drawn values are returned as JSON-ready dicts
-for the episode's metadata. Nothing is recompiled.
+for the episode's metadata. Nothing is recompiled. The physics stream (`rng`) feeds every family
+recorded datasets already depend on; textures and lighting draw from a separate look stream
+(`appearance.py`), so they never shift a physics draw.
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ from dataclasses import dataclass
 import mujoco
 import numpy as np
 
-from ..envs import ManipulationEnv, robot
+from ..envs import ManipulationEnv, robot, textures
 from ..envs.geometry import axis_angle_to_mat, mat_to_quat, quat_to_mat
+from .appearance import randomize_lighting, randomize_textures
 from .profiles import ActionSpec, PhysicsSpec, Profile, SceneSpec, VisualSpec
 
-# Every MjModel field any family edits. `opt.gravity` is handled beside them.
+# Every MjModel field any family edits. `opt.gravity` and `vis.headlight` are handled beside them.
 RANDOMIZED_FIELDS = (
     "geom_friction",
     "geom_rgba",
@@ -35,10 +38,13 @@ RANDOMIZED_FIELDS = (
     "light_pos",
     "light_diffuse",
     "light_active",
+    "light_dir",
+    "light_ambient",
     "cam_pos",
     "cam_quat",
     "cam_fovy",
     "mat_rgba",
+    "geom_matid",
 )
 
 
@@ -54,6 +60,17 @@ class ModelIds:
     arm_actuators: np.ndarray
     finger_actuators: np.ndarray
     fixed_cameras: np.ndarray  # world-mounted cameras (not the wrist camera)
+    # The scene's own lights and materials. The physics-stream draws act on these only, so the
+    # spare lights and bank materials (envs/textures.py) leave the number of draws unchanged.
+    scene_lights: np.ndarray
+    scene_materials: np.ndarray
+    spare_lights: np.ndarray
+    surface_materials: np.ndarray  # bank materials for the table and floor
+    object_materials: np.ndarray  # bank materials for objects and robot links
+    table_geoms: np.ndarray
+    floor_geoms: np.ndarray
+    object_geoms: dict[int, np.ndarray]  # task body → its visible geoms
+    robot_geoms: np.ndarray  # visible arm and gripper geoms
 
     @classmethod
     def of(cls, env: ManipulationEnv) -> ModelIds:
@@ -63,6 +80,11 @@ class ModelIds:
         colliding = np.flatnonzero((m.geom_contype != 0) | (m.geom_conaffinity != 0))
         visible = np.flatnonzero(m.geom_group <= 2)
         cams = np.array([i for i in range(m.ncam) if m.cam_bodyid[i] == 0])
+        spare = np.array([m.light(name).id for name, *_ in textures.SPARE_LIGHTS])
+        bank = {t.name for t in (*textures.SURFACE_TEXTURES, *textures.OBJECT_TEXTURES, *textures.NAMED_TEXTURES)}
+        root_of_visible = m.body_rootid[m.geom_bodyid[visible]]
+        object_geoms = {b: visible[root_of_visible == b] for b in env.task.object_bodies}
+        robot_geoms = visible[root_of_visible == m.body("link0").id]
         return cls(
             free_bodies=free,
             free_geoms=free_geoms,
@@ -72,6 +94,15 @@ class ModelIds:
             arm_actuators=robot.actuator_ids(m, robot.ARM_JOINTS),
             finger_actuators=robot.actuator_ids(m, robot.FINGER_JOINTS),
             fixed_cameras=cams,
+            scene_lights=np.setdiff1d(np.arange(m.nlight), spare),
+            scene_materials=np.array([i for i in range(m.nmat) if m.mat(i).name not in bank], int),
+            spare_lights=spare,
+            surface_materials=np.array([m.mat(t.name).id for t in textures.SURFACE_TEXTURES]),
+            object_materials=np.array([m.mat(t.name).id for t in textures.OBJECT_TEXTURES]),
+            table_geoms=np.array([m.geom("table").id]),
+            floor_geoms=np.array([m.geom("floor").id]),
+            object_geoms=object_geoms,
+            robot_geoms=robot_geoms,
         )
 
 
@@ -110,14 +141,16 @@ def randomize_visual(m: mujoco.MjModel, ids: ModelIds, spec: VisualSpec, rng: np
     drawn: dict = {}
     if spec.colors:
         m.geom_rgba[ids.colored_geoms, :3] = rng.uniform(0.05, 0.95, (len(ids.colored_geoms), 3))
-        m.mat_rgba[:, :3] = rng.uniform(0.3, 1.0, (m.nmat, 3))
+        mats = ids.scene_materials
+        m.mat_rgba[mats, :3] = rng.uniform(0.3, 1.0, (len(mats), 3))
         drawn["object_rgba"] = m.geom_rgba[ids.free_geoms].round(4).tolist()
-    m.light_pos[:] += rng.uniform(-spec.light_pos_jitter, spec.light_pos_jitter, m.light_pos.shape)
+    lights = ids.scene_lights
+    m.light_pos[lights] += rng.uniform(-spec.light_pos_jitter, spec.light_pos_jitter, (len(lights), 3))
     intensity = rng.uniform(*spec.light_intensity_scale)
     m.light_diffuse[:] *= intensity
-    fill_off = bool(m.nlight > 1 and rng.random() < spec.light_off_prob)
+    fill_off = bool(len(lights) > 1 and rng.random() < spec.light_off_prob)
     if fill_off:
-        m.light_active[1:] = 0
+        m.light_active[lights[1:]] = 0
     cams = ids.fixed_cameras
     pitch = axis_angle_to_mat(np.array([np.deg2rad(spec.camera_pitch_offset_deg), 0.0, 0.0]))
     for c in cams:
@@ -165,13 +198,20 @@ class DomainRandomizer:
         self.ids = ModelIds.of(env)
         self.nominal = {f: getattr(self.model, f).copy() for f in RANDOMIZED_FIELDS}
         self.nominal_gravity = self.model.opt.gravity.copy()
+        headlight = self.model.vis.headlight
+        self.nominal_headlight = (headlight.diffuse.copy(), headlight.ambient.copy())
 
     def restore(self) -> None:
         """Copy every nominal field back, bit for bit, and recompute the derived constants."""
+        self._copy_nominal()
+        self._derive_constants()
+
+    def _copy_nominal(self) -> None:
         for f, value in self.nominal.items():
             np.copyto(getattr(self.model, f), value)
         np.copyto(self.model.opt.gravity, self.nominal_gravity)
-        self._derive_constants()
+        np.copyto(self.model.vis.headlight.diffuse, self.nominal_headlight[0])
+        np.copyto(self.model.vis.headlight.ambient, self.nominal_headlight[1])
 
     def _derive_constants(self) -> None:
         """Recompute what MuJoCo derives from the edited fields at compile time (body_invweight0,
@@ -182,12 +222,12 @@ class DomainRandomizer:
         mujoco.mj_setConst(self.model, self.data)
         mujoco.mj_resetData(self.model, self.data)
 
-    def apply(self, profile: Profile, rng: np.random.Generator) -> dict:
+    def apply(self, profile: Profile, rng: np.random.Generator, look_rng: np.random.Generator) -> dict:
         """Restore, then draw every enabled model family in a fixed order; returns what was drawn.
-        Call it only while resetting (it resets MjData)."""
-        for f, value in self.nominal.items():
-            np.copyto(getattr(self.model, f), value)
-        np.copyto(self.model.opt.gravity, self.nominal_gravity)
+        `rng` is the physics stream, `look_rng` the look stream (textures, lighting), kept apart
+        so that appearance never shifts a physics draw. Call it only while resetting (it resets
+        MjData)."""
+        self._copy_nominal()
         drawn: dict = {}
         m, ids = self.model, self.ids
         # Scene size before physics mass: both scale mass, and the order is part of reproducibility.
@@ -199,5 +239,8 @@ class DomainRandomizer:
             drawn["visual"] = randomize_visual(m, ids, profile.visual, rng)
         if profile.action.enabled:
             drawn["action"] = randomize_action_model(m, ids, profile.action, rng)
+        if profile.visual.enabled:
+            drawn["visual"]["textures"] = randomize_textures(m, ids, profile.visual, look_rng)
+            drawn["visual"]["lighting"] = randomize_lighting(m, ids, profile.visual, look_rng)
         self._derive_constants()
         return drawn

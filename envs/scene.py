@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import robot
+from . import robot, textures
 
 TABLE_TOP_Z = 0.0  # m; the world origin sits on the table surface, under the arm's base
 TABLE_CENTER = (0.55, 0.0)  # m; the arm stands just behind the table edge (x = 0.1)
@@ -96,10 +96,12 @@ def build_scene_xml(task_name: str, objects_xml: str, config: SceneConfig) -> st
     <material name="table" texture="grid" texrepeat="4 4" reflectance="0.05"/>
     <texture name="floor" type="2d" builtin="flat" rgb1="0.3 0.32 0.35" width="64" height="64"/>
     <material name="floor" texture="floor"/>
+    {textures.bank_xml()}
   </asset>
   <worldbody>
     <light name="key" pos="0.6 -0.4 1.6" dir="-0.1 0.25 -1" diffuse="0.7 0.7 0.7" castshadow="true"/>
     <light name="fill" pos="-0.3 0.6 1.4" dir="0.4 -0.4 -1" diffuse="0.3 0.3 0.3" castshadow="false"/>
+    {textures.spare_lights_xml()}
     <geom name="floor" type="plane" size="2 2 0.1" pos="0 0 -0.75" material="floor"
           contype="0" conaffinity="0"/>
     <geom name="table" type="box" size="{hx} {hy} {hz}" pos="{tx} {ty} {TABLE_TOP_Z - hz}"

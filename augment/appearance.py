@@ -1,0 +1,77 @@
+"""The visual families that draw from the look stream: textures and lighting.
+
+They only change what a camera sees (material indices, lights, the headlight), never a physics
+field, and they draw from their own generator: the physics stream, and with it every state,
+action and `sim.state` a dataset records, is the same with these families on or off. The older
+visual draws (colors, light position and intensity, camera pose and fov) stay in `randomize.py` on
+the physics stream, where recorded datasets already depend on them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mujoco
+import numpy as np
+
+from ..envs.geometry import axis_angle_to_mat
+from .profiles import VisualSpec
+
+if TYPE_CHECKING:
+    from .randomize import ModelIds
+
+
+def randomize_textures(m: mujoco.MjModel, ids: ModelIds, spec: VisualSpec, rng: np.random.Generator) -> dict:
+    """Point the table, floor, each object and the robot at bank materials (no recompiling).
+
+    A geom's own rgba still multiplies the texture (MuJoCo's rule for non-default rgba), so a red
+    cube stays reddish and the arm keeps its light and dark links under any texture.
+    """
+    drawn: dict = {}
+    if spec.textures:
+        surfaces, objects = ids.surface_materials, ids.object_materials
+        table, floor = rng.choice(surfaces, 2)
+        m.geom_matid[ids.table_geoms] = table
+        m.geom_matid[ids.floor_geoms] = floor
+        drawn.update(table=m.mat(table).name, floor=m.mat(floor).name)
+        for body, geoms in ids.object_geoms.items():
+            mat = rng.choice(objects)
+            m.geom_matid[geoms] = mat
+            drawn[m.body(body).name] = m.mat(mat).name
+        robot = rng.choice(objects)
+        m.geom_matid[ids.robot_geoms] = robot
+        drawn["robot"] = m.mat(robot).name
+    if spec.table_texture is not None:
+        m.geom_matid[ids.table_geoms] = m.mat(spec.table_texture).id
+        drawn["table"] = spec.table_texture
+    return drawn
+
+
+def randomize_lighting(m: mujoco.MjModel, ids: ModelIds, spec: VisualSpec, rng: np.random.Generator) -> dict:
+    """Light count (spare lights on), direction, colour, ambient and the headlight. (Light specular is
+    left alone: ×3 changed 0.3 % of an 84×84 frame's pixels, by at most 8 levels.)"""
+    spare = ids.spare_lights
+    n_on = int(rng.integers(spec.spare_lights[0], min(spec.spare_lights[1], len(spare)) + 1))
+    on = rng.choice(spare, n_on, replace=False) if n_on else np.array([], int)
+    m.light_active[on] = 1
+    # Spare lights move like the scene's own lights (whose jitter is drawn on the physics stream).
+    m.light_pos[spare] += rng.uniform(-spec.light_pos_jitter, spec.light_pos_jitter, (len(spare), 3))
+    for light in range(m.nlight):
+        axis = rng.normal(size=3)
+        angle = np.deg2rad(rng.uniform(0, spec.light_dir_jitter_deg))
+        d = axis_angle_to_mat(axis / np.linalg.norm(axis) * angle) @ m.light_dir[light]
+        m.light_dir[light] = d / np.linalg.norm(d)
+    # Colour acts on the headlight too: it lights most of what a camera sees (diffuse 0.5, ambient
+    # 0.3 against the key light's 0.7 at an angle), so a tint of the lights alone barely shows.
+    tint = np.asarray(spec.light_tint)
+    color = rng.uniform(1 - spec.light_color_jitter, 1 + spec.light_color_jitter, (m.nlight + 1, 3)) * tint
+    m.light_diffuse[:] = np.clip(m.light_diffuse * color[:-1], 0, 1)
+    m.light_ambient[:] += rng.uniform(*spec.light_ambient, (m.nlight, 1))
+    headlight = rng.uniform(*spec.headlight_scale) * color[-1]
+    m.vis.headlight.diffuse[:] = np.clip(m.vis.headlight.diffuse * headlight, 0, 1)
+    m.vis.headlight.ambient[:] = np.clip(m.vis.headlight.ambient * headlight, 0, 1)
+    return {
+        "lights_on": int(m.light_active.sum()),
+        "light_diffuse": m.light_diffuse[m.light_active.astype(bool)].astype(float).round(4).tolist(),
+        "headlight_rgb_scale": headlight.round(4).tolist(),
+    }
