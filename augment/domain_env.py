@@ -21,14 +21,13 @@ import numpy as np
 
 from ..envs import ManipulationEnv, make_task_env
 from ..envs.geometry import quat_mul, yaw_quat
+from ..envs.observation import ENV_FIELDS
 from .image_aug import ImageJitter, augment_frames, draw_image_jitter
 from .profiles import Profile, load_profile
 from .randomize import DomainRandomizer
 
 _STREAM = 0xD0  # mixes into the reset seed so the wrapper's draws never alias the env's own
 _LOOK_STREAM = 0x100C  # the look stream's mix, distinct from both
-PROPRIO_KEYS = ("joint_pos", "joint_vel", "eef_pos", "eef_quat", "gripper_qpos")
-OBJECT_KEYS = ("object_pos", "object_quat", "object_to_eef")
 
 
 class DomainRandomizationWrapper(gym.Wrapper):
@@ -134,14 +133,15 @@ class DomainRandomizationWrapper(gym.Wrapper):
         if self._last_obs is not None and self.rng.random() < spec.frozen_obs_prob:
             return {k: v.copy() for k, v in self._last_obs.items()}
         noisy = dict(obs)
-        for keys, std in ((PROPRIO_KEYS, spec.proprio_noise_std), (OBJECT_KEYS, spec.object_pose_noise_std)):
-            if std <= 0:
-                continue
-            for k in keys:
-                noisy[k] = (obs[k] + self.rng.normal(0.0, std, obs[k].shape)).astype(np.float32)
-        for k in ("eef_quat", "object_quat"):  # keep quaternions unit length after the noise
-            q = noisy[k].reshape(-1, 4)
-            noisy[k] = (q / np.linalg.norm(q, axis=1, keepdims=True)).ravel().astype(np.float32)
+        stds = {"proprio": spec.proprio_noise_std, "object_pose": spec.object_pose_noise_std}
+        for f in ENV_FIELDS:  # the spec's order is the order of the draws: keep it for same-seed replays
+            std = stds[f.sensor]
+            if std > 0:
+                noisy[f.key] = (obs[f.key] + self.rng.normal(0.0, std, obs[f.key].shape)).astype(np.float32)
+        for f in ENV_FIELDS:  # keep quaternions unit length after the noise
+            if f.quaternion:
+                q = noisy[f.key].reshape(-1, 4)
+                noisy[f.key] = (q / np.linalg.norm(q, axis=1, keepdims=True)).ravel().astype(np.float32)
         self._last_obs = noisy
         return noisy
 

@@ -7,7 +7,7 @@ as it is: `lerobot.envs.utils.preprocess_observation` maps the env's raw keys on
 adds a batch dimension to unbatched arrays. An env returning `observation.state` itself would lose
 it (0.4–0.5 drop unknown keys) or see it become `observation.observation.state` (0.6 passes other
 keys through under `observation.`). So these envs return LeRobot's raw keys, holding exactly what
-the dataset stores (`record.observation_features`, shapes from `record.features_for`): after
+the dataset stores (`envs.observation`'s features, shapes from `record.features_for`): after
 LeRobot's preprocessing, a policy trained on `demoforge collect` data gets its training keys,
 dtypes and shapes (tests/augment/test_lerobot_env.py checks that against meta/info.json).
 
@@ -34,13 +34,13 @@ import gymnasium as gym
 import numpy as np
 
 from ..envs import ConfigError, EnvConfig, make_task_env, resolve_task_name
+from ..envs.observation import LEROBOT_PIXELS, VECTOR_FEATURES, camera_feature, env_image_key, observation_features
 from .domain_env import DomainRandomizationWrapper
 from .profiles import Profile, load_profile
-from .record import features_for, observation_features
+from .record import features_for
 
 # LeRobot's raw env key → the dataset feature its preprocess_observation turns it into
-RAW_TO_DATASET = {"agent_pos": "observation.state", "environment_state": "observation.environment_state"}
-IMAGE_PREFIX = "observation.images."
+RAW_TO_DATASET = {f.lerobot_key: f.key for f in VECTOR_FEATURES}
 
 
 class LeRobotObservation(gym.Wrapper):
@@ -56,8 +56,11 @@ class LeRobotObservation(gym.Wrapper):
             for raw, key in RAW_TO_DATASET.items()
         }
         if self.cameras:
-            spaces["pixels"] = gym.spaces.Dict(
-                {c: gym.spaces.Box(0, 255, tuple(features[IMAGE_PREFIX + c]["shape"]), np.uint8) for c in self.cameras}
+            spaces[LEROBOT_PIXELS] = gym.spaces.Dict(
+                {
+                    c: gym.spaces.Box(0, 255, tuple(features[camera_feature(c).key]["shape"]), np.uint8)
+                    for c in self.cameras
+                }
             )
         self.observation_space = gym.spaces.Dict(spaces)
         # What LeRobot's rollout reads with env.call(); on the outermost wrapper, because
@@ -80,7 +83,7 @@ class LeRobotObservation(gym.Wrapper):
         stored = observation_features(obs)
         raw: dict[str, Any] = {raw: stored[key].astype(np.float32) for raw, key in RAW_TO_DATASET.items()}
         if self.cameras:
-            raw["pixels"] = {c: obs[f"image_{c}"] for c in self.cameras}
+            raw[LEROBOT_PIXELS] = {c: obs[env_image_key(c)] for c in self.cameras}
         return raw
 
 
@@ -124,6 +127,7 @@ def policy_input_shapes(task: str, cameras: tuple[str, ...] = (), image_size: tu
         env.close()
     shapes = {key: tuple(features[key]["shape"]) for key in RAW_TO_DATASET.values()}
     for cam in cameras:
-        h, w, c = features[IMAGE_PREFIX + cam]["shape"]
-        shapes[IMAGE_PREFIX + cam] = (c, h, w)
+        key = camera_feature(cam).key
+        h, w, c = features[key]["shape"]
+        shapes[key] = (c, h, w)
     return shapes

@@ -21,13 +21,12 @@ import numpy as np
 from ..envs import TASKS, ManipulationEnv, make_task_env, resolve_task_name
 from ..envs.experts import ExpertConfig, make_expert
 from ..envs.geometry import mat_to_pose7
+from ..envs.observation import VECTOR_FEATURES, camera_feature, env_image_key, observation_features
 from .dataset import Episode, video_feature
 from .dataset_writer import DatasetWriter
 from .domain_env import DomainRandomizationWrapper
 from .idle import idle_fraction
 
-STATE_PARTS = (("joint_pos", 7), ("joint_vel", 7), ("eef_pos", 3), ("eef_quat", 4), ("gripper_qpos", 2))
-ENV_PARTS = (("object_pos", 3), ("object_quat", 4), ("object_to_eef", 3))
 ACTION_NAMES = ["dx", "dy", "dz", "drx", "dry", "drz", "gripper"]
 Policy = Callable[[dict[str, np.ndarray]], np.ndarray]
 
@@ -37,27 +36,14 @@ def _names(prefix: str, n: int) -> list[str]:
     return [f"{prefix}.{c}" for c in suffix] if suffix else [f"{prefix}.{i}" for i in range(n)]
 
 
-def state_names() -> list[str]:
-    return [name for key, n in STATE_PARTS for name in _names(key, n)]
-
-
-def environment_state_names(objects: tuple[str, ...]) -> list[str]:
-    return [
-        name for key, n in ENV_PARTS for obj in objects for name in _names(f"{obj}.{key.removeprefix('object_')}", n)
-    ]
-
-
 def features_for(env: ManipulationEnv, cameras: tuple[str, ...] = (), image_size: tuple[int, int] = (84, 84)) -> dict:
     """The dataset features an env's episodes are stored with (lerobot naming)."""
     objects = env.task.objects
     signals = list(env.task.signals())
     feats: dict[str, dict[str, Any]] = {
-        "observation.state": {"dtype": "float32", "shape": [len(state_names())], "names": state_names()},
-        "observation.environment_state": {
-            "dtype": "float32",
-            "shape": [10 * len(objects)],
-            "names": environment_state_names(objects),
-        },
+        f.key: {"dtype": "float32", "shape": [f.size(objects)], "names": f.names(objects)} for f in VECTOR_FEATURES
+    }
+    feats |= {
         "action": {"dtype": "float32", "shape": [7], "names": ACTION_NAMES},
         "next.reward": {"dtype": "float32", "shape": [1], "names": None},
         "next.done": {"dtype": "bool", "shape": [1], "names": None},
@@ -72,17 +58,8 @@ def features_for(env: ManipulationEnv, cameras: tuple[str, ...] = (), image_size
         "sim.state": {"dtype": "float64", "shape": [env.model.nq + env.model.nv], "names": None},
     }
     for cam in cameras:
-        feats[f"observation.images.{cam}"] = video_feature(*image_size, fps=int(env.config.control_hz))
+        feats[camera_feature(cam).key] = video_feature(*image_size, fps=int(env.config.control_hz))
     return feats
-
-
-def observation_features(obs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """An env observation dict → the stored observation vectors (`observation.state`,
-    `observation.environment_state`): what policies trained on the store consume."""
-    return {
-        "observation.state": np.concatenate([obs[k] for k, _ in STATE_PARTS]),
-        "observation.environment_state": np.concatenate([obs[k] for k, _ in ENV_PARTS]),
-    }
 
 
 def reached(x: np.ndarray) -> np.ndarray:
@@ -99,7 +76,7 @@ class EpisodeRecorder:
     def __init__(self, env: ManipulationEnv, cameras: tuple[str, ...]):
         self.env, self.cameras = env, cameras
         self.rows: dict[str, list] = {}
-        self.frames: dict[str, list] = {f"observation.images.{c}": [] for c in cameras}
+        self.frames: dict[str, list] = {camera_feature(c).key: [] for c in cameras}
         self._observed: dict[str, Any] | None = None
 
     def observe(self, obs, signals: dict[str, bool]) -> None:
@@ -111,7 +88,7 @@ class EpisodeRecorder:
             "datagen.eef_pose": mat_to_pose7(env.eef_pose()),
             "datagen.object_poses": np.concatenate([mat_to_pose7(p) for p in env.object_poses().values()]),
             "sim.state": env.sim_state(),
-            **{f"observation.images.{c}": obs[f"image_{c}"] for c in self.cameras},
+            **{camera_feature(c).key: obs[env_image_key(c)] for c in self.cameras},
         }
 
     def act(self, action, reward: float, done: bool, success: bool) -> None:

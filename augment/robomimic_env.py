@@ -10,7 +10,7 @@ constructor takes robomimic's arguments (`env_name`, `render`, `render_offscreen
 `cameras`, `image_size`; `fps`, `source` are accepted and ignored).
 
 Observations have exactly the keys, shapes and dtypes the export writes under `obs/`
-(`record.observation_features` mapped by the exporter's `obs_key`): `state`,
+(`envs.observation.observation_features` mapped by the exporter's `obs_key`): `state`,
 `environment_state` (float32) and `<camera>_image` (uint8 H×W×3; with `postprocess_visual_obs`
 float32 3×H×W in [0, 1], what robomimic's `ObsUtils.process_obs` makes of an rgb observation).
 States are the export's `states`: MuJoCo qpos ‖ qvel (`sim.state`), recorded with the
@@ -29,9 +29,9 @@ from typing import Any
 import numpy as np
 
 from ..envs import EnvConfig
+from ..envs.observation import camera_feature, env_image_key, observation_features
 from .domain_env import DomainRandomizationWrapper, make_domain_env
 from .io.robomimic import obs_key
-from .record import observation_features
 
 GYM_TYPE = 2  # robomimic's EnvType.GYM_TYPE: what our exporter writes as env_args["type"]
 
@@ -115,11 +115,11 @@ class RobomimicEnv:
             raise RuntimeError("RobomimicEnv: call reset() or reset_to() first")
         features = dict(observation_features(self._obs))
         for cam in self.cameras:
-            features[f"observation.images.{cam}"] = self._obs[f"image_{cam}"]
+            features[camera_feature(cam).key] = self._obs[env_image_key(cam)]
         out = {obs_key(k): np.asarray(v) for k, v in features.items()}
         if self.postprocess_visual_obs:
             for cam in self.cameras:
-                key = obs_key(f"observation.images.{cam}")
+                key = obs_key(camera_feature(cam).key)
                 out[key] = out[key].transpose(2, 0, 1).astype(np.float32) / 255.0
         return out
 

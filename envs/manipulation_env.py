@@ -10,6 +10,7 @@ import gymnasium as gym
 import mujoco
 import numpy as np
 
+from . import observation as obs_spec
 from . import robot
 from .controller import ControllerConfig, EndEffectorController
 from .errors import ConfigError, InvalidActionError
@@ -68,10 +69,9 @@ class ManipulationEnv(gym.Env):
     Action (ee_delta, 7,): TCP displacement (3, ×`max_pos_delta` m), rotation vector in the world
     frame (3, ×`max_rot_delta` rad), gripper (1, −1 open … +1 closed), all in [−1, 1].
     Action (joint_pos, 8,): 7 absolute joint targets (rad, within joint limits), gripper as above.
-    Observation: a Dict of float32 vectors — joint_pos (7), joint_vel (7), eef_pos (3, m, world),
-    eef_quat (4, w x y z), gripper_qpos (2, m per finger), object_pos (3·n), object_quat (4·n),
-    object_to_eef (3·n, object minus TCP position, world) — plus uint8 `image_<camera>` (H, W, 3)
-    for each camera in `EnvConfig.cameras`.
+    Observation: a Dict of float32 vectors, one per field of `observation.ENV_FIELDS` (its key,
+    size, units and names are there) — plus uint8 `image_<camera>` (H, W, 3) for each camera in
+    `EnvConfig.cameras`.
     Info every step: `subtasks` (dict of the task's subtask-termination signals), `is_success`.
     """
 
@@ -101,20 +101,10 @@ class ManipulationEnv(gym.Env):
         self._renderers: dict[tuple[int, int], mujoco.Renderer] = {}
         self._steps = 0
 
-        n = len(task.objects)
-        spaces = {
-            "joint_pos": _box((7,)),
-            "joint_vel": _box((7,)),
-            "eef_pos": _box((3,)),
-            "eef_quat": _box((4,)),
-            "gripper_qpos": _box((2,)),
-            "object_pos": _box((3 * n,)),
-            "object_quat": _box((4 * n,)),
-            "object_to_eef": _box((3 * n,)),
-        }
+        spaces = {f.key: _box((f.size(task.objects),)) for f in obs_spec.ENV_FIELDS}
         h, w = self.config.image_size
         for cam in self.config.cameras:
-            spaces[f"image_{cam}"] = gym.spaces.Box(0, 255, shape=(h, w, 3), dtype=np.uint8)
+            spaces[obs_spec.env_image_key(cam)] = gym.spaces.Box(0, 255, shape=(h, w, 3), dtype=np.uint8)
         self.observation_space = gym.spaces.Dict(spaces)
         if self.config.control_mode == "ee_delta":
             self.action_space = gym.spaces.Box(-1.0, 1.0, shape=(7,), dtype=np.float32)
@@ -270,16 +260,16 @@ class ManipulationEnv(gym.Env):
         obj_pos = d.xpos[bodies]
         obj_quat = d.xquat[bodies] * np.where(d.xquat[bodies, :1] < 0, -1.0, 1.0)  # canonical w ≥ 0
         obs = {
-            "joint_pos": d.qpos[self._arm_q].astype(np.float32),
-            "joint_vel": d.qvel[self._arm_v].astype(np.float32),
-            "eef_pos": eef_pos.astype(np.float32),
-            "eef_quat": self._eef_quat().astype(np.float32),
-            "gripper_qpos": d.qpos[self._finger_q].astype(np.float32),
-            "object_pos": obj_pos.ravel().astype(np.float32),
-            "object_quat": obj_quat.ravel().astype(np.float32),
-            "object_to_eef": (obj_pos - eef_pos).ravel().astype(np.float32),
+            obs_spec.JOINT_POS.key: d.qpos[self._arm_q].astype(np.float32),
+            obs_spec.JOINT_VEL.key: d.qvel[self._arm_v].astype(np.float32),
+            obs_spec.EEF_POS.key: eef_pos.astype(np.float32),
+            obs_spec.EEF_QUAT.key: self._eef_quat().astype(np.float32),
+            obs_spec.GRIPPER_QPOS.key: d.qpos[self._finger_q].astype(np.float32),
+            obs_spec.OBJECT_POS.key: obj_pos.ravel().astype(np.float32),
+            obs_spec.OBJECT_QUAT.key: obj_quat.ravel().astype(np.float32),
+            obs_spec.OBJECT_TO_EEF.key: (obj_pos - eef_pos).ravel().astype(np.float32),
         }
         h, w = self.config.image_size
         for cam in self.config.cameras:
-            obs[f"image_{cam}"] = self.render_camera(cam, h, w)
+            obs[obs_spec.env_image_key(cam)] = self.render_camera(cam, h, w)
         return obs

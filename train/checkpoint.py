@@ -2,7 +2,8 @@
 with the configs and counters as JSON in its metadata. No pickle: `torch.load` is never used.
 
 Everything a resumed run needs to continue bit-for-bit is in there; `load_policy` needs only the
-weights, normalizer and configs.
+weights, normalizer and configs. `obs_keys` names the dataset observations the policy reads, in
+the order they are concatenated into its input (`trained_obs_keys`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, safe_open, save_file
 
+from .data import DEFAULT_OBS_KEYS
 from .normalize import Normalizer
 from .policies import policy_classes
 
@@ -26,7 +28,9 @@ def save_checkpoint(
     optimizer: torch.optim.Optimizer | None,
     generators: dict[str, torch.Generator],
     meta: dict[str, Any],
+    obs_keys: tuple[str, ...] = DEFAULT_OBS_KEYS,
 ) -> None:
+    """Write the checkpoint atomically; `obs_keys` are the observations `policy` was trained on."""
     tensors = {
         f"model.{k}": v.detach().contiguous() for k, v in policy.state_dict().items() if not k.startswith("normalizer")
     }
@@ -45,6 +49,7 @@ def save_checkpoint(
         "policy": policy.name,
         "policy_config": asdict(policy.config),
         "obs_dim": policy.obs_dim,
+        "obs_keys": list(obs_keys),
         "action_dim": policy.action_dim,
         "optimizer_groups": groups,
     }
@@ -57,6 +62,12 @@ def save_checkpoint(
 def read_meta(path: Path) -> dict[str, Any]:
     with safe_open(path, framework="pt") as f:
         return json.loads(f.metadata()["demoforge"])
+
+
+def trained_obs_keys(meta: dict[str, Any]) -> tuple[str, ...]:
+    """The observation keys a checkpoint's policy was trained on, in input order. Checkpoints
+    written before the keys were stored read the default keys: the only ones there were."""
+    return tuple(meta.get("obs_keys") or DEFAULT_OBS_KEYS)
 
 
 def _config(name: str, raw: dict[str, Any]):

@@ -15,8 +15,10 @@ import numpy as np
 import torch
 
 from ..augment.dataset import Dataset
+from ..envs.observation import observation_keys
 
-DEFAULT_OBS_KEYS = ("observation.state", "observation.environment_state")
+# What a policy reads unless told otherwise (the "state" observation mode), concatenated in order.
+DEFAULT_OBS_KEYS = observation_keys()
 
 
 @dataclass

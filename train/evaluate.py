@@ -18,10 +18,9 @@ import numpy as np
 import torch
 
 from ..augment.domain_env import DomainRandomizationWrapper
-from ..augment.record import observation_features
-from ..envs import EnvConfig, make_task_env
-from .checkpoint import checkpoint_path, load_policy, read_meta
-from .data import DEFAULT_OBS_KEYS
+from ..envs import ConfigError, EnvConfig, make_task, make_task_env
+from ..envs.observation import VECTOR_FEATURES, observation_features
+from .checkpoint import checkpoint_path, load_policy, read_meta, trained_obs_keys
 from .stats import wilson_interval
 
 
@@ -72,8 +71,8 @@ def _init(checkpoint: str, threads: int) -> None:
     _POLICY = load_policy(Path(checkpoint))
 
 
-def _episode(args: tuple[str, str, int, bool, int]) -> EpisodeOutcome:
-    task, profile, seed, video, size = args
+def _episode(args: tuple[str, str, int, bool, int, tuple[str, ...]]) -> EpisodeOutcome:
+    task, profile, seed, video, size, obs_keys = args
     policy = _POLICY
     env = DomainRandomizationWrapper(make_task_env(task, config=EnvConfig()), profile)
     base = env.unwrapped
@@ -85,7 +84,7 @@ def _episode(args: tuple[str, str, int, bool, int]) -> EpisodeOutcome:
     while length < base.task.max_episode_steps:
         length += 1
         feats = observation_features(obs)
-        vec = np.concatenate([feats[k] for k in DEFAULT_OBS_KEYS])
+        vec = np.concatenate([feats[k] for k in obs_keys])
         obs, _, terminated, truncated, info = env.step(policy.select_action(vec))
         for k, v in info["subtasks"].items():
             reached[k] = reached[k] or bool(v)
@@ -107,8 +106,10 @@ def evaluate(run: str | Path, config: EvalConfig | None = None, out: str | Path 
     checkpoint = checkpoint_path(run)
     meta = read_meta(checkpoint)
     task = meta.get("task") or json.loads((checkpoint.parents[1] / "config.json").read_text()).get("task", "Lift")
+    obs_keys = policy_obs_keys(checkpoint, meta, task)
     jobs = [
-        (task, config.profile, config.seed + k, k < config.videos, config.video_size) for k in range(config.episodes)
+        (task, config.profile, config.seed + k, k < config.videos, config.video_size, obs_keys)
+        for k in range(config.episodes)
     ]
     workers = min(config.workers or os.cpu_count() or 1, config.episodes)
     if workers == 1:
@@ -126,6 +127,29 @@ def evaluate(run: str | Path, config: EvalConfig | None = None, out: str | Path 
     )
     write_eval(out, result, outcomes)
     return result
+
+
+def policy_obs_keys(checkpoint: Path, meta: dict, task: str) -> tuple[str, ...]:
+    """The observation keys the checkpoint's policy reads, checked against what `task`'s env gives:
+    a ConfigError naming the first key it does not give, or the keys whose widths do not add up
+    to the policy's input width."""
+    keys = trained_obs_keys(meta)
+    given = {f.key: f for f in VECTOR_FEATURES}
+    for key in keys:
+        if key not in given:
+            raise ConfigError(
+                f"checkpoint {checkpoint}: the policy was trained on observation key {key!r}, which "
+                f"evaluation cannot feed (it gives {', '.join(given)})"
+            )
+    objects = make_task(task).objects
+    widths = {k: given[k].size(objects) for k in keys}
+    if "obs_dim" in meta and sum(widths.values()) != meta["obs_dim"]:
+        parts = " + ".join(f"{k} ({n})" for k, n in widths.items())
+        raise ConfigError(
+            f"checkpoint {checkpoint}: obs_dim={meta['obs_dim']}, but {task}'s {parts} give {sum(widths.values())} "
+            "(trained on another task's data?)"
+        )
+    return keys
 
 
 def summarize(task: str, profile: str, outcomes: list[EpisodeOutcome]) -> EvalResult:

@@ -22,10 +22,11 @@ import numpy as np
 import torch
 
 from ..augment.dataset import Dataset
-from ..augment.lerobot_env import IMAGE_PREFIX, make_vec_env, policy_input_shapes
+from ..augment.lerobot_env import make_vec_env, policy_input_shapes
 from ..augment.record import task_description
 from ..augment.safety import read_json
 from ..envs import TASKS, ConfigError, DemoforgeError, resolve_task_name
+from ..envs.observation import IMAGE_PREFIX
 from .evaluate import EpisodeOutcome, EvalConfig, EvalResult, summarize, write_eval
 
 INSTALL = "pip install 'demoforge[lerobot]'"

@@ -21,7 +21,7 @@ import torch
 
 from ..envs import ConfigError
 from .checkpoint import read_meta, restore_training, save_checkpoint
-from .data import MixedSampler, load_frames
+from .data import DEFAULT_OBS_KEYS, MixedSampler, load_frames
 from .normalize import Normalizer
 from .policies import policy_classes
 
@@ -107,8 +107,9 @@ def train(
         raise ConfigError(f"run folder {out} is not empty (pass --resume to continue it, or another --out)")
 
     task = _task_of(real or synthetic)
-    real_frames = load_frames([real]) if real else None
-    syn_frames = load_frames([synthetic]) if synthetic else None
+    obs_keys = DEFAULT_OBS_KEYS  # stored in the checkpoint: evaluation feeds exactly these
+    real_frames = load_frames([real], obs_keys) if real else None
+    syn_frames = load_frames([synthetic], obs_keys) if synthetic else None
     both = [f for f in (real_frames, syn_frames) if f is not None]
     if not both:
         raise ConfigError("train needs --real and/or --synthetic data")
@@ -161,7 +162,7 @@ def train(
             if progress:
                 progress(step + 1, total_steps, log[-1][1])
         if (step + 1) % config.checkpoint_every == 0 or step + 1 == total_steps:
-            _save(ckpt, policy, optimizer, generators, step + 1, config, task)
+            _save(ckpt, policy, optimizer, generators, step + 1, config, task, obs_keys)
             write_loss_log(out, log)
     seconds = time.perf_counter() - t0
     write_loss_log(out, log)
@@ -176,12 +177,21 @@ def _task_of(root) -> str | None:
     return ds.meta(0).get("task") if len(ds) else None
 
 
-def _save(ckpt: Path, policy, optimizer, generators, step: int, config: TrainConfig, task: str | None) -> None:
+def _save(
+    ckpt: Path,
+    policy,
+    optimizer,
+    generators,
+    step: int,
+    config: TrainConfig,
+    task: str | None,
+    obs_keys: tuple[str, ...],
+) -> None:
     gens = dict(generators)
     global_gen = torch.Generator()
     global_gen.set_state(torch.get_rng_state())  # dropout draws from the global generator
     gens["global"] = global_gen
-    save_checkpoint(ckpt, policy, optimizer, gens, {"step": step, "task": task, "train": _jsonable(config)})
+    save_checkpoint(ckpt, policy, optimizer, gens, {"step": step, "task": task, "train": _jsonable(config)}, obs_keys)
 
 
 def _jsonable(config: TrainConfig) -> dict:

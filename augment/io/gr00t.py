@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ...envs import DemoforgeError
+from ...envs.observation import STATE
 from .. import safety
 from ..dataset import (
     DEFAULT_FEATURES,
@@ -126,9 +127,7 @@ def save_gr00t(ds: Dataset, out: Path) -> None:
     )
     _jsonl(out / "meta" / "episodes_stats.jsonl", stats_rows)
     stats = ds.stats
-    missing = [
-        k for k in ("observation.state", "action") if k in ds.features and not set(GROOT_STATS) <= set(stats.get(k, {}))
-    ]
+    missing = [k for k in (STATE.key, "action") if k in ds.features and not set(GROOT_STATS) <= set(stats.get(k, {}))]
     if missing:
         raise DatasetError(f"dataset {ds.root}: meta/stats.json lacks {GROOT_STATS} for {missing}")
     (out / "meta" / "stats.json").write_text(json.dumps(groot_stats(stats)))

@@ -12,19 +12,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ...envs.observation import EEF_POS, ENVIRONMENT_STATE, IMAGE_PREFIX, STATE
 from ..dataset import Dataset
 from .source import SourceEpisode
 
 # observation.state part → GR00T sub-key (with rotation types where they apply)
-STATE_PARTS = {
-    "joint_pos": {},
-    "joint_vel": {},
-    "eef_pos": {},
-    "eef_quat": {"rotation_type": "quaternion"},
-    "gripper_qpos": {},
-}
+STATE_PARTS = {f.label: {"rotation_type": "quaternion"} if f.quaternion else {} for f in STATE.fields}
+# action part → GR00T sub-key; the TCP displacement is named after the state part it moves
 ACTION_PARTS = {
-    "eef_pos": (0, 3, {"absolute": False}),
+    EEF_POS.label: (0, 3, {"absolute": False}),
     "eef_rot": (3, 6, {"rotation_type": "axis_angle", "absolute": False}),
     "gripper": (6, 7, {}),
 }
@@ -46,10 +42,10 @@ def _environment_groups(feature: dict[str, Any]) -> dict[str, Any]:
             runs.append((key, i, i + 1))
     keys = [k for k, _, _ in runs]
     if len(names) != dim or len(set(keys)) != len(keys) or any(len(str(n).split(".")) < 3 for n in names):
-        runs = [("environment_state", 0, dim)]
+        runs = [(ENVIRONMENT_STATE.short_key, 0, dim)]
     for key, a, b in runs:
         extra = {"rotation_type": "quaternion"} if key.endswith("_quat") and b - a == 4 else {}
-        groups[key] = {"start": a, "end": b, "original_key": "observation.environment_state", **extra}
+        groups[key] = {"start": a, "end": b, "original_key": ENVIRONMENT_STATE.key, **extra}
     return groups
 
 
@@ -59,16 +55,16 @@ def modality_json(ds: Dataset) -> dict[str, Any]:
     with that `original_key`), each with its column's dtype, camera keys, and the task annotation
     when the data has one."""
     state: dict[str, Any] = {}
-    names = ds.features.get("observation.state", {}).get("names") or []
+    names = ds.features.get(STATE.key, {}).get("names") or []
     for part, extra in STATE_PARTS.items():
         idx = [i for i, n in enumerate(names) if n.split(".")[0] == part]
         if idx:
             state[part] = {"start": idx[0], "end": idx[-1] + 1, **extra}
-    if not state and "observation.state" in ds.features:  # foreign data: one opaque block
-        state["state"] = {"start": 0, "end": int(ds.features["observation.state"]["shape"][0])}
+    if not state and STATE.key in ds.features:  # foreign data: one opaque block
+        state[STATE.short_key] = {"start": 0, "end": int(ds.features[STATE.key]["shape"][0])}
     for group in state.values():
-        group["dtype"] = ds.features["observation.state"]["dtype"]
-    env_state = ds.features.get("observation.environment_state")
+        group["dtype"] = ds.features[STATE.key]["dtype"]
+    env_state = ds.features.get(ENVIRONMENT_STATE.key)
     if env_state is not None and len(env_state["shape"]) == 1:
         for key, group in _environment_groups(env_state).items():
             state.setdefault(key if key not in state else f"env_{key}", {**group, "dtype": env_state["dtype"]})
@@ -82,7 +78,7 @@ def modality_json(ds: Dataset) -> dict[str, Any]:
     out: dict[str, Any] = {
         "state": state,
         "action": action,
-        "video": {k.removeprefix("observation.images."): {"original_key": k} for k in ds.video_keys},
+        "video": {k.removeprefix(IMAGE_PREFIX): {"original_key": k} for k in ds.video_keys},
     }
     annotations = [k for k in ds.features if k.startswith("annotation.")]
     if annotations:

@@ -21,6 +21,7 @@ import gymnasium as gym
 import numpy as np
 
 from ...envs import ConfigError, DemoforgeError, resolve_task_name
+from ...envs.observation import ENV_IMAGE_PREFIX, IMAGE_PREFIX, OBSERVATION_PREFIX, env_image_key
 from .. import safety
 from ..dataset import Dataset, DatasetError
 from .source import SourceEpisode
@@ -43,10 +44,10 @@ def minari_root(root: Path):
 
 
 def _obs_key(feature: str) -> str | None:
-    if feature.startswith("observation.images."):
-        return "image_" + feature.removeprefix("observation.images.")
-    if feature.startswith("observation."):
-        return feature.removeprefix("observation.")
+    if feature.startswith(IMAGE_PREFIX):
+        return env_image_key(feature.removeprefix(IMAGE_PREFIX))
+    if feature.startswith(OBSERVATION_PREFIX):
+        return feature.removeprefix(OBSERVATION_PREFIX)
     return None
 
 
@@ -208,7 +209,7 @@ def default_target(source: str, values: np.ndarray) -> str | None:
         return source.removeprefix("infos/")
     if source.startswith("observations/"):
         key = source.removeprefix("observations/")
-        if key.startswith("image_") and values.dtype == np.uint8 and values.ndim == 4:
-            return "observation.images." + key.removeprefix("image_")
-        return "observation." + key
+        if key.startswith(ENV_IMAGE_PREFIX) and values.dtype == np.uint8 and values.ndim == 4:
+            return IMAGE_PREFIX + key.removeprefix(ENV_IMAGE_PREFIX)
+        return OBSERVATION_PREFIX + key
     return {"actions": "action", "rewards": "next.reward", "dones": "next.done"}.get(source)

@@ -18,6 +18,7 @@ import h5py
 import numpy as np
 
 from ...envs.geometry import pose7_to_mat
+from ...envs.observation import IMAGE_PREFIX, OBSERVATION_PREFIX, camera_feature
 from .. import safety
 from ..dataset import Dataset, DatasetError
 from .source import SourceEpisode
@@ -27,10 +28,10 @@ STANDARD = {"action": "actions", "next.reward": "rewards", "next.done": "dones",
 
 def obs_key(feature: str) -> str | None:
     """The key robomimic files keep feature `feature` under in `obs/` (None: not an observation)."""
-    if feature.startswith("observation.images."):
-        return feature.removeprefix("observation.images.") + "_image"
-    if feature.startswith("observation."):
-        return feature.removeprefix("observation.")
+    if feature.startswith(IMAGE_PREFIX):
+        return feature.removeprefix(IMAGE_PREFIX) + "_image"
+    if feature.startswith(OBSERVATION_PREFIX):
+        return feature.removeprefix(OBSERVATION_PREFIX)
     return None
 
 
@@ -96,11 +97,11 @@ def _env_args(ds: Dataset) -> dict:
     (`demoforge.augment.robomimic_env.RobomimicEnv`): the domain profile the demos came from, the
     cameras (videos) and their (height, width)."""
     meta = ds.meta(0) if len(ds) else {}
-    cameras = sorted(k.removeprefix("observation.images.") for k in ds.video_keys)
+    cameras = sorted(k.removeprefix(IMAGE_PREFIX) for k in ds.video_keys)
     kwargs: dict = {"fps": ds.fps, "source": "demoforge", "profile": meta.get("profile", "nominal")}
     kwargs["cameras"] = cameras
     if cameras:
-        kwargs["image_size"] = list(ds.features[f"observation.images.{cameras[0]}"]["shape"][:2])
+        kwargs["image_size"] = list(ds.features[camera_feature(cameras[0]).key]["shape"][:2])
     return {"env_name": meta.get("task", "demoforge"), "type": 2, "env_kwargs": kwargs}
 
 
@@ -180,6 +181,6 @@ def default_target(source: str, values: np.ndarray) -> str | None:
     if source.startswith("obs/"):
         key = source.removeprefix("obs/")
         if values.dtype == np.uint8 and values.ndim == 4:
-            return "observation.images." + key.removesuffix("_image")
-        return "observation." + key
+            return IMAGE_PREFIX + key.removesuffix("_image")
+        return OBSERVATION_PREFIX + key
     return {v: k for k, v in STANDARD.items()}.get(source)

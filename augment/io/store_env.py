@@ -17,7 +17,7 @@ import numpy as np
 from gymnasium.envs.registration import EnvSpec
 
 from ...envs import GYM_IDS, TASKS, DemoforgeError, EnvConfig, make_task, make_task_env
-from ..record import ENV_PARTS, STATE_PARTS, environment_state_names, state_names
+from ...envs.observation import IMAGE_PREFIX, OBSERVATION_PREFIX, VECTOR_FEATURES, camera_feature, env_image_key
 
 ENTRY_POINT = f"{__name__}:make_store_env"
 
@@ -30,20 +30,17 @@ class StoreObservation(gym.ObservationWrapper):
         self.cameras = cameras
         inner = env.observation_space
         spaces: dict[str, gym.spaces.Box] = {
-            "state": _vector(sum(inner[k].shape[0] for k, _ in STATE_PARTS)),
-            "environment_state": _vector(sum(inner[k].shape[0] for k, _ in ENV_PARTS)),
+            f.short_key: _vector(sum(inner[part.key].shape[0] for part in f.fields)) for f in VECTOR_FEATURES
         }
         for cam in cameras:
-            spaces[f"image_{cam}"] = gym.spaces.Box(0, 255, inner[f"image_{cam}"].shape, np.uint8)
+            key = env_image_key(cam)
+            spaces[key] = gym.spaces.Box(0, 255, inner[key].shape, np.uint8)
         self.observation_space = gym.spaces.Dict(spaces)
 
     def observation(self, obs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        out = {
-            "state": np.concatenate([obs[k] for k, _ in STATE_PARTS]).astype(np.float32),
-            "environment_state": np.concatenate([obs[k] for k, _ in ENV_PARTS]).astype(np.float32),
-        }
+        out = {f.short_key: f.vector(obs).astype(np.float32) for f in VECTOR_FEATURES}
         for cam in self.cameras:
-            out[f"image_{cam}"] = obs[f"image_{cam}"]
+            out[env_image_key(cam)] = obs[env_image_key(cam)]
         return out
 
 
@@ -69,20 +66,17 @@ def store_env_spec(task: str, features: dict[str, dict[str, Any]], fps: int) -> 
     (the dataset's `observation.*`), or None when no task env does (foreign or reshaped data)."""
     if task not in TASKS:
         return None
-    obs = {k: f for k, f in features.items() if k.startswith("observation.")}
+    obs = {k: f for k, f in features.items() if k.startswith(OBSERVATION_PREFIX)}
     objects = make_task(task).objects
-    expected = {
-        "observation.state": state_names(),
-        "observation.environment_state": environment_state_names(objects),
-    }
-    for key, names in expected.items():
-        f = obs.pop(key, None)
+    for vector in VECTOR_FEATURES:
+        names = vector.names(objects)
+        f = obs.pop(vector.key, None)
         if f is None or f["dtype"] != "float32" or list(f["shape"]) != [len(names)] or f.get("names") != names:
             return None
-    cameras = [k.removeprefix("observation.images.") for k in obs if k.startswith("observation.images.")]
+    cameras = [k.removeprefix(IMAGE_PREFIX) for k in obs if k.startswith(IMAGE_PREFIX)]
     if len(cameras) != len(obs) or features.get("action", {}).get("shape") != [7]:
         return None
-    sizes = {tuple(obs[f"observation.images.{c}"]["shape"]) for c in cameras}
+    sizes = {tuple(obs[camera_feature(c).key]["shape"]) for c in cameras}
     if len(sizes) > 1 or any(len(s) != 3 or s[2] != 3 for s in sizes):
         return None
     size = list(next(iter(sizes))[:2]) if sizes else [84, 84]

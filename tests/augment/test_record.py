@@ -2,7 +2,8 @@
 
 import numpy as np
 from demoforge.augment.domain_env import make_domain_env
-from demoforge.augment.record import rollout, state_names
+from demoforge.augment.record import rollout
+from demoforge.envs.observation import STATE
 
 
 def _lift_rollout(steps: int = 12):
@@ -28,7 +29,7 @@ def test_frame_t_records_the_state_before_action_t():
     data = episode.data
     assert len(data["action"]) == len(states_before) == 12
     np.testing.assert_array_equal(data["sim.state"], states_before)
-    eef_obs = data["observation.state"][:, state_names().index("eef_pos.x") :][:, :3]
+    eef_obs = data["observation.state"][:, STATE.names(()).index("eef_pos.x") :][:, :3]
     np.testing.assert_allclose(data["datagen.eef_pose"][:, :3], eef_obs, atol=1e-6)
     # the object poses: the cube's stored position is the observed one of the same frame
     np.testing.assert_allclose(

@@ -7,24 +7,36 @@ import numpy as np
 import pytest
 import torch
 from demoforge.augment.domain_env import make_domain_env
+from demoforge.envs import ConfigError, make_task
 from demoforge.envs.experts import make_expert, run_expert_episode
+from demoforge.envs.observation import observation_features, vector_feature
 from demoforge.train import evaluate as evaluate_module
-from demoforge.train.checkpoint import save_checkpoint
-from demoforge.train.data import load_frames
+from demoforge.train.checkpoint import read_meta, save_checkpoint, trained_obs_keys
+from demoforge.train.cli import main
+from demoforge.train.data import DEFAULT_OBS_KEYS, Frames, load_frames
 from demoforge.train.evaluate import EvalConfig, evaluate
 from demoforge.train.normalize import Normalizer
 from demoforge.train.policies import policy_classes
 from demoforge.train.stats import wilson_interval
 
 
-def _checkpoint(frames, folder, task: str):
+def _checkpoint(frames, folder, task: str, obs_keys: tuple[str, ...] = DEFAULT_OBS_KEYS):
     config_cls, policy_cls = policy_classes("bc")
     torch.manual_seed(0)
     norm = Normalizer.from_arrays(frames.obs, frames.actions)
     policy = policy_cls(config_cls(), frames.obs.shape[1], frames.actions.shape[1], norm).eval()
     path = folder / task / "checkpoints" / "last.safetensors"
-    save_checkpoint(path, policy, None, {}, {"step": 0, "task": task})
+    save_checkpoint(path, policy, None, {}, {"step": 0, "task": task}, obs_keys)
     return path
+
+
+def _stub_frames(task: str, obs_keys: tuple[str, ...] = DEFAULT_OBS_KEYS) -> Frames:
+    """Frames as wide as `task`'s `obs_keys`, for checkpoints whose weights a test never uses."""
+    width = sum(vector_feature(k).size(make_task(task).objects) for k in obs_keys)
+    rng = np.random.default_rng(0)
+    n = 16
+    obs = rng.standard_normal((n, width)).astype(np.float32)
+    return Frames(obs, rng.uniform(-1, 1, (n, 7)).astype(np.float32), np.zeros(n, int), np.full(n, n))
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +79,7 @@ def _in_process_with(monkeypatch, still=lambda seed: False) -> None:
 @pytest.mark.parametrize("task", ["Lift", "Stack"])
 def test_evaluate_counts_the_experts_successes_lengths_and_subtasks(tiny_lift, task, tmp_path, monkeypatch):
     _in_process_with(monkeypatch)
-    run = _checkpoint(load_frames([tiny_lift]), tmp_path, task).parents[1]  # the stub ignores its weights
+    run = _checkpoint(_stub_frames(task), tmp_path, task).parents[1]  # the stub ignores its weights
     cfg = EvalConfig(profile="nominal", episodes=4, seed=500, workers=1, videos=1, video_size=32)
     result = evaluate(run, cfg, out=tmp_path / "ev")
     env = make_domain_env(task, "nominal")
@@ -105,3 +117,65 @@ def test_evaluate_gives_the_same_result_with_one_or_two_workers(checkpoint, tmp_
     assert detail[0] == detail[1]
     with pytest.raises(FileNotFoundError, match="no checkpoint"):
         evaluate(tmp_path / "nothing_here", cfg)
+
+
+class RecordingPolicy:
+    """Holds still and keeps every input vector evaluate() fed it."""
+
+    def __init__(self):
+        self.inputs = []
+
+    def reset(self, seed=None):
+        pass
+
+    def select_action(self, vec):
+        self.inputs.append(vec)
+        return np.array([0, 0, 0, 0, 0, 0, -1], np.float32)
+
+
+def test_evaluate_feeds_exactly_the_observation_keys_the_checkpoint_stores(tmp_path, monkeypatch):
+    keys = ("observation.state",)  # proprioception only: no object poses
+    checkpoint = _checkpoint(_stub_frames("Lift", keys), tmp_path, "Lift", keys)
+    assert trained_obs_keys(read_meta(checkpoint)) == keys
+    policy = RecordingPolicy()
+    monkeypatch.setattr(evaluate_module, "load_policy", lambda path: policy)
+    evaluate(checkpoint, EvalConfig(profile="nominal", episodes=1, seed=500, workers=1, videos=0), out=tmp_path / "ev")
+    obs, _ = make_domain_env("Lift", "nominal").reset(seed=500)
+    np.testing.assert_array_equal(policy.inputs[0], observation_features(obs)["observation.state"])
+    assert {v.shape for v in policy.inputs} == {(23,)}
+
+
+def test_evaluate_refuses_observation_keys_it_cannot_feed_in_one_line(tmp_path, capsys):
+    keys = ("observation.state", "observation.images.front")  # a camera policy, before vision mode exists
+    checkpoint = _checkpoint(_stub_frames("Lift", keys[:1]), tmp_path, "Lift", keys)
+    cfg = EvalConfig(profile="nominal", episodes=1, workers=1, videos=0)
+    with pytest.raises(ConfigError, match="trained on observation key 'observation.images.front'"):
+        evaluate(checkpoint, cfg, out=tmp_path / "ev")
+    assert not (tmp_path / "ev").exists()  # refused before any episode ran
+    assert main(["eval", str(checkpoint), "--episodes", "1", "--profile", "nominal"]) != 0
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "'observation.images.front'" in err, err
+
+
+def test_evaluate_refuses_keys_whose_widths_do_not_fit_the_policy(tiny_lift, tmp_path):
+    # a Lift policy (one cube) whose checkpoint names Stack (two cubes): environment_state is 10 vs 20 wide
+    checkpoint = _checkpoint(load_frames([tiny_lift]), tmp_path, "Stack")
+    with pytest.raises(
+        ConfigError,
+        match=r"obs_dim=33, but Stack's observation.state \(23\) \+ "
+        r"observation.environment_state \(20\) give 43",
+    ):
+        evaluate(checkpoint, EvalConfig(profile="nominal", episodes=1, workers=1, videos=0), out=tmp_path / "ev")
+
+
+def test_a_checkpoint_without_stored_keys_evaluates_on_the_default_keys(tiny_lift, tmp_path):
+    """Checkpoints written before the keys were stored still load and run."""
+    from safetensors.torch import load_file, save_file
+
+    path = _checkpoint(load_frames([tiny_lift]), tmp_path, "Lift")
+    meta = read_meta(path)
+    del meta["obs_keys"]
+    save_file(load_file(path), path, metadata={"demoforge": json.dumps(meta)})
+    assert "obs_keys" not in read_meta(path) and trained_obs_keys(read_meta(path)) == DEFAULT_OBS_KEYS
+    result = evaluate(path, EvalConfig(profile="nominal", episodes=1, workers=1, videos=0), out=tmp_path / "ev")
+    assert result.episodes == 1

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 from demoforge.augment.domain_env import make_domain_env
-from demoforge.augment.record import observation_features
 from demoforge.envs.experts import make_expert, run_expert_episode
+from demoforge.envs.observation import observation_features
 from demoforge.train import lerobot_eval
 from demoforge.train.cli import main
 from demoforge.train.evaluate import EvalConfig
