@@ -3,10 +3,10 @@ LeRobot dataset (export is a copy) and a LeRobot dataset is readable here (impor
 
 Layout (shared/FORMATS.md §1): meta/info.json, meta/stats.json, meta/tasks.parquet,
 meta/episodes/chunk-CCC/file-FFF.parquet, data/chunk-CCC/file-FFF.parquet and
-videos/<camera>/chunk-CCC/file-FFF.mp4. demoforge writes **one file per episode** (file index =
-episode index mod 1000, chunk = episode index // 1000); lerobot's reader locates every episode
-through its meta row, so this is as valid as lerobot's own many-episodes-per-file packing, and it
-is what makes appending crash-safe:
+videos/<camera>/chunk-CCC/file-FFF.mp4. Episodes are packed as lerobot packs them: consecutive
+episodes share one data file, one mp4 per camera and one meta/episodes file, which rolls over at
+`data_files_size_in_mb` / `video_files_size_in_mb` (packing.py). Each episode commits first on
+its own ("loose", the layout demoforge wrote before packing, which therefore still reads):
 
 1. each video, then the data parquet, is written to a `.tmp` name and renamed into place;
 2. the episode's meta row is written and renamed last — the commit point;
@@ -14,8 +14,9 @@ is what makes appending crash-safe:
    (tmp + rename) every 500 episodes, when a task is added and on close, or rebuilt on reopen —
    until then their totals may trail the committed episodes, which `Dataset` lists from the rows.
 
-A `kill -9` at any moment leaves complete episodes (with meta rows) and, at most, orphan files of
-the one being written, which `DatasetWriter.append` deletes. Readers never see a half episode.
+A full pack (or the last one, on close) is then rewritten into single files, again committed by
+renaming its meta file (packing.py). A `kill -9` at any moment leaves complete episodes and, at
+most, orphan files, which `DatasetWriter.append` deletes. Readers never see a half episode.
 Nothing on this path uses pickle.
 """
 
@@ -23,7 +24,6 @@ from __future__ import annotations
 
 import json
 import os
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,11 +31,11 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from ..envs import DemoforgeError
 from . import safety
 from . import stats as stats_lib
+from .episode_index import TASK_INDEX, EpisodeIndex
 from .safety import DatasetError
 from .video import decode_video
 
@@ -173,39 +173,39 @@ class Dataset:
         self.features: dict[str, dict] = self.info["features"]
         self.video_keys = [k for k, f in self.features.items() if f["dtype"] == "video"]
         self.data_keys = [k for k, f in self.features.items() if f["dtype"] != "video" and k not in DEFAULT_FEATURES]
-        self.episodes, self._row_files = _read_episode_rows(self.root, self.video_keys)
+        self.episodes = EpisodeIndex(self.root, self.video_keys)
         self.tasks = _read_tasks(self.root)
-        for row in self.episodes:  # a task committed after tasks.parquet was last written
-            index = row.get("demoforge/task_index")
-            if isinstance(index, int) and index not in self.tasks and row.get("tasks"):
-                self.tasks[index] = str(row["tasks"][0])
+        if TASK_INDEX in self.episodes.columns:  # tasks committed after tasks.parquet was last written
+            indices, first = np.unique(self.episodes.columns[TASK_INDEX], return_index=True)
+            for index, row in zip(indices.tolist(), first.tolist()):
+                if index not in self.tasks and self.episodes.value(row, "tasks"):
+                    self.tasks[index] = str(self.episodes.value(row, "tasks")[0])
         # Totals derived from the committed episodes: info.json may trail them after a kill.
         self.info["total_episodes"] = len(self.episodes)
         self.info["total_frames"] = self.num_frames
         self.info["total_tasks"] = len(self.tasks)
         self.info["splits"] = {"train": f"0:{len(self.episodes)}"}
-        self._cache: tuple[Path, pa.Table] | None = None
+        self._cache: tuple[Path, pa.Table, int] | None = None
 
     def __len__(self) -> int:
         return len(self.episodes)
 
     @property
     def num_frames(self) -> int:
-        return int(sum(row["length"] for row in self.episodes))
+        return int(self.episodes.columns["length"].sum())
 
     @property
     def stats(self) -> dict[str, dict[str, np.ndarray]]:
-        """Dataset stats aggregated from the committed episodes' own stats (demoforge's store), so
+        """Dataset stats merged from the packs' and loose episodes' own stats (demoforge's store), so
         they never trail the data; meta/stats.json (checked against the frame count) otherwise."""
-        derived = self._episode_stats()
+        derived = self.episodes.stats() if len(self) else None
         if derived is not None:
             return derived
         path = self.root / "meta" / "stats.json"
         if not path.is_file():
             return {}
         try:
-            raw = safety.read_json(path, "dataset file")
-            out = {k: {s: np.asarray(v, dtype=np.float64) for s, v in d.items()} for k, d in raw.items()}
+            out = stats_lib.from_json(safety.read_json(path, "dataset file"))
         except (DemoforgeError, AttributeError, TypeError, ValueError) as exc:
             raise DatasetError(
                 f"dataset {self.root}: meta/stats.json is not feature → stat → numbers ({exc})"
@@ -224,29 +224,8 @@ class Dataset:
                 )
         return out
 
-    def _episode_stats(self) -> dict[str, dict[str, np.ndarray]] | None:
-        from .dataset_writer import STATS_COLUMN, unpack_stats
-
-        if not self.episodes:
-            return None
-        per_episode = []
-        for f in dict.fromkeys(self._row_files):
-            try:
-                if STATS_COLUMN not in pq.ParquetFile(f).schema_arrow.names:
-                    return None
-                blobs = safety.read_parquet(f, f"dataset {self.root}: {f.relative_to(self.root)}", [STATS_COLUMN])
-                per_episode.extend(unpack_stats(b) for b in blobs.column(STATS_COLUMN).to_pylist())
-            except (ValueError, OSError, KeyError, TypeError, EOFError, zipfile.BadZipFile, pa.ArrowException) as exc:
-                raise DatasetError(
-                    f"dataset {self.root}: {f.relative_to(self.root)}: {STATS_COLUMN} unreadable ({exc})"
-                ) from None
-        keys = per_episode[0].keys()
-        if any(s.keys() != keys for s in per_episode):
-            raise DatasetError(f"dataset {self.root}: per-episode stats name different features")
-        return {k: stats_lib.aggregate([s[k] for s in per_episode]) for k in keys}
-
     def meta(self, index: int) -> dict[str, Any]:
-        raw = self.episodes[index].get(META_COLUMN)
+        raw = self.episodes.value(index, META_COLUMN)
         if not raw:
             return {}
         try:
@@ -258,7 +237,7 @@ class Dataset:
         return value
 
     def _where(self, index: int, what: str) -> str:
-        return f"dataset {self.root}: {self._row_files[index].relative_to(self.root)} (episode {index}): {what}"
+        return f"dataset {self.root}: {self.episodes.file_of(index).relative_to(self.root)} (episode {index}): {what}"
 
     def _path(self, template_key: str, default: str, **fields) -> Path:
         template = self.info.get(template_key) or default
@@ -284,34 +263,46 @@ class Dataset:
             file_index=row[f"videos/{key}/file_index"],
         )
 
-    def _table(self, path: Path) -> pa.Table:
+    def _table(self, path: Path) -> tuple[pa.Table, int]:
+        """The data file at `path` (the last one read is kept: episodes are mostly read in order)
+        and the global `index` of its first row."""
         if self._cache is None or self._cache[0] != path:
             if not path.is_file():
                 raise DatasetError(f"dataset {self.root}: {path.relative_to(self.root)} missing")
             what = f"dataset {self.root}: {path.relative_to(self.root)}"
             try:
-                self._cache = (path, safety.read_parquet(path, what))
+                table = safety.read_parquet(path, what)
             except safety.UnsafeInputError:
                 raise
             except DemoforgeError as exc:
                 raise DatasetError(str(exc)) from None
-        return self._cache[1]
+            if "episode_index" not in table.column_names:
+                raise DatasetError(f"{what} has no column 'episode_index'")
+            has_index = "index" in table.column_names and pa.types.is_integer(table.column("index").type)
+            first = table.column("index")[0].as_py() if has_index and len(table) else -(1 << 62)
+            self._cache = (path, table, first)
+        return self._cache[1], self._cache[2]
 
     def episode(self, index: int, videos: bool = True) -> Episode:
         """Episode `index` with its arrays (and decoded video frames unless `videos=False`)."""
         row = self.episodes[index]
         path = self.data_file(row)
-        table = self._table(path)
-        if "episode_index" not in table.column_names:
-            raise DatasetError(f"dataset {self.root}: {path.relative_to(self.root)} has no column 'episode_index'")
-        ep_col = table.column("episode_index").to_numpy(zero_copy_only=False)
-        rows = np.flatnonzero(ep_col == row["episode_index"])
-        if len(rows) != row["length"]:
-            raise DatasetError(
-                f"dataset {self.root}: {path.relative_to(self.root)} holds {len(rows)} frames of episode "
-                f"{index}, meta says {row['length']}"
-            )
-        part = table.take(pa.array(rows))
+        table, first = self._table(path)
+        # A file's rows are consecutive global indices (lerobot's layout): the episode is a slice.
+        start, length = row["dataset_from_index"] - first, row["length"]
+        part = table.slice(start, length) if 0 <= start <= len(table) - length else table.slice(0, 0)
+        episodes = part.column("episode_index")
+        ends = (episodes[0].as_py(), episodes[-1].as_py()) if len(part) else ()
+        if len(part) != length or ends != (row["episode_index"],) * 2:
+            ep_col = table.column("episode_index").to_numpy(zero_copy_only=False)
+            rows = np.flatnonzero(ep_col == row["episode_index"])
+            if len(rows) != length:
+                raise DatasetError(
+                    f"dataset {self.root}: {path.relative_to(self.root)} holds {len(rows)} frames of episode "
+                    f"{index}, meta says {length}"
+                )
+            part = table.take(pa.array(rows))
+        rows = range(length)
         data = {}
         for key in self.data_keys:
             if key not in part.column_names:
@@ -372,7 +363,6 @@ class Dataset:
             yield self.episode(i, videos=videos)
 
 
-_ROW_INTS = ("episode_index", "length", "data/chunk_index", "data/file_index")
 _DTYPES = {"float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"}
 _DTYPES |= {"bool", "string", "video", "image"}
 
@@ -408,48 +398,6 @@ def check_info(root: Path, info: Any) -> None:
             safety.check_template(info[key], f"{where} {key}")
     if any(f["dtype"] == "video" for f in features.values()) and "video_path" in info and not info["video_path"]:
         raise DatasetError(f"{where}: has video features but no video_path")
-
-
-def _read_episode_rows(root: Path, video_keys: list[str] = ()) -> tuple[list[dict[str, Any]], list[Path]]:
-    """The committed episodes' meta rows, in order, and the file each came from."""
-    folder = root / "meta" / "episodes"
-    files = sorted(folder.glob("*/*.parquet"))
-    rows: list[dict[str, Any]] = []
-    sources: list[Path] = []
-    for f in files:
-        what = f"dataset {root}: {f.relative_to(root)}"
-        try:
-            names = pq.ParquetFile(f).schema_arrow.names
-            keep = [c for c in names if not c.startswith(("stats/", "demoforge/stats"))]
-            table = safety.read_parquet(f, what, keep)
-        except safety.UnsafeInputError:
-            raise
-        except (DemoforgeError, pa.ArrowException, OSError) as exc:
-            raise DatasetError(f"{what} unreadable ({exc})") from None
-        new = table.to_pylist()
-        need = list(_ROW_INTS) + [f"videos/{k}/{c}" for k in video_keys for c in ("chunk_index", "file_index")]
-        for row in new:
-            for key in need:
-                value = row.get(key)
-                if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                    raise DatasetError(f"{what}: {key} is {value!r}, expected a non-negative integer")
-            for key in video_keys:
-                ts = row.get(f"videos/{key}/from_timestamp")
-                if isinstance(ts, bool) or not isinstance(ts, int | float) or not 0 <= ts < 1e9:
-                    raise DatasetError(f"{what}: videos/{key}/from_timestamp is {ts!r}, expected seconds ≥ 0")
-            if row["length"] == 0:
-                raise DatasetError(f"{what}: episode {row['episode_index']} has no frames (length 0)")
-            if row["length"] > safety.MAX_EPISODE_FRAMES:
-                raise DatasetError(f"{what}: length {row['length']}, expected 1..{safety.MAX_EPISODE_FRAMES}")
-            tasks = row.get("tasks")
-            if tasks is not None and not (isinstance(tasks, list) and all(isinstance(t, str) for t in tasks)):
-                raise DatasetError(f"{what}: tasks is {tasks!r}, expected a list of strings")
-        rows.extend(new)
-        sources.extend([f] * len(new))
-    for i, row in enumerate(rows):
-        if row["episode_index"] != i:
-            raise DatasetError(f"dataset {root}: meta/episodes row {i} is episode {row['episode_index']}")
-    return rows, sources
 
 
 def _read_tasks(root: Path) -> dict[int, str]:

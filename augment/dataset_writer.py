@@ -1,10 +1,10 @@
-"""`DatasetWriter`: appends episodes to the store crash-safely (see dataset.py for the protocol)."""
+"""`DatasetWriter`: appends episodes to the store crash-safely, packing them as LeRobot v3 does
+(see dataset.py for the commit protocol of one episode, packing.py for the packs')."""
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
+import os
 from pathlib import Path
 from typing import Any
 
@@ -31,15 +31,11 @@ from .dataset import (
     chunk_location,
     write_json,
 )
+from .episode_index import STATS_COLUMN, TASK_INDEX
+from .packing import DATA_BYTES, MB, PARQUET_OPTIONS, VIDEO_BYTES, Pack, chunk_number, file_number, write_pack
 from .video import encode_video
 
 STATS_EVERY = 500  # episodes between metadata refreshes while writing (always on close; rebuilt on reopen)
-# Per-episode files are small: parquet's dictionary pages and column statistics cost more time
-# than they save (readers here scan whole files), ~25 % of a state-only episode's write time.
-PARQUET_OPTIONS = {"use_dictionary": False, "write_statistics": False}
-# lerobot writes per-episode stats as `stats/<feature>/<stat>` list columns; its reader drops them
-# (shared/FORMATS.md §1.4), so demoforge keeps them in one npz blob, read back without pickle.
-STATS_COLUMN = "demoforge/stats"
 
 
 class DatasetWriter:
@@ -49,10 +45,19 @@ class DatasetWriter:
         with DatasetWriter.create("out", features, fps=20) as w:
             w.add_episode(episode)
 
-    Memory holds one episode's frames at a time (plus a few numbers of stats per episode).
+    Memory holds one episode's frames at a time, plus the rows and per-episode stats of the pack
+    being filled and the merged stats of each finished pack.
     """
 
-    def __init__(self, root: Path, info: dict[str, Any], tasks: dict[str, int], episode_stats: list[dict]):
+    def __init__(
+        self,
+        root: Path,
+        info: dict[str, Any],
+        tasks: dict[str, int],
+        done_stats: list[dict],
+        pack: Pack,
+        next_file: int,
+    ):
         self.root = root
         self.info = info
         self.fps = int(info["fps"])
@@ -60,7 +65,10 @@ class DatasetWriter:
         self.video_keys = [k for k, f in self.features.items() if f["dtype"] == "video"]
         self.data_keys = [k for k, f in self.features.items() if f["dtype"] != "video" and k not in DEFAULT_FEATURES]
         self.tasks = tasks
-        self.episode_stats = episode_stats
+        self.done_stats = done_stats  # merged stats of each finished pack
+        self.pack = pack
+        self.next_file = next_file  # global file number of the next loose episode
+        self.limits = (_limit(info, "data_files_size_in_mb", 100), _limit(info, "video_files_size_in_mb", 200))
         self.num_episodes = int(info["total_episodes"])
         self.num_frames = int(info["total_frames"])
         self._tasks_written = -1  # tasks.parquet is rewritten only when a task is added
@@ -111,7 +119,7 @@ class DatasetWriter:
         root.mkdir(parents=True, exist_ok=True)
         for rel, obj in (sidecars or {}).items():
             write_json(root / rel, obj)
-        writer = cls(root, info, {}, [])
+        writer = cls(root, info, {}, [], Pack(), 0)
         writer._write_meta(with_stats=True)
         return writer
 
@@ -126,20 +134,41 @@ class DatasetWriter:
             info = json.loads(info_path.read_text())
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise DatasetError(f"dataset {root}: meta/info.json is not valid JSON ({exc})") from None
-        Dataset(root)  # validates info.json, the meta rows and the path templates
-        rows = _committed_rows(root)
-        for i, (row, _) in enumerate(rows):
-            if row["episode_index"] != i:
-                raise DatasetError(f"dataset {root}: meta/episodes has episode {row['episode_index']} at row {i}")
-        info["total_episodes"] = len(rows)
-        info["total_frames"] = int(rows[-1][0]["dataset_to_index"]) if rows else 0
-        tasks = {}
-        for row, _ in rows:
-            tasks.setdefault(row["tasks"][0], int(row["demoforge/task_index"]))
-        writer = cls(root, info, tasks, [s for _, s in rows])
-        writer._remove_orphans()
+        ds = Dataset(root)  # validates info.json, the episodes index and the path templates
+        _remove_orphans(root, ds)
+        info["total_episodes"], info["total_frames"] = len(ds), ds.num_frames
+        tasks = {task: index for index, task in sorted(ds.tasks.items())}
+        writer = cls(root, info, tasks, [], Pack(), 0)
+        writer._resume(ds)
         writer._write_meta(with_stats=True)
         return writer
+
+    def _resume(self, ds: Dataset) -> None:
+        """Rebuild the pack being filled: the last pack (if any) and the loose episodes after it,
+        replayed through the same fit rule as `add_episode`, so packs end where an uninterrupted
+        writer's would. Reads the footers of finished packs and the rows of the open one only."""
+        index = ds.episodes
+        packs = [p for p, stats in enumerate(index.pack_stats) if stats is not None]
+        last = packs[-1] if packs else -1
+        self.done_stats = [index.pack_stats[p] for p in packs[:-1]]
+        if last >= 0:
+            rows = _full_rows(self.root, index.files[last])
+            self.pack = Pack(index=file_number(rows[0]))
+            for row in rows:
+                self.pack.add(row, _row_stats(self.root, row, index.files[last]), loose=False)
+            self.next_file = self.pack.index + 1
+        for position in range(last + 1, len(index.files)):
+            for row in _full_rows(self.root, index.files[position]):
+                row.setdefault(DATA_BYTES, _size(self.root / DATA_PATH.format(**_loc(row, "data"))))
+                row.setdefault(VIDEO_BYTES, max([_size(self._video(row, k)) for k in self.video_keys], default=0))
+                if not self.pack.fits(row[DATA_BYTES], row[VIDEO_BYTES], self.limits):
+                    self._finish_pack()
+                self.pack.add(row, _row_stats(self.root, row, index.files[position]))
+                self.next_file = file_number(row) + 1
+
+    def _video(self, row: dict, key: str) -> Path:
+        loc = {"chunk_index": row[f"videos/{key}/chunk_index"], "file_index": row[f"videos/{key}/file_index"]}
+        return self.root / VIDEO_PATH.format(video_key=key, **loc)
 
     def __enter__(self) -> DatasetWriter:
         return self
@@ -148,7 +177,19 @@ class DatasetWriter:
         self.close()
 
     def close(self) -> None:
+        if self.pack.loose:  # a partial pack; the next `append` extends it
+            rows = write_pack(self.root, self.pack, self.video_keys, self.fps)
+            self.pack = _packed(self.pack, rows)
+            self.next_file = self.pack.index + 1
         self._write_meta(with_stats=True)
+
+    def _finish_pack(self) -> None:
+        """Write the pack being filled (it is full) and start the next one."""
+        if self.pack.loose:
+            write_pack(self.root, self.pack, self.video_keys, self.fps)
+        self.done_stats.append(stats_lib.merge(self.pack.stats))
+        self.next_file = self.pack.target + 1
+        self.pack = Pack()
 
     # writing ------------------------------------------------------------------------------------
 
@@ -161,9 +202,13 @@ class DatasetWriter:
         start = self.num_frames
 
         ep_stats = dict(episode.stats) if episode.stats is not None else episode.feature_stats()
+        # Written under names of their own first: which file index they get depends on whether
+        # their size still fits the pack being filled.
+        pending = {}
         for key in self.video_keys:
-            path = self.root / VIDEO_PATH.format(video_key=key, **loc)
-            atomic_write_bytes(path, lambda tmp, k=key: encode_video(tmp, episode.videos[k], self.fps))
+            pending[key] = self.root / "videos" / key / ".pending.mp4.tmp"
+            pending[key].parent.mkdir(parents=True, exist_ok=True)
+            encode_video(pending[key], episode.videos[key], self.fps)
 
         defaults = bookkeeping_columns(length, self.fps, index, start, task_index)
         columns = {}
@@ -174,11 +219,18 @@ class DatasetWriter:
             columns[key] = arrow_column(np.asarray(values), f["dtype"])
             if key in defaults:
                 ep_stats[key] = stats_lib.vector_stats(values.astype(np.float64))
-        table = pa.table(columns)
-        atomic_write_bytes(
-            self.root / DATA_PATH.format(**loc), lambda tmp: pq.write_table(table, tmp, **PARQUET_OPTIONS)
-        )
+        pending[None] = self.root / "data" / ".pending.parquet.tmp"
+        pending[None].parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(pa.table(columns), pending[None], **PARQUET_OPTIONS)
+        data_bytes = pending[None].stat().st_size
+        video_bytes = max([pending[k].stat().st_size for k in self.video_keys], default=0)
+        if not self.pack.fits(data_bytes, video_bytes, self.limits):
+            self._finish_pack()
 
+        loc = chunk_location(self.next_file)
+        for key in self.video_keys:
+            _rename(pending[key], self.root / VIDEO_PATH.format(video_key=key, **loc))
+        _rename(pending[None], self.root / DATA_PATH.format(**loc))
         row: dict[str, Any] = {
             "episode_index": index,
             "tasks": [episode.task],
@@ -193,11 +245,12 @@ class DatasetWriter:
             row[f"videos/{key}/file_index"] = loc["file_index"]
             row[f"videos/{key}/from_timestamp"] = 0.0
             row[f"videos/{key}/to_timestamp"] = length / self.fps
-        row[STATS_COLUMN] = _pack_stats(ep_stats)
+        row[STATS_COLUMN] = stats_lib.to_npz(ep_stats)
         row["meta/episodes/chunk_index"] = loc["chunk_index"]
         row["meta/episodes/file_index"] = loc["file_index"]
-        row["demoforge/task_index"] = task_index
+        row[TASK_INDEX] = task_index
         row[META_COLUMN] = json.dumps(episode.meta, default=_json_default)
+        row[DATA_BYTES], row[VIDEO_BYTES] = data_bytes, video_bytes
         meta_table = pa.Table.from_pylist([row])
         atomic_write_bytes(
             self.root / EPISODES_PATH.format(**loc), lambda tmp: pq.write_table(meta_table, tmp, **PARQUET_OPTIONS)
@@ -206,7 +259,8 @@ class DatasetWriter:
         # committed
         self.num_episodes += 1
         self.num_frames += length
-        self.episode_stats.append(ep_stats)
+        self.pack.add(row, ep_stats)
+        self.next_file += 1
         if self.num_episodes % STATS_EVERY == 0 or len(self.tasks) != self._tasks_written:
             self._write_meta(with_stats=True)
         return index
@@ -257,21 +311,11 @@ class DatasetWriter:
             df = pd.DataFrame({"task_index": [self.tasks[t] for t in ordered]}, index=pd.Index(ordered, name="task"))
             atomic_write_bytes(self.root / "meta" / "tasks.parquet", lambda tmp: df.to_parquet(tmp))
             self._tasks_written = len(self.tasks)
-        if with_stats and self.episode_stats:
-            keys = self.episode_stats[0].keys()
-            agg = {k: stats_lib.to_json(stats_lib.aggregate([s[k] for s in self.episode_stats])) for k in keys}
-            write_json(self.root / "meta" / "stats.json", agg)
-
-    def _remove_orphans(self) -> None:
-        """Delete `.tmp` files and any data/video/meta file of an episode that never committed."""
-        for tmp in self.root.rglob("*.tmp"):
-            tmp.unlink()
-        for folder in ("data", "videos", "meta/episodes"):
-            for f in (self.root / folder).rglob("file-*.*"):
-                chunk = int(f.parent.name.split("-")[1])
-                index = chunk * CHUNKS_SIZE + int(f.stem.split("-")[1])
-                if index >= self.num_episodes:
-                    f.unlink()
+        if with_stats and (self.done_stats or self.pack.stats):
+            # one entry per pack: incremental, and the same numbers `Dataset.stats` merges
+            parts = self.done_stats + ([stats_lib.merge(self.pack.stats)] if self.pack.stats else [])
+            merged = stats_lib.merge(parts)
+            write_json(self.root / "meta" / "stats.json", {k: stats_lib.to_json(v) for k, v in merged.items()})
 
 
 CREATE_FILES = {"meta/info.json", "meta/tasks.parquet", "meta/stats.json"}  # what `create` writes
@@ -300,32 +344,70 @@ def clear_blank(root: Path) -> None:
             p.rmdir()
 
 
-def _committed_rows(root: Path) -> list[tuple[dict[str, Any], dict[str, dict[str, np.ndarray]]]]:
-    """(meta row, per-episode stats) for every committed episode, in order."""
-    out = []
-    for f in sorted((root / "meta" / "episodes").glob("*/*.parquet")):
-        try:
-            row = pq.read_table(f).to_pylist()[0]
-            out.append((row, unpack_stats(row.pop(STATS_COLUMN))))
-        except (ValueError, OSError, KeyError, TypeError, IndexError, EOFError, zipfile.BadZipFile) as exc:
-            raise DatasetError(f"dataset {root}: {f.relative_to(root)} unreadable ({exc})") from None
+def _remove_orphans(root: Path, ds: Dataset) -> None:
+    """Delete `.tmp` files, meta/episodes files an interrupted pack left (not in the index), and
+    data and video files no committed row points at (a dead episode's, or a pack's leftovers)."""
+    for tmp in root.rglob("*.tmp"):
+        tmp.unlink()
+    live = set(ds.episodes.files)
+    for f in (root / "meta" / "episodes").glob("*/*.parquet"):
+        if f not in live:
+            f.unlink()
+    cols = ds.episodes.columns
+    used = {("data",): set(chunk_number(c, f) for c, f in zip(cols["data/chunk_index"], cols["data/file_index"]))}
+    for key in ds.video_keys:
+        pairs = zip(cols[f"videos/{key}/chunk_index"], cols[f"videos/{key}/file_index"])
+        used[("videos", key)] = {chunk_number(c, f) for c, f in pairs}
+    for parts, numbers in used.items():
+        for f in root.joinpath(*parts).glob("chunk-*/file-*.*"):
+            try:
+                number = chunk_number(int(f.parent.name.split("-")[1]), int(f.stem.split("-")[1]))
+            except ValueError:
+                continue  # not a name this writer gives
+            if number not in numbers:
+                f.unlink()
+
+
+def _full_rows(root: Path, f: Path) -> list[dict[str, Any]]:
+    try:
+        return pq.read_table(f).to_pylist()
+    except (pa.ArrowException, OSError) as exc:
+        raise DatasetError(f"dataset {root}: {f.relative_to(root)} unreadable ({exc})") from None
+
+
+def _row_stats(root: Path, row: dict, f: Path) -> dict:
+    try:
+        return stats_lib.from_npz(row[STATS_COLUMN])
+    except (ValueError, OSError, KeyError, TypeError, EOFError) as exc:
+        raise DatasetError(f"dataset {root}: {f.relative_to(root)}: {STATS_COLUMN} unreadable ({exc})") from None
+
+
+def _packed(pack: Pack, rows: list[dict]) -> Pack:
+    """`pack` after `write_pack`: the same episodes, all in its files now."""
+    out = Pack(index=pack.target)
+    for row, ep_stats in zip(rows, pack.stats):
+        out.add(row, ep_stats, loose=False)
     return out
 
 
-def _pack_stats(ep_stats: dict[str, dict[str, np.ndarray]]) -> bytes:
-    """Per-episode stats as one npz blob: a ~160-column row of lists made each commit 3× slower."""
-    buf = io.BytesIO()
-    np.savez(buf, **{f"{key}/{stat}": np.asarray(v) for key, s in ep_stats.items() for stat, v in s.items()})
-    return buf.getvalue()
+def _loc(row: dict, kind: str) -> dict[str, int]:
+    return {"chunk_index": row[f"{kind}/chunk_index"], "file_index": row[f"{kind}/file_index"]}
 
 
-def unpack_stats(blob: bytes) -> dict[str, dict[str, np.ndarray]]:
-    out: dict[str, dict[str, np.ndarray]] = {}
-    with np.load(io.BytesIO(blob), allow_pickle=False) as npz:
-        for name in npz.files:
-            key, stat = name.rsplit("/", 1)
-            out.setdefault(key, {})[stat] = npz[name]
-    return out
+def _size(path: Path) -> int:
+    return path.stat().st_size if path.is_file() else 0
+
+
+def _rename(src: Path, dst: Path) -> None:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(src, dst)
+
+
+def _limit(info: dict, key: str, default: int) -> int:
+    """info.json's file size limit `key` in bytes (lerobot's default if absent or not a number)."""
+    value = info.get(key, default)
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < 1 << 20
+    return int((value if ok else default) * MB)
 
 
 def _json_default(obj: Any) -> Any:

@@ -9,6 +9,8 @@ so a writer holds one episode's frames at a time.
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 
 QUANTILES = {"q01": 0.01, "q10": 0.10, "q50": 0.50, "q90": 0.90, "q99": 0.99}
@@ -60,5 +62,36 @@ def aggregate(per_episode: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]
     return out
 
 
+def merge(parts: list[dict[str, dict[str, np.ndarray]]]) -> dict[str, dict[str, np.ndarray]]:
+    """Feature → stats over all `parts` (per-episode or already merged stats, in order). `aggregate`
+    is mergeable, so a pack's stats merged with the next pack's equal the stats of their episodes
+    (means and variances exactly up to rounding), and nothing needs rereading."""
+    keys = parts[0].keys()
+    if any(p.keys() != keys for p in parts):
+        raise ValueError("stats name different features")
+    return {k: aggregate([p[k] for p in parts]) for k in keys}
+
+
 def to_json(stats: dict[str, np.ndarray]) -> dict[str, list]:
     return {k: np.asarray(v).tolist() for k, v in stats.items()}
+
+
+def from_json(raw: dict) -> dict[str, dict[str, np.ndarray]]:
+    """Inverse of `{k: to_json(v)}`: feature → stat → float64 array (JSON keeps floats exact)."""
+    return {k: {s: np.asarray(v, dtype=np.float64) for s, v in d.items()} for k, d in raw.items()}
+
+
+def to_npz(stats: dict[str, dict[str, np.ndarray]]) -> bytes:
+    """Per-episode stats as one npz blob: a ~160-column row of lists made each commit 3× slower."""
+    buf = io.BytesIO()
+    np.savez(buf, **{f"{key}/{stat}": np.asarray(v) for key, s in stats.items() for stat, v in s.items()})
+    return buf.getvalue()
+
+
+def from_npz(blob: bytes) -> dict[str, dict[str, np.ndarray]]:
+    out: dict[str, dict[str, np.ndarray]] = {}
+    with np.load(io.BytesIO(blob), allow_pickle=False) as npz:
+        for name in npz.files:
+            key, stat = name.rsplit("/", 1)
+            out.setdefault(key, {})[stat] = npz[name]
+    return out

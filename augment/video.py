@@ -40,11 +40,15 @@ def encode_video(path: Path, frames: np.ndarray, fps: int, crf: int = 18) -> Non
 
 def decode_video(path: Path, start: float = 0.0, count: int | None = None, fps: int | None = None) -> np.ndarray:
     """(N, H, W, 3) uint8 frames from `path`, starting at `start` seconds (frames whose time is at
-    least start − half a frame), `count` of them (all by default)."""
+    least start − half a frame), `count` of them (all by default). In a packed file (many episodes
+    back to back) it seeks to the keyframe before `start` instead of decoding from the beginning."""
     half = 0.5 / fps if fps else 1e-4
     frames = []
     with av.open(str(path)) as container:
-        for frame in container.decode(video=0):
+        stream = container.streams.video[0]
+        if start > half and stream.time_base:
+            container.seek(int((start - half) / stream.time_base), stream=stream, backward=True)
+        for frame in container.decode(stream):
             if frame.time is not None and frame.time < start - half:
                 continue
             frames.append(frame.to_ndarray(format="rgb24"))
@@ -53,3 +57,35 @@ def decode_video(path: Path, start: float = 0.0, count: int | None = None, fps: 
     if count is not None and len(frames) != count:
         raise ValueError(f"video {path}: expected {count} frames from t={start:.3f}s, decoded {len(frames)}")
     return np.stack(frames) if frames else np.zeros((0, 0, 0, 3), np.uint8)
+
+
+def concat_videos(parts: list[tuple[Path, int]], fps: int, out: Path) -> None:
+    """Write the first `frames` frames of each of `parts` ((path, frames)) back to back into `out`
+    without re-encoding: each
+    part's packets are shifted by the frames before it, so part k starts at exactly
+    sum(previous frames)/fps, as lerobot's packed mp4s (shared/FORMATS.md §1.7). Every part was
+    written by `encode_video` with the same settings, so they share one codec header; a part whose
+    header differs is refused (ValueError) rather than muxed into a stream that decodes wrongly."""
+    offset = 0  # frames written so far
+    with av.open(str(out), mode="w", format="mp4") as container:
+        stream = header = None
+        for path, frames in parts:
+            with av.open(str(path)) as source:
+                src = source.streams.video[0]
+                if stream is None:
+                    stream, header = container.add_stream_from_template(src), bytes(src.codec_context.extradata or b"")
+                    # The template's bit rate would land in the mp4's btrt box: a file packed from a
+                    # packed file would then differ from one packed from the original parts.
+                    stream.codec_context.bit_rate = 0
+                elif bytes(src.codec_context.extradata or b"") != header:
+                    raise ValueError(f"video {path}: codec header differs from the first part's, cannot concatenate")
+                shift = int(round(offset / (fps * src.time_base)))
+                end = frames / (fps * src.time_base) - 0.5 / (fps * src.time_base)
+                for packet in source.demux(src):
+                    if packet.dts is None or packet.pts is None or packet.pts > end:  # end marker, or past `frames`
+                        continue
+                    packet.pts += shift
+                    packet.dts += shift
+                    packet.stream = stream
+                    container.mux(packet)
+            offset += frames

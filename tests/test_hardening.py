@@ -397,11 +397,12 @@ def test_a_source_replaced_under_a_resumed_generate_is_refused(tmp_path, capsys)
 
 
 def _meta_json(copy):
-    _rewrite_parquet(copy / META0, **{"demoforge/meta": pa.array(["{not json"])})
+    rows = pq.read_metadata(copy / META0).num_rows  # the episodes share one packed meta file
+    _rewrite_parquet(copy / META0, **{"demoforge/meta": pa.array(["{not json"] * rows)})
 
 
 def _length_text(copy):
-    _rewrite_parquet(copy / META0, length=pa.array(["ten"]))
+    _rewrite_parquet(copy / META0, length=pa.array(["ten"] * pq.read_metadata(copy / META0).num_rows))
 
 
 def _info(**changes):

@@ -103,7 +103,7 @@ def save_lerobot(ds: Dataset, out: Path) -> None:
     safety.refuse_symlinks(ds.root, "dataset")
     for i in range(len(ds)):  # every committed episode reads back (finite numbers, complete files)
         ds.episode(i, videos=False)
-    keep = {ds._row_files[i].resolve() for i in range(len(ds))}
+    keep = {f.resolve() for f in ds.episodes.files}  # not an interrupted pack's leftover meta files
     for row in ds.episodes:
         keep.add(ds.data_file(row).resolve())
         keep.update(ds.video_file(row, key).resolve() for key in ds.video_keys)

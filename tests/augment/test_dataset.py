@@ -1,7 +1,6 @@
 """The episode store: round trips, lerobot's own files, stats, crash safety, clear errors."""
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -66,9 +65,13 @@ def test_global_index_and_timestamps_follow_lerobot(tmp_path):
     with DatasetWriter.create(tmp_path / "ds", FEATURES, fps=20) as w:
         w.add_episode(make_episode(rng, 5))
         w.add_episode(make_episode(rng, 4))
-    t = pq.read_table(tmp_path / "ds/data/chunk-000/file-001.parquet").to_pydict()
-    assert t["index"] == [5, 6, 7, 8] and t["frame_index"] == [0, 1, 2, 3]
-    assert np.allclose(t["timestamp"], [0, 0.05, 0.1, 0.15])
+    t = pq.read_table(tmp_path / "ds/data/chunk-000/file-000.parquet").to_pydict()  # both episodes, packed
+    assert t["index"] == list(range(9)) and t["frame_index"] == [0, 1, 2, 3, 4, 0, 1, 2, 3]
+    assert t["episode_index"] == [0] * 5 + [1] * 4
+    assert np.allclose(t["timestamp"], [0, 0.05, 0.1, 0.15, 0.2, 0, 0.05, 0.1, 0.15])
+    rows = pq.read_table(tmp_path / "ds/meta/episodes/chunk-000/file-000.parquet").to_pylist()
+    assert [(r["dataset_from_index"], r["dataset_to_index"]) for r in rows] == [(0, 5), (5, 9)]
+    assert [r["videos/observation.images.front/from_timestamp"] for r in rows] == [0.0, 0.25]
     assert set(t) == {*FEATURES, "timestamp", "frame_index", "episode_index", "index", "task_index"} - {
         "observation.images.front"
     }  # exactly the non-video features: lerobot rejects extra columns
@@ -132,52 +135,104 @@ def test_missing_and_corrupt_files_are_named(tmp_path):
 CHILD = textwrap.dedent(
     """
     import os, signal, sys
-    import numpy as np
-    import pyarrow.parquet as pq
+    from pathlib import Path
     import importlib.util
     spec = importlib.util.spec_from_file_location("store_test", {this!r})
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    FEATURES, make_episode = mod.FEATURES, mod.make_episode
+    from demoforge.augment import packing
     from demoforge.augment.dataset_writer import DatasetWriter
 
-    calls = {{"n": 0}}
-    real = pq.write_table
-    def dying_write(table, where, **kw):
-        calls["n"] += 1
-        if calls["n"] == {die_at}:  # die in the middle of an episode, after its data file
-            real(table.slice(0, 1), where, **kw)
-            os.kill(os.getpid(), signal.SIGKILL)
-        return real(table, where, **kw)
-    pq.write_table = dying_write
-    rng = np.random.default_rng(0)
-    with DatasetWriter.create({root!r}, FEATURES, fps=20) as w:
-        for i in range(6):
-            w.add_episode(make_episode(rng, 5 + i))
+    packing.MAX_PACK_EPISODES = 2
+    root, (op, target, nth, when) = Path({root!r}), {kill!r}
+    seen = {{"n": 0}}
+
+    def dying(name, real):
+        def call(*args, **kwargs):
+            path = Path(args[-1] if name == "replace" else args[0])
+            hit = path.is_relative_to(root) and path.relative_to(root).as_posix() == target
+            seen["n"] += hit
+            if hit and seen["n"] == nth and when == "before":
+                os.kill(os.getpid(), signal.SIGKILL)
+            out = real(*args, **kwargs)
+            if hit and seen["n"] == nth:
+                os.kill(os.getpid(), signal.SIGKILL)
+            return out
+        return call
+
+    if op == "replace":
+        os.replace = dying("replace", os.replace)
+    else:
+        Path.unlink = dying("unlink", Path.unlink)
+    with DatasetWriter.create(root, mod.FEATURES, fps=20) as w:
+        for ep in mod.episodes():
+            w.add_episode(ep)
+            print(w.num_episodes, flush=True)
     """
 )
 
 
-# Parquet writes: tasks at create; episode 0: data, meta row (the commit), tasks (a new task);
-# later episodes: data, meta row. Dying at write 9 or 10 (episode 3's data, its meta row) leaves
-# 3 episodes; at 11 (episode 4's data, after episode 3's commit) 4.
-@pytest.mark.parametrize(("die_at", "complete"), [(9, 3), (10, 3), (11, 4)])
-def test_kill_mid_write_leaves_complete_episodes_and_appends_again(tmp_path, die_at, complete):
+def episodes():
+    rng = np.random.default_rng(0)
+    return [make_episode(rng, 5 + i, task="ab"[i % 2]) for i in range(6)]
+
+
+# With packs of 2 episodes: episodes 0 and 1 commit loose (files 0, 1); before episode 2 they are
+# packed into file 0 (data, video, meta = the commit, then file 1's loose files deleted); 2 and 3
+# go loose to files 1, 2 and are packed into file 1; on close 4 and 5 are packed into file 2.
+DATA0, VIDEO0, META0 = (
+    "data/chunk-000/file-000.parquet",
+    "videos/observation.images.front/chunk-000/file-000.mp4",
+    ("meta/episodes/chunk-000/file-000.parquet"),
+)
+KILLS = {
+    "loose data placed, row not": ("replace", DATA0, 1, "after"),
+    "before a loose commit": ("replace", "meta/episodes/chunk-000/file-001.parquet", 1, "before"),
+    "pack data written": ("replace", DATA0, 2, "after"),
+    "pack video written": ("replace", VIDEO0, 2, "after"),
+    "before the pack's commit": ("replace", META0, 2, "before"),
+    "pack committed, loose rows left": ("replace", META0, 2, "after"),
+    "deleting packed loose files": ("unlink", "data/chunk-000/file-001.parquet", 1, "before"),
+    "second pack written": ("replace", "data/chunk-000/file-001.parquet", 3, "after"),
+    "closing pack committed": ("replace", "meta/episodes/chunk-000/file-002.parquet", 3, "after"),
+}
+
+
+def _write_all(root, eps, monkeypatch):
+    from demoforge.augment import packing
+
+    monkeypatch.setattr(packing, "MAX_PACK_EPISODES", 2)
+    with DatasetWriter.create(root, FEATURES, fps=20) as w:
+        for ep in eps:
+            w.add_episode(ep)
+
+
+@pytest.mark.parametrize("kill", list(KILLS))
+def test_kill_anywhere_in_the_packed_write_path_loses_and_duplicates_nothing(tmp_path, kill, monkeypatch):
+    from demoforge.augment import packing
+
     root = tmp_path / "ds"
-    script = CHILD.format(this=str(Path(__file__).resolve()), die_at=die_at, root=str(root))
+    script = CHILD.format(this=str(Path(__file__).resolve()), kill=KILLS[kill], root=str(root))
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert proc.returncode == -signal.SIGKILL, proc.stderr
+    returned = int(proc.stdout.split()[-1]) if proc.stdout.split() else 0
     ds = Dataset(root)
-    assert len(ds) == complete  # whole episodes only: the one being written is absent, not half there
-    assert [ep.length for ep in ds] == [5 + i for i in range(complete)]
+    assert returned <= len(ds) <= returned + 1  # add_episode's commit is its meta row, just before it returns
+    eps = episodes()
+    for ep, back in zip(eps, ds.iter_episodes(videos=False)):  # whole episodes only, each once, in order
+        assert back.task == ep.task and all(np.array_equal(back.data[k], v) for k, v in ep.data.items())
+    assert ds.num_frames == sum(ep.length for ep in eps[: len(ds)])
+
+    monkeypatch.setattr(packing, "MAX_PACK_EPISODES", 2)
     with DatasetWriter.append(root) as w:
-        assert w.num_episodes == complete
-        w.add_episode(make_episode(np.random.default_rng(9), 4))
-    ds = Dataset(root)
-    lengths = [5 + i for i in range(complete)] + [4]
-    assert len(ds) == complete + 1 and [ep.length for ep in ds] == lengths
-    assert not list(root.rglob("*.tmp"))
-    info = json.loads((root / "meta/info.json").read_text())
-    assert info["total_episodes"] == complete + 1 and info["total_frames"] == sum(lengths)
-    assert len(list((root / "data").rglob("*.parquet"))) == complete + 1  # orphans of the dead episode gone
-    assert os.path.exists(root / "meta/stats.json")
+        assert w.num_episodes == len(ds)
+        for ep in eps[len(ds) :]:
+            w.add_episode(ep)
+    _write_all(tmp_path / "straight", eps, monkeypatch)
+    files = sorted(p.relative_to(root) for p in root.rglob("*") if p.is_file())
+    assert files == sorted(
+        p.relative_to(tmp_path / "straight") for p in (tmp_path / "straight").rglob("*") if p.is_file()
+    )
+    for rel in files:  # the resumed dataset is the uninterrupted one, byte for byte
+        assert (root / rel).read_bytes() == (tmp_path / "straight" / rel).read_bytes(), rel
+    assert len(files) == 3 * 3 + 3  # 3 packs × (data, mp4, meta rows) + info, stats, tasks

@@ -131,8 +131,9 @@ def test_missing_camera_in_one_episode_is_named_and_nothing_is_left(demos, tmp_p
     import shutil
 
     shutil.copytree(demos, broken)
-    (broken / "videos/observation.images.wrist/chunk-000/file-001.mp4").unlink()
-    with pytest.raises(DatasetError, match="episode 1 has no video for camera 'observation.images.wrist'"):
+    (broken / "videos/observation.images.wrist/chunk-000/file-000.mp4").unlink()  # every episode's (packed)
+    missing = "episode 0 has no video for camera 'observation.images.wrist'|images.wrist/chunk-000/file-000.mp4 missing"
+    with pytest.raises(DatasetError, match=missing):
         export_dataset(broken, "gr00t", tmp_path / "out")
     assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out*"))
 
@@ -142,9 +143,10 @@ def test_episode_with_no_frames_is_named(demos, tmp_path):
     import shutil
 
     shutil.copytree(demos, broken)
-    meta = broken / "meta/episodes/chunk-000/file-002.parquet"
+    meta = broken / "meta/episodes/chunk-000/file-000.parquet"  # all episodes' rows (packed)
     table = pq.read_table(meta)
-    table = table.set_column(table.column_names.index("length"), "length", pa.array([0], pa.int64()))
+    lengths = table.column("length").to_pylist()[:2] + [0]
+    table = table.set_column(table.column_names.index("length"), "length", pa.array(lengths, pa.int64()))
     pq.write_table(table, meta)
     with pytest.raises(DatasetError, match="episode 2 has no frames"):
         export_dataset(broken, "gr00t", tmp_path / "out")
