@@ -35,6 +35,7 @@ import pyarrow as pa
 from ..envs import DemoforgeError
 from . import safety
 from . import stats as stats_lib
+from .data_file import DataFile, column_to_numpy  # noqa: F401  (column_to_numpy: io/gr00t.py)
 from .episode_index import TASK_INDEX, EpisodeIndex
 from .safety import DatasetError
 from .video import decode_video
@@ -123,17 +124,6 @@ def arrow_column(values: np.ndarray, dtype: str) -> pa.Array:
     return pa.FixedSizeListArray.from_arrays(flat, values.shape[1])
 
 
-def column_to_numpy(column: pa.ChunkedArray | pa.Array, shape: list[int], dtype: str) -> np.ndarray:
-    col = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-    if pa.types.is_list(col.type) or pa.types.is_fixed_size_list(col.type) or pa.types.is_large_list(col.type):
-        arr = col.flatten().to_numpy(zero_copy_only=False).reshape(len(col), *shape)
-    else:
-        arr = col.to_numpy(zero_copy_only=False)
-        if shape != [1]:
-            arr = arr.reshape(len(arr), *shape)
-    return arr.astype(dtype)
-
-
 def video_feature(height: int, width: int, fps: int) -> dict[str, Any]:
     return {
         "dtype": "video",
@@ -185,7 +175,7 @@ class Dataset:
         self.info["total_frames"] = self.num_frames
         self.info["total_tasks"] = len(self.tasks)
         self.info["splits"] = {"train": f"0:{len(self.episodes)}"}
-        self._cache: tuple[Path, pa.Table, int] | None = None
+        self._cache: DataFile | None = None
 
     def __len__(self) -> int:
         return len(self.episodes)
@@ -263,65 +253,27 @@ class Dataset:
             file_index=row[f"videos/{key}/file_index"],
         )
 
-    def _table(self, path: Path) -> tuple[pa.Table, int]:
-        """The data file at `path` (the last one read is kept: episodes are mostly read in order)
-        and the global `index` of its first row."""
-        if self._cache is None or self._cache[0] != path:
-            if not path.is_file():
-                raise DatasetError(f"dataset {self.root}: {path.relative_to(self.root)} missing")
-            what = f"dataset {self.root}: {path.relative_to(self.root)}"
-            try:
-                table = safety.read_parquet(path, what)
-            except safety.UnsafeInputError:
-                raise
-            except DemoforgeError as exc:
-                raise DatasetError(str(exc)) from None
-            if "episode_index" not in table.column_names:
-                raise DatasetError(f"{what} has no column 'episode_index'")
-            has_index = "index" in table.column_names and pa.types.is_integer(table.column("index").type)
-            first = table.column("index")[0].as_py() if has_index and len(table) else -(1 << 62)
-            self._cache = (path, table, first)
-        return self._cache[1], self._cache[2]
+    def _data(self, path: Path) -> DataFile:
+        """The data file at `path`; the last one read is kept, as episodes are mostly read in order."""
+        if self._cache is None or self._cache.path != path:
+            self._cache = DataFile(path, f"dataset {self.root}: {path.relative_to(self.root)}")
+        return self._cache
 
     def episode(self, index: int, videos: bool = True) -> Episode:
         """Episode `index` with its arrays (and decoded video frames unless `videos=False`)."""
         row = self.episodes[index]
         path = self.data_file(row)
-        table, first = self._table(path)
-        # A file's rows are consecutive global indices (lerobot's layout): the episode is a slice.
-        start, length = row["dataset_from_index"] - first, row["length"]
-        part = table.slice(start, length) if 0 <= start <= len(table) - length else table.slice(0, 0)
-        episodes = part.column("episode_index")
-        ends = (episodes[0].as_py(), episodes[-1].as_py()) if len(part) else ()
-        if len(part) != length or ends != (row["episode_index"],) * 2:
-            ep_col = table.column("episode_index").to_numpy(zero_copy_only=False)
-            rows = np.flatnonzero(ep_col == row["episode_index"])
-            if len(rows) != length:
-                raise DatasetError(
-                    f"dataset {self.root}: {path.relative_to(self.root)} holds {len(rows)} frames of episode "
-                    f"{index}, meta says {length}"
-                )
-            part = table.take(pa.array(rows))
-        rows = range(length)
+        file = self._data(path)
+        rows = file.rows(row["episode_index"], row["dataset_from_index"], row["length"])
         data = {}
         for key in self.data_keys:
-            if key not in part.column_names:
-                raise DatasetError(f"dataset {self.root}: {path.relative_to(self.root)} has no column {key!r}")
             f = self.features[key]
-            try:
-                data[key] = column_to_numpy(
-                    part.column(key), list(f["shape"]), f["dtype"] if f["dtype"] != "string" else "O"
-                )
-            except (ValueError, TypeError, pa.ArrowException) as exc:
+            data[key] = file.column(key, list(f["shape"]), f["dtype"] if f["dtype"] != "string" else "O")[rows].copy()
+            bad = file.nonfinite(key)
+            if bad is not None and bad[rows].any():
                 raise DatasetError(
-                    f"dataset {self.root}: {path.relative_to(self.root)} column {key!r} does not hold "
-                    f"{f['dtype']} {list(f['shape'])} per frame ({exc})"
-                ) from None
-            if data[key].dtype.kind == "f" and not np.isfinite(data[key]).all():
-                frame = int(np.flatnonzero(~np.isfinite(data[key].reshape(len(rows), -1)).all(axis=1))[0])
-                raise DatasetError(
-                    f"dataset {self.root}: {path.relative_to(self.root)} column {key!r} holds NaN or inf "
-                    f"(episode {index}, frame {frame})"
+                    f"{file.what} column {key!r} holds NaN or inf "
+                    f"(episode {index}, frame {int(np.flatnonzero(bad[rows])[0])})"
                 )
         frames = {}
         if videos:
@@ -345,13 +297,17 @@ class Dataset:
                         f"dataset {self.root}: {vpath.relative_to(self.root)} frames are {frames[key].shape[1:]}, "
                         f"meta/info.json declares {shape}"
                     )
-        task_index = part.column("task_index")[0].as_py() if "task_index" in part.column_names else 0
+        first = rows.start if isinstance(rows, slice) else int(rows[0])
+        has_task = "task_index" in file.table.column_names
+        task_index = file.table.column("task_index")[first].as_py() if has_task else 0
         if isinstance(task_index, bool) or not isinstance(task_index, int):
             raise DatasetError(
                 f"dataset {self.root}: {path.relative_to(self.root)} column 'task_index' holds {task_index!r}, "
                 "expected an integer"
             )
-        task = self.tasks.get(task_index, (row.get("tasks") or [""])[0])
+        task = self.tasks.get(task_index)
+        if task is None:
+            task = (self.episodes.value(index, "tasks") or [""])[0]
         return Episode(task=task, data=data, videos=frames, meta=self.meta(index))
 
     def __iter__(self) -> Iterator[Episode]:

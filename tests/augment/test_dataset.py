@@ -77,13 +77,20 @@ def test_global_index_and_timestamps_follow_lerobot(tmp_path):
     }  # exactly the non-video features: lerobot rejects extra columns
 
 
-def test_stats_match_direct_computation(tmp_path):
+@pytest.mark.parametrize("pack", [2000, 2])  # one pack; two packs merged (stats kept per pack)
+def test_stats_match_direct_computation(tmp_path, monkeypatch, pack):
+    from demoforge.augment import packing
+
+    monkeypatch.setattr(packing, "MAX_PACK_EPISODES", pack)
     rng = np.random.default_rng(2)
     eps = [make_episode(rng, n) for n in (10, 30, 5)]
     with DatasetWriter.create(tmp_path / "ds", FEATURES, fps=20) as w:
         for ep in eps:
             w.add_episode(ep)
+    assert len(list((tmp_path / "ds/data").rglob("*.parquet"))) == (1 if pack > 3 else 2)
     stats = Dataset(tmp_path / "ds").stats
+    written = json.loads((tmp_path / "ds/meta/stats.json").read_text())
+    assert np.array_equal(written["observation.state"]["mean"], stats["observation.state"]["mean"])
     direct = vector_stats(np.concatenate([e.data["observation.state"] for e in eps]))
     for key in ("min", "max", "mean", "std"):
         assert np.allclose(stats["observation.state"][key], direct[key]), key
@@ -236,3 +243,81 @@ def test_kill_anywhere_in_the_packed_write_path_loses_and_duplicates_nothing(tmp
     for rel in files:  # the resumed dataset is the uninterrupted one, byte for byte
         assert (root / rel).read_bytes() == (tmp_path / "straight" / rel).read_bytes(), rel
     assert len(files) == 3 * 3 + 3  # 3 packs × (data, mp4, meta rows) + info, stats, tasks
+
+
+def test_lerobot_loader_rules_read_a_packed_dataset(tmp_path):
+    """What lerobot's LeRobotDataset does (shared/FORMATS.md §1.3-1.8), by hand (lerobot is an
+    optional install): concatenate the sorted data files, find episode i at meta row i through the
+    info.json path templates and its from/to indices, and fetch each video frame at
+    from_timestamp + timestamp within 1e-4 s."""
+    import av
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    eps = episodes()
+    with DatasetWriter.create(tmp_path / "ds", FEATURES, fps=20) as w:
+        for ep in eps:
+            w.add_episode(ep)
+    root = tmp_path / "ds"
+    info = json.loads((root / "meta/info.json").read_text())
+    data = pa.concat_tables([pq.read_table(f) for f in sorted(root.glob("data/*/*.parquet"))])
+    assert set(data.column_names) == {k for k, f in info["features"].items() if f["dtype"] != "video"}
+    assert data.column("index").to_pylist() == list(range(info["total_frames"]))
+    rows = pd.concat([pd.read_parquet(f) for f in sorted(root.glob("meta/episodes/*/*.parquet"))])
+    assert len(rows) == info["total_episodes"] == len(eps)
+    tasks = pd.read_parquet(root / "meta/tasks.parquet")
+    key = "observation.images.front"
+    shared = rows.groupby(["data/chunk_index", "data/file_index"]).size()
+    assert shared.max() == len(eps)  # one packed data file (and mp4) holds every episode
+    for i, ep in enumerate(eps):
+        row = rows.iloc[i]
+        assert row["episode_index"] == i
+        data_path = info["data_path"].format(chunk_index=row["data/chunk_index"], file_index=row["data/file_index"])
+        assert (root / data_path).is_file()
+        frames = data.slice(row["dataset_from_index"], row["dataset_to_index"] - row["dataset_from_index"]).to_pydict()
+        assert frames["episode_index"] == [i] * ep.length and frames["frame_index"] == list(range(ep.length))
+        assert np.array_equal(np.array(frames["action"], np.float32), ep.data["action"])
+        assert tasks.iloc[frames["task_index"][0]].name == ep.task
+        video_path = info["video_path"].format(
+            video_key=key, chunk_index=row[f"videos/{key}/chunk_index"], file_index=row[f"videos/{key}/file_index"]
+        )
+        with av.open(str(root / video_path)) as container:
+            decoded = [(frame.time, frame.to_ndarray(format="rgb24")) for frame in container.decode(video=0)]
+        times = np.array([t for t, _ in decoded])
+        for t, want in zip(frames["timestamp"], ep.videos[key]):
+            query = row[f"videos/{key}/from_timestamp"] + t
+            k = int(np.argmin(np.abs(times - query)))
+            assert abs(times[k] - query) < 1e-4  # lerobot's tolerance_s
+            assert np.abs(decoded[k][1].astype(int) - want).mean() < 3  # lossy h264, the right frame
+
+
+def test_lerobot_itself_loads_a_packed_dataset(tmp_path, monkeypatch):
+    lerobot_dataset = pytest.importorskip(
+        "lerobot.datasets.lerobot_dataset", reason="lerobot is not installed (large; optional)"
+    )
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with DatasetWriter.create(tmp_path / "ds", FEATURES, fps=20) as w:
+        for ep in episodes():
+            w.add_episode(ep)
+    ds = lerobot_dataset.LeRobotDataset(repo_id="local/packed", root=tmp_path / "ds", video_backend="pyav")
+    assert ds.num_episodes == 6 and ds[len(ds) - 1]["task"] == "b"
+
+
+def test_old_per_episode_datasets_open_and_append_packs_them(tmp_path, monkeypatch):
+    """A dataset written before packing (one file per episode, never closed = still loose) reads,
+    and the next append packs it."""
+    eps = episodes()
+    w = DatasetWriter.create(tmp_path / "ds", FEATURES, fps=20)
+    for ep in eps[:4]:
+        w.add_episode(ep)  # no close: every episode stays in its own files, the old layout
+    root = tmp_path / "ds"
+    assert len(list(root.glob("data/*/*.parquet"))) == 4
+    assert [e.length for e in Dataset(root).iter_episodes(videos=False)] == [5, 6, 7, 8]
+    with DatasetWriter.append(root) as w:
+        for ep in eps[4:]:
+            w.add_episode(ep)
+    assert len(list(root.glob("data/*/*.parquet"))) == 1 and len(list(root.glob("meta/episodes/*/*.parquet"))) == 1
+    ds = Dataset(root)
+    assert [ds.episode(i, videos=False).length for i in range(6)] == [5, 6, 7, 8, 9, 10]
+    assert ds.stats["observation.state"]["count"][0] == sum(ep.length for ep in eps)
