@@ -46,7 +46,7 @@ class EpisodeIndex(Sequence):
         self.columns: dict[str, np.ndarray] = {}
         self._file_of = np.zeros(0, np.int64)  # row → position in `files`
         self._first = np.zeros(0, np.int64)  # position in `files` → its first row
-        self._cache: dict[str, tuple[int, list]] = {}  # column → (file position, its values)
+        self._cache: tuple[int, dict[str, list | None]] | None = None  # one file's lazily read columns
         self._read()
 
     # reading ------------------------------------------------------------------------------------
@@ -129,20 +129,26 @@ class EpisodeIndex(Sequence):
     def value(self, i: int, column: str) -> Any:
         """Column `column` of episode i's row (None if its file has no such column)."""
         position = int(self._file_of[i])
-        cached = self._cache.get(column)
-        if cached is None or cached[0] != position:
-            f = self.files[position]
-            what = f"dataset {self.root}: {f.relative_to(self.root)}"
-            try:
-                present = column in pq.read_schema(f).names
-                values = safety.read_parquet(f, what, [column]).column(column).to_pylist() if present else None
-            except safety.UnsafeInputError:
-                raise
-            except (DemoforgeError, pa.ArrowException, OSError) as exc:
-                raise DatasetError(f"{what}: column {column!r} unreadable ({exc})") from None
-            cached = self._cache[column] = (position, values)
-        values = cached[1]
+        if self._cache is None or self._cache[0] != position or column not in self._cache[1]:
+            self._cache = (position, self._read_columns(position, column))
+        values = self._cache[1].get(column)
         return None if values is None else values[i - int(self._first[position])]
+
+    def _read_columns(self, position: int, column: str) -> dict[str, list | None]:
+        """The columns of `files[position]` the index does not hold: all of them at once for a
+        one-row (loose) file, where opening the file is the cost; `column` alone for a pack."""
+        f = self.files[position]
+        what = f"dataset {self.root}: {f.relative_to(self.root)}"
+        try:
+            names = pq.read_schema(f).names
+            loose = len(self.rows_of(position)) == 1
+            wanted = [n for n in names if n not in self.columns] if loose else [column] * (column in names)
+            table = safety.read_parquet(f, what, wanted)
+        except safety.UnsafeInputError:
+            raise
+        except (DemoforgeError, pa.ArrowException, OSError) as exc:
+            raise DatasetError(f"{what}: column {column!r} unreadable ({exc})") from None
+        return {column: None} | {n: table.column(n).to_pylist() for n in wanted}
 
     def stats(self) -> dict[str, dict[str, np.ndarray]] | None:
         """Dataset stats merged from each pack's stats and each loose episode's own; None when a
