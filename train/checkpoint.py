@@ -3,7 +3,8 @@ with the configs and counters as JSON in its metadata. No pickle: `torch.load` i
 
 Everything a resumed run needs to continue bit-for-bit is in there; `load_policy` needs only the
 weights, normalizer and configs. `obs_keys` names the dataset observations the policy reads, in
-the order they are concatenated into its input (`trained_obs_keys`).
+the order they are concatenated into its input (`trained_obs_keys`); a policy that sees also
+stores `image_shapes`, the (C, H, W) of each camera's frames, which evaluation renders.
 """
 
 from __future__ import annotations
@@ -30,17 +31,20 @@ def save_checkpoint(
     meta: dict[str, Any],
     obs_keys: tuple[str, ...] = DEFAULT_OBS_KEYS,
 ) -> None:
-    """Write the checkpoint atomically; `obs_keys` are the observations `policy` was trained on."""
+    """Write the checkpoint atomically; `obs_keys` are the observations `policy` was trained on.
+    Tensors are written from the CPU, so a policy trained on CUDA loads anywhere."""
     tensors = {
-        f"model.{k}": v.detach().contiguous() for k, v in policy.state_dict().items() if not k.startswith("normalizer")
+        f"model.{k}": v.detach().cpu().contiguous()
+        for k, v in policy.state_dict().items()
+        if not k.startswith("normalizer")
     }
-    tensors.update(policy.normalizer.tensors())
+    tensors.update({k: v.cpu() for k, v in policy.normalizer.tensors().items()})
     groups = None
     if optimizer is not None:
         state = optimizer.state_dict()
         for idx, param_state in state["state"].items():
             for name, value in param_state.items():
-                tensors[f"optim.{idx}.{name}"] = torch.as_tensor(value).detach().clone().contiguous()
+                tensors[f"optim.{idx}.{name}"] = torch.as_tensor(value).detach().cpu().clone().contiguous()
         groups = state["param_groups"]
     for name, gen in generators.items():
         tensors[f"rng.{name}"] = gen.get_state()
@@ -53,6 +57,8 @@ def save_checkpoint(
         "action_dim": policy.action_dim,
         "optimizer_groups": groups,
     }
+    if getattr(policy, "image_shapes", None):  # only a policy that sees: state checkpoints keep their bytes
+        meta["image_shapes"] = {k: list(s) for k, s in policy.image_shapes.items()}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     save_file(tensors, tmp, metadata={"demoforge": json.dumps(meta)})
@@ -68,6 +74,11 @@ def trained_obs_keys(meta: dict[str, Any]) -> tuple[str, ...]:
     """The observation keys a checkpoint's policy was trained on, in input order. Checkpoints
     written before the keys were stored read the default keys: the only ones there were."""
     return tuple(meta.get("obs_keys") or DEFAULT_OBS_KEYS)
+
+
+def trained_image_shapes(meta: dict[str, Any]) -> dict[str, tuple[int, int, int]]:
+    """(C, H, W) of each camera's frames the policy was trained on; empty for a state policy."""
+    return {k: tuple(s) for k, s in (meta.get("image_shapes") or {}).items()}
 
 
 def _config(name: str, raw: dict[str, Any]):
@@ -110,6 +121,7 @@ def load_policy(path: str | Path) -> torch.nn.Module:
         meta["obs_dim"],
         meta["action_dim"],
         Normalizer.from_tensors(tensors),
+        trained_image_shapes(meta),
     )
     _load_weights(policy, tensors, path)
     policy.eval()

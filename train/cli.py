@@ -28,7 +28,7 @@ from .cli_flags import COLLECT, EVAL, GENERATE, MAX_STEPS, RUN, TRAIN, max_worke
 from .config_flags import int_in
 from .evaluate import EvalConfig, evaluate
 from .lerobot_eval import evaluate_lerobot, is_lerobot_checkpoint
-from .pipeline import RunConfig, load_run_config, run_pipeline
+from .pipeline import RunConfig, load_run_config, run_cameras, run_pipeline, run_train_config
 from .policies import policy_classes
 from .progress import progress_bar
 from .run_folder import clear_unstarted_run, unstarted_run
@@ -194,6 +194,8 @@ def policy_overrides(policy: str, pairs: list[str]) -> dict:
             )
             want = "a list of integers in 1..65536, e.g. [256, 256]"
             value = tuple(value) if ok else value
+        elif dataclasses.is_dataclass(default):  # a nested config (BC's encoder): its own checks run below
+            ok, want = isinstance(value, dict), f"a mapping of {type(default).__name__} fields"
         else:
             ok, want = isinstance(value, type(default)), type(default).__name__
         if not ok:
@@ -270,9 +272,12 @@ def validate_run_config(config: RunConfig) -> None:
         raise ConfigError(f"run config seed={config.seed}: expected ≥ 0")
     if not math.isfinite(config.ratio):
         raise ConfigError(f"run config ratio={config.ratio}: expected a number in [0, 1]")
-    CollectConfig(task=task, episodes=config.real_demos, profile=config.profile_target, seed=config.seed)
-    GenerateConfig(num=config.synthetic_demos, profile=config.profile_generate, seed=config.seed)
-    TrainConfig(policy=config.policy, steps=config.train_steps, ratio=config.ratio, seed=config.seed)
+    cameras = run_cameras(config)
+    CollectConfig(
+        task=task, episodes=config.real_demos, profile=config.profile_target, seed=config.seed, cameras=cameras
+    )
+    GenerateConfig(num=config.synthetic_demos, profile=config.profile_generate, seed=config.seed, cameras=cameras)
+    run_train_config(config)
     EvalConfig(profile=config.profile_target, episodes=config.eval_episodes)
 
 

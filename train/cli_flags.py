@@ -10,6 +10,7 @@ from ..augment.generate import GenerateConfig
 from ..augment.generate.select import STRATEGIES
 from ..augment.record import CollectConfig
 from ..envs import resolve_task_name
+from ..envs.observation import OBS_MODES
 from .config_flags import ConfigFlags, Flag, float_in, int_in
 from .evaluate import EvalConfig
 from .pipeline import RunConfig
@@ -45,6 +46,7 @@ def policy_steps() -> str:
 EPISODES = Flag(parse=int_in(1, MAX_EPISODES))
 WORKERS = Flag(parse=workers)
 POLICY = Flag(choices=list(POLICIES))
+OBS_MODE = Flag(choices=OBS_MODES)
 TASK = Flag(to_field=resolve_task_name)  # a wrong name is one line listing the tasks, before anything runs
 # One even number for square images, as the CLI always took it: `--image-size 84` → (84, 84).
 SQUARE_IMAGE = Flag(parse=even_size, to_field=lambda n: (n, n), default_text=lambda size: str(size[0]), metavar="PX")
@@ -85,6 +87,7 @@ TRAIN = ConfigFlags(
         "log_every": Flag(parse=int_in(1, MAX_STEPS)),
         "threads": Flag(parse=int_in(0, 1024)),
         "lr_schedule": Flag(choices=LR_SCHEDULES),
+        "obs": OBS_MODE,
         "policy_overrides": Flag(
             name="--set", by_hand="FIELD=VALUE pairs, checked against the fields of the policy --policy names"
         ),
@@ -109,6 +112,7 @@ RUN = ConfigFlags(
         "eval_episodes": EPISODES,
         "workers": WORKERS,
         "policy": POLICY,
+        "obs": OBS_MODE,
         "train_steps": Flag(parse=int_in(1, MAX_STEPS), help=f"training steps of each arm (default: {policy_steps()})"),
     },
 )

@@ -4,18 +4,23 @@ co-training sampler that mixes real and synthetic episodes at a fixed ratio.
 A sample at frame t of an episode is obs[t − n_obs + 1 … t] (the first frame repeated before the
 start) and actions[t … t + chunk − 1] (the last action repeated past the end, with a mask saying
 which entries are real). Episodes are small (state vectors), so they are held in memory.
+
+Camera images (the vision observation mode) are decoded from the dataset's videos once, into
+uint8 (N, C, H, W) arrays also held in memory: at 84 × 84 a frame of one camera is 21 kB, so
+100,000 frames of two cameras take 4.2 GB. Windows give them as (B, n_obs, C, H, W) under their
+dataset key, beside the vector window.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from ..augment.dataset import Dataset
-from ..envs.observation import observation_keys
+from ..envs.observation import IMAGE_PREFIX, observation_keys
 
 # What a policy reads unless told otherwise (the "state" observation mode), concatenated in order.
 DEFAULT_OBS_KEYS = observation_keys()
@@ -23,13 +28,20 @@ DEFAULT_OBS_KEYS = observation_keys()
 
 @dataclass
 class Frames:
-    """Every frame of some episodes, concatenated: obs (N, D), actions (N, A), and for each frame
-    its episode's start and end rows (so windows never cross episodes)."""
+    """Every frame of some episodes, concatenated: obs (N, D), actions (N, A), for each frame
+    its episode's start and end rows (so windows never cross episodes), and camera frames by
+    dataset key, uint8 (N, C, H, W) (none unless asked for)."""
 
     obs: np.ndarray
     actions: np.ndarray
     starts: np.ndarray
     ends: np.ndarray
+    images: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def image_shapes(self) -> dict[str, tuple[int, int, int]]:
+        """(C, H, W) per image key, in the order the keys were asked for."""
+        return {k: tuple(v.shape[1:]) for k, v in self.images.items()}
 
     @property
     def num_episodes(self) -> int:
@@ -39,32 +51,54 @@ class Frames:
         return len(self.obs)
 
 
+def is_image_key(key: str) -> bool:
+    return key.startswith(IMAGE_PREFIX)
+
+
 def load_frames(
     roots: list[str | Path], obs_keys: tuple[str, ...] = DEFAULT_OBS_KEYS, max_episodes: int | None = None
 ) -> Frames:
+    """The episodes of `roots`: the vector keys of `obs_keys` concatenated into `obs`, in order,
+    and the image keys decoded into `images`."""
+    vector_keys = [k for k in obs_keys if not is_image_key(k)]
+    image_keys = [k for k in obs_keys if is_image_key(k)]
     obs, actions, starts, ends = [], [], [], []
+    images: dict[str, list[np.ndarray]] = {k: [] for k in image_keys}
     row = 0
     for root in roots:
         ds = Dataset(root)
         missing = [k for k in (*obs_keys, "action") if k not in ds.features]
         if missing:
             raise KeyError(f"dataset {root}: no feature {missing[0]!r} (features: {', '.join(ds.features)})")
-        for i, ep in enumerate(ds.iter_episodes(videos=False)):
+        for i, ep in enumerate(ds.iter_episodes(videos=bool(image_keys))):
             if max_episodes is not None and i >= max_episodes:
                 break
             n = ep.length
-            obs.append(np.concatenate([ep.data[k].reshape(n, -1).astype(np.float32) for k in obs_keys], axis=1))
+            obs.append(np.concatenate([ep.data[k].reshape(n, -1).astype(np.float32) for k in vector_keys], axis=1))
+            for k in image_keys:  # (T, H, W, C) decoded → (T, C, H, W), the layout convolutions read
+                images[k].append(np.ascontiguousarray(ep.videos[k].transpose(0, 3, 1, 2)))
             actions.append(ep.data["action"].astype(np.float32))
             starts.append(np.full(n, row))
             ends.append(np.full(n, row + n))
             row += n
     if not obs:
         raise ValueError(f"no episodes in {', '.join(map(str, roots))}")
-    return Frames(np.concatenate(obs), np.concatenate(actions), np.concatenate(starts), np.concatenate(ends))
+    shapes = {k: {v.shape[1:] for v in frames} for k, frames in images.items()}
+    for k, found in shapes.items():
+        if len(found) > 1:
+            raise ValueError(f"{k}: frames of different sizes across episodes ({', '.join(map(str, sorted(found)))})")
+    return Frames(
+        np.concatenate(obs),
+        np.concatenate(actions),
+        np.concatenate(starts),
+        np.concatenate(ends),
+        {k: np.concatenate(v) for k, v in images.items()},
+    )
 
 
 def windows(frames: Frames, rows: np.ndarray, n_obs: int, chunk: int) -> dict[str, torch.Tensor]:
-    """Batch for frame indices `rows`: obs (B, n_obs, D), action (B, chunk, A), action_is_pad (B, chunk)."""
+    """Batch for frame indices `rows`: obs (B, n_obs, D), action (B, chunk, A), action_is_pad (B, chunk),
+    and per image key uint8 frames (B, n_obs, C, H, W) of the same observation window."""
     offsets_obs = np.arange(-n_obs + 1, 1)
     obs_idx = np.maximum(rows[:, None] + offsets_obs, frames.starts[rows][:, None])
     act_idx = rows[:, None] + np.arange(chunk)
@@ -74,6 +108,7 @@ def windows(frames: Frames, rows: np.ndarray, n_obs: int, chunk: int) -> dict[st
         "obs": torch.from_numpy(frames.obs[obs_idx]),
         "action": torch.from_numpy(frames.actions[act_idx]),
         "action_is_pad": torch.from_numpy(pad),
+        **{k: torch.from_numpy(v[obs_idx]) for k, v in frames.images.items()},
     }
 
 

@@ -3,6 +3,9 @@
 Episode k starts from `reset(seed=seed + k)`, so every policy compared with the same settings
 meets the same scenes and the same drawn domains. Episodes run in parallel worker processes and
 come back in seed order; the result is deterministic.
+
+The env renders exactly the cameras a checkpoint's policy reads, at the size it was trained on
+(`image_shapes`), and the policy gets them beside its observation vector.
 """
 
 from __future__ import annotations
@@ -19,8 +22,11 @@ import torch
 
 from ..augment.domain_env import DomainRandomizationWrapper
 from ..envs import ConfigError, EnvConfig, make_task, make_task_env
-from ..envs.observation import VECTOR_FEATURES, observation_features
-from .checkpoint import checkpoint_path, load_policy, read_meta, trained_obs_keys
+from ..envs.observation import IMAGE_PREFIX, VECTOR_FEATURES, env_image_key, observation_features
+from ..envs.scene import CAMERA_NAMES
+from .checkpoint import checkpoint_path, load_policy, read_meta, trained_image_shapes, trained_obs_keys
+from .data import is_image_key
+from .policies.base import VECTOR_KEY
 from .stats import wilson_interval
 
 
@@ -71,10 +77,35 @@ def _init(checkpoint: str, threads: int) -> None:
     _POLICY = load_policy(Path(checkpoint))
 
 
-def _episode(args: tuple[str, str, int, bool, int, tuple[str, ...]]) -> EpisodeOutcome:
-    task, profile, seed, video, size, obs_keys = args
+@dataclass(frozen=True)
+class PolicyInputs:
+    """What the env must give a checkpoint's policy: vectors by dataset key, in input order, and
+    cameras rendered at `image_size` (H, W), by dataset key."""
+
+    vector_keys: tuple[str, ...]
+    image_keys: tuple[str, ...] = ()
+    image_size: tuple[int, int] = EnvConfig.image_size
+
+    @property
+    def cameras(self) -> tuple[str, ...]:
+        return tuple(k.removeprefix(IMAGE_PREFIX) for k in self.image_keys)
+
+    def env_config(self) -> EnvConfig:
+        return EnvConfig(cameras=self.cameras, image_size=self.image_size) if self.image_keys else EnvConfig()
+
+    def observation(self, obs: dict[str, np.ndarray]) -> np.ndarray | dict[str, np.ndarray]:
+        """The env's observation → the policy's: the vector, with the camera frames if it sees."""
+        feats = observation_features(obs)
+        vec = np.concatenate([feats[k] for k in self.vector_keys])
+        if not self.image_keys:
+            return vec
+        return {VECTOR_KEY: vec, **{k: obs[env_image_key(c)] for k, c in zip(self.image_keys, self.cameras)}}
+
+
+def _episode(args: tuple[str, str, int, bool, int, PolicyInputs]) -> EpisodeOutcome:
+    task, profile, seed, video, size, inputs = args
     policy = _POLICY
-    env = DomainRandomizationWrapper(make_task_env(task, config=EnvConfig()), profile)
+    env = DomainRandomizationWrapper(make_task_env(task, config=inputs.env_config()), profile)
     base = env.unwrapped
     obs, info = env.reset(seed=seed)
     policy.reset(seed)
@@ -83,9 +114,7 @@ def _episode(args: tuple[str, str, int, bool, int, tuple[str, ...]]) -> EpisodeO
     success, length = False, 0
     while length < base.task.max_episode_steps:
         length += 1
-        feats = observation_features(obs)
-        vec = np.concatenate([feats[k] for k in obs_keys])
-        obs, _, terminated, truncated, info = env.step(policy.select_action(vec))
+        obs, _, terminated, truncated, info = env.step(policy.select_action(inputs.observation(obs)))
         for k, v in info["subtasks"].items():
             reached[k] = reached[k] or bool(v)
         if video:
@@ -106,9 +135,9 @@ def evaluate(run: str | Path, config: EvalConfig | None = None, out: str | Path 
     checkpoint = checkpoint_path(run)
     meta = read_meta(checkpoint)
     task = meta.get("task") or json.loads((checkpoint.parents[1] / "config.json").read_text()).get("task", "Lift")
-    obs_keys = policy_obs_keys(checkpoint, meta, task)
+    inputs = policy_inputs(checkpoint, meta, task)
     jobs = [
-        (task, config.profile, config.seed + k, k < config.videos, config.video_size, obs_keys)
+        (task, config.profile, config.seed + k, k < config.videos, config.video_size, inputs)
         for k in range(config.episodes)
     ]
     workers = min(config.workers or os.cpu_count() or 1, config.episodes)
@@ -129,11 +158,15 @@ def evaluate(run: str | Path, config: EvalConfig | None = None, out: str | Path 
     return result
 
 
-def policy_obs_keys(checkpoint: Path, meta: dict, task: str) -> tuple[str, ...]:
-    """The observation keys the checkpoint's policy reads, checked against what `task`'s env gives:
-    a ConfigError naming the first key it does not give, or the keys whose widths do not add up
-    to the policy's input width."""
+def policy_inputs(checkpoint: Path, meta: dict, task: str) -> PolicyInputs:
+    """What the checkpoint's policy reads, checked against what `task`'s env gives: a ConfigError
+    naming the first key it does not give (a vector it lacks, a camera it does not have, a camera
+    stored without its image size), or the vectors whose widths do not add up to the policy's
+    input width."""
     keys = trained_obs_keys(meta)
+    image_keys = tuple(k for k in keys if is_image_key(k))
+    image_size = _image_size(checkpoint, image_keys, trained_image_shapes(meta))
+    keys = tuple(k for k in keys if k not in image_keys)
     given = {f.key: f for f in VECTOR_FEATURES}
     for key in keys:
         if key not in given:
@@ -149,7 +182,27 @@ def policy_obs_keys(checkpoint: Path, meta: dict, task: str) -> tuple[str, ...]:
             f"checkpoint {checkpoint}: obs_dim={meta['obs_dim']}, but {task}'s {parts} give {sum(widths.values())} "
             "(trained on another task's data?)"
         )
-    return keys
+    return PolicyInputs(keys, image_keys, image_size)
+
+
+def _image_size(checkpoint: Path, image_keys: tuple[str, ...], shapes: dict) -> tuple[int, int]:
+    """The one (H, W) the env renders every camera of `image_keys` at."""
+    for key in image_keys:
+        camera = key.removeprefix(IMAGE_PREFIX)
+        if camera not in CAMERA_NAMES:
+            raise ConfigError(
+                f"checkpoint {checkpoint}: the policy reads camera {camera!r} ({key!r}), which the env does not "
+                f"have (cameras: {', '.join(CAMERA_NAMES)})"
+            )
+        if key not in shapes:
+            raise ConfigError(
+                f"checkpoint {checkpoint}: the policy was trained on observation key {key!r}, but the checkpoint "
+                "stores no image size for it, so evaluation cannot render that camera (not a vision checkpoint?)"
+            )
+    sizes = {tuple(shapes[k][1:]) for k in image_keys}
+    if len(sizes) > 1:
+        raise ConfigError(f"checkpoint {checkpoint}: cameras of different sizes {sorted(sizes)}; the env renders one")
+    return sizes.pop() if sizes else EnvConfig.image_size
 
 
 def summarize(task: str, profile: str, outcomes: list[EpisodeOutcome]) -> EvalResult:

@@ -48,6 +48,10 @@ class Normalizer:
     def unaction(self, a: torch.Tensor) -> torch.Tensor:
         return a * self._half_range() + (self.act_max + self.act_min) / 2
 
+    def to(self, device: torch.device | str) -> Normalizer:
+        """The same statistics on `device` (a policy trained on CUDA normalizes there)."""
+        return Normalizer(**{k: v.to(device) for k, v in self.__dict__.items()})
+
     def tensors(self) -> dict[str, torch.Tensor]:
         return {f"normalizer.{k}": v.contiguous() for k, v in self.__dict__.items()}
 

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ..augment.generate import GenerateConfig, generate
 from ..augment.record import CollectConfig, collect
 from ..envs import ConfigError, resolve_task_name, validation_summary
+from ..envs.observation import DEFAULT_OBS_MODE
 from .evaluate import EvalConfig, evaluate
 from .run_folder import check_run_out, clear_unstarted_run
 from .trainer import TrainConfig, train
@@ -46,6 +47,10 @@ class RunConfig(BaseModel):
     )
     profile_generate: str = Field("randomized", description="the profile synthetic demos are generated in")
     policy: str = Field("bc", description="policy of all three arms")
+    obs: str = Field(
+        DEFAULT_OBS_MODE,
+        description="observation mode of all three arms: state, or vision (front + wrist cameras recorded at 84 px)",
+    )
     train_steps: int | None = Field(None, description="training steps of each arm (None: the policy's default)")
     ratio: float = Field(0.5, ge=0.0, le=1.0, description="real share of each co-training batch")
     eval_episodes: int = Field(50, ge=1, description="evaluation episodes per arm")
@@ -93,6 +98,19 @@ class Stages:
         return True
 
 
+def run_cameras(config: RunConfig) -> tuple[str, ...]:
+    """The cameras collection and generation record: those the vision mode reads, at the
+    recorders' default 84 × 84; none for a state run (its datasets stay as they were)."""
+    return TrainConfig.cameras if config.obs == "vision" else ()
+
+
+def run_train_config(config: RunConfig) -> TrainConfig:
+    """Each arm's training settings (the arms differ only in their data)."""
+    return TrainConfig(
+        policy=config.policy, steps=config.train_steps, ratio=config.ratio, seed=config.seed, obs=config.obs
+    )
+
+
 def run_pipeline(config: RunConfig, out: str | Path, log: Callable[[str], None] = print) -> dict:
     """Run (or resume) the whole job into `out`; returns the report's numbers."""
     from .report import write_report
@@ -109,15 +127,23 @@ def run_pipeline(config: RunConfig, out: str | Path, log: Callable[[str], None] 
     stages = Stages(out)
     real, synthetic = out / "data" / "real", out / "data" / "synthetic"
     workers = config.workers or os.cpu_count() or 1
+    cameras = run_cameras(config)
 
     def collect_real() -> None:
         collect(  # continues a collection a kill interrupted; refuses a folder it did not write
-            CollectConfig(task=task, episodes=config.real_demos, profile=config.profile_target, seed=config.seed), real
+            CollectConfig(
+                task=task, episodes=config.real_demos, profile=config.profile_target, seed=config.seed, cameras=cameras
+            ),
+            real,
         )
 
     def generate_synthetic() -> None:
         gen = GenerateConfig(
-            num=config.synthetic_demos, profile=config.profile_generate, seed=config.seed, workers=workers
+            num=config.synthetic_demos,
+            profile=config.profile_generate,
+            seed=config.seed,
+            workers=workers,
+            cameras=cameras,
         )
         summary = generate(real, synthetic, gen, task=task)
         if not summary.complete:
@@ -134,7 +160,7 @@ def run_pipeline(config: RunConfig, out: str | Path, log: Callable[[str], None] 
             resume = (run_dir / "checkpoints" / "last.safetensors").is_file()
             if not resume:
                 clear_unstarted_run(run_dir)  # only what train() wrote; anything else is refused
-            tc = TrainConfig(policy=config.policy, steps=config.train_steps, ratio=config.ratio, seed=config.seed)
+            tc = run_train_config(config)
             train(run_dir, tc, real=real if use_real else None, synthetic=synthetic if use_syn else None, resume=resume)
 
         stages.run(f"train {arm}", train_arm, log)

@@ -3,6 +3,11 @@
 Each batch draws round(ratio · B) samples from the real episodes and the rest from the synthetic
 ones (`data.MixedSampler`). The run folder holds `config.json`, `checkpoints/last.safetensors`
 (every `checkpoint_every` steps and at the end), `loss.csv` and `loss.png`.
+
+`obs` picks what the policy reads (`envs.observation`): "state" (proprioception and object poses)
+or "vision" (proprioception and `cameras`, no object poses). A vision run trains on CUDA when
+there is one — the image encoder is where its time goes — and on the CPU otherwise; a state run
+always trains on the CPU, where a small MLP loses nothing and its results were measured.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import json
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +25,10 @@ import numpy as np
 import torch
 
 from ..envs import ConfigError
+from ..envs.observation import DEFAULT_OBS_MODE, OBS_MODES, observation_keys
+from ..envs.scene import CAMERA_NAMES
 from .checkpoint import read_meta, restore_training, save_checkpoint
-from .data import DEFAULT_OBS_KEYS, MixedSampler, load_frames
+from .data import Frames, MixedSampler, load_frames
 from .normalize import Normalizer
 from .policies import policy_classes
 
@@ -60,15 +67,38 @@ class TrainConfig:
     # noisy step of many. Measured (PegInsert, BC on 1000 generated demos, 2000 steps, 40 episodes
     # in `randomized`): constant 17/40, cosine 23/40.
     lr_schedule: str = field(default="cosine", metadata={"help": "the learning rate over the run"})
+    obs: str = field(
+        default=DEFAULT_OBS_MODE,
+        metadata={"help": "observation mode: state (proprioception + object poses) or vision (+ cameras, no poses)"},
+    )
+    # The issue's vision mode: a camera that sees the scene and one that sees the grasp.
+    cameras: tuple[str, ...] = field(
+        default=("front", "wrist"), metadata={"help": "cameras a vision policy reads (recorded in the datasets)"}
+    )
 
     def __post_init__(self) -> None:
-        policy_classes(self.policy)
+        config_cls, _ = policy_classes(self.policy)
         if (self.steps is not None and self.steps < 1) or self.batch_size < 1:
             raise ConfigError("TrainConfig.steps and batch_size must be ≥ 1")
         if self.lr_schedule not in LR_SCHEDULES:
             raise ConfigError(f"TrainConfig.lr_schedule={self.lr_schedule!r}; allowed: {', '.join(LR_SCHEDULES)}")
         if not 0.0 <= self.ratio <= 1.0:
             raise ConfigError(f"TrainConfig.ratio={self.ratio} must be in [0, 1]")
+        if self.obs not in OBS_MODES:
+            raise ConfigError(f"TrainConfig.obs={self.obs!r}; allowed: {', '.join(OBS_MODES)}")
+        if self.obs == "vision":
+            unknown = [c for c in self.cameras if c not in CAMERA_NAMES]
+            if not self.cameras or unknown:
+                raise ConfigError(
+                    f"TrainConfig.cameras={list(self.cameras)}: obs='vision' needs one or more of {', '.join(CAMERA_NAMES)}"
+                )
+            if "encoder" not in {f.name for f in fields(config_cls)}:
+                raise ConfigError(f"TrainConfig.policy={self.policy!r} reads state vectors only; obs='vision' needs bc")
+
+    @property
+    def obs_keys(self) -> tuple[str, ...]:
+        """The dataset observations the policy reads, in input order (stored in the checkpoint)."""
+        return observation_keys(self.obs, self.cameras if self.obs == "vision" else ())
 
 
 @dataclass
@@ -107,12 +137,13 @@ def train(
         raise ConfigError(f"run folder {out} is not empty (pass --resume to continue it, or another --out)")
 
     task = _task_of(real or synthetic)
-    obs_keys = DEFAULT_OBS_KEYS  # stored in the checkpoint: evaluation feeds exactly these
+    obs_keys = config.obs_keys  # stored in the checkpoint: evaluation feeds exactly these
     real_frames = load_frames([real], obs_keys) if real else None
     syn_frames = load_frames([synthetic], obs_keys) if synthetic else None
     both = [f for f in (real_frames, syn_frames) if f is not None]
     if not both:
         raise ConfigError("train needs --real and/or --synthetic data")
+    image_shapes = _image_shapes(both, real, synthetic)
     normalizer = Normalizer.from_arrays(
         np.concatenate([f.obs for f in both]), np.concatenate([f.actions for f in both])
     )
@@ -120,7 +151,11 @@ def train(
     policy_config = config_cls(**config.policy_overrides)
     total_steps = config.steps or policy_config.default_steps
     torch.manual_seed(config.seed)
-    policy = policy_cls(policy_config, both[0].obs.shape[1], both[0].actions.shape[1], normalizer)
+    policy = policy_cls(policy_config, both[0].obs.shape[1], both[0].actions.shape[1], normalizer, image_shapes)
+    device = torch.device("cuda" if image_shapes and torch.cuda.is_available() else "cpu")
+    if device.type != "cpu":
+        policy.to(device)
+        policy.normalizer = normalizer.to(device)
     optimizer = torch.optim.AdamW(policy.parameters(), lr=policy_config.lr, weight_decay=policy_config.weight_decay)
     sampler = MixedSampler(real_frames, syn_frames, config.ratio, config.batch_size, config.seed)
     noise_gen = torch.Generator().manual_seed(config.seed + 1)  # diffusion noise, dropout is off the books
@@ -150,6 +185,8 @@ def train(
     t0, samples = time.perf_counter(), 0
     for step in range(start, total_steps):
         batch = sampler.batch(policy.n_obs_steps, policy.horizon)
+        if device.type != "cpu":
+            batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
         for group in optimizer.param_groups:
             group["lr"] = policy_config.lr * lr_factor(step, total_steps, config.lr_schedule)
         loss = policy.loss(batch, noise_gen)
@@ -168,6 +205,16 @@ def train(
     write_loss_log(out, log)
     plot_loss(out, log)
     return TrainResult(out, total_steps, log[-1][1] if log else float("nan"), samples / max(seconds, 1e-9), seconds)
+
+
+def _image_shapes(both: list[Frames], real, synthetic) -> dict[str, tuple[int, int, int]]:
+    """The camera frames' (C, H, W) by key; real and synthetic data must agree (one encoder each)."""
+    shapes = both[0].image_shapes
+    if len(both) == 2 and both[1].image_shapes != shapes:
+        raise ConfigError(
+            f"camera frames differ between --real {real} {shapes} and --synthetic {synthetic} {both[1].image_shapes}"
+        )
+    return shapes
 
 
 def _task_of(root) -> str | None:

@@ -123,7 +123,8 @@ def _other_value(verb: str, action: argparse.Action, default):
         value = next(c for c in action.choices if c != default)
         return [flag, value], value
     if action.nargs == "*":
-        return [flag, "front", "wrist"], ("front", "wrist")
+        cameras = ("front", "wrist") if default != ("front", "wrist") else ("side",)
+        return [flag, *cameras], cameras
     if action.metavar == "PX":
         return [flag, "86"], (86, 86)
     if action.metavar == "N":

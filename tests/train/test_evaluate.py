@@ -146,7 +146,7 @@ def test_evaluate_feeds_exactly_the_observation_keys_the_checkpoint_stores(tmp_p
 
 
 def test_evaluate_refuses_observation_keys_it_cannot_feed_in_one_line(tmp_path, capsys):
-    keys = ("observation.state", "observation.images.front")  # a camera policy, before vision mode exists
+    keys = ("observation.state", "observation.images.front")  # a camera key, but no image size stored
     checkpoint = _checkpoint(_stub_frames("Lift", keys[:1]), tmp_path, "Lift", keys)
     cfg = EvalConfig(profile="nominal", episodes=1, workers=1, videos=0)
     with pytest.raises(ConfigError, match="trained on observation key 'observation.images.front'"):

@@ -1,19 +1,29 @@
 """`Policy`: the one contract the trainer, checkpoints and evaluation rely on.
 
-Every policy is a `torch.nn.Module` built as `cls(config, obs_dim, action_dim, normalizer)` whose
-config is a frozen dataclass with `lr`, `weight_decay` and `default_steps`. Training asks for
-windows of `n_obs_steps` observations and `horizon` actions and calls `loss`; evaluation calls
-`reset` at each episode's start and `select_action` every control step.
+Every policy is a `torch.nn.Module` built as `cls(config, obs_dim, action_dim, normalizer,
+image_shapes)` whose config is a frozen dataclass with `lr`, `weight_decay` and `default_steps`.
+Training asks for windows of `n_obs_steps` observations and `horizon` actions and calls `loss`;
+evaluation calls `reset` at each episode's start and `select_action` every control step.
+
+Observations are the normalized vector `obs` (obs_dim wide: the observation mode's vectors,
+concatenated) and, for a policy that sees, one uint8 image per camera under its dataset key
+(`observation.images.<camera>`), of the (C, H, W) shape `image_shapes` gives. A policy without
+`image_shapes` reads the vector alone, as every policy did before the vision mode.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 import torch
 
+from ...envs import ConfigError
 from ..normalize import Normalizer
+
+VECTOR_KEY = "obs"  # the observation vector in a training batch and in a step's observation dict
+ImageShapes = dict[str, tuple[int, int, int]]  # dataset image key → (C, H, W), in input order
 
 
 @runtime_checkable
@@ -23,6 +33,7 @@ class Policy(Protocol):
     obs_dim: int
     action_dim: int
     normalizer: Normalizer
+    image_shapes: ImageShapes  # empty for a policy that reads the vector only
 
     @property
     def n_obs_steps(self) -> int:
@@ -35,16 +46,18 @@ class Policy(Protocol):
         ...
 
     def loss(self, batch: dict[str, torch.Tensor], generator: torch.Generator | None = None) -> torch.Tensor:
-        """Scalar training loss of a batch {obs (B, n_obs, D), action (B, H, A), action_is_pad (B, H)};
-        any randomness (diffusion noise) draws from `generator`, so a resumed run repeats it."""
+        """Scalar training loss of a batch {obs (B, n_obs, D), action (B, H, A), action_is_pad (B, H)}
+        plus, per image key, uint8 frames (B, n_obs, C, H, W); any randomness (diffusion noise, image
+        crops) draws from `generator`, so a resumed run repeats it."""
         ...
 
     def reset(self, seed: int | None = None) -> None:
         """Forget the episode so far (observation window, queued actions)."""
         ...
 
-    def select_action(self, obs: np.ndarray) -> np.ndarray:
-        """One (A,) action for the current observation vector (D,)."""
+    def select_action(self, obs: np.ndarray | Mapping[str, np.ndarray]) -> np.ndarray:
+        """One (A,) action for the current observation: the vector (D,), or for a policy that sees
+        {"obs": (D,), <image key>: (H, W, C) uint8 frame as the env renders it, ...}."""
         ...
 
 
@@ -54,11 +67,53 @@ class PolicyModule(torch.nn.Module):
 
     name: ClassVar[str]
 
-    def __init__(self, config: Any, obs_dim: int, action_dim: int, normalizer: Normalizer):
+    def __init__(
+        self,
+        config: Any,
+        obs_dim: int,
+        action_dim: int,
+        normalizer: Normalizer,
+        image_shapes: Mapping[str, tuple[int, int, int]] | None = None,
+    ):
         super().__init__()
         self.config, self.obs_dim, self.action_dim = config, obs_dim, action_dim
         self.normalizer = normalizer
+        self.image_shapes: ImageShapes = {k: tuple(int(n) for n in s) for k, s in (image_shapes or {}).items()}
 
     @property
     def n_obs_steps(self) -> int:
         return self.config.n_obs_steps
+
+    def split_observation(self, obs: np.ndarray | Mapping[str, np.ndarray]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """A step's observation → (vector (D,), {image key: (C, H, W) uint8 frame}), checked against
+        the images this policy was trained on: a missing camera or another image size is a
+        ConfigError naming it, not a shape error deep inside a convolution."""
+        if not self.image_shapes:
+            return (obs[VECTOR_KEY] if isinstance(obs, Mapping) else obs), {}
+        wanted = ", ".join(self.image_shapes)
+        if not isinstance(obs, Mapping):
+            raise ConfigError(
+                f"policy {self.name!r} reads cameras ({wanted}) but got the observation vector alone: "
+                "evaluate it with those cameras rendered"
+            )
+        images = {}
+        for key, (c, h, w) in self.image_shapes.items():
+            if key not in obs:
+                raise ConfigError(
+                    f"policy {self.name!r} reads {key!r}, missing from the observation (it reads {wanted})"
+                )
+            frame = np.asarray(obs[key])
+            if frame.shape != (h, w, c) or frame.dtype != np.uint8:
+                raise ConfigError(
+                    f"policy {self.name!r} was trained on {h}×{w}×{c} uint8 frames of {key!r}, "
+                    f"got {'×'.join(map(str, frame.shape))} {frame.dtype}"
+                )
+            images[key] = np.ascontiguousarray(frame.transpose(2, 0, 1))  # (C, H, W), as training windows
+        return obs[VECTOR_KEY], images
+
+    def refuse_images(self) -> None:
+        """For a policy that reads vectors only: a clear error when built with images."""
+        if self.image_shapes:
+            raise ConfigError(
+                f"policy {self.name!r} reads observation vectors only, not images ({', '.join(self.image_shapes)})"
+            )

@@ -1,9 +1,14 @@
 """Behaviour cloning with action chunks: an MLP from a window of normalized observations to the
-next `chunk_size` actions, executed with temporal ensembling (ACT) or a receding horizon."""
+next `chunk_size` actions, executed with temporal ensembling (ACT) or a receding horizon.
+
+A policy that sees (built with `image_shapes`) feeds the MLP, for every frame of the window, the
+normalized vector followed by each camera's `ImageEncoder` features (robomimic's BC and Diffusion
+Policy concatenate the same way); without images the input is the vector window alone."""
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,7 +16,8 @@ import torch
 from torch import nn
 
 from ..normalize import Normalizer
-from .base import PolicyModule
+from .base import VECTOR_KEY, PolicyModule
+from .vision_encoder import ImageEncoder, ImageEncoderConfig
 
 
 @dataclass(frozen=True)
@@ -41,8 +47,12 @@ class BCConfig:
     # (PegInsert, 1000 generated demos, 200 episodes in `randomized`): 2000 → 57.5 %, 6000 → 68 %,
     # 10000 → 62.5 %. 6000 costs ~60 s on 2 cores.
     default_steps: int = 6000
+    # The per-camera image encoder of a policy that sees (unused without images).
+    encoder: ImageEncoderConfig = ImageEncoderConfig()
 
     def __post_init__(self) -> None:
+        if isinstance(self.encoder, Mapping):  # read back from JSON (checkpoint metadata, --set)
+            object.__setattr__(self, "encoder", ImageEncoderConfig.from_dict(dict(self.encoder)))
         if self.loss not in ("l1", "l2"):
             raise ValueError(f"BCConfig.loss={self.loss!r}; allowed: l1, l2")
         if self.temporal_ensemble is None and not 1 <= self.n_action_steps <= self.chunk_size:
@@ -55,12 +65,13 @@ class ObservationWindow:
     """The last `size` observations, the first one repeated until the window fills (as training
     pads before an episode's start)."""
 
-    def __init__(self, size: int):
+    def __init__(self, size: int, dtype: torch.dtype = torch.float32):
         self.frames: deque = deque(maxlen=size)
+        self.dtype = dtype  # float32 vectors; uint8 images
 
     def push(self, obs: np.ndarray) -> torch.Tensor:
-        """Add `obs` (D,); return the window as a (1, size, D) batch."""
-        o = torch.as_tensor(obs, dtype=torch.float32)
+        """Add `obs` (*shape); return the window as a (1, size, *shape) batch."""
+        o = torch.as_tensor(obs, dtype=self.dtype)
         if not self.frames:
             self.frames.extend([o] * self.frames.maxlen)
         self.frames.append(o)
@@ -78,24 +89,48 @@ def mlp(sizes: list[int], dropout: float = 0.0) -> nn.Sequential:
 class BCPolicy(PolicyModule):
     name = "bc"
 
-    def __init__(self, config: BCConfig, obs_dim: int, action_dim: int, normalizer: Normalizer):
-        super().__init__(config, obs_dim, action_dim, normalizer)
-        self.net = mlp([config.n_obs_steps * obs_dim, *config.hidden, config.chunk_size * action_dim], config.dropout)
+    def __init__(
+        self,
+        config: BCConfig,
+        obs_dim: int,
+        action_dim: int,
+        normalizer: Normalizer,
+        image_shapes: Mapping[str, tuple[int, int, int]] | None = None,
+    ):
+        super().__init__(config, obs_dim, action_dim, normalizer, image_shapes)
+        frame_width = obs_dim + len(self.image_shapes) * config.encoder.features
+        # Built before the encoders, so a policy without images draws its initial weights exactly
+        # as it did before images existed.
+        self.net = mlp(
+            [config.n_obs_steps * frame_width, *config.hidden, config.chunk_size * action_dim], config.dropout
+        )
+        # A list in `image_shapes` order: the dataset keys hold dots, which ModuleDict refuses.
+        self.image_encoders = nn.ModuleList(ImageEncoder(config.encoder, s) for s in self.image_shapes.values())
         self.reset()
 
     @property
     def horizon(self) -> int:
         return self.config.chunk_size
 
-    def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        """(B, n_obs, D) raw observations → (B, chunk, A) normalized actions."""
-        x = self.normalizer.obs(obs).flatten(1)
-        return self.net(x).view(len(obs), self.config.chunk_size, self.action_dim)
+    def forward(
+        self,
+        obs: torch.Tensor,
+        images: Mapping[str, torch.Tensor] | None = None,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        """(B, n_obs, D) raw observations (and per image key (B, n_obs, C, H, W) uint8 frames) →
+        (B, chunk, A) normalized actions. `generator` draws the training crops of the images."""
+        x = self.normalizer.obs(obs)
+        if self.image_shapes:
+            feats = [enc(images[k], generator) for k, enc in zip(self.image_shapes, self.image_encoders)]
+            x = torch.cat([x, *feats], -1)
+        return self.net(x.flatten(1)).view(len(obs), self.config.chunk_size, self.action_dim)
 
     def loss(self, batch: dict[str, torch.Tensor], generator: torch.Generator | None = None) -> torch.Tensor:
-        """Squared (or L1, ACT's) error on normalized actions, padded steps masked out. Deterministic:
-        `generator` is unused (dropout draws from torch's global generator, which checkpoints save)."""
-        pred = self(batch["obs"])
+        """Squared (or L1, ACT's) error on normalized actions, padded steps masked out. `generator`
+        draws the image crops (a policy without images draws nothing from it; dropout draws from
+        torch's global generator, which checkpoints save)."""
+        pred = self(batch[VECTOR_KEY], {k: batch[k] for k in self.image_shapes}, generator)
         target = self.normalizer.action(batch["action"])
         diff = pred - target
         err = (diff.square() if self.config.loss == "l2" else diff.abs()).mean(-1)
@@ -104,22 +139,29 @@ class BCPolicy(PolicyModule):
 
     def reset(self, seed: int | None = None) -> None:
         self._window = ObservationWindow(self.config.n_obs_steps)
+        self._image_windows = {k: ObservationWindow(self.config.n_obs_steps, torch.uint8) for k in self.image_shapes}
         self._queue: deque = deque()
         self._chunks: list[tuple[int, torch.Tensor]] = []
         self._t = 0
 
     @torch.no_grad()
-    def select_action(self, obs: np.ndarray) -> np.ndarray:
-        """One (A,) action for observation vector `obs` (D,), keeping the window and chunks."""
-        window = self._window.push(obs)
+    def select_action(self, obs: np.ndarray | Mapping[str, np.ndarray]) -> np.ndarray:
+        """One (A,) action for the step's observation (`Policy.select_action`), keeping the
+        window and chunks."""
+        vector, frames = self.split_observation(obs)
+        window = self._window.push(vector)
+        images = {k: self._image_windows[k].push(frame) for k, frame in frames.items()}
+
+        def predict() -> torch.Tensor:
+            return self.normalizer.unaction((self(window, images) if images else self(window))[0])
+
         m = self.config.temporal_ensemble
         if m is None:
             if not self._queue:
-                chunk = self.normalizer.unaction(self(window)[0])
-                self._queue.extend(chunk[: self.config.n_action_steps])
+                self._queue.extend(predict()[: self.config.n_action_steps])
             action = self._queue.popleft()
         else:
-            self._chunks.append((self._t, self.normalizer.unaction(self(window)[0])))
+            self._chunks.append((self._t, predict()))
             self._chunks = [(t0, c) for t0, c in self._chunks if self._t - t0 < self.config.chunk_size]
             preds = torch.stack([c[self._t - t0] for t0, c in self._chunks])  # oldest first
             # exp(−m·i) normalized; softmax keeps it finite for any m

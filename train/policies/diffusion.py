@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
 
@@ -162,8 +163,16 @@ class ConditionalUnet1D(nn.Module):
 class DiffusionPolicy(PolicyModule):
     name = "diffusion"
 
-    def __init__(self, config: DiffusionConfig, obs_dim: int, action_dim: int, normalizer: Normalizer):
-        super().__init__(config, obs_dim, action_dim, normalizer)
+    def __init__(
+        self,
+        config: DiffusionConfig,
+        obs_dim: int,
+        action_dim: int,
+        normalizer: Normalizer,
+        image_shapes: Mapping[str, tuple[int, int, int]] | None = None,
+    ):
+        super().__init__(config, obs_dim, action_dim, normalizer, image_shapes)
+        self.refuse_images()  # state observations only; the vision mode trains BC
         self.unet = ConditionalUnet1D(action_dim, config.n_obs_steps * obs_dim, config)
         self.register_buffer("alphas_cumprod", cosine_alphas_cumprod(config.train_timesteps))
         self.reset()
