@@ -52,7 +52,7 @@ class RunConfig(BaseModel):
         description="observation mode of all three arms: state, or vision (front + wrist cameras recorded at 84 px)",
     )
     train_steps: int | None = Field(None, description="training steps of each arm (None: the policy's default)")
-    ratio: float = Field(0.5, ge=0.0, le=1.0, description="real share of each co-training batch")
+    ratio: float = Field(TrainConfig.ratio, ge=0.0, le=1.0, description="real share of each co-training batch")
     eval_episodes: int = Field(50, ge=1, description="evaluation episodes per arm")
     workers: int = Field(0, ge=0, description="worker processes (0: one per core)")
     seed: int = Field(0, description="seed of collection, generation and training")
