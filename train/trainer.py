@@ -133,7 +133,7 @@ def train(
             raise FileNotFoundError(f"run {out}: nothing to resume ({ckpt.relative_to(out)} missing)")
         saved = json.loads((out / "config.json").read_text())
         if (
-            saved["train"] != _jsonable(config)
+            {**_jsonable(TrainConfig()), **saved["train"]} != _jsonable(config)  # later fields: defaults
             or saved["real"] != _path(real)
             or saved["synthetic"] != _path(synthetic)
         ):

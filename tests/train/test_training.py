@@ -1,5 +1,7 @@
 """Policies, normalization, co-training, checkpoints and resume."""
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -157,6 +159,24 @@ def test_resume_refuses_other_settings_and_fresh_runs_refuse_full_folders(tiny_l
         train(tmp_path / "run", TrainConfig(policy="bc", steps=10, batch_size=8), real=tiny_lift)
     with pytest.raises(ConfigError, match="same data and settings"):
         train(tmp_path / "run", TrainConfig(policy="bc", steps=20, batch_size=16), real=tiny_lift, resume=True)
+
+
+def test_resume_accepts_a_run_from_before_a_setting_existed_when_it_has_its_default(tiny_lift, tmp_path):
+    """A field added to TrainConfig later (here `obs`, `cameras`) is missing from an older run's
+    config.json; at its default the settings are the same, so --resume continues."""
+    from demoforge.envs import ConfigError
+
+    cfg = TrainConfig(policy="bc", steps=10, batch_size=8)
+    train(tmp_path / "run", cfg, real=tiny_lift)
+    config_json = tmp_path / "run" / "config.json"
+    saved = json.loads(config_json.read_text())
+    del saved["train"]["obs"], saved["train"]["cameras"]
+    config_json.write_text(json.dumps(saved))
+    assert train(tmp_path / "run", cfg, real=tiny_lift, resume=True).steps == 10
+    saved["train"]["ratio"] = 0.7  # a setting that is there and differs still refuses
+    config_json.write_text(json.dumps(saved))
+    with pytest.raises(ConfigError, match="same data and settings"):
+        train(tmp_path / "run", cfg, real=tiny_lift, resume=True)
 
 
 def test_ddim_schedule_and_a_perfect_denoiser_recovers_the_clean_sample():
