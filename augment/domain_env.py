@@ -13,6 +13,7 @@ reset in `info["domain"]` for the episode's metadata.
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,98 @@ _STREAM = 0xD0  # mixes into the reset seed so the wrapper's draws never alias t
 _LOOK_STREAM = 0x100C  # the look stream's mix, distinct from both
 
 
+@dataclass
+class EpisodeDomain:
+    """One episode's share of the domain, the part that acts per step: its random streams and the
+    actions in flight. Drawn at reset; the wrapper holds one, the batched generation runner one per
+    simulation it steps, both through `perturb_action` and `sense`."""
+
+    rng: np.random.Generator  # physics stream: model draws, action and sensor noise, frozen frames
+    look_rng: np.random.Generator  # look stream: textures, lighting, image augmentation
+    image_jitter: ImageJitter = field(default_factory=ImageJitter)
+    latency: int = 0  # control steps between an action and its effect
+    pending: deque = field(default_factory=deque)  # actions sent, not yet applied
+    last_obs: dict[str, np.ndarray] | None = None  # the last reading, for frozen frames
+
+    def forget(self) -> None:
+        self.pending.clear()
+        self.last_obs = None
+
+
+def perturb_action(profile: Profile, episode: EpisodeDomain, action: np.ndarray) -> np.ndarray:
+    """The action the arm receives this step for a validated `action` sent now: action noise on
+    it, then `latency` steps of delay (until something arrives the arm holds still, the gripper
+    stays open)."""
+    spec = profile.action
+    if spec.enabled and spec.noise_std > 0:
+        action = action.copy()
+        action[:6] += episode.rng.normal(0.0, spec.noise_std, 6)
+    episode.pending.append(action)
+    if len(episode.pending) > episode.latency:
+        return episode.pending.popleft()
+    applied = np.zeros_like(action)
+    applied[-1] = -1.0
+    return applied
+
+
+def sense(profile: Profile, episode: EpisodeDomain, obs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """What the sensors read for a true observation: image augmentation of every camera frame,
+    before the sensor family (whose frozen frames then repeat the augmented frame, as a stalled
+    camera would), then sensor noise or a frozen frame."""
+    return sense_rows(profile, [episode], {k: v[None] for k, v in obs.items()})[0]
+
+
+def sense_rows(
+    profile: Profile, episodes: list[EpisodeDomain], obs: dict[str, np.ndarray]
+) -> list[dict[str, np.ndarray]]:
+    """`sense` of n true observations at once (obs: key → (n, ...)), row r read through
+    episodes[r]: each row draws from its own episode's streams, in the order one observation
+    does, and the arithmetic is elementwise, so a row reads what it would alone (the batched
+    generation runner senses all its simulations in one pass)."""
+    rows = [{k: v[r] for k, v in obs.items()} for r in range(len(episodes))]
+    if profile.image.enabled:
+        rows = [
+            {
+                k: augment_frames(v, ep.image_jitter, ep.look_rng) if k.startswith("image_") else v
+                for k, v in row.items()
+            }
+            for row, ep in zip(rows, episodes)
+        ]
+    spec = profile.sensor
+    if not spec.enabled:
+        return rows
+    stds = {"proprio": spec.proprio_noise_std, "object_pose": spec.object_pose_noise_std}
+    fields = [f for f in ENV_FIELDS if stds[f.sensor] > 0]  # the spec's order is the order of the draws
+    sizes = [obs[f.key][0].size for f in fields]
+    fresh, draws = [], []  # rows read afresh (not a frozen frame), and their standard normals
+    for r, ep in enumerate(episodes):
+        if ep.last_obs is not None and ep.rng.random() < spec.frozen_obs_prob:
+            rows[r] = {k: v.copy() for k, v in ep.last_obs.items()}
+        else:
+            fresh.append(r)
+            # One draw for all fields: a Generator's normals come off its stream one by one, so
+            # these are the numbers one draw per field gives, in a fraction of the calls.
+            draws.append(ep.rng.normal(0.0, 1.0, sum(sizes)))
+    if not fresh:
+        return rows
+    # normal(0, std) is 0 + std · z, computed here as there
+    noise = 0.0 + np.repeat([stds[f.sensor] for f in fields], sizes) * np.array(draws)
+    noisy, end = {}, 0
+    for f, size in zip(fields, sizes):
+        start, end = end, end + size
+        true = obs[f.key][fresh]
+        noisy[f.key] = (true + noise[:, start:end].reshape(true.shape)).astype(np.float32)
+    for f in ENV_FIELDS:  # keep quaternions unit length after the noise
+        if f.quaternion:
+            q = noisy.get(f.key, obs[f.key][fresh])
+            unit = q.reshape(-1, 4) / np.linalg.norm(q.reshape(-1, 4), axis=1, keepdims=True)
+            noisy[f.key] = unit.reshape(q.shape).astype(np.float32)
+    for j, r in enumerate(fresh):
+        rows[r] = {**rows[r], **{k: v[j] for k, v in noisy.items()}}
+        episodes[r].last_obs = rows[r]
+    return rows
+
+
 class DomainRandomizationWrapper(gym.Wrapper):
     def __init__(self, env: gym.Env, profile: Profile | str | Path):
         super().__init__(env)
@@ -41,25 +134,25 @@ class DomainRandomizationWrapper(gym.Wrapper):
         self.randomizer = DomainRandomizer(base)
         base.reset_hooks.append(self._draw_model)
         base.placement_hooks.append(self._jitter_placement)
-        self.rng = np.random.default_rng()
-        self.look_rng = np.random.default_rng()
-        self.image_jitter = ImageJitter()
+        self.episode = EpisodeDomain(np.random.default_rng(), np.random.default_rng())
         self.drawn: dict[str, Any] = {}
-        self._pending: deque[np.ndarray] = deque()
-        self._latency = 0
-        self._last_obs: dict[str, np.ndarray] | None = None
+
+    @property
+    def rng(self) -> np.random.Generator:
+        return self.episode.rng
 
     # hooks called from inside env.reset ---------------------------------------------------------
 
     def _draw_model(self, env: ManipulationEnv, _env_rng: np.random.Generator) -> None:
-        self.drawn = self.randomizer.apply(self.profile, self.rng, self.look_rng)
-        self.image_jitter = draw_image_jitter(self.profile.image, self.look_rng)
+        ep = self.episode
+        self.drawn = self.randomizer.apply(self.profile, ep.rng, ep.look_rng)
+        ep.image_jitter = draw_image_jitter(self.profile.image, ep.look_rng)
         if self.profile.image.enabled:
-            self.drawn["image"] = self.image_jitter.as_dict()
+            self.drawn["image"] = ep.image_jitter.as_dict()
         spec = self.profile.action
-        self._latency = int(self.rng.integers(spec.latency_steps[0], spec.latency_steps[1] + 1)) if spec.enabled else 0
+        ep.latency = int(ep.rng.integers(spec.latency_steps[0], spec.latency_steps[1] + 1)) if spec.enabled else 0
         if spec.enabled:
-            self.drawn.setdefault("action", {})["latency_steps"] = self._latency
+            self.drawn.setdefault("action", {})["latency_steps"] = ep.latency
 
     def _jitter_placement(self, env: ManipulationEnv, _env_rng: np.random.Generator) -> None:
         spec = self.profile.scene
@@ -83,67 +176,27 @@ class DomainRandomizationWrapper(gym.Wrapper):
     # Gymnasium API --------------------------------------------------------------------------------
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        # a new episode object each reset: whoever kept the last one (the batched runner) keeps it whole
         if seed is not None:
-            self.rng = np.random.default_rng([seed, _STREAM])
-            self.look_rng = np.random.default_rng([seed, _LOOK_STREAM])
+            self.episode = EpisodeDomain(
+                np.random.default_rng([seed, _STREAM]), np.random.default_rng([seed, _LOOK_STREAM])
+            )
+        else:
+            self.episode = EpisodeDomain(self.episode.rng, self.episode.look_rng)
         obs, info = self.env.reset(seed=seed, options=options)
-        self._forget()
         info["domain"] = {"profile": self.profile.name, "version": self.profile.version, **self.drawn}
-        return self._sense(self._augment_images(obs)), info
+        return sense(self.profile, self.episode, obs), info
 
     def step(self, action):
         action = self.base.validate_action(action)  # fail now, not `latency` steps later
-        spec = self.profile.action
-        if spec.enabled and spec.noise_std > 0:
-            action = action.copy()
-            action[:6] += self.rng.normal(0.0, spec.noise_std, 6)
-        self._pending.append(action)
-        if len(self._pending) > self._latency:
-            applied = self._pending.popleft()
-        else:  # nothing has arrived yet: the arm holds still, the gripper stays as it was
-            applied = np.zeros_like(action)
-            applied[-1] = -1.0
-        obs, reward, terminated, truncated, info = self.env.step(applied)
-        return self._sense(self._augment_images(obs)), reward, terminated, truncated, info
+        obs, reward, terminated, truncated, info = self.env.step(perturb_action(self.profile, self.episode, action))
+        return sense(self.profile, self.episode, obs), reward, terminated, truncated, info
 
     def resync(self) -> dict[str, np.ndarray]:
         """After the simulator state was set from outside (a recorded state restored): forget the
         actions in flight and the last reading, and return what the sensors read now."""
-        self._forget()
-        return self._sense(self._augment_images(self.base._observe()))
-
-    def _forget(self) -> None:
-        self._pending.clear()
-        self._last_obs = None
-
-    def _augment_images(self, obs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Image augmentation of every camera frame, before the sensor family (whose frozen
-        frames then repeat the augmented frame, as a stalled camera would)."""
-        if not self.profile.image.enabled:
-            return obs
-        return {
-            k: augment_frames(v, self.image_jitter, self.look_rng) if k.startswith("image_") else v
-            for k, v in obs.items()
-        }
-
-    def _sense(self, obs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        spec = self.profile.sensor
-        if not spec.enabled:
-            return obs
-        if self._last_obs is not None and self.rng.random() < spec.frozen_obs_prob:
-            return {k: v.copy() for k, v in self._last_obs.items()}
-        noisy = dict(obs)
-        stds = {"proprio": spec.proprio_noise_std, "object_pose": spec.object_pose_noise_std}
-        for f in ENV_FIELDS:  # the spec's order is the order of the draws: keep it for same-seed replays
-            std = stds[f.sensor]
-            if std > 0:
-                noisy[f.key] = (obs[f.key] + self.rng.normal(0.0, std, obs[f.key].shape)).astype(np.float32)
-        for f in ENV_FIELDS:  # keep quaternions unit length after the noise
-            if f.quaternion:
-                q = noisy[f.key].reshape(-1, 4)
-                noisy[f.key] = (q / np.linalg.norm(q, axis=1, keepdims=True)).ravel().astype(np.float32)
-        self._last_obs = noisy
-        return noisy
+        self.episode.forget()
+        return sense(self.profile, self.episode, self.base._observe())
 
     def close(self) -> None:
         self.randomizer.restore()

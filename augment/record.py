@@ -75,6 +75,7 @@ class EpisodeRecorder:
 
     def __init__(self, env: ManipulationEnv, cameras: tuple[str, ...]):
         self.env, self.cameras = env, cameras
+        self.signal_names = list(env.task.signals())  # the names only: their order is the stored order
         self.rows: dict[str, list] = {}
         self.frames: dict[str, list] = {camera_feature(c).key: [] for c in cameras}
         self._observed: dict[str, Any] | None = None
@@ -84,7 +85,7 @@ class EpisodeRecorder:
         env = self.env
         self._observed = {
             **observation_features(obs),
-            "subtask_signals": np.array([signals[s] for s in env.task.signals()], bool),
+            "subtask_signals": np.array([signals[s] for s in self.signal_names], bool),
             "datagen.eef_pose": mat_to_pose7(env.eef_pose()),
             "datagen.object_poses": np.concatenate([mat_to_pose7(p) for p in env.object_poses().values()]),
             "sim.state": env.sim_state(),

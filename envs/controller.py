@@ -40,16 +40,27 @@ class EndEffectorController:
         self._jacp = np.zeros((3, model.nv))
         self._jacr = np.zeros((3, model.nv))
         self._reg = (config.damping**2) * np.eye(6)
-        self._eye7 = np.eye(7)
 
     def joint_targets(self, dpos: np.ndarray, drot: np.ndarray) -> np.ndarray:
         """(7,) joint position targets that move the TCP by (dpos, drot) from where it is now."""
         mujoco.mj_jacSite(self.model, self.data, self._jacp, self._jacr, self.site)
         jac = np.vstack((self._jacp[:, self.dof_idx], self._jacr[:, self.dof_idx]))
         error = np.concatenate((dpos, drot))
-        jac_pinv = jac.T @ np.linalg.inv(jac @ jac.T + self._reg)
-        q = self.data.qpos[self.qpos_idx]
-        dq = jac_pinv @ error
-        # Secondary goal: drift toward the home posture without disturbing the TCP motion.
-        dq += (self._eye7 - jac_pinv @ jac) @ (self.config.nullspace_gain * (robot.HOME_QPOS - q))
-        return np.clip(q + dq, robot.JOINT_LOWER, robot.JOINT_UPPER)
+        return dls_joint_targets(jac, self.data.qpos[self.qpos_idx], error, self._reg, self.config.nullspace_gain)
+
+
+def dls_joint_targets(
+    jac: np.ndarray, q: np.ndarray, error: np.ndarray, reg: np.ndarray, nullspace_gain: float
+) -> np.ndarray:
+    """Joint targets (..., 7) that move the TCP by `error` (..., 6: dpos ‖ drot) from joint
+    positions q (..., 7), given the TCP Jacobian (..., 6, 7) and the DLS term reg = λ²·I (6, 6).
+    Leading axes are independent problems (the batched generation runner steps N at once); each
+    is solved by the same per-matrix BLAS/LAPACK calls whatever N is, so a row's result does not
+    depend on the rows beside it."""
+    jac_t = np.swapaxes(jac, -1, -2)
+    jac_pinv = jac_t @ np.linalg.inv(jac @ jac_t + reg)
+    dq = (jac_pinv @ error[..., None])[..., 0]
+    # Secondary goal: drift toward the home posture without disturbing the TCP motion.
+    pull = nullspace_gain * (robot.HOME_QPOS - q)
+    dq += ((np.eye(7) - jac_pinv @ jac) @ pull[..., None])[..., 0]
+    return np.clip(q + dq, robot.JOINT_LOWER, robot.JOINT_UPPER)

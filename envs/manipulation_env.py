@@ -59,6 +59,16 @@ class EnvConfig:
                 )
 
 
+def ee_action(
+    current: np.ndarray, target_pose: np.ndarray, gripper: float, gain: float, c: ControllerConfig
+) -> np.ndarray:
+    """The ee_delta action commanding `gain` × the way from TCP pose `current` to `target_pose`
+    (both (4, 4), world frame), clipped to [−1, 1]."""
+    dpos = gain * (target_pose[:3, 3] - current[:3, 3]) / c.max_pos_delta
+    drot = gain * mat_to_axis_angle(target_pose[:3, :3] @ current[:3, :3].T) / c.max_rot_delta
+    return np.clip(np.concatenate((dpos, drot, [gripper])), -1.0, 1.0).astype(np.float32)
+
+
 def _box(shape: tuple[int, ...]) -> gym.spaces.Box:
     return gym.spaces.Box(-np.inf, np.inf, shape=shape, dtype=np.float32)
 
@@ -135,7 +145,7 @@ class ManipulationEnv(gym.Env):
 
     def step(self, action):
         action = self.validate_action(action)
-        gripper_target = robot.FINGER_MAX * (1.0 - action[-1]) / 2.0
+        gripper_target = robot.finger_target(action[-1])
         if self.config.control_mode == "ee_delta":
             c = self.config.controller
             self.data.ctrl[:7] = self.controller.joint_targets(
@@ -146,7 +156,13 @@ class ManipulationEnv(gym.Env):
         self.data.ctrl[7:9] = gripper_target
         mujoco.mj_step(self.model, self.data, nstep=self.n_substeps)
         self._steps += 1
+        reward, terminated, truncated, info = self.step_outcome(self._steps)
+        return self._observe(), reward, terminated, truncated, info
 
+    def step_outcome(self, steps: int) -> tuple[float, bool, bool, dict[str, Any]]:
+        """(reward, terminated, truncated, info) of the state in `data`, `steps` steps into the
+        episode. The batched generation runner asks it of each simulation it steps, through an env
+        whose data it copies that simulation into."""
         info = self._info()
         diverged = (
             not np.all(np.isfinite(self.data.qacc)) or self.data.warning[mujoco.mjtWarning.mjWARN_BADQACC].number > 0
@@ -158,8 +174,8 @@ class ManipulationEnv(gym.Env):
         else:
             reward = self.task.dense_reward()
         terminated = bool(success and self.config.terminate_on_success)
-        truncated = bool(diverged or self._steps >= self.task.max_episode_steps)
-        return self._observe(), reward, terminated, truncated, info
+        truncated = bool(diverged or steps >= self.task.max_episode_steps)
+        return reward, terminated, truncated, info
 
     def render(self):
         if self.render_mode != "rgb_array":
@@ -218,11 +234,7 @@ class ManipulationEnv(gym.Env):
     def ee_action_to(self, target_pose: np.ndarray, gripper: float, gain: float = 1.0) -> np.ndarray:
         """The ee_delta action commanding `gain` × the way from the TCP to `target_pose` (4, 4),
         clipped to [−1, 1]."""
-        c = self.config.controller
-        current = self.eef_pose()
-        dpos = gain * (target_pose[:3, 3] - current[:3, 3]) / c.max_pos_delta
-        drot = gain * mat_to_axis_angle(target_pose[:3, :3] @ current[:3, :3].T) / c.max_rot_delta
-        return np.clip(np.concatenate((dpos, drot, [gripper])), -1.0, 1.0).astype(np.float32)
+        return ee_action(self.eef_pose(), target_pose, gripper, gain, self.config.controller)
 
     # Internals -----------------------------------------------------------------------------------
 
@@ -245,6 +257,32 @@ class ManipulationEnv(gym.Env):
             raise InvalidActionError(f"action has NaN/inf at index {bad.tolist()}: {a.tolist()}")
         return np.clip(a, self.action_space.low, self.action_space.high)
 
+    def observe_state(
+        self,
+        qpos: np.ndarray,
+        qvel: np.ndarray,
+        tcp_pos: np.ndarray,
+        tcp_quat: np.ndarray,
+        obj_pos: np.ndarray,
+        obj_quat: np.ndarray,
+    ) -> dict[str, np.ndarray]:
+        """The state observation vectors from the simulator's arrays: qpos (..., nq), qvel (..., nv),
+        TCP position (..., 3) and quaternion (..., 4), object positions (..., n_obj, 3) and
+        quaternions (..., n_obj, 4). Leading axes are simulations stepped together (the batched
+        generation runner); the arithmetic is elementwise, so a row reads the same in any batch."""
+        lead = obj_pos.shape[:-2]
+        obj_quat = obj_quat * np.where(obj_quat[..., :1] < 0, -1.0, 1.0)  # canonical w ≥ 0
+        return {
+            obs_spec.JOINT_POS.key: qpos[..., self._arm_q].astype(np.float32),
+            obs_spec.JOINT_VEL.key: qvel[..., self._arm_v].astype(np.float32),
+            obs_spec.EEF_POS.key: tcp_pos.astype(np.float32),
+            obs_spec.EEF_QUAT.key: tcp_quat.astype(np.float32),
+            obs_spec.GRIPPER_QPOS.key: qpos[..., self._finger_q].astype(np.float32),
+            obs_spec.OBJECT_POS.key: obj_pos.reshape(*lead, -1).astype(np.float32),
+            obs_spec.OBJECT_QUAT.key: obj_quat.reshape(*lead, -1).astype(np.float32),
+            obs_spec.OBJECT_TO_EEF.key: (obj_pos - tcp_pos[..., None, :]).reshape(*lead, -1).astype(np.float32),
+        }
+
     def _eef_quat(self) -> np.ndarray:
         """TCP orientation (w, x, y, z), w ≥ 0."""
         return mat_to_quat(self.data.site_xmat[self.sim.tcp_site])
@@ -254,21 +292,10 @@ class ManipulationEnv(gym.Env):
 
     def _observe(self) -> dict[str, np.ndarray]:
         d = self.data
-        tcp = self.sim.tcp_site
-        eef_pos = d.site_xpos[tcp]
         bodies = list(self.task.object_bodies)
-        obj_pos = d.xpos[bodies]
-        obj_quat = d.xquat[bodies] * np.where(d.xquat[bodies, :1] < 0, -1.0, 1.0)  # canonical w ≥ 0
-        obs = {
-            obs_spec.JOINT_POS.key: d.qpos[self._arm_q].astype(np.float32),
-            obs_spec.JOINT_VEL.key: d.qvel[self._arm_v].astype(np.float32),
-            obs_spec.EEF_POS.key: eef_pos.astype(np.float32),
-            obs_spec.EEF_QUAT.key: self._eef_quat().astype(np.float32),
-            obs_spec.GRIPPER_QPOS.key: d.qpos[self._finger_q].astype(np.float32),
-            obs_spec.OBJECT_POS.key: obj_pos.ravel().astype(np.float32),
-            obs_spec.OBJECT_QUAT.key: obj_quat.ravel().astype(np.float32),
-            obs_spec.OBJECT_TO_EEF.key: (obj_pos - eef_pos).ravel().astype(np.float32),
-        }
+        obs = self.observe_state(
+            d.qpos, d.qvel, d.site_xpos[self.sim.tcp_site], self._eef_quat(), d.xpos[bodies], d.xquat[bodies]
+        )
         h, w = self.config.image_size
         for cam in self.config.cameras:
             obs[obs_spec.env_image_key(cam)] = self.render_camera(cam, h, w)

@@ -138,6 +138,11 @@ def arm_body_xml(base_pos=(0.0, 0.0, 0.0)) -> str:
 """
 
 
+def finger_target(command):
+    """Each finger servo's target (m) for a gripper command in [−1 open, +1 closed]."""
+    return FINGER_MAX * (1.0 - command) / 2.0
+
+
 def actuator_name(joint: str) -> str:
     """Name of the servo driving `joint`."""
     return f"act_{joint}"

@@ -40,6 +40,7 @@ class GenerationSummary:
     seconds: float = 0.0  # this run's wall time
     new_episodes: int = 0  # episodes this run added
     complete: bool = True  # False if the attempt limit stopped it short of `num`
+    physics_steps: int = 0  # substeps this run's attempts took, kept or not (throughput; not stored)
 
     @property
     def success_rate(self) -> float:
@@ -156,6 +157,7 @@ def _generate(source, out, config, task, progress, local, identity, start_time) 
             try:
                 for result in results:
                     summary.attempts = result.attempt + 1
+                    summary.physics_steps += result.steps * local.base.n_substeps
                     if result.episode is None:
                         pending_failures.append({"attempt": result.attempt, "cause": result.cause})
                         summary.causes[result.cause] += 1

@@ -18,21 +18,25 @@ from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from .batch_runner import BatchRunner
 from .config import GenerateConfig
 from .runner import AttemptResult, AttemptRunner
 
-_RUNNER: AttemptRunner | None = None  # one per worker process, built by the initializer
+_RUNNER: AttemptRunner | BatchRunner | None = None  # one per worker process, built by the initializer
 
 
 def _init_worker(source: str, task: str, config: GenerateConfig) -> None:
     global _RUNNER
     os.environ.setdefault("MUJOCO_GL", "egl")
-    _RUNNER = AttemptRunner(source, task, config)
+    _RUNNER = BatchRunner(source, task, config) if config.backend == "batch" else AttemptRunner(source, task, config)
 
 
-def _run(attempt: int) -> AttemptResult:
+def _run_range(start: int, stop: int) -> list[AttemptResult]:
+    """Attempts start … stop − 1 on this worker: one after another, or in lockstep (batch)."""
     assert _RUNNER is not None, "worker used before its initializer ran"
-    return _RUNNER.run(attempt)
+    if isinstance(_RUNNER, BatchRunner):
+        return list(_RUNNER.results(start, stop))
+    return [_RUNNER.run(j) for j in range(start, stop)]
 
 
 def check_backend(config: GenerateConfig) -> None:
@@ -59,24 +63,37 @@ def ordered_results(
     if config.backend == "ray":
         yield from _ray_results(str(source), task, config, start, stop, workers)
         return
+    if config.backend == "batch" and workers == 1:
+        yield from BatchRunner(source, task, config, local=local).results(start, stop)
+        return
     if workers == 1:
         runner = local or AttemptRunner(source, task, config)
         for j in range(start, stop):
             yield runner.run(j)
         return
+    yield from _pool_results(str(source), task, config, start, stop, workers)
+
+
+def _pool_results(
+    source: str, task: str, config: GenerateConfig, start: int, stop: int, workers: int
+) -> Iterator[AttemptResult]:
+    """A process pool: one attempt per job, or for the batch backend chunks of 4 × batch_size
+    consecutive attempts, each stepped in lockstep (the chunk's last stragglers leave the batch
+    idle for a small part of it)."""
+    chunk, window = (4 * config.batch_size, 2 * workers) if config.backend == "batch" else (1, 4 * workers)
     # spawn, not fork: a forked child would inherit the parent's MuJoCo/OpenGL state
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_init_worker, initargs=(str(source), task, config)
+        workers, mp_context=context, initializer=_init_worker, initargs=(source, task, config)
     ) as pool:
         pending: deque = deque()
         next_attempt = start
         try:
             while pending or next_attempt < stop:
-                while next_attempt < stop and len(pending) < 4 * workers:
-                    pending.append(pool.submit(_run, next_attempt))
-                    next_attempt += 1
-                yield pending.popleft().result()
+                while next_attempt < stop and len(pending) < window:
+                    pending.append(pool.submit(_run_range, next_attempt, min(next_attempt + chunk, stop)))
+                    next_attempt += chunk
+                yield from pending.popleft().result()
         finally:
             for future in pending:
                 future.cancel()

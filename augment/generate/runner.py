@@ -8,14 +8,16 @@ action noise) derive from it, so results do not depend on which worker ran it or
 
 from __future__ import annotations
 
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from ...envs import EnvConfig, ManipulationEnv, make_task_env
 from ...envs.geometry import pose_inv
+from ...envs.manipulation_env import ee_action
 from ..dataset import Dataset, DatasetError, Episode
 from ..domain_env import DomainRandomizationWrapper
 from ..io.mapping import check_feature_shapes
@@ -34,12 +36,35 @@ from .transform import (
 )
 
 
+class SceneView(Protocol):
+    """Where the TCP and the task objects are now, in the world frame: a `ManipulationEnv`, or one
+    simulation of the batched runner."""
+
+    def eef_pose(self) -> np.ndarray: ...  # (4, 4)
+
+    def object_poses(self) -> dict[str, np.ndarray]: ...  # name → (4, 4)
+
+
+Plan = Generator[tuple[WaypointSequence, bool], str, str | None]
+
+
+def drive(plan: Plan, execute: Callable[[WaypointSequence, bool], str]) -> str | None:
+    """Run an attempt's plan to its end, executing each sequence it yields; its failure cause."""
+    try:
+        request = next(plan)
+        while True:
+            request = plan.send(execute(*request))
+    except StopIteration as stop:
+        return stop.value
+
+
 @dataclass
 class AttemptResult:
     attempt: int
     episode: Episode | None  # None when the attempt failed
     cause: str | None = None  # why it failed: "subtask 0 (grasped)", "physics diverged", "timeout"
     segments: list[dict[str, Any]] = field(default_factory=list)
+    steps: int = 0  # env steps the attempt took (throughput accounting; not stored)
 
 
 def attempt_seeds(run_seed: int, attempt: int) -> tuple[int, np.random.Generator]:
@@ -84,7 +109,8 @@ class AttemptRunner:
         env_cfg = EnvConfig(cameras=config.cameras, image_size=config.image_size)
         self.env = DomainRandomizationWrapper(make_task_env(self.task, config=env_cfg), config.profile)
         self.base: ManipulationEnv = self.env.unwrapped
-        ctrl = self.base.config.controller
+        self.task_spec = self.base.task  # the decomposition and symmetries; its state is the env's
+        ctrl = self.controller = self.base.config.controller
         signal_names = list(self.base.task.signals())
         self.segments: list[list[SourceSegment]] = [[] for _ in self.base.task.subtasks]
         self.source_starts = []  # (n_objects, 7) initial object poses of each source demo
@@ -121,20 +147,37 @@ class AttemptRunner:
         self.features = features_for(self.base, config.cameras, config.image_size)
 
     def run(self, attempt: int) -> AttemptResult:
-        cfg, base, task = self.config, self.base, self.base.task
+        cfg = self.config
         env_seed, rng = attempt_seeds(cfg.seed, attempt)
         obs, info = self.env.reset(seed=env_seed)
-        recorder = EpisodeRecorder(base, cfg.cameras)
+        recorder = EpisodeRecorder(self.base, cfg.cameras)
         state = {"obs": obs, "signals": info["subtasks"], "gripper": -1.0}
         used: list[dict[str, Any]] = []
+        plan: Plan = self.plan(self.base, state, rng, used)
+        cause = drive(plan, lambda seq, noise: self._execute(seq, recorder, state, rng, noise))
+        steps = self.base._steps
+        if cause is not None:
+            return AttemptResult(attempt, None, cause, used, steps)
+        episode = self.finish(recorder, env_seed, attempt, info["domain"], used)
+        return AttemptResult(attempt, episode, None, used, steps)
+
+    def plan(self, view: SceneView, state: dict, rng: np.random.Generator, used: list[dict[str, Any]]) -> Plan:
+        """One attempt's datagen after its reset, as a generator: for each subtask select a source
+        segment, transform and stitch it, yield (waypoints, with action noise) to be executed and
+        receive the outcome ('running', 'success', 'diverged', 'timeout', 'terminated'). Returns
+        the failure cause, or None once the task succeeded. `view` answers where the TCP and the
+        objects are now; `state` (obs, signals, gripper, held, last_target) is kept current by
+        whoever executes. The per-attempt runner executes each sequence through its env; the
+        batched one executes many attempts' sequences in lockstep."""
+        cfg, task = self.config, self.task_spec
         outcome = "running"
         for k, sub in enumerate(task.subtasks):
             for tries in range(cfg.subtask_retries + 1):
-                obj_now = base.object_poses()[sub.object]
+                obj_now = view.object_poses()[sub.object]
                 carried = k > 0 and task.subtasks[k - 1].object == sub.object  # may tilt in the hand
                 if not carried and obj_now[2, 2] < 0.9:  # z axis no longer up: knocked over
-                    return AttemptResult(attempt, None, f"subtask {k} ({sub.object} tipped over)", used)
-                seg = self.select(self.segments[k], obj_now, base.eef_pose(), rng, k=cfg.nn_k)
+                    return f"subtask {k} ({sub.object} tipped over)"
+                seg = self.select(self.segments[k], obj_now, view.eef_pose(), rng, k=cfg.nn_k)
                 frame = nearest_symmetric_frame(obj_now, seg.object_pose, task.symmetry.get(sub.object, 1))
                 poses = transform_segment(seg.targets, seg.object_pose, frame)
                 held = self._held_object(k, state)
@@ -142,21 +185,21 @@ class AttemptRunner:
                 if held is not None:
                     i = task.objects.index(held)
                     held_src = seg.object_poses[i]
-                    held_now = nearest_symmetric_frame(base.object_poses()[held], held_src, task.symmetry.get(held, 1))
+                    held_now = nearest_symmetric_frame(view.object_poses()[held], held_src, task.symmetry.get(held, 1))
                     held_path = transform_segment(seg.object_targets[:, i], seg.object_pose, frame)
                     if cfg.least_turn:
                         held_now = least_turn_frame(held_now, held_path[-1], task.symmetry.get(held, 1))
-                    poses = poses @ in_hand_correction(seg.eef_pose, held_src, base.eef_pose(), held_now)
+                    poses = poses @ in_hand_correction(seg.eef_pose, held_src, view.eef_pose(), held_now)
                     if cfg.track_held_object:
                         # the symmetric frame chosen now, kept for the whole segment
                         state["held"] = (
                             held,
-                            pose_inv(base.object_poses()[held]) @ held_now,
+                            pose_inv(view.object_poses()[held]) @ held_now,
                             task.subtasks[k - 1].signal,
                         )
                         object_targets = held_path
                 seq = stitch(
-                    base.eef_pose(),
+                    view.eef_pose(),
                     state["gripper"],
                     poses,
                     seg.gripper,
@@ -169,90 +212,127 @@ class AttemptRunner:
                 used.append(
                     {"subtask": k, "source_episode": seg.source_episode, "frames": [seg.start, seg.end], "try": tries}
                 )
-                outcome = self._execute(seq, recorder, state, rng)
+                outcome = yield seq, True
                 if outcome != "running" or sub.signal is None or state["signals"].get(sub.signal):
                     break
             if outcome != "running":
                 break
             if sub.signal is not None and not state["signals"].get(sub.signal):
-                return AttemptResult(attempt, None, f"subtask {k} ({sub.signal})", used)
+                return f"subtask {k} ({sub.signal})"
         if outcome == "running":  # all segments played: hold still and let the task register
             # keep tracking the last waypoint: the arm trails it, and stopping where it is now
             # would leave a lift a few millimetres short
             last = state["last_target"][None]
             hold = WaypointSequence(np.repeat(last, cfg.settle_steps, 0), np.full(cfg.settle_steps, state["gripper"]))
-            outcome = self._execute(hold, recorder, state, rng, noise=False)
+            outcome = yield hold, False
         if outcome != "success":
-            cause = {"running": f"subtask {len(task.subtasks) - 1} (success)", "diverged": "physics diverged"}.get(
+            return {"running": f"subtask {len(task.subtasks) - 1} (success)", "diverged": "physics diverged"}.get(
                 outcome, outcome
             )
-            return AttemptResult(attempt, None, cause, used)
+        return None
+
+    def finish(
+        self, recorder: EpisodeRecorder, env_seed: int, attempt: int, domain: dict, used: list[dict[str, Any]]
+    ) -> Episode:
+        """The kept attempt's episode, with its metadata and statistics."""
         meta = {
-            "task": task.name,
+            "task": self.task_spec.name,
             "seed": env_seed,
             "attempt": attempt,
             "profile": self.env.profile.name,
-            "domain": info["domain"],
+            "domain": domain,
             "success": True,
             "source": "synthetic",
             "origin": {"segments": used},
         }
-        episode = recorder.finish(task_description(task.name), meta)
+        episode = recorder.finish(task_description(self.task_spec.name), meta)
         episode.stats = episode.feature_stats()  # here, in the worker: off the writer's critical path
-        return AttemptResult(attempt, episode, None, used)
+        return episode
 
     def _held_object(self, k: int, state: dict) -> str | None:
         """The object carried into subtask k: grasped in the last grasp stage before k, still
         held, and not the subtask's own reference (then there is nothing to correct)."""
-        subtasks = self.base.task.subtasks
+        subtasks = self.task_spec.subtasks
         grasps = [j for j in range(k) if subtasks[j].grasp]
         if not self.config.in_hand_correction or not grasps:
             return None
         grasp = subtasks[grasps[-1]]
         return grasp.object if grasp.object != subtasks[k].object and state["signals"].get(grasp.signal) else None
 
-    def _tracking_target(self, object_target: np.ndarray, state: dict, fallback: np.ndarray) -> np.ndarray:
+    def tracking_target(
+        self, view: SceneView, object_target: np.ndarray, state: dict, fallback: np.ndarray
+    ) -> np.ndarray:
         """The TCP pose that puts the held object at `object_target` given how it sits in the hand
         *now*: closed-loop on the object, as the scripted expert carries it. Open-loop replay
         of TCP poses lets a slip or tilt in the grasp grow into a missed insertion."""
         name, symmetry, signal = state["held"]
         if not state["signals"].get(signal):
             return fallback  # dropped: nothing to steer by
-        eef = self.base.eef_pose()
-        held = self.base.object_poses()[name] @ symmetry
+        eef = view.eef_pose()
+        held = view.object_poses()[name] @ symmetry
         return eef_target_for_object(object_target, held, eef)
 
     def _execute(self, seq: WaypointSequence, recorder: EpisodeRecorder, state: dict, rng, noise: bool = True) -> str:
         """Step through the waypoints; 'success', 'diverged', 'timeout', or 'running' at the end."""
-        base = self.base
         quiet = quiet_steps(seq.gripper, self.config.quiet_steps)
         goal = self._line_up_goal(seq)
         t, waited = 0, 0
         while t < len(seq):
-            pose, grip = seq.poses[t], seq.gripper[t]
-            tracking = seq.object_targets is not None and np.isfinite(seq.object_targets[t, 0, 0])
-            if tracking:
-                pose = self._tracking_target(seq.object_targets[t], state, pose)
-            action = base.ee_action_to(pose, float(grip), gain=self.config.tracking_gain).astype(np.float64)
-            if noise and self.config.action_noise > 0 and not quiet[t]:
-                action[:6] += rng.normal(0.0, self.config.action_noise, 6)
-            action = np.clip(action, -1.0, 1.0).astype(np.float32)
+            action = self.command(self.base, seq, t, state, rng, noise and not quiet[t])
             recorder.observe(state["obs"], state["signals"])
-            obs, reward, terminated, truncated, info = self.env.step(action)
-            if info["physics_diverged"] or not all(np.all(np.isfinite(v)) for v in obs.values()):
-                return "diverged"  # the attempt is dropped: no bad frame is ever written
-            success = bool(info["is_success"])
-            recorder.act(action, reward, terminated or truncated, success)
-            state.update(obs=obs, signals=info["subtasks"], gripper=float(grip))
-            if terminated:
-                return "success" if success else "terminated"
-            if truncated:
-                return "timeout"
-            if goal is not None and waited < self.config.line_up_max_wait and self._lagging(seq, t, goal, state):
-                waited += 1  # hold this waypoint: line up before going on towards the goal
-            else:
-                t, waited = t + 1, 0
+            outcome = self.take(recorder, state, action, float(seq.gripper[t]), *self.env.step(action))
+            if outcome is not None:
+                return outcome
+            t, waited = self.advance(self.base, seq, t, waited, goal, state)
         return "running"
+
+    def command(
+        self, view: SceneView, seq: WaypointSequence, t: int, state: dict, rng: np.random.Generator, noise: bool
+    ) -> np.ndarray:
+        """The action (7,) float32 that tracks waypoint t from where the TCP is now: the TCP target,
+        or with a carried object the TCP pose that puts the object on its target; plus action
+        noise unless `noise` is False."""
+        pose = seq.poses[t]
+        if seq.object_targets is not None and np.isfinite(seq.object_targets[t, 0, 0]):
+            pose = self.tracking_target(view, seq.object_targets[t], state, pose)
+        action = ee_action(view.eef_pose(), pose, float(seq.gripper[t]), self.config.tracking_gain, self.controller)
+        action = action.astype(np.float64)
+        if noise and self.config.action_noise > 0:
+            action[:6] += rng.normal(0.0, self.config.action_noise, 6)
+        return np.clip(action, -1.0, 1.0).astype(np.float32)
+
+    def take(
+        self,
+        recorder: EpisodeRecorder,
+        state: dict,
+        action: np.ndarray,
+        grip: float,
+        obs,
+        reward,
+        terminated,
+        truncated,
+        info,
+    ) -> str | None:
+        """Record a step's result (the frame observed before it is in `recorder`) and update
+        `state`; the segment's outcome if the step ended it."""
+        if info["physics_diverged"] or not np.isfinite(np.concatenate([np.ravel(v) for v in obs.values()])).all():
+            return "diverged"  # the attempt is dropped: no bad frame is ever written
+        success = bool(info["is_success"])
+        recorder.act(action, reward, terminated or truncated, success)
+        state.update(obs=obs, signals=info["subtasks"], gripper=grip)
+        if terminated:
+            return "success" if success else "terminated"
+        if truncated:
+            return "timeout"
+        return None
+
+    def advance(
+        self, view: SceneView, seq: WaypointSequence, t: int, waited: int, goal: int | None, state: dict
+    ) -> tuple[int, int]:
+        """(next waypoint, steps waited at it): hold waypoint t while lining up, else go on."""
+        if goal is not None and waited < self.config.line_up_max_wait and self._lagging(seq, t, goal, state, view):
+            return t, waited + 1  # hold this waypoint: line up before going on towards the goal
+        return t + 1, 0
 
     def _line_up_goal(self, seq: WaypointSequence) -> int | None:
         """The waypoint a replay must arrive at lined up: a carried object's last target, or with
@@ -269,7 +349,7 @@ class AttemptRunner:
             return int(closing[0]) if self.config.line_up_grasp and len(closing) else None
         return None if np.any(seq.gripper[switches] <= 0) else len(seq) - 1
 
-    def _lagging(self, seq: WaypointSequence, t: int, goal: int, state: dict) -> bool:
+    def _lagging(self, seq: WaypointSequence, t: int, goal: int, state: dict, view: SceneView | None = None) -> bool:
         """Within `line_up_distance` of the goal waypoint, is the carried object (or, lining up
         a grasp, the TCP) more than `line_up_tolerance` off waypoint t sideways? The replay
         trails its waypoints by ~1.5 cm at carrying speed; played on regardless, it descends into
@@ -287,7 +367,7 @@ class AttemptRunner:
             name, symmetry, signal = state["held"]
             if not state["signals"].get(signal):
                 return False  # dropped: nothing to line up
-            now = self.base.object_poses()[name] @ symmetry
+            now = (self.base if view is None else view).object_poses()[name] @ symmetry
         else:
-            now = self.base.eef_pose()
+            now = (self.base if view is None else view).eef_pose()
         return bool(np.linalg.norm(now[:2, 3] - target[:2, 3]) > cfg.line_up_tolerance)

@@ -1,6 +1,5 @@
 """Generation end to end: replayable successes, worker-count independence, resume after kill."""
 
-import filecmp
 import shutil
 import signal
 import subprocess
@@ -17,14 +16,6 @@ from demoforge.augment.generate import GenerateConfig, generate
 from demoforge.augment.generate.runner import AttemptRunner
 from demoforge.augment.generate.stitch import WaypointSequence
 from demoforge.envs import ConfigError, Subtask
-
-
-def _tree_equal(a: Path, b: Path) -> None:
-    files_a = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
-    files_b = sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
-    assert files_a == files_b
-    _, mismatch, errors = filecmp.cmpfiles(a, b, [str(f) for f in files_a], shallow=False)
-    assert not mismatch and not errors, mismatch
 
 
 def test_generated_episodes_succeed_when_replayed_from_their_seed(lift_sources, tmp_path):
@@ -45,10 +36,10 @@ def test_generated_episodes_succeed_when_replayed_from_their_seed(lift_sources, 
         assert np.array_equal(ep.data["next.success"], np.arange(ep.length) == ep.length - 1)
 
 
-def test_output_is_identical_for_one_and_two_workers(lift_sources, tmp_path):
+def test_output_is_identical_for_one_and_two_workers(lift_sources, tmp_path, same_tree):
     generate(lift_sources, tmp_path / "one", GenerateConfig(num=6, workers=1))
     generate(lift_sources, tmp_path / "two", GenerateConfig(num=6, workers=2))
-    _tree_equal(tmp_path / "one", tmp_path / "two")
+    same_tree(tmp_path / "one", tmp_path / "two")
 
 
 KILLER = textwrap.dedent(
@@ -67,7 +58,7 @@ KILLER = textwrap.dedent(
 )
 
 
-def test_resume_after_kill_equals_an_uninterrupted_run(lift_sources, tmp_path):
+def test_resume_after_kill_equals_an_uninterrupted_run(lift_sources, tmp_path, same_tree):
     out = tmp_path / "resumed"
     proc = subprocess.run(
         [sys.executable, "-c", KILLER.format(src=str(lift_sources), out=str(out))], capture_output=True, text=True
@@ -77,7 +68,7 @@ def test_resume_after_kill_equals_an_uninterrupted_run(lift_sources, tmp_path):
     summary = generate(lift_sources, out, GenerateConfig(num=8, workers=1))
     assert summary.new_episodes == 4 and summary.episodes == 8
     generate(lift_sources, tmp_path / "straight", GenerateConfig(num=8, workers=1))
-    _tree_equal(out, tmp_path / "straight")
+    same_tree(out, tmp_path / "straight")
 
 
 def test_resume_with_other_settings_is_refused(lift_sources, tmp_path):
@@ -131,10 +122,10 @@ def local_ray(monkeypatch):
     shutil.rmtree(temp, ignore_errors=True)
 
 
-def test_ray_backend_writes_the_same_dataset_as_the_process_pool(lift_sources, tmp_path, local_ray):
+def test_ray_backend_writes_the_same_dataset_as_the_process_pool(lift_sources, tmp_path, local_ray, same_tree):
     generate(lift_sources, tmp_path / "pool", GenerateConfig(num=4, workers=2))
     generate(lift_sources, tmp_path / "ray", GenerateConfig(num=4, workers=2, backend="ray"))
-    _tree_equal(tmp_path / "pool", tmp_path / "ray")
+    same_tree(tmp_path / "pool", tmp_path / "ray")
 
 
 def test_ray_backend_without_ray_is_a_clear_error(lift_sources, tmp_path, monkeypatch):

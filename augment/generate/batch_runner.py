@@ -1,0 +1,270 @@
+"""The batched attempt runner: N generation attempts stepped in lockstep (`--backend batch`).
+
+Each attempt is the per-attempt runner's own plan (`AttemptRunner.plan`: select, transform,
+stitch, retry, failure cause), seeded from (run seed, attempt) alone, reset in the same env with
+the same domain draw. What changes is who executes the waypoints: every control step, all
+attempts in flight compute their action (`AttemptRunner.command`), the wrapper's latency and
+action noise act per attempt (`domain_env.perturb_action`), the sensors read all attempts at once
+(`domain_env.sense_rows`), the controller's damped least-squares
+IK solves all of them at once, the physics steps them together (`batch_physics`), and each result
+is taken, recorded and advanced as the per-attempt runner does (`take`, `advance`). Every per-row
+operation is the one the per-attempt runner performs, in the same order: the output is the same
+bytes, for any number of simulations and threads.
+
+An attempt's result does not depend on which simulation ran it or beside which others, so
+results are handed back in attempt order however the attempts finish.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ...envs import make_task_env
+from ...envs.controller import dls_joint_targets
+from ...envs.geometry import mat_to_quat, quat_to_mat
+from ...envs.robot import finger_target
+from ..domain_env import EpisodeDomain, perturb_action, sense_rows
+from ..record import EpisodeRecorder
+from .batch_physics import make_physics
+from .config import GenerateConfig
+from .runner import AttemptResult, AttemptRunner, Plan, attempt_seeds, quiet_steps
+from .stitch import WaypointSequence
+
+
+class SimulationView:
+    """Simulation i as the planner and the recorder see it (`runner.SceneView` plus the stored
+    state): read from the arrays its last step refreshed, as a `ManipulationEnv` reads its data."""
+
+    def __init__(self, arrays: dict[str, np.ndarray], i: int, task, tcp_site: int):
+        self.arrays, self.i, self.task, self.tcp_site = arrays, i, task, tcp_site
+        self._eef: np.ndarray | None = None  # poses of the current state, built once per step
+        self._objects: dict[str, np.ndarray] | None = None
+
+    def forget(self) -> None:
+        """The simulation moved on: poses are built afresh when next asked for."""
+        self._eef = self._objects = None
+
+    def eef_pose(self) -> np.ndarray:
+        if self._eef is None:
+            self._eef = np.eye(4)
+            self._eef[:3, :3] = self.arrays["site_xmat"][self.i, self.tcp_site].reshape(3, 3)
+            self._eef[:3, 3] = self.arrays["site_xpos"][self.i, self.tcp_site]
+        return self._eef.copy()
+
+    def object_poses(self) -> dict[str, np.ndarray]:
+        if self._objects is None:
+            xpos, xquat = self.arrays["xpos"][self.i], self.arrays["xquat"][self.i]
+            self._objects = {}
+            for name, body in zip(self.task.objects, self.task.object_bodies):
+                pose = np.eye(4)
+                pose[:3, :3] = quat_to_mat(xquat[body])
+                pose[:3, 3] = xpos[body]
+                self._objects[name] = pose
+        return {name: pose.copy() for name, pose in self._objects.items()}
+
+    def sim_state(self) -> np.ndarray:
+        return np.concatenate((self.arrays["qpos"][self.i], self.arrays["qvel"][self.i]))
+
+
+@dataclass
+class Attempt:
+    """One attempt in flight in one simulation: its plan, and where it is in the waypoints the
+    plan asked for."""
+
+    number: int
+    env_seed: int
+    rng: np.random.Generator  # selection and action noise (runner.attempt_seeds)
+    domain: EpisodeDomain  # latency, action and sensor noise: this attempt's, kept from its reset
+    drawn: dict  # info["domain"] at its reset
+    recorder: EpisodeRecorder
+    state: dict
+    plan: Plan
+    used: list[dict[str, Any]] = field(default_factory=list)
+    seq: WaypointSequence | None = None
+    quiet: np.ndarray | None = None
+    noise: bool = True
+    goal: int | None = None
+    t: int = 0
+    waited: int = 0
+    steps: int = 0  # env steps since the reset (the episode's time limit counts them)
+    action: np.ndarray | None = None  # the action of the step being taken
+
+
+class BatchRunner:
+    """`nsim` simulations stepping attempts in lockstep; `results(start, stop)` yields
+    `AttemptResult`s in attempt order, as `AttemptRunner.run(j)` would for each j."""
+
+    def __init__(
+        self, source_dir: str | Path, task: str | None, config: GenerateConfig, local: AttemptRunner | None = None
+    ):
+        self.runner = runner = local or AttemptRunner(source_dir, task, config)
+        self.config = config
+        self.env, self.base = runner.env, runner.base
+        self.nsim = config.batch_size
+        self.physics = make_physics(self.base.model, self.nsim, config.threads)
+        # Each stepped simulation is copied into this env's data to ask the task for its signals
+        # and success (they read contacts) and the env for divergence, as env.step does.
+        self.probe = make_task_env(runner.task, config=self.base.config)
+        task = self.base.task
+        tcp = self.base.sim.tcp_site
+        self.views = [SimulationView(self.physics.arrays, i, task, tcp) for i in range(self.nsim)]
+        self._tcp = tcp
+        self._bodies = list(task.object_bodies)
+        site_body = self.base.model.site_bodyid[tcp]
+        self._root = self.base.model.body_rootid[site_body]  # mj_jac's reference: the tree's subtree CoM
+        c = self.base.config.controller
+        self._reg = (c.damping**2) * np.eye(6)
+
+    def results(self, start: int, stop: int) -> Iterator[AttemptResult]:
+        """Attempts start, start+1, … (< stop), in order."""
+        upcoming = iter(range(start, stop))
+        self._done: dict[int, AttemptResult] = {}  # finished, waiting for the attempts before them
+        slots = [self._fill(i, upcoming) for i in range(self.nsim)]
+        following = start
+        while any(a is not None for a in slots):
+            ids = np.array([i for i, a in enumerate(slots) if a is not None])
+            for i in self._step(ids, slots):
+                slots[i] = self._fill(i, upcoming)
+            while following in self._done:
+                yield self._done.pop(following)
+                following += 1
+
+    # attempts: start, conclude ------------------------------------------------------------------
+
+    def _fill(self, i: int, upcoming: Iterator[int]) -> Attempt | None:
+        """Simulation i's next attempt (None when there are no more); attempts whose plan ends
+        before their first step are concluded on the way."""
+        for number in upcoming:
+            attempt = self._start(i, number)
+            if self._begin(attempt, None):
+                return attempt
+        return None
+
+    def _start(self, i: int, number: int) -> Attempt:
+        env_seed, rng = attempt_seeds(self.config.seed, number)
+        obs, info = self.env.reset(seed=env_seed)
+        self.physics.load(i, self.base.model, self.base.data)
+        view = self.views[i]
+        view.forget()
+        state = {"obs": obs, "signals": info["subtasks"], "gripper": -1.0}
+        used: list[dict[str, Any]] = []
+        plan = self.runner.plan(view, state, rng, used)
+        recorder = EpisodeRecorder(view, ())
+        return Attempt(number, env_seed, rng, self.env.episode, info["domain"], recorder, state, plan, used)
+
+    def _begin(self, attempt: Attempt, outcome: str | None) -> bool:
+        """Hand the plan the last segment's outcome (None: start it) and take its next waypoints;
+        False once the attempt has ended, its result in `done`."""
+        while True:
+            try:
+                seq, noise = next(attempt.plan) if outcome is None else attempt.plan.send(outcome)
+            except StopIteration as stop:
+                self._done[attempt.number] = self._result(attempt, stop.value)
+                return False
+            if len(seq):
+                attempt.seq, attempt.noise, attempt.t, attempt.waited = seq, noise, 0, 0
+                attempt.quiet = quiet_steps(seq.gripper, self.config.quiet_steps)
+                attempt.goal = self.runner._line_up_goal(seq)
+                return True
+            outcome = "running"  # nothing to execute: the per-attempt runner's loop ends at once
+
+    def _result(self, attempt: Attempt, cause: str | None) -> AttemptResult:
+        if cause is not None:
+            return AttemptResult(attempt.number, None, cause, attempt.used, attempt.steps)
+        episode = self.runner.finish(attempt.recorder, attempt.env_seed, attempt.number, attempt.drawn, attempt.used)
+        return AttemptResult(attempt.number, episode, None, attempt.used, attempt.steps)
+
+    # one control step of every attempt in flight -----------------------------------------------
+
+    def _step(self, ids: np.ndarray, slots: list[Attempt | None]) -> list[int]:
+        """Step the attempts in simulations `ids`; the simulations whose attempt ended."""
+        runner, base, profile = self.runner, self.base, self.env.profile
+        applied = np.empty((len(ids), 7))
+        for k, i in enumerate(ids):
+            a, view = slots[i], self.views[i]
+            a.action = runner.command(view, a.seq, a.t, a.state, a.rng, a.noise and not a.quiet[a.t])
+            a.recorder.observe(a.state["obs"], a.state["signals"])
+            # the wrapper's validate_action: the command is finite, float32 and within the action
+            # space already, so its float64 copy is what that check returns
+            applied[k] = perturb_action(profile, a.domain, a.action.astype(np.float64))
+        self.physics.step(ids, self._controls(ids, self._validate(applied)), base.n_substeps)
+        for i in ids:
+            self.views[i].forget()
+        sensed = sense_rows(profile, [slots[i].domain for i in ids], self._observe(ids))
+        ended = []
+        for k, i in enumerate(ids):
+            a = slots[i]
+            a.steps += 1
+            self.physics.copy_data(i, self.probe.data)
+            reward, terminated, truncated, info = self.probe.step_outcome(a.steps)
+            grip = float(a.seq.gripper[a.t])
+            outcome = runner.take(a.recorder, a.state, a.action, grip, sensed[k], reward, terminated, truncated, info)
+            if outcome is None:
+                a.t, a.waited = runner.advance(self.views[i], a.seq, a.t, a.waited, a.goal, a.state)
+                if a.t >= len(a.seq):
+                    outcome = "running"
+            if outcome is not None and not self._begin(a, outcome):
+                ended.append(i)
+        return ended
+
+    def _validate(self, applied: np.ndarray) -> np.ndarray:
+        """env.step's validate_action on every row at once: clipped to the action space."""
+        bad = ~np.isfinite(applied)
+        if bad.any():
+            row = int(np.flatnonzero(bad.any(axis=1))[0])
+            return self.base.validate_action(applied[row])  # raises, naming the entries
+        space = self.base.action_space
+        return np.clip(applied, space.low, space.high)
+
+    def _controls(self, ids: np.ndarray, applied: np.ndarray) -> np.ndarray:
+        """(len(ids), nu) servo targets for the applied ee_delta actions (env.step's control, all
+        rows at once): DLS IK for the arm, the finger target for the gripper."""
+        c = self.base.config.controller
+        arrays = self.physics.arrays
+        ctrl = arrays["ctrl"][ids]
+        q = arrays["qpos"][ids][:, self.base.controller.qpos_idx]
+        error = np.concatenate((applied[:, :3] * c.max_pos_delta, applied[:, 3:6] * c.max_rot_delta), axis=1)
+        ctrl[:, :7] = dls_joint_targets(self._jacobian(ids), q, error, self._reg, c.nullspace_gain)
+        ctrl[:, 7:9] = finger_target(applied[:, 6:7])
+        return ctrl
+
+    def _jacobian(self, ids: np.ndarray) -> np.ndarray:
+        """(len(ids), 6, 7) TCP Jacobian over the arm joints, from the derived fields the last step
+        left (cdof, subtree_com, site_xpos): `mj_jacSite`'s arithmetic, term for term (its
+        translational column is cdof's linear part plus cdof's angular part × the offset from the
+        tree's centre of mass), so each row equals what the per-attempt env's controller computes."""
+        arrays = self.physics.arrays
+        cdof = arrays["cdof"][ids][:, self.base.controller.dof_idx]  # (n, 7, 6)
+        offset = arrays["site_xpos"][ids, self._tcp] - arrays["subtree_com"][ids, self._root]  # (n, 3)
+        w, o = cdof[..., :3], offset[:, None, :]
+        cross = np.stack(
+            (
+                w[..., 1] * o[..., 2] - w[..., 2] * o[..., 1],
+                w[..., 2] * o[..., 0] - w[..., 0] * o[..., 2],
+                w[..., 0] * o[..., 1] - w[..., 1] * o[..., 0],
+            ),
+            axis=-1,
+        )
+        return np.ascontiguousarray(np.concatenate((cdof[..., 3:] + cross, w), axis=-1).swapaxes(-1, -2))
+
+    def _observe(self, ids: np.ndarray) -> dict[str, np.ndarray]:
+        """Every stepped simulation's observation (env._observe, all rows at once)."""
+        arrays = self.physics.arrays
+        tcp_xmat = arrays["site_xmat"][ids, self._tcp]
+        tcp_quat = np.array([mat_to_quat(m) for m in tcp_xmat])
+        return self.base.observe_state(
+            arrays["qpos"][ids],
+            arrays["qvel"][ids],
+            arrays["site_xpos"][ids, self._tcp],
+            tcp_quat,
+            arrays["xpos"][ids][:, self._bodies],
+            arrays["xquat"][ids][:, self._bodies],
+        )
+
+
+__all__ = ["BatchRunner", "SimulationView"]
