@@ -30,7 +30,7 @@ from ...envs.geometry import mat_to_quat, quat_to_mat
 from ...envs.robot import finger_target
 from ..domain_env import EpisodeDomain, perturb_action, sense_rows
 from ..record import EpisodeRecorder
-from .batch_physics import make_physics
+from . import batch_physics
 from .config import GenerateConfig
 from .runner import AttemptResult, AttemptRunner, Plan, attempt_seeds, quiet_steps
 from .stitch import WaypointSequence
@@ -106,7 +106,7 @@ class BatchRunner:
         self.config = config
         self.env, self.base = runner.env, runner.base
         self.nsim = config.batch_size
-        self.physics = make_physics(self.base.model, self.nsim, config.threads)
+        self.physics = batch_physics.make_physics(self.base.model, self.nsim, config.threads)
         # Each stepped simulation is copied into this env's data to ask the task for its signals
         # and success (they read contacts) and the env for divergence, as env.step does.
         self.probe = make_task_env(runner.task, config=self.base.config)

@@ -120,7 +120,7 @@ class GenerateConfig:
             "lockstep per worker, mujoco.batch on MuJoCo ≥ 4.0)"
         },
     )
-    # batch backend only. 32 × 2 workers: measured on 2 cores (README, "Generating demos").
+    # batch backend only; what each choice gave on 2 cores: README, "Generating demos".
     batch_size: int = field(default=32, metadata={"help": "batch backend: attempts stepped in lockstep per worker"})
     threads: int = field(default=1, metadata={"help": "batch backend: C threads stepping each worker's batch"})
     ray_address: str | None = field(default=None, metadata={"help": "Ray cluster address (default: a local Ray)"})

@@ -77,10 +77,14 @@ def ordered_results(
 def _pool_results(
     source: str, task: str, config: GenerateConfig, start: int, stop: int, workers: int
 ) -> Iterator[AttemptResult]:
-    """A process pool: one attempt per job, or for the batch backend chunks of 4 × batch_size
-    consecutive attempts, each stepped in lockstep (the chunk's last stragglers leave the batch
-    idle for a small part of it)."""
-    chunk, window = (4 * config.batch_size, 2 * workers) if config.backend == "batch" else (1, 4 * workers)
+    """A process pool: one attempt per job, or for the batch backend chunks of consecutive
+    attempts, each stepped in lockstep: 4 × batch_size (the chunk's last stragglers leave the batch
+    idle for a small part of it), fewer for a small run (a chunk is computed whole, even when
+    the run has its demos before it ends)."""
+    if config.backend == "batch":
+        chunk, window = max(1, min(4 * config.batch_size, config.num // workers)), 2 * workers
+    else:
+        chunk, window = 1, 4 * workers
     # spawn, not fork: a forked child would inherit the parent's MuJoCo/OpenGL state
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(

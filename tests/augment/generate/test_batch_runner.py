@@ -27,15 +27,21 @@ def test_batch_output_is_the_process_output_for_any_batch_size_and_thread_count(
     same_tree(reference, tmp_path / "batch")
 
 
-def test_batch_on_two_workers_and_on_the_plain_loop_writes_the_same_bytes(
+def test_batch_on_two_workers_on_one_batch_thread_and_without_mujoco_batch_writes_the_same_bytes(
     lift_sources, lift_process, tmp_path, monkeypatch, same_tree
 ):
     reference, _ = lift_process
-    config = GenerateConfig(num=6, workers=2, backend="batch", batch_size=2)  # chunks of 8 attempts
+    config = GenerateConfig(num=6, workers=2, backend="batch", batch_size=2)  # chunks of 3 attempts
     generate(lift_sources, tmp_path / "workers", config)
     same_tree(reference, tmp_path / "workers")
+    two_threads = GenerateConfig(num=6, workers=1, backend="batch", batch_size=3, threads=2)
+    if batch_physics.has_batch():  # mujoco.batch on one thread (the runner would take the loop)
+        monkeypatch.setattr(batch_physics, "make_physics", lambda m, n, _: batch_physics.BatchPhysics(m, n, 1))
+        generate(lift_sources, tmp_path / "one_thread", two_threads)
+        same_tree(reference, tmp_path / "one_thread")
+        monkeypatch.undo()
     monkeypatch.setattr(batch_physics, "has_batch", lambda: False)  # MuJoCo 3.3: no mujoco.batch
-    generate(lift_sources, tmp_path / "loop", GenerateConfig(num=6, workers=1, backend="batch", batch_size=3))
+    generate(lift_sources, tmp_path / "loop", two_threads)
     same_tree(reference, tmp_path / "loop")
 
 
