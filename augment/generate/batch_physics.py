@@ -123,10 +123,14 @@ class LoopPhysics:
             rows[i] = getattr(self.datas[i], name)
 
 
-def make_physics(model: mujoco.MjModel, nsim: int, nthread: int) -> BatchPhysics | LoopPhysics:
-    """`mujoco.batch` on `nthread` ≥ 2 threads where this MuJoCo has it, else the loop. On one
-    thread the loop is the faster of the two (same bits): the batch's persistent MjData per
-    simulation (needed for contacts) cost ~10 % per step at 32 simulations, measured."""
-    if has_batch() and nthread > 1:
+def make_physics(
+    model: mujoco.MjModel, nsim: int, nthread: int, background: bool = False
+) -> BatchPhysics | LoopPhysics:
+    """`mujoco.batch` where this MuJoCo has it and it helps, else the loop (same bits either way).
+    It helps on ≥ 2 threads, and `background` (stepped from another Python thread while this one
+    works: one C call that holds no GIL, where the loop takes it between simulations). On one
+    thread in the foreground the loop is the faster: the batch's persistent MjData per simulation
+    (needed for contacts) cost ~10 % per step at 32 simulations, measured."""
+    if has_batch() and (nthread > 1 or background):
         return BatchPhysics(model, nsim, nthread)
     return LoopPhysics(model, nsim)

@@ -18,6 +18,7 @@ results are handed back in attempt order however the attempts finish.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -95,9 +96,25 @@ class Attempt:
     action: np.ndarray | None = None  # the action of the step being taken
 
 
+@dataclass
+class Group:
+    """Simulations stepped by one call, with their views and the attempts in them."""
+
+    physics: batch_physics.BatchPhysics | batch_physics.LoopPhysics
+    views: list[SimulationView]
+    slots: list[Attempt | None] = field(default_factory=list)
+
+    def active(self) -> np.ndarray:
+        return np.array([i for i, a in enumerate(self.slots) if a is not None], int)
+
+
 class BatchRunner:
     """`nsim` simulations stepping attempts in lockstep; `results(start, stop)` yields
-    `AttemptResult`s in attempt order, as `AttemptRunner.run(j)` would for each j."""
+    `AttemptResult`s in attempt order, as `AttemptRunner.run(j)` would for each j.
+
+    With `threads` ≥ 2 the simulations form two groups, stepped in turn on a background thread:
+    while one group's physics runs (in C, without the GIL) this thread takes the other group's
+    step and computes its next actions, so the Python work and the physics overlap."""
 
     def __init__(
         self, source_dir: str | Path, task: str | None, config: GenerateConfig, local: AttemptRunner | None = None
@@ -106,13 +123,17 @@ class BatchRunner:
         self.config = config
         self.env, self.base = runner.env, runner.base
         self.nsim = config.batch_size
-        self.physics = batch_physics.make_physics(self.base.model, self.nsim, config.threads)
         # Each stepped simulation is copied into this env's data to ask the task for its signals
         # and success (they read contacts) and the env for divergence, as env.step does.
         self.probe = make_task_env(runner.task, config=self.base.config)
         task = self.base.task
         tcp = self.base.sim.tcp_site
-        self.views = [SimulationView(self.physics.arrays, i, task, tcp) for i in range(self.nsim)]
+        pipelined = config.threads > 1 and self.nsim > 1
+        sizes = [(self.nsim + 1) // 2, self.nsim // 2] if pipelined else [self.nsim]
+        self.groups = []
+        for n in sizes:
+            physics = batch_physics.make_physics(self.base.model, n, max(1, config.threads // len(sizes)), pipelined)
+            self.groups.append(Group(physics, [SimulationView(physics.arrays, i, task, tcp) for i in range(n)]))
         self._tcp = tcp
         self._bodies = list(task.object_bodies)
         site_body = self.base.model.site_bodyid[tcp]
@@ -124,32 +145,54 @@ class BatchRunner:
         """Attempts start, start+1, … (< stop), in order."""
         upcoming = iter(range(start, stop))
         self._done: dict[int, AttemptResult] = {}  # finished, waiting for the attempts before them
-        slots = [self._fill(i, upcoming) for i in range(self.nsim)]
+        for g in self.groups:
+            g.slots = [self._fill(g, i, upcoming) for i in range(len(g.views))]
         following = start
-        while any(a is not None for a in slots):
-            ids = np.array([i for i, a in enumerate(slots) if a is not None])
-            for i in self._step(ids, slots):
-                slots[i] = self._fill(i, upcoming)
-            while following in self._done:
-                yield self._done.pop(following)
-                following += 1
+        with ThreadPoolExecutor(1) as stepper:
+            flights = [self._launch(g, stepper) for g in self.groups]
+            while any(f is not None for f in flights):
+                for k, g in enumerate(self.groups):
+                    if flights[k] is None:
+                        continue
+                    ids, stepped = flights[k]
+                    stepped.result()  # the other group's step, launched before, runs meanwhile
+                    for i in self._take(g, ids):
+                        g.slots[i] = self._fill(g, i, upcoming)
+                    flights[k] = self._launch(g, stepper)
+                    while following in self._done:
+                        yield self._done.pop(following)
+                        following += 1
+
+    def _launch(self, g: Group, stepper: ThreadPoolExecutor) -> tuple[np.ndarray, Future] | None:
+        """Compute group g's actions and start its physics step (None: the group has finished).
+        With one group the step simply runs while this thread waits for it."""
+        ids = g.active()
+        if not len(ids):
+            return None
+        ctrl = self._act(g, ids)
+        if len(self.groups) == 1:
+            done: Future = Future()
+            g.physics.step(ids, ctrl, self.base.n_substeps)
+            done.set_result(None)
+            return ids, done
+        return ids, stepper.submit(g.physics.step, ids, ctrl, self.base.n_substeps)
 
     # attempts: start, conclude ------------------------------------------------------------------
 
-    def _fill(self, i: int, upcoming: Iterator[int]) -> Attempt | None:
-        """Simulation i's next attempt (None when there are no more); attempts whose plan ends
+    def _fill(self, g: Group, i: int, upcoming: Iterator[int]) -> Attempt | None:
+        """Group g's simulation i's next attempt (None when there are no more); attempts whose plan ends
         before their first step are concluded on the way."""
         for number in upcoming:
-            attempt = self._start(i, number)
+            attempt = self._start(g, i, number)
             if self._begin(attempt, None):
                 return attempt
         return None
 
-    def _start(self, i: int, number: int) -> Attempt:
+    def _start(self, g: Group, i: int, number: int) -> Attempt:
         env_seed, rng = attempt_seeds(self.config.seed, number)
         obs, info = self.env.reset(seed=env_seed)
-        self.physics.load(i, self.base.model, self.base.data)
-        view = self.views[i]
+        g.physics.load(i, self.base.model, self.base.data)
+        view = g.views[i]
         view.forget()
         state = {"obs": obs, "signals": info["subtasks"], "gripper": -1.0}
         used: list[dict[str, Any]] = []
@@ -181,31 +224,37 @@ class BatchRunner:
 
     # one control step of every attempt in flight -----------------------------------------------
 
-    def _step(self, ids: np.ndarray, slots: list[Attempt | None]) -> list[int]:
-        """Step the attempts in simulations `ids`; the simulations whose attempt ended."""
-        runner, base, profile = self.runner, self.base, self.env.profile
+    def _act(self, g: Group, ids: np.ndarray) -> np.ndarray:
+        """Group g's attempts in simulations `ids` choose their actions and record the frame they
+        are taken in; the servo targets (len(ids), nu) the env would set for them."""
+        runner, profile = self.runner, self.env.profile
         applied = np.empty((len(ids), 7))
         for k, i in enumerate(ids):
-            a, view = slots[i], self.views[i]
+            a, view = g.slots[i], g.views[i]
             a.action = runner.command(view, a.seq, a.t, a.state, a.rng, a.noise and not a.quiet[a.t])
             a.recorder.observe(a.state["obs"], a.state["signals"])
             # the wrapper's validate_action: the command is finite, float32 and within the action
             # space already, so its float64 copy is what that check returns
             applied[k] = perturb_action(profile, a.domain, a.action.astype(np.float64))
-        self.physics.step(ids, self._controls(ids, self._validate(applied)), base.n_substeps)
+        return self._controls(g, ids, self._validate(applied))
+
+    def _take(self, g: Group, ids: np.ndarray) -> list[int]:
+        """After group g's step: each attempt takes its result as env.step and the per-attempt
+        runner would; the simulations whose attempt ended."""
+        runner = self.runner
         for i in ids:
-            self.views[i].forget()
-        sensed = sense_rows(profile, [slots[i].domain for i in ids], self._observe(ids))
+            g.views[i].forget()
+        sensed = sense_rows(self.env.profile, [g.slots[i].domain for i in ids], self._observe(g, ids))
         ended = []
         for k, i in enumerate(ids):
-            a = slots[i]
+            a = g.slots[i]
             a.steps += 1
-            self.physics.copy_data(i, self.probe.data)
+            g.physics.copy_data(i, self.probe.data)
             reward, terminated, truncated, info = self.probe.step_outcome(a.steps)
             grip = float(a.seq.gripper[a.t])
             outcome = runner.take(a.recorder, a.state, a.action, grip, sensed[k], reward, terminated, truncated, info)
             if outcome is None:
-                a.t, a.waited = runner.advance(self.views[i], a.seq, a.t, a.waited, a.goal, a.state)
+                a.t, a.waited = runner.advance(g.views[i], a.seq, a.t, a.waited, a.goal, a.state)
                 if a.t >= len(a.seq):
                     outcome = "running"
             if outcome is not None and not self._begin(a, outcome):
@@ -221,24 +270,24 @@ class BatchRunner:
         space = self.base.action_space
         return np.clip(applied, space.low, space.high)
 
-    def _controls(self, ids: np.ndarray, applied: np.ndarray) -> np.ndarray:
+    def _controls(self, g: Group, ids: np.ndarray, applied: np.ndarray) -> np.ndarray:
         """(len(ids), nu) servo targets for the applied ee_delta actions (env.step's control, all
         rows at once): DLS IK for the arm, the finger target for the gripper."""
         c = self.base.config.controller
-        arrays = self.physics.arrays
+        arrays = g.physics.arrays
         ctrl = arrays["ctrl"][ids]
         q = arrays["qpos"][ids][:, self.base.controller.qpos_idx]
         error = np.concatenate((applied[:, :3] * c.max_pos_delta, applied[:, 3:6] * c.max_rot_delta), axis=1)
-        ctrl[:, :7] = dls_joint_targets(self._jacobian(ids), q, error, self._reg, c.nullspace_gain)
+        ctrl[:, :7] = dls_joint_targets(self._jacobian(g, ids), q, error, self._reg, c.nullspace_gain)
         ctrl[:, 7:9] = finger_target(applied[:, 6:7])
         return ctrl
 
-    def _jacobian(self, ids: np.ndarray) -> np.ndarray:
+    def _jacobian(self, g: Group, ids: np.ndarray) -> np.ndarray:
         """(len(ids), 6, 7) TCP Jacobian over the arm joints, from the derived fields the last step
         left (cdof, subtree_com, site_xpos): `mj_jacSite`'s arithmetic, term for term (its
         translational column is cdof's linear part plus cdof's angular part × the offset from the
         tree's centre of mass), so each row equals what the per-attempt env's controller computes."""
-        arrays = self.physics.arrays
+        arrays = g.physics.arrays
         cdof = arrays["cdof"][ids][:, self.base.controller.dof_idx]  # (n, 7, 6)
         offset = arrays["site_xpos"][ids, self._tcp] - arrays["subtree_com"][ids, self._root]  # (n, 3)
         w, o = cdof[..., :3], offset[:, None, :]
@@ -252,9 +301,9 @@ class BatchRunner:
         )
         return np.ascontiguousarray(np.concatenate((cdof[..., 3:] + cross, w), axis=-1).swapaxes(-1, -2))
 
-    def _observe(self, ids: np.ndarray) -> dict[str, np.ndarray]:
+    def _observe(self, g: Group, ids: np.ndarray) -> dict[str, np.ndarray]:
         """Every stepped simulation's observation (env._observe, all rows at once)."""
-        arrays = self.physics.arrays
+        arrays = g.physics.arrays
         tcp_xmat = arrays["site_xmat"][ids, self._tcp]
         tcp_quat = np.array([mat_to_quat(m) for m in tcp_xmat])
         return self.base.observe_state(

@@ -112,7 +112,9 @@ class GenerateConfig:
     max_attempts: int = field(default=0, metadata={"help": "stop after this many attempts (0: 20 × num)"})
     cameras: tuple[str, ...] = field(default=(), metadata={"help": "cameras recorded as video (front side wrist)"})
     image_size: tuple[int, int] = field(default=(84, 84), metadata={"help": "camera image size in px (even)"})
-    workers: int = field(default=0, metadata={"help": "worker processes (0: one per CPU core)"})
+    workers: int = field(
+        default=0, metadata={"help": "worker processes (0: one per CPU core; batch backend: one, threaded)"}
+    )
     backend: Literal["process", "ray", "batch"] = field(
         default="process",
         metadata={
@@ -122,7 +124,7 @@ class GenerateConfig:
     )
     # batch backend only; what each choice gave on 2 cores: README, "Generating demos".
     batch_size: int = field(default=32, metadata={"help": "batch backend: attempts stepped in lockstep per worker"})
-    threads: int = field(default=1, metadata={"help": "batch backend: C threads stepping each worker's batch"})
+    threads: int = field(default=0, metadata={"help": "batch backend: threads per worker (0: the CPU cores ÷ workers)"})
     ray_address: str | None = field(default=None, metadata={"help": "Ray cluster address (default: a local Ray)"})
 
     def __post_init__(self) -> None:
@@ -136,8 +138,8 @@ class GenerateConfig:
             raise ConfigError(
                 f"GenerateConfig.cameras={self.cameras!r}: the batch backend records state only; use --backend process"
             )
-        if self.batch_size < 1 or self.threads < 1:
-            raise ConfigError(f"GenerateConfig.batch_size={self.batch_size}, threads={self.threads}: both must be ≥ 1")
+        if self.batch_size < 1 or self.threads < 0:
+            raise ConfigError(f"GenerateConfig.batch_size={self.batch_size} must be ≥ 1 and threads={self.threads} ≥ 0")
         if not 0 < self.tracking_gain <= 1:
             raise ConfigError(f"GenerateConfig.tracking_gain={self.tracking_gain} must be in (0, 1]")
         nonneg = ("action_noise", "interpolation_steps", "fixed_steps", "subtask_retries", "idle_min_motion")

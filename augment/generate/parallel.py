@@ -11,6 +11,7 @@ own processes); nothing pickled is ever written to disk or read from a file.
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 from collections import deque
@@ -51,7 +52,18 @@ def check_backend(config: GenerateConfig) -> None:
 
 
 def worker_count(config: GenerateConfig) -> int:
+    if config.backend == "batch":
+        # One worker whose batch overlaps its Python with its physics on threads beat two
+        # single-threaded ones on 2 cores: 33 vs 48 ms of CPU per Lift demo (README).
+        return config.workers or 1
     return config.workers or os.cpu_count() or 1
+
+
+def with_threads(config: GenerateConfig) -> GenerateConfig:
+    """The batch backend's `threads=0` resolved: the CPU cores shared out among the workers."""
+    if config.backend != "batch" or config.threads:
+        return config
+    return dataclasses.replace(config, threads=max(1, (os.cpu_count() or 1) // worker_count(config)))
 
 
 def ordered_results(
@@ -59,7 +71,7 @@ def ordered_results(
 ) -> Iterator[AttemptResult]:
     """Results of attempts start, start+1, … (< stop), in order. Closing the iterator early
     cancels what is still queued."""
-    workers = worker_count(config)
+    workers, config = worker_count(config), with_threads(config)
     if config.backend == "ray":
         yield from _ray_results(str(source), task, config, start, stop, workers)
         return
