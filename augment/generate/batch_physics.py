@@ -15,6 +15,7 @@ one thread, a plain loop over one MjModel and MjData per simulation does the sam
 from __future__ import annotations
 
 import copy
+import importlib
 
 import mujoco
 import numpy as np
@@ -41,9 +42,12 @@ STATE_FIELDS = (
 
 
 def has_batch() -> bool:
-    """Whether this MuJoCo has `mujoco.batch` (4.0 and later)."""
+    """Whether this MuJoCo has `mujoco.batch` (4.0 and later; asked by version first, so that a
+    4.0 `batch.py` left beside a 3.3 build is not imported)."""
+    if int(mujoco.__version__.split(".")[0]) < 4:
+        return False
     try:
-        import mujoco.batch  # noqa: F401
+        importlib.import_module("mujoco.batch")
     except ImportError:
         return False
     return True
@@ -80,9 +84,9 @@ class BatchPhysics:
         self._ctrl[ids] = ctrl
         self.batch.step(ids, nstep=nstep)
 
-    def copy_data(self, i: int, into: mujoco.MjData) -> None:
-        """Simulation i's whole MjData (contacts and warnings included) into `into`."""
-        self.batch.get_data(i, into)
+    def data(self, i: int, scratch: mujoco.MjData) -> mujoco.MjData:
+        """Simulation i's whole MjData (contacts and warnings included), copied into `scratch`."""
+        return self.batch.get_data(i, scratch)
 
 
 class LoopPhysics:
@@ -115,8 +119,8 @@ class LoopPhysics:
             mujoco.mj_step(self.models[i], d, nstep=nstep)
             self._gather(i)
 
-    def copy_data(self, i: int, into: mujoco.MjData) -> None:
-        mujoco.mj_copyData(into, self.models[i], self.datas[i])
+    def data(self, i: int, scratch: mujoco.MjData) -> mujoco.MjData:
+        return self.datas[i]  # its own: nothing to copy
 
     def _gather(self, i: int) -> None:
         for name, rows in self.arrays.items():

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import mujoco
 import numpy as np
 
 from ...envs import make_task_env
@@ -123,9 +124,10 @@ class BatchRunner:
         self.config = config
         self.env, self.base = runner.env, runner.base
         self.nsim = config.batch_size
-        # Each stepped simulation is copied into this env's data to ask the task for its signals
+        # This env is pointed at each stepped simulation's MjData to ask the task for its signals
         # and success (they read contacts) and the env for divergence, as env.step does.
         self.probe = make_task_env(runner.task, config=self.base.config)
+        self._scratch = mujoco.MjData(self.probe.model)  # where mujoco.batch copies a simulation
         task = self.base.task
         tcp = self.base.sim.tcp_site
         pipelined = config.threads > 1 and self.nsim > 1
@@ -249,8 +251,7 @@ class BatchRunner:
         for k, i in enumerate(ids):
             a = g.slots[i]
             a.steps += 1
-            g.physics.copy_data(i, self.probe.data)
-            reward, terminated, truncated, info = self.probe.step_outcome(a.steps)
+            reward, terminated, truncated, info = self._outcome(g, i, a.steps)
             grip = float(a.seq.gripper[a.t])
             outcome = runner.take(a.recorder, a.state, a.action, grip, sensed[k], reward, terminated, truncated, info)
             if outcome is None:
@@ -260,6 +261,13 @@ class BatchRunner:
             if outcome is not None and not self._begin(a, outcome):
                 ended.append(i)
         return ended
+
+    def _outcome(self, g: Group, i: int, steps: int) -> tuple[float, bool, bool, dict]:
+        """env.step's (reward, terminated, truncated, info) for group g's simulation i, asked of
+        the probe env pointed at that simulation's MjData (the task reads contacts from it)."""
+        data = g.physics.data(i, self._scratch)
+        self.probe.data = self.probe.sim.data = data
+        return self.probe.step_outcome(steps)
 
     def _validate(self, applied: np.ndarray) -> np.ndarray:
         """env.step's validate_action on every row at once: clipped to the action space."""
