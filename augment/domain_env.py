@@ -22,7 +22,7 @@ import numpy as np
 
 from ..envs import ManipulationEnv, make_task_env
 from ..envs.geometry import quat_mul, yaw_quat
-from ..envs.observation import ENV_FIELDS
+from ..envs.observation import ENV_FIELDS, ENV_IMAGE_PREFIX
 from .image_aug import ImageJitter, augment_frames, draw_image_jitter
 from .profiles import Profile, load_profile
 from .randomize import DomainRandomizer
@@ -83,7 +83,7 @@ def sense_rows(
     if profile.image.enabled:
         rows = [
             {
-                k: augment_frames(v, ep.image_jitter, ep.look_rng) if k.startswith("image_") else v
+                k: augment_frames(v, ep.image_jitter, ep.look_rng) if k.startswith(ENV_IMAGE_PREFIX) else v
                 for k, v in row.items()
             }
             for row, ep in zip(rows, episodes)

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from ..envs import EnvConfig, make_task_env
+from ..envs.observation import env_image_key
 from .domain_env import DomainRandomizationWrapper
 from .profiles import Profile
 
@@ -18,7 +19,7 @@ def preview_frames(
     env = DomainRandomizationWrapper(
         make_task_env(task, config=EnvConfig(cameras=(camera,), image_size=(size, size))), profile
     )
-    frames = [env.reset(seed=seed + i)[0][f"image_{camera}"] for i in range(count)]
+    frames = [env.reset(seed=seed + i)[0][env_image_key(camera)] for i in range(count)]
     env.close()
     return np.stack(frames)
 

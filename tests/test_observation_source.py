@@ -7,15 +7,15 @@ import ast
 from pathlib import Path
 
 import pytest
-from demoforge.envs.observation import ENV_FIELDS, IMAGE_PREFIX, LEROBOT_PIXELS, VECTOR_FEATURES
+from demoforge.envs.observation import ENV_FIELDS, ENV_IMAGE_PREFIX, IMAGE_PREFIX, LEROBOT_PIXELS, VECTOR_FEATURES
 
 ROOT = Path(__file__).resolve().parents[1]
-# Every key the spec defines. `image_` (the env's camera prefix) is left out: it is also the
-# start of ordinary names (`image_size`), so an exact match says nothing.
+# Every key the spec defines, the env's camera prefix `image_` included: only a string constant
+# equal to it matches (`f"image_{camera}"`), never a name such as `image_size`.
 SPEC_KEYS = frozenset(
     [f.key for f in ENV_FIELDS]
     + [k for f in VECTOR_FEATURES for k in (f.key, f.lerobot_key)]
-    + [IMAGE_PREFIX, LEROBOT_PIXELS]
+    + [IMAGE_PREFIX, ENV_IMAGE_PREFIX, LEROBOT_PIXELS]
 )
 
 
@@ -39,6 +39,7 @@ def test_the_scan_catches_a_literal_key_list():
     assert literal_keys('x = obs["object_pos"]') == [(1, "object_pos")]
     assert literal_keys('k = f"observation.images.{cam}"') == [(1, "observation.images.")]
     assert literal_keys('raw = {"agent_pos": v}') == [(1, "agent_pos")]
+    assert literal_keys('frame = obs[f"image_{camera}"]') == [(1, "image_")]
     assert literal_keys('"""Stores `observation.state` and `object_pos`."""\nimage_size = 84') == []
 
 
