@@ -130,6 +130,11 @@ def camera_feature(camera: str) -> ObservationFeature:
     return ObservationFeature(IMAGE_PREFIX + camera, LEROBOT_PIXELS, kind="image")
 
 
+def is_image_key(key: str) -> bool:
+    """Whether a stored observation key is a camera stream (`observation.images.<camera>`)."""
+    return key.startswith(IMAGE_PREFIX)
+
+
 def env_image_key(camera: str) -> str:
     return ENV_IMAGE_PREFIX + camera
 

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from ..augment.dataset import Dataset
-from ..envs.observation import IMAGE_PREFIX, observation_keys
+from ..envs.observation import is_image_key, observation_keys
 
 # What a policy reads unless told otherwise (the "state" observation mode), concatenated in order.
 DEFAULT_OBS_KEYS = observation_keys()
@@ -49,10 +49,6 @@ class Frames:
 
     def __len__(self) -> int:
         return len(self.obs)
-
-
-def is_image_key(key: str) -> bool:
-    return key.startswith(IMAGE_PREFIX)
 
 
 def load_frames(

@@ -22,10 +22,9 @@ import torch
 
 from ..augment.domain_env import DomainRandomizationWrapper
 from ..envs import ConfigError, EnvConfig, make_task, make_task_env
-from ..envs.observation import IMAGE_PREFIX, VECTOR_FEATURES, env_image_key, observation_features
+from ..envs.observation import IMAGE_PREFIX, VECTOR_FEATURES, env_image_key, is_image_key, observation_features
 from ..envs.scene import CAMERA_NAMES
 from .checkpoint import checkpoint_path, load_policy, read_meta, trained_image_shapes, trained_obs_keys
-from .data import is_image_key
 from .policies.base import VECTOR_KEY
 from .stats import wilson_interval
 

@@ -26,7 +26,7 @@ from ..augment.lerobot_env import make_vec_env, policy_input_shapes
 from ..augment.record import task_description
 from ..augment.safety import read_json
 from ..envs import TASKS, ConfigError, DemoforgeError, resolve_task_name
-from ..envs.observation import IMAGE_PREFIX
+from ..envs.observation import IMAGE_PREFIX, is_image_key
 from .evaluate import EpisodeOutcome, EvalConfig, EvalResult, summarize, write_eval
 
 INSTALL = "pip install 'demoforge[lerobot]'"
@@ -65,7 +65,7 @@ def read_checkpoint(path: Path) -> LeRobotCheckpoint:
         if not isinstance(shape, list) or not all(isinstance(n, int) and n > 0 for n in shape):
             raise ConfigError(f"{file}: input_features.{key}.shape={shape!r}: expected a list of positive integers")
         inputs[key] = tuple(shape)
-    cameras = tuple(k.removeprefix(IMAGE_PREFIX) for k in inputs if k.startswith(IMAGE_PREFIX))
+    cameras = tuple(k.removeprefix(IMAGE_PREFIX) for k in inputs if is_image_key(k))
     sizes = {inputs[IMAGE_PREFIX + c][1:] for c in cameras}
     if len(sizes) > 1 or any(len(inputs[IMAGE_PREFIX + c]) != 3 for c in cameras):
         raise ConfigError(f"{file}: input_features: cameras must all be [3, H, W] of one size, got {sorted(sizes)}")

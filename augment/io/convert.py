@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ...envs import ConfigError, DemoforgeError, UnknownNameError
-from ...envs.observation import IMAGE_PREFIX
+from ...envs.observation import is_image_key
 from .. import safety
 from ..dataset import Dataset, DatasetError, Episode, video_feature
 from ..dataset_writer import DatasetWriter
@@ -193,7 +193,7 @@ def _map_episode(src: SourceEpisode, mapping: FieldMapping, default, report: Imp
         if values.dtype.kind in "OUS":
             report.unmapped.setdefault(source, f"text data ({values.dtype}) is not a frame feature")
             continue
-        if target.startswith(IMAGE_PREFIX) and values.ndim == 4 and values.shape[-1] == 3:
+        if is_image_key(target) and values.ndim == 4 and values.shape[-1] == 3:
             videos[target] = values.astype(np.uint8)
         elif values.ndim <= 2:
             data[target] = values

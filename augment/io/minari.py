@@ -21,7 +21,7 @@ import gymnasium as gym
 import numpy as np
 
 from ...envs import ConfigError, DemoforgeError, resolve_task_name
-from ...envs.observation import ENV_IMAGE_PREFIX, IMAGE_PREFIX, OBSERVATION_PREFIX, env_image_key
+from ...envs.observation import ENV_IMAGE_PREFIX, IMAGE_PREFIX, OBSERVATION_PREFIX, env_image_key, is_image_key
 from .. import safety
 from ..dataset import Dataset, DatasetError
 from .source import SourceEpisode
@@ -44,7 +44,7 @@ def minari_root(root: Path):
 
 
 def _obs_key(feature: str) -> str | None:
-    if feature.startswith(IMAGE_PREFIX):
+    if is_image_key(feature):
         return env_image_key(feature.removeprefix(IMAGE_PREFIX))
     if feature.startswith(OBSERVATION_PREFIX):
         return feature.removeprefix(OBSERVATION_PREFIX)

@@ -18,7 +18,7 @@ import h5py
 import numpy as np
 
 from ...envs.geometry import pose7_to_mat
-from ...envs.observation import IMAGE_PREFIX, OBSERVATION_PREFIX, camera_feature
+from ...envs.observation import IMAGE_PREFIX, OBSERVATION_PREFIX, camera_feature, is_image_key
 from .. import safety
 from ..dataset import Dataset, DatasetError
 from .source import SourceEpisode
@@ -28,7 +28,7 @@ STANDARD = {"action": "actions", "next.reward": "rewards", "next.done": "dones",
 
 def obs_key(feature: str) -> str | None:
     """The key robomimic files keep feature `feature` under in `obs/` (None: not an observation)."""
-    if feature.startswith(IMAGE_PREFIX):
+    if is_image_key(feature):
         return feature.removeprefix(IMAGE_PREFIX) + "_image"
     if feature.startswith(OBSERVATION_PREFIX):
         return feature.removeprefix(OBSERVATION_PREFIX)

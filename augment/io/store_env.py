@@ -17,7 +17,14 @@ import numpy as np
 from gymnasium.envs.registration import EnvSpec
 
 from ...envs import GYM_IDS, TASKS, DemoforgeError, EnvConfig, make_task, make_task_env
-from ...envs.observation import IMAGE_PREFIX, OBSERVATION_PREFIX, VECTOR_FEATURES, camera_feature, env_image_key
+from ...envs.observation import (
+    IMAGE_PREFIX,
+    OBSERVATION_PREFIX,
+    VECTOR_FEATURES,
+    camera_feature,
+    env_image_key,
+    is_image_key,
+)
 
 ENTRY_POINT = f"{__name__}:make_store_env"
 
@@ -73,7 +80,7 @@ def store_env_spec(task: str, features: dict[str, dict[str, Any]], fps: int) -> 
         f = obs.pop(vector.key, None)
         if f is None or f["dtype"] != "float32" or list(f["shape"]) != [len(names)] or f.get("names") != names:
             return None
-    cameras = [k.removeprefix(IMAGE_PREFIX) for k in obs if k.startswith(IMAGE_PREFIX)]
+    cameras = [k.removeprefix(IMAGE_PREFIX) for k in obs if is_image_key(k)]
     if len(cameras) != len(obs) or features.get("action", {}).get("shape") != [7]:
         return None
     sizes = {tuple(obs[camera_feature(c).key]["shape"]) for c in cameras}
