@@ -44,6 +44,9 @@ def randomize_textures(m: mujoco.MjModel, ids: ModelIds, spec: VisualSpec, rng: 
     if spec.table_texture is not None:
         m.geom_matid[ids.table_geoms] = m.mat(spec.table_texture).id
         drawn["table"] = spec.table_texture
+    if spec.floor_texture is not None:
+        m.geom_matid[ids.floor_geoms] = m.mat(spec.floor_texture).id
+        drawn["floor"] = spec.floor_texture
     return drawn
 
 

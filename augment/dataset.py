@@ -38,7 +38,7 @@ from . import stats as stats_lib
 from .data_file import DataFile, column_to_numpy  # noqa: F401  (column_to_numpy: io/gr00t.py)
 from .episode_index import TASK_INDEX, EpisodeIndex
 from .safety import DatasetError
-from .video import decode_video
+from .video import VideoReader
 
 CODEBASE_VERSION = "v3.0"
 CHUNKS_SIZE = 1000
@@ -176,6 +176,7 @@ class Dataset:
         self.info["total_tasks"] = len(self.tasks)
         self.info["splits"] = {"train": f"0:{len(self.episodes)}"}
         self._cache: DataFile | None = None
+        self._readers: dict[str, VideoReader] = {}  # per camera, the video file read last (kept open)
 
     def __len__(self) -> int:
         return len(self.episodes)
@@ -259,6 +260,16 @@ class Dataset:
             self._cache = DataFile(path, f"dataset {self.root}: {path.relative_to(self.root)}")
         return self._cache
 
+    def _video(self, key: str, path: Path) -> VideoReader:
+        """Camera `key`'s reader of `path`; the last one read stays open, so episodes read in order
+        continue its decoder instead of reopening the file."""
+        reader = self._readers.get(key)
+        if reader is None or reader.path != path:
+            if reader is not None:
+                reader.close()
+            reader = self._readers[key] = VideoReader(path, self.fps)
+        return reader
+
     def episode(self, index: int, videos: bool = True) -> Episode:
         """Episode `index` with its arrays (and decoded video frames unless `videos=False`)."""
         row = self.episodes[index]
@@ -287,8 +298,9 @@ class Dataset:
                     int(row["length"]) * int(np.prod(shape)), f"dataset {self.root}: {vpath.relative_to(self.root)}"
                 )
                 try:
-                    frames[key] = decode_video(vpath, start=start, count=int(row["length"]), fps=self.fps)
+                    frames[key] = self._video(key, vpath).read(start, int(row["length"]))
                 except Exception as exc:  # PyAV raises many types for a damaged file
+                    self._readers.pop(key, None)  # a failed read leaves the decoder anywhere
                     raise DatasetError(
                         f"dataset {self.root}: {vpath.relative_to(self.root)} undecodable ({type(exc).__name__}: {exc})"
                     ) from None

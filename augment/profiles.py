@@ -78,6 +78,7 @@ class VisualSpec(_Section):
     # so turning them on or off leaves every physics draw and state observation unchanged.
     textures: bool = False  # a random bank texture on the table, the floor, each object and the robot
     table_texture: TextureName = None  # a fixed bank texture on the table (overrides `textures` there)
+    floor_texture: TextureName = None  # a fixed bank texture on the floor, the background behind the table
     spare_lights: IntRange = (0, 0)  # how many of the scene's spare lights switch on (light count)
     light_dir_jitter_deg: NonNeg = 0.0  # degrees, every light's direction about a random axis
     light_color_jitter: NonNeg = 0.0  # × U[1 - x, 1 + x] per channel of every light's and the headlight's diffuse

@@ -2,7 +2,7 @@
 
 import sys
 
-from . import experts, generation, randomization, step_rate, store, training, uplift
+from . import experts, generation, randomization, step_rate, store, training, uplift, vision
 
 BENCHMARKS = {
     "step_rate": step_rate.main,
@@ -12,6 +12,7 @@ BENCHMARKS = {
     "generation": generation.main,
     "training": training.main,
     "uplift": uplift.main,
+    "vision": vision.main,
 }
 
 if __name__ == "__main__":

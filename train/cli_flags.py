@@ -13,7 +13,7 @@ from ..envs import resolve_task_name
 from ..envs.observation import OBS_MODES
 from .config_flags import ConfigFlags, Flag, float_in, int_in
 from .evaluate import EvalConfig
-from .pipeline import RunConfig
+from .pipeline import MODE_DEFAULTS, RunConfig
 from .policies import POLICIES
 from .trainer import LR_SCHEDULES, TrainConfig
 
@@ -41,6 +41,11 @@ def even_size(text: str) -> int:
 def policy_steps() -> str:
     """What steps=None means, read from the policy configs: 'the policy's: bc 6000, diffusion 8000'."""
     return "the policy's: " + ", ".join(f"{name} {config().default_steps}" for name, (config, _) in POLICIES.items())
+
+
+def mode_defaults(name: str) -> str:
+    """What None means for a RunConfig field whose default depends on the observation mode."""
+    return "default: " + ", ".join(f"{mode} {defaults[name]}" for mode, defaults in MODE_DEFAULTS.items())
 
 
 EPISODES = Flag(parse=int_in(1, MAX_EPISODES))
@@ -108,7 +113,12 @@ RUN = ConfigFlags(
     RunConfig,
     {
         "real_demos": EPISODES,
-        "synthetic_demos": EPISODES,
+        "synthetic_demos": Flag(
+            parse=int_in(1, MAX_EPISODES), help=f"demos generated from them ({mode_defaults('synthetic_demos')})"
+        ),
+        "batch_size": Flag(
+            parse=int_in(1, MAX_BATCH), help=f"samples per training step of each arm ({mode_defaults('batch_size')})"
+        ),
         "eval_episodes": EPISODES,
         "workers": WORKERS,
         "policy": POLICY,

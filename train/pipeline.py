@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..augment.generate import GenerateConfig, generate
 from ..augment.record import CollectConfig, collect
@@ -31,17 +31,30 @@ ARMS = {  # arm → (uses real, uses synthetic)
 }
 
 
+# Defaults that depend on the observation mode.
+# state, synthetic_demos 2000: measured on Stack (BC, 2000 steps, 40 episodes) synthetic-only success
+# 31/40 with 300 → 36/40 with 1000 in target; PegInsert (BC, 6000 steps, cosine, newest-leaning
+# ensembling) 80/100 with 1000 → 170/200 with 2000 in `randomized`. Generation is the cheap stage
+# (PegInsert ~2 min per 1000 on 2 cores); training time does not grow with it.
+# vision, 1000 demos at batch 64: a vision run holds every camera frame in memory (two 84 px cameras,
+# 42 kB a frame: 1000 Lift demos ~4 GB, 2000 Stack demos ~13 GB) and a batch-256 step costs ~4× a
+# batch-64 one on 2 CPU cores (6000 steps: ~25 min against ~6 per arm). Lift, 10 real + 1000
+# synthetic at batch 64: real + synthetic 44/50 in target (README, "Vision mode").
+MODE_DEFAULTS = {
+    "state": {"synthetic_demos": 2000, "batch_size": TrainConfig.batch_size},
+    "vision": {"synthetic_demos": 1000, "batch_size": 64},
+}
+
+
 class RunConfig(BaseModel):
     """Everything `demoforge run` does; written to report/config.yaml, read back by --config."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     task: str = Field("Lift", description="task of the whole run")
     real_demos: int = Field(10, ge=1, description="human-like scripted demos recorded in the target profile")
-    # 2000: measured on Stack (BC, 2000 steps, 40 episodes) synthetic-only success 31/40 with 300 →
-    # 36/40 with 1000 in target; PegInsert (BC, 6000 steps, cosine, newest-leaning ensembling) 80/100
-    # with 1000 → 170/200 with 2000 in `randomized`. Generation is the cheap stage (PegInsert ~2 min
-    # per 1000 on 2 cores); training time does not grow with it.
-    synthetic_demos: int = Field(2000, ge=1, description="demos generated from them in the generation profile")
+    # None: the observation mode's default (MODE_DEFAULTS), filled in when the config is made, so the
+    # config written beside the report names the number used.
+    synthetic_demos: int | None = Field(None, ge=1, description="demos generated from them in the generation profile")
     profile_target: str = Field(
         "target", description="the stand-in for the real world: real demos and evaluation run in it"
     )
@@ -52,10 +65,20 @@ class RunConfig(BaseModel):
         description="observation mode of all three arms: state, or vision (front + wrist cameras recorded at 84 px)",
     )
     train_steps: int | None = Field(None, description="training steps of each arm (None: the policy's default)")
+    batch_size: int | None = Field(None, ge=1, description="samples per training step of each arm")
     ratio: float = Field(TrainConfig.ratio, ge=0.0, le=1.0, description="real share of each co-training batch")
     eval_episodes: int = Field(50, ge=1, description="evaluation episodes per arm")
     workers: int = Field(0, ge=0, description="worker processes (0: one per core)")
     seed: int = Field(0, description="seed of collection, generation and training")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _mode_defaults(cls, data):
+        """Fill the fields left unset (or None) with the defaults of the run's observation mode."""
+        if not isinstance(data, dict):
+            return data
+        defaults = MODE_DEFAULTS.get(data.get("obs", DEFAULT_OBS_MODE), MODE_DEFAULTS[DEFAULT_OBS_MODE])
+        return {**defaults, **{k: v for k, v in data.items() if v is not None or k not in defaults}}
 
     @classmethod
     def quick(cls, **overrides) -> RunConfig:
@@ -107,7 +130,12 @@ def run_cameras(config: RunConfig) -> tuple[str, ...]:
 def run_train_config(config: RunConfig) -> TrainConfig:
     """Each arm's training settings (the arms differ only in their data)."""
     return TrainConfig(
-        policy=config.policy, steps=config.train_steps, ratio=config.ratio, seed=config.seed, obs=config.obs
+        policy=config.policy,
+        steps=config.train_steps,
+        batch_size=config.batch_size,
+        ratio=config.ratio,
+        seed=config.seed,
+        obs=config.obs,
     )
 
 

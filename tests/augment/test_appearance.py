@@ -15,6 +15,7 @@ SMALL = EnvConfig(cameras=("front",), image_size=(32, 32))
 FAMILIES = {
     "textures": dict(visual=VisualSpec(enabled=True, textures=True)),
     "table_texture": dict(visual=VisualSpec(enabled=True, table_texture="slate")),
+    "floor_texture": dict(visual=VisualSpec(enabled=True, floor_texture="birch")),
     "spare_lights": dict(visual=VisualSpec(enabled=True, spare_lights=(3, 3))),
     "light_dir": dict(visual=VisualSpec(enabled=True, light_dir_jitter_deg=40.0)),
     "light_color": dict(visual=VisualSpec(enabled=True, light_color_jitter=0.5)),
@@ -87,6 +88,7 @@ def _without_look(profile: Profile) -> Profile:
 _LOOK_FIELDS = (
     "textures",
     "table_texture",
+    "floor_texture",
     "spare_lights",
     "light_dir_jitter_deg",
     "light_color_jitter",

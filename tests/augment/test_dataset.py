@@ -321,3 +321,28 @@ def test_old_per_episode_datasets_open_and_append_packs_them(tmp_path, monkeypat
     ds = Dataset(root)
     assert [ds.episode(i, videos=False).length for i in range(6)] == [5, 6, 7, 8, 9, 10]
     assert ds.stats["observation.state"]["count"][0] == sum(ep.length for ep in eps)
+
+
+def test_episodes_read_in_any_order_give_the_same_frames(tmp_path, monkeypatch):
+    """Reading in order continues one open decoder per camera across a packed file; any other order
+    seeks. Both must give each episode exactly its own frames, as a fresh decode of it does."""
+    from demoforge.augment import packing
+    from demoforge.augment.video import decode_video
+
+    monkeypatch.setattr(packing, "MAX_PACK_EPISODES", 3)  # files of 3 episodes: order crosses files
+    rng = np.random.default_rng(4)
+    with DatasetWriter.create(tmp_path / "ds", FEATURES, fps=20) as w:
+        for length in (5, 9, 4, 7, 6, 8, 5):
+            w.add_episode(make_episode(rng, length))
+    ds = Dataset(tmp_path / "ds")
+    key = "observation.images.front"
+    in_order = [e.videos[key] for e in ds.iter_episodes()]
+    assert [len(f) for f in in_order] == [5, 9, 4, 7, 6, 8, 5]
+    shuffled = Dataset(tmp_path / "ds")
+    for i in (6, 2, 3, 4, 0, 1, 5, 5, 0):
+        assert np.array_equal(shuffled.episode(i).videos[key], in_order[i]), i
+    for i, row in enumerate(ds.episodes):
+        alone = decode_video(
+            ds.video_file(row, key), start=float(row[f"videos/{key}/from_timestamp"]), count=row["length"], fps=20
+        )
+        assert np.array_equal(alone, in_order[i]), i

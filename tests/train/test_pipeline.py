@@ -4,7 +4,7 @@ import json
 
 import pytest
 from demoforge.envs import ConfigError
-from demoforge.train.pipeline import RunConfig, Stages, load_run_config
+from demoforge.train.pipeline import MODE_DEFAULTS, RunConfig, Stages, load_run_config, run_train_config
 
 
 def test_finished_stages_are_skipped_after_an_interruption(tmp_path):
@@ -37,6 +37,24 @@ def test_run_config_round_trips_through_yaml_and_rejects_unknown_keys(tmp_path):
     path.write_text("ratio: 2\n")
     with pytest.raises(ConfigError, match="ratio"):
         load_run_config(path)
+
+
+def test_vision_runs_default_to_their_cpu_budget_and_state_runs_are_unchanged(tmp_path):
+    import yaml
+
+    state, vision = RunConfig(), RunConfig(obs="vision")
+    assert (state.synthetic_demos, state.batch_size) == (2000, 256)
+    assert (vision.synthetic_demos, vision.batch_size) == (1000, 64)
+    assert run_train_config(vision).batch_size == 64 and run_train_config(state).batch_size == 256
+    assert MODE_DEFAULTS["state"]["batch_size"] == run_train_config(state).batch_size
+    # A given number wins over the mode's default; the written config names the numbers used.
+    assert RunConfig(obs="vision", synthetic_demos=30, batch_size=8).batch_size == 8
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(vision.model_dump()))
+    assert "batch_size: 64" in path.read_text() and load_run_config(path) == vision
+    assert RunConfig.quick(obs="vision").synthetic_demos == 30
+    with pytest.raises(ValueError, match="batch_size"):
+        RunConfig(obs="vision", batch_size=0)
 
 
 @pytest.mark.slow

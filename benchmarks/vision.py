@@ -1,0 +1,269 @@
+"""Policies that see (issue #17), in two tables from one run: `python -m benchmarks vision`.
+
+1. **Uplift** — `demoforge run --obs vision` on its defaults for Lift and Stack: real only vs synthetic
+   only vs real + synthetic in `target`, each arm a vision BC reading the front and wrist cameras
+   (84 px) and proprioception, never object poses.
+2. **Robustness** — like NVIDIA's Cosmos study: the Stack vision policy trained on synthetic data
+   generated *with* visual randomization (`randomized`) and *without* it (`randomized` minus its
+   [visual] and [image] families) is evaluated in the nominal scene and under one visual shift at
+   a time: light intensity, light colour, background, table texture, camera pose
+   (`benchmarks/vision_shifts/*.toml`). The "with" policy is the Stack run's synthetic-only arm.
+
+Environment variables: DEMOFORGE_BENCH_OUT=DIR keeps every run folder (reports, GIFs, eval.json);
+DEMOFORGE_BENCH_PARTS picks parts (default `Lift,Stack,shift_with,shift_without`; each part resumes
+what an earlier run in the same folder finished, so parts can run in parallel processes and a last
+`DEMOFORGE_BENCH_PARTS=report` prints the tables); DEMOFORGE_BENCH_EPISODES sets the evaluation
+episodes (default 50) and DEMOFORGE_BENCH_QUICK=1 makes every run CI-sized (a smoke test of the
+benchmark, not a measurement). Writes vision.json and robustness.png into the output folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from demoforge.augment.generate import GenerateConfig, generate
+from demoforge.augment.record import CollectConfig, collect
+from demoforge.train.evaluate import EvalConfig, evaluate
+from demoforge.train.pipeline import RunConfig, Stages, run_cameras, run_pipeline, run_train_config
+from demoforge.train.trainer import train
+
+from .common import print_table
+
+SHIFTS_DIR = Path(__file__).parent / "vision_shifts"
+# Each condition is the nominal scene with at most one visual family shifted.
+CONDITIONS = {
+    "none (nominal scene)": "nominal",
+    "light intensity": str(SHIFTS_DIR / "light_intensity.toml"),
+    "light colour": str(SHIFTS_DIR / "light_colour.toml"),
+    "background": str(SHIFTS_DIR / "background.toml"),
+    "table texture": str(SHIFTS_DIR / "table_texture.toml"),
+    "camera pose": str(SHIFTS_DIR / "camera_pose.toml"),
+}
+NO_VISUAL_PROFILE = str(SHIFTS_DIR / "randomized_no_visual.toml")
+# Isaac Lab Mimic + Cosmos, image BC-RNN, cube stacking, 2,000 demos: plain → Cosmos-augmented
+# (shared/REFERENCES.md §7). The camera pose was not in that table.
+COSMOS_ANCHOR = {
+    "light intensity": "20 → 62 %",
+    "light colour": "30 → 78 %",
+    "background": "20 → 69 %",
+    "table texture": "0 → 20 %",
+}
+ROBUSTNESS_TASK = "Stack"
+ROBUSTNESS_GOAL = 0.80  # issue #17: ≥ 80 % in every condition with visual randomization
+VISION_GOAL = 0.85  # issue #17: real + synthetic ≥ 85 % in target, ≥ +30 points (≥ 95 % if real only > 60 %)
+PARTS = ("Lift", "Stack", "shift_with", "shift_without")
+
+
+def vision_goal_met(real: float, mixed: float) -> bool:
+    if real > 0.60:
+        return mixed >= 0.95
+    return mixed >= VISION_GOAL and mixed - real >= 0.30
+
+
+def run_config(task: str) -> RunConfig:
+    quick = os.environ.get("DEMOFORGE_BENCH_QUICK") == "1"
+    episodes = int(os.environ.get("DEMOFORGE_BENCH_EPISODES", "50"))
+    make = RunConfig.quick if quick else RunConfig
+    return make(task=task, obs="vision", eval_episodes=episodes)
+
+
+def _save(root: Path, name: str, result: dict) -> None:
+    (root / "results").mkdir(parents=True, exist_ok=True)
+    (root / "results" / f"{name}.json").write_text(json.dumps(result, indent=2))
+
+
+def run_uplift(task: str, root: Path) -> dict:
+    """`demoforge run --obs vision --task TASK` (resumes a finished or interrupted one)."""
+    start = time.perf_counter()
+    config = run_config(task)
+    numbers = run_pipeline(config, root / task, log=lambda line: print(f"[{task}] {line}", flush=True))
+    result = {"task": task, "arms": numbers["arms"], "seconds": time.perf_counter() - start}
+    result["stages"] = json.loads((root / task / "stages.json").read_text())
+    _save(root, f"uplift_{task}", result)
+    return result
+
+
+def _shift_evals(run: Path, out: Path, config: RunConfig, label: str) -> dict:
+    results = {}
+    for condition, profile in CONDITIONS.items():
+        start = time.perf_counter()
+        result = evaluate(
+            run,
+            EvalConfig(profile=profile, episodes=config.eval_episodes, workers=config.workers, videos=1),
+            out=out / Path(profile).stem,
+        )
+        results[condition] = result.to_json() | {"seconds": time.perf_counter() - start}
+        print(f"[{label}] {condition}: {result.successes}/{result.episodes}", flush=True)
+    return results
+
+
+def run_shift_with(root: Path) -> dict:
+    """The Stack vision run's synthetic-only policy (visual randomization on) under each shift."""
+    config = run_config(ROBUSTNESS_TASK)
+    if not (root / ROBUSTNESS_TASK / "report").is_dir():
+        run_uplift(ROBUSTNESS_TASK, root)
+    run = root / ROBUSTNESS_TASK / "runs" / "synthetic_only"
+    result = {"run": str(run), "conditions": _shift_evals(run, root / "shift_with", config, "shift with")}
+    _save(root, "shift_with", result)
+    return result
+
+
+def run_shift_without(root: Path) -> dict:
+    """The same as the Stack run's synthetic-only arm, but generated without visual randomization."""
+    config = run_config(ROBUSTNESS_TASK)
+    out = root / "shift_without"
+    cameras = run_cameras(config)
+    workers = config.workers or os.cpu_count() or 1
+    run = out / "run"
+    stages = Stages(out)  # resumable like `demoforge run`: finished steps are skipped
+    log = lambda line: print(f"[shift without] {line}", flush=True)  # noqa: E731
+    stages.run(
+        "collect real demos",
+        lambda: collect(
+            CollectConfig(
+                task=ROBUSTNESS_TASK,
+                episodes=config.real_demos,
+                profile=config.profile_target,
+                seed=config.seed,
+                cameras=cameras,
+            ),
+            out / "real",
+        ),
+        log,
+    )
+
+    def generate_plain() -> None:
+        gen = GenerateConfig(
+            num=config.synthetic_demos, profile=NO_VISUAL_PROFILE, seed=config.seed, workers=workers, cameras=cameras
+        )
+        if not generate(out / "real", out / "synthetic", gen, task=ROBUSTNESS_TASK).complete:
+            raise RuntimeError("generation without visual randomization stopped at its attempt limit")
+
+    stages.run("generate synthetic demos without visual randomization", generate_plain, log)
+    resume = (run / "checkpoints" / "last.safetensors").is_file()
+    stages.run(
+        "train synthetic_only",
+        lambda: train(run, run_train_config(config), synthetic=out / "synthetic", resume=resume),
+        log,
+    )
+    timings = dict(stages.done)
+    result = {
+        "run": str(run),
+        "timings": timings,
+        "conditions": _shift_evals(run, out / "eval", config, "shift without"),
+    }
+    _save(root, "shift_without", result)
+    return result
+
+
+def _cell(e: dict) -> str:
+    lo, hi = e["ci95"]
+    return f"{e['successes']}/{e['episodes']} = {e['success_rate']:.0%} [{lo:.0%}–{hi:.0%}]"
+
+
+def report(root: Path) -> dict:
+    """Print both tables from the results the parts saved; write vision.json and robustness.png."""
+    results = {p.stem: json.loads(p.read_text()) for p in sorted((root / "results").glob("*.json"))}
+    rows = []
+    for task in ("Lift", "Stack"):
+        r = results.get(f"uplift_{task}")
+        if not r:
+            continue
+        arms = r["arms"]
+        real, mixed = arms["real_only"]["success_rate"], arms["real_synthetic"]["success_rate"]
+        rows.append(
+            [
+                task,
+                _cell(arms["real_only"]),
+                _cell(arms["synthetic_only"]),
+                _cell(arms["real_synthetic"]),
+                f"{(mixed - real) * 100:+.0f}",
+                "met" if vision_goal_met(real, mixed) else "not met",
+                f"{r['seconds']:.0f}",
+            ]
+        )
+    if rows:
+        print_table(
+            "vision uplift in target (demoforge run --obs vision: 10 real demos, 1000 synthetic, front + wrist 84 px, "
+            "vision BC, 50 episodes per arm, last checkpoint)",
+            ["task", "real only", "synthetic only", "real + synthetic", "uplift (points)", "goal", "s"],
+            rows,
+        )
+    with_, without = results.get("shift_with"), results.get("shift_without")
+    if with_ or without:
+        shift_rows = []
+        for condition in CONDITIONS:
+            cells = [(r["conditions"][condition] if r else None) for r in (without, with_)]
+            shift_rows.append(
+                [
+                    condition,
+                    *(_cell(c) if c else "—" for c in cells),
+                    COSMOS_ANCHOR.get(condition, "—"),
+                    ("met" if cells[1]["success_rate"] >= ROBUSTNESS_GOAL else "not met") if cells[1] else "—",
+                ]
+            )
+        print_table(
+            f"vision robustness ({ROBUSTNESS_TASK}, synthetic only, one visual shift at a time)",
+            ["condition", "without visual randomization", "with visual randomization", "Cosmos anchor", "≥ 80 %"],
+            shift_rows,
+        )
+        _plot(root / "robustness.png", without, with_)
+    (root / "vision.json").write_text(json.dumps(results, indent=2))
+    return results
+
+
+def _plot(path: Path, without: dict | None, with_: dict | None) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    x = np.arange(len(CONDITIONS))
+    fig, ax = plt.subplots(figsize=(8, 3.8))
+    for i, (label, r, color) in enumerate(
+        (("without visual randomization", without, "#9a9a9a"), ("with visual randomization", with_, "#2e7d32"))
+    ):
+        if not r:
+            continue
+        evals = [r["conditions"][c] for c in CONDITIONS]
+        rates = np.array([e["success_rate"] for e in evals])
+        err = np.array([[max(0.0, v - e["ci95"][0]), max(0.0, e["ci95"][1] - v)] for v, e in zip(rates, evals)]).T
+        ax.bar(x + (i - 0.5) * 0.38, rates, 0.38, yerr=err, capsize=3, color=color, label=label)
+    ax.axhline(ROBUSTNESS_GOAL, color="k", lw=0.8, ls="--")
+    ax.set_xticks(x, [c.split(" (")[0] for c in CONDITIONS], rotation=15)
+    ax.set(
+        ylim=(0, 1.05),
+        ylabel="success (Wilson 95 % CI)",
+        title=f"{ROBUSTNESS_TASK}, vision BC: one visual shift at a time",
+    )
+    ax.legend(loc="lower left", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main() -> None:
+    parts = [p for p in os.environ.get("DEMOFORGE_BENCH_PARTS", ",".join(PARTS)).split(",") if p]
+    unknown = [p for p in parts if p not in (*PARTS, "report")]
+    if unknown:
+        raise SystemExit(f"DEMOFORGE_BENCH_PARTS: unknown part(s) {unknown}; known: {', '.join(PARTS)}, report")
+    keep = os.environ.get("DEMOFORGE_BENCH_OUT")
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(keep or tmp)
+        for part in parts:
+            if part in ("Lift", "Stack"):
+                run_uplift(part, root)
+            elif part == "shift_with":
+                run_shift_with(root)
+            elif part == "shift_without":
+                run_shift_without(root)
+        report(root)
+
+
+if __name__ == "__main__":
+    main()
