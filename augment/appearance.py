@@ -35,9 +35,10 @@ def randomize_textures(m: mujoco.MjModel, ids: ModelIds, spec: VisualSpec, rng: 
         m.geom_matid[ids.floor_geoms] = floor
         drawn.update(table=m.mat(table).name, floor=m.mat(floor).name)
         for body, geoms in ids.object_geoms.items():
-            mat = rng.choice(objects)
-            m.geom_matid[geoms] = mat
-            drawn[m.body(body).name] = m.mat(mat).name
+            mat = rng.choice(objects)  # drawn even when not applied: later draws stay where they were
+            if spec.object_colors:
+                m.geom_matid[geoms] = mat
+                drawn[m.body(body).name] = m.mat(mat).name
         robot = rng.choice(objects)
         m.geom_matid[ids.robot_geoms] = robot
         drawn["robot"] = m.mat(robot).name

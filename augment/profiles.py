@@ -66,6 +66,11 @@ class PhysicsSpec(_Section):
 
 class VisualSpec(_Section):
     colors: bool = False  # random rgba for objects, fixtures, table and robot links
+    # Whether the task's objects take part in `colors` and `textures`. False keeps each object's own
+    # colour (under any light), which is how the task names it — Stack's red cube on the green one;
+    # with random colours only their size tells them apart. The draws are made either way, so the
+    # physics stream (and every state a dataset records) does not depend on this field.
+    object_colors: bool = True
     light_pos_jitter: NonNeg = 0.0  # m, uniform per axis
     light_intensity_scale: Scale = (1.0, 1.0)  # × diffuse
     light_off_prob: Prob = 0.0  # chance the fill light is off (the key light stays on)

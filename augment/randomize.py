@@ -140,7 +140,10 @@ def randomize_physics(m: mujoco.MjModel, ids: ModelIds, spec: PhysicsSpec, rng: 
 def randomize_visual(m: mujoco.MjModel, ids: ModelIds, spec: VisualSpec, rng: np.random.Generator) -> dict:
     drawn: dict = {}
     if spec.colors:
+        kept = np.concatenate([*ids.object_geoms.values()]) if not spec.object_colors else np.array([], int)
+        own = m.geom_rgba[kept].copy()
         m.geom_rgba[ids.colored_geoms, :3] = rng.uniform(0.05, 0.95, (len(ids.colored_geoms), 3))
+        m.geom_rgba[kept] = own
         mats = ids.scene_materials
         m.mat_rgba[mats, :3] = rng.uniform(0.3, 1.0, (len(mats), 3))
         drawn["object_rgba"] = m.geom_rgba[ids.free_geoms].round(4).tolist()

@@ -146,3 +146,27 @@ def test_target_shows_its_own_table_and_a_warm_light():
     key = m.light_diffuse[ids.scene_lights[0]]
     assert key[0] > key[1] > key[2], "the target's light is not warm"
     assert info["domain"]["visual"]["textures"] == {"table": "slate"}
+
+
+def test_objects_can_keep_their_own_colours_without_moving_a_draw():
+    """object_colors=false: the task's cubes keep their rgba and material under random colours and
+    textures (the rest of the scene still changes), and every physics draw and state is unchanged."""
+    spec = dict(enabled=True, colors=True, textures=True)
+    env_on = make_domain_env("Stack", _profile(visual=VisualSpec(**spec)))
+    env_off = make_domain_env("Stack", _profile(visual=VisualSpec(**spec, object_colors=False)))
+    pristine = make_task_env("Stack").model
+    (obs_on, info_on), (obs_off, info_off) = env_on.reset(seed=3), env_off.reset(seed=3)
+    ids = env_off.randomizer.ids
+    cubes = np.concatenate(list(ids.object_geoms.values()))
+    m_on, m_off = env_on.unwrapped.model, env_off.unwrapped.model
+    assert np.array_equal(m_off.geom_rgba[cubes], pristine.geom_rgba[cubes])
+    assert np.array_equal(m_off.geom_matid[cubes], pristine.geom_matid[cubes])
+    assert not np.array_equal(m_on.geom_rgba[cubes], pristine.geom_rgba[cubes])
+    table = ids.table_geoms
+    assert np.array_equal(m_on.geom_rgba[table], m_off.geom_rgba[table])  # the rest drew the same
+    assert np.array_equal(m_on.geom_matid[table], m_off.geom_matid[table])
+    assert info_on["domain"]["visual"]["light_intensity_scale"] == info_off["domain"]["visual"]["light_intensity_scale"]
+    for a, b in zip(
+        (obs_on, env_on.step(np.zeros(7, np.float32))[0]), (obs_off, env_off.step(np.zeros(7, np.float32))[0])
+    ):
+        assert all(a[k].tobytes() == b[k].tobytes() for k in a if not k.startswith("image_"))

@@ -177,3 +177,16 @@ def test_run_obs_vision_records_front_and_wrist_and_trains_every_arm_on_them():
     assert run_cameras(vision) == CAMERAS and run_train_config(vision).obs_keys == observation_keys("vision", CAMERAS)
     assert run_cameras(RunConfig()) == () and run_train_config(RunConfig()).obs == "state"
     assert CollectConfig().image_size == (84, 84)  # what `run` records them at
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device (checked on the lent GPU machine)")
+def test_a_vision_run_trains_on_cuda_and_its_checkpoint_evaluates_on_the_cpu(lift_cams, tmp_path):
+    run = tmp_path / "run"
+    config = TrainConfig(steps=3, batch_size=8, obs="vision", cameras=CAMERAS, policy_overrides=TINY)
+    result = train(run, config, real=lift_cams)
+    assert np.isfinite(result.final_loss)
+    policy = load_policy(run / "checkpoints" / "last.safetensors")
+    assert all(p.device.type == "cpu" for p in policy.parameters())
+    assert read_meta(run / "checkpoints/last.safetensors")["image_shapes"]
+    outcome = evaluate(run, EvalConfig(profile="nominal", episodes=1, workers=1, videos=0), out=tmp_path / "ev")
+    assert outcome.episodes == 1
