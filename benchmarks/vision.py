@@ -187,9 +187,11 @@ def report(root: Path) -> dict:
             ]
         )
     if rows:
+        c = run_config("Lift")
         print_table(
-            "vision uplift in target (demoforge run --obs vision: 10 real demos, 1000 synthetic, front + wrist 84 px, "
-            "vision BC, 50 episodes per arm, last checkpoint)",
+            f"vision uplift in target (demoforge run --obs vision: {c.real_demos} real demos, {c.synthetic_demos} "
+            f"synthetic, front + wrist 84 px, vision BC at batch {c.batch_size}, {c.eval_episodes} episodes per arm, "
+            "last checkpoint)",
             ["task", "real only", "synthetic only", "real + synthetic", "uplift (points)", "goal", "s"],
             rows,
         )
