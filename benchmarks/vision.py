@@ -104,8 +104,9 @@ def _shift_evals(run: Path, out: Path, config: RunConfig, label: str) -> dict:
 def run_shift_with(root: Path) -> dict:
     """The Stack vision run's synthetic-only policy (visual randomization on) under each shift."""
     config = run_config(ROBUSTNESS_TASK)
-    if not (root / ROBUSTNESS_TASK / "report").is_dir():
-        run_uplift(ROBUSTNESS_TASK, root)
+    stages = root / ROBUSTNESS_TASK / "stages.json"
+    if not (stages.is_file() and "train synthetic_only" in json.loads(stages.read_text())):
+        run_uplift(ROBUSTNESS_TASK, root)  # sequential parts; in parallel, a process waits for that stage
     run = root / ROBUSTNESS_TASK / "runs" / "synthetic_only"
     result = {"run": str(run), "conditions": _shift_evals(run, root / "shift_with", config, "shift with")}
     _save(root, "shift_with", result)

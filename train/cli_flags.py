@@ -123,7 +123,10 @@ RUN = ConfigFlags(
         "workers": WORKERS,
         "policy": POLICY,
         "obs": OBS_MODE,
-        "train_steps": Flag(parse=int_in(1, MAX_STEPS), help=f"training steps of each arm (default: {policy_steps()})"),
+        "train_steps": Flag(
+            parse=int_in(1, MAX_STEPS),
+            help=f"training steps of each arm (default: vision {MODE_DEFAULTS['vision']['train_steps']}; state {policy_steps()})",
+        ),
     },
 )
 
