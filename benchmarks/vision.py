@@ -25,11 +25,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from demoforge.augment.generate import GenerateConfig, generate
-from demoforge.augment.record import CollectConfig, collect
 from demoforge.train.evaluate import EvalConfig, evaluate
-from demoforge.train.pipeline import RunConfig, Stages, run_cameras, run_pipeline, run_train_config
-from demoforge.train.trainer import train
+from demoforge.train.pipeline import (
+    RunConfig,
+    Stages,
+    collect_real_demos,
+    generate_synthetic_demos,
+    run_pipeline,
+    train_arm,
+)
 
 from .common import print_table
 
@@ -115,42 +119,19 @@ def run_shift_with(root: Path) -> dict:
 
 def run_shift_without(root: Path) -> dict:
     """The same as the Stack run's synthetic-only arm, but generated without visual randomization."""
-    config = run_config(ROBUSTNESS_TASK)
+    # The Stack run's settings with only the generation profile changed.
+    config = run_config(ROBUSTNESS_TASK).model_copy(update={"profile_generate": NO_VISUAL_PROFILE})
     out = root / "shift_without"
-    cameras = run_cameras(config)
-    workers = config.workers or os.cpu_count() or 1
-    run = out / "run"
+    real, synthetic, run = out / "real", out / "synthetic", out / "run"
     stages = Stages(out)  # resumable like `demoforge run`: finished steps are skipped
     log = lambda line: print(f"[shift without] {line}", flush=True)  # noqa: E731
+    stages.run("collect real demos", lambda: collect_real_demos(config, real), log)
     stages.run(
-        "collect real demos",
-        lambda: collect(
-            CollectConfig(
-                task=ROBUSTNESS_TASK,
-                episodes=config.real_demos,
-                profile=config.profile_target,
-                seed=config.seed,
-                cameras=cameras,
-            ),
-            out / "real",
-        ),
+        "generate synthetic demos without visual randomization",
+        lambda: generate_synthetic_demos(config, real, synthetic),
         log,
     )
-
-    def generate_plain() -> None:
-        gen = GenerateConfig(
-            num=config.synthetic_demos, profile=NO_VISUAL_PROFILE, seed=config.seed, workers=workers, cameras=cameras
-        )
-        if not generate(out / "real", out / "synthetic", gen, task=ROBUSTNESS_TASK).complete:
-            raise RuntimeError("generation without visual randomization stopped at its attempt limit")
-
-    stages.run("generate synthetic demos without visual randomization", generate_plain, log)
-    resume = (run / "checkpoints" / "last.safetensors").is_file()
-    stages.run(
-        "train synthetic_only",
-        lambda: train(run, run_train_config(config), synthetic=out / "synthetic", resume=resume),
-        log,
-    )
+    stages.run("train synthetic_only", lambda: train_arm(config, run, real=None, synthetic=synthetic), log)
     timings = dict(stages.done)
     result = {
         "run": str(run),

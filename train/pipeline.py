@@ -143,6 +143,45 @@ def run_train_config(config: RunConfig) -> TrainConfig:
     )
 
 
+def collect_real_demos(config: RunConfig, real: Path) -> None:
+    """Stage 1: the human-like demos in the target profile. Continues a collection a kill
+    interrupted; refuses a folder it did not write."""
+    collect(
+        CollectConfig(
+            task=resolve_task_name(config.task),
+            episodes=config.real_demos,
+            profile=config.profile_target,
+            seed=config.seed,
+            cameras=run_cameras(config),
+        ),
+        real,
+    )
+
+
+def generate_synthetic_demos(config: RunConfig, real: Path, synthetic: Path) -> None:
+    """Stage 2: `config.synthetic_demos` generated from `real` in the generation profile (resumes)."""
+    gen = GenerateConfig(
+        num=config.synthetic_demos,
+        profile=config.profile_generate,
+        seed=config.seed,
+        workers=config.workers or os.cpu_count() or 1,
+        cameras=run_cameras(config),
+    )
+    summary = generate(real, synthetic, gen, task=resolve_task_name(config.task))
+    if not summary.complete:
+        raise RuntimeError(
+            f"generation stopped at its attempt limit with {summary.episodes}/{config.synthetic_demos} demos"
+        )
+
+
+def train_arm(config: RunConfig, run_dir: Path, real: Path | None, synthetic: Path | None) -> None:
+    """Stage 3, one arm: train on the data given, resuming from the arm's last checkpoint."""
+    resume = (run_dir / "checkpoints" / "last.safetensors").is_file()
+    if not resume:
+        clear_unstarted_run(run_dir)  # only what train() wrote; anything else is refused
+    train(run_dir, run_train_config(config), real=real, synthetic=synthetic, resume=resume)
+
+
 def run_pipeline(config: RunConfig, out: str | Path, log: Callable[[str], None] = print) -> dict:
     """Run (or resume) the whole job into `out`; returns the report's numbers."""
     from .report import write_report
@@ -159,43 +198,11 @@ def run_pipeline(config: RunConfig, out: str | Path, log: Callable[[str], None] 
     stages = Stages(out)
     real, synthetic = out / "data" / "real", out / "data" / "synthetic"
     workers = config.workers or os.cpu_count() or 1
-    cameras = run_cameras(config)
-
-    def collect_real() -> None:
-        collect(  # continues a collection a kill interrupted; refuses a folder it did not write
-            CollectConfig(
-                task=task, episodes=config.real_demos, profile=config.profile_target, seed=config.seed, cameras=cameras
-            ),
-            real,
-        )
-
-    def generate_synthetic() -> None:
-        gen = GenerateConfig(
-            num=config.synthetic_demos,
-            profile=config.profile_generate,
-            seed=config.seed,
-            workers=workers,
-            cameras=cameras,
-        )
-        summary = generate(real, synthetic, gen, task=task)
-        if not summary.complete:
-            raise RuntimeError(
-                f"generation stopped at its attempt limit with {summary.episodes}/{config.synthetic_demos} demos"
-            )
-
-    stages.run("collect real demos", collect_real, log)
-    stages.run("generate synthetic demos", generate_synthetic, log)
+    stages.run("collect real demos", lambda: collect_real_demos(config, real), log)
+    stages.run("generate synthetic demos", lambda: generate_synthetic_demos(config, real, synthetic), log)
     for arm, (use_real, use_syn) in ARMS.items():
-        run_dir = out / "runs" / arm
-
-        def train_arm(run_dir=run_dir, use_real=use_real, use_syn=use_syn) -> None:
-            resume = (run_dir / "checkpoints" / "last.safetensors").is_file()
-            if not resume:
-                clear_unstarted_run(run_dir)  # only what train() wrote; anything else is refused
-            tc = run_train_config(config)
-            train(run_dir, tc, real=real if use_real else None, synthetic=synthetic if use_syn else None, resume=resume)
-
-        stages.run(f"train {arm}", train_arm, log)
+        data = {"real": real if use_real else None, "synthetic": synthetic if use_syn else None}
+        stages.run(f"train {arm}", lambda arm=arm, data=data: train_arm(config, out / "runs" / arm, **data), log)
     for arm in ARMS:
 
         def eval_arm(arm=arm) -> None:
