@@ -11,7 +11,8 @@ from demoforge.augment.profiles import ImageSpec, VisualSpec, load_profile
 from demoforge.envs import EnvConfig
 
 SHIFTS = Path(__file__).parents[1] / "benchmarks" / "vision_shifts"
-SHIFT_FILES = sorted(p for p in SHIFTS.glob("*.toml") if p.stem != "randomized_no_visual")
+SHIFT_FILES = sorted(p for p in SHIFTS.glob("*.toml") if p.stem not in ("randomized_no_visual", "combined"))
+COMBINED = SHIFTS / "combined.toml"
 
 
 def test_the_no_visual_profile_is_randomized_without_its_visual_families():
@@ -24,7 +25,8 @@ def test_the_no_visual_profile_is_randomized_without_its_visual_families():
 def test_there_is_one_shift_per_condition_of_the_benchmark():
     from benchmarks.vision import CONDITIONS
 
-    assert sorted(Path(p).stem for p in CONDITIONS.values() if p.endswith(".toml")) == [p.stem for p in SHIFT_FILES]
+    shifts = sorted(Path(p).stem for p in CONDITIONS.values() if p.endswith(".toml"))
+    assert shifts == sorted([p.stem for p in SHIFT_FILES] + [COMBINED.stem])
     assert len(SHIFT_FILES) == 5
 
 
@@ -41,3 +43,14 @@ def test_each_shift_is_the_nominal_scene_with_one_visual_change(path):
     frames = [make_domain_env("Stack", p, config=config).reset(seed=4)[0]["image_front"] for p in ("nominal", path)]
     changed_px = np.abs(frames[0].astype(int) - frames[1]).sum(-1) > 12
     assert changed_px.mean() > 0.05, f"{path.stem} changed {changed_px.mean():.1%} of the front frame"
+
+
+def test_the_combined_shift_changes_several_visual_fields_and_none_to_targets_value():
+    combined, nominal, target = load_profile(COMBINED), load_profile("nominal"), load_profile("target")
+    for family in ("physics", "image", "sensor", "action", "scene"):
+        assert getattr(combined, family) == getattr(nominal, family), family
+    changed = {k for k, v in combined.visual.model_dump().items() if v != VisualSpec.model_fields[k].default}
+    changed -= {"enabled"}
+    assert {"light_intensity_scale", "light_tint", "table_texture", "camera_pos_offset"} <= changed
+    for field in changed:  # held out: a choice checked here is not a choice made on `target`
+        assert getattr(combined.visual, field) != getattr(target.visual, field), field

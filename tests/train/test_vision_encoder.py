@@ -1,8 +1,8 @@
-"""The plain-torch image encoder: shapes, gradients, GroupNorm only, and the training-only crops."""
+"""The plain-torch image encoder: shapes, gradients, GroupNorm only, and the training-only crops and colour jitter."""
 
 import pytest
 import torch
-from demoforge.train.policies.vision_encoder import ImageEncoder, ImageEncoderConfig, crop
+from demoforge.train.policies.vision_encoder import ImageEncoder, ImageEncoderConfig, crop, jitter_colour
 from torch import nn
 
 SMALL = ImageEncoderConfig(widths=(8, 16), group_size=4, keypoints=6, features=10, max_shift=2)
@@ -60,6 +60,53 @@ def test_training_crops_at_seeded_random_offsets_and_evaluation_at_the_centre():
     assert not torch.equal(encoder(x, torch.Generator().manual_seed(0)), encoder(x, torch.Generator().manual_seed(5)))
 
 
+def test_colour_jitter_gives_each_frame_its_own_seeded_look_and_keeps_pixels_in_range():
+    x = torch.rand(32, 3, 8, 8, generator=torch.Generator().manual_seed(0))
+    config = ImageEncoderConfig()
+    a = jitter_colour(x, config, torch.Generator().manual_seed(3))
+    assert torch.equal(a, jitter_colour(x, config, torch.Generator().manual_seed(3)))  # resume repeats it
+    assert a.min() >= 0 and a.max() <= 1
+    assert not torch.allclose(a, x, atol=0.01)
+    # each frame its own draw: the ratio of mean brightness jittered/original differs across frames
+    ratios = a.mean((1, 2, 3)) / x.mean((1, 2, 3))
+    assert ratios.std() > 0.05
+    # every factor zero is the identity; the channel gain alone tints: channels scale unequally
+    off = ImageEncoderConfig(brightness=0, contrast=0, saturation=0, channel_gain=0)
+    assert torch.allclose(jitter_colour(x, off, torch.Generator().manual_seed(3)), x, atol=1e-6)
+    grey = torch.full((4, 3, 8, 8), 0.5)
+    tinted = jitter_colour(grey, ImageEncoderConfig(brightness=0, contrast=0, saturation=0, channel_gain=0.2))
+    assert (tinted.amax((2, 3)) - tinted.amin((2, 3))).abs().max() < 1e-6  # uniform within a channel
+    assert (tinted[:, 0, 0, 0] - tinted[:, 1, 0, 0]).abs().max() > 0.01
+
+
+def test_evaluation_sees_frames_unjittered_and_training_jittered():
+    encoder = ImageEncoder(
+        ImageEncoderConfig(widths=(8,), group_size=4, keypoints=4, features=6, max_shift=0), (3, 24, 24)
+    )
+    x = _frames(8)
+    cropless = ImageEncoder(
+        ImageEncoderConfig(
+            widths=(8,),
+            group_size=4,
+            keypoints=4,
+            features=6,
+            max_shift=0,
+            brightness=0,
+            contrast=0,
+            saturation=0,
+            channel_gain=0,
+        ),
+        (3, 24, 24),
+    )
+    cropless.load_state_dict(encoder.state_dict())
+    encoder.eval(), cropless.eval()
+    assert torch.equal(encoder(x), cropless(x))
+    encoder.train(), cropless.train()
+    g = torch.Generator().manual_seed
+    assert torch.equal(cropless(x, g(0)), cropless(x, g(1)))  # nothing random left without jitter
+    assert not torch.equal(encoder(x, g(0)), encoder(x, g(1)))
+
+
 def test_config_checks_and_json_round_trip():
     from dataclasses import asdict
 
@@ -69,3 +116,6 @@ def test_config_checks_and_json_round_trip():
         ImageEncoderConfig.from_dict({"width": [4]})
     with pytest.raises(ValueError, match="max_shift=10 leaves less than 16 px"):
         ImageEncoder(ImageEncoderConfig(max_shift=10), (3, 32, 32))
+    with pytest.raises(ValueError, match="saturation=1.5: expected in"):
+        ImageEncoderConfig(saturation=1.5)
+    assert ImageEncoderConfig.from_dict({"max_shift": 4}).brightness == 0.3  # older checkpoints: today's defaults

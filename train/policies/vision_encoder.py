@@ -9,8 +9,9 @@ BC trains on 2 CPU cores in minutes; `ImageEncoderConfig(widths=(64, 128, 256, 5
 blocks_per_stage=2)` is ResNet-18's layout.
 
 Input: uint8 frames (..., C, H, W). Training crops each frame at a random offset (robomimic's
-CropRandomizer: 76 × 76 of 84 × 84), evaluation takes the centre crop of the same size, and the
-pixels are scaled to [0, 1]; no per-pixel statistics.
+CropRandomizer: 76 × 76 of 84 × 84) and jitters its colours (Diffusion Policy's real-robot
+ColorJitter, a per-channel gain standing in for hue); evaluation takes the centre crop of the same
+size as it is. Pixels are scaled to [0, 1]; no per-pixel statistics.
 """
 
 from __future__ import annotations
@@ -34,6 +35,15 @@ class ImageEncoderConfig:
     # centre: robomimic crops 76 × 76 from 84 × 84 (Diffusion Policy the same for its 84 px tasks).
     # 0: no augmentation.
     max_shift: int = 4
+    # Training-time colour jitter, drawn per frame: brightness × U(1 ± b), contrast and saturation
+    # scaled about the frame's grey by U(1 ± c) and U(1 ± s), each channel × U(1 ± g). Diffusion
+    # Policy's real-robot ColorJitter (0.3, 0.4, 0.5; its hue 0.08 becomes a channel gain as wide as
+    # `randomized`'s light_color_jitter, 0.2). Unlike the profile's [image] family, which is baked
+    # into the recorded frames once, a frame looks different every time it is drawn. 0: off.
+    brightness: float = 0.3
+    contrast: float = 0.4
+    saturation: float = 0.5
+    channel_gain: float = 0.2
 
     def __post_init__(self) -> None:
         if not self.widths or any(w < 1 for w in self.widths):
@@ -43,6 +53,13 @@ class ImageEncoderConfig:
                 raise ValueError(f"ImageEncoderConfig.{name}={getattr(self, name)}: expected ≥ 1")
         if self.max_shift < 0:
             raise ValueError(f"ImageEncoderConfig.max_shift={self.max_shift}: expected ≥ 0")
+        for name in ("brightness", "contrast", "saturation", "channel_gain"):
+            if not 0 <= getattr(self, name) < 1:
+                raise ValueError(f"ImageEncoderConfig.{name}={getattr(self, name)}: expected in [0, 1)")
+
+    @property
+    def jitters_colour(self) -> bool:
+        return any((self.brightness, self.contrast, self.saturation, self.channel_gain))
 
     @classmethod
     def from_dict(cls, raw: dict) -> ImageEncoderConfig:
@@ -118,6 +135,29 @@ def crop(
     return picked.permute(0, 3, 1, 2)  # (N, C, height, width)
 
 
+_GREY = (0.299, 0.587, 0.114)  # ITU-R BT.601 luma weights, as torchvision's rgb_to_grayscale
+
+
+def jitter_colour(
+    x: torch.Tensor, config: ImageEncoderConfig, generator: torch.Generator | None = None
+) -> torch.Tensor:
+    """Float frames (N, 3, H, W) in [0, 1] → each with its own brightness, contrast, saturation and
+    channel gain, clamped to [0, 1]. Factors are drawn from `generator` on the CPU, as the crops."""
+    n = x.shape[0]
+
+    def factors(width: float, count: int = 1) -> torch.Tensor:
+        u = torch.rand(n, count, generator=generator).to(x.device)
+        return (1 + width * (2 * u - 1))[:, :, None, None]  # (N, count, 1, 1)
+
+    grey_weights = torch.tensor(_GREY, device=x.device)[None, :, None, None]
+    x = (x * factors(config.brightness)).clamp(0, 1)
+    mean = (x * grey_weights).sum(1, keepdim=True).mean((2, 3), keepdim=True)
+    x = (mean + (x - mean) * factors(config.contrast)).clamp(0, 1)
+    grey = (x * grey_weights).sum(1, keepdim=True)
+    x = (grey + (x - grey) * factors(config.saturation)).clamp(0, 1)
+    return (x * factors(config.channel_gain, 3)).clamp(0, 1)
+
+
 class ImageEncoder(nn.Module):
     """One camera's frames (..., C, H, W) uint8 → (..., features) float."""
 
@@ -149,11 +189,14 @@ class ImageEncoder(nn.Module):
         self.project = nn.Linear(2 * config.keypoints, config.features)
 
     def forward(self, frames: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        """`generator`: draws the training crops (torch's global one if None); eval mode crops the centre."""
+        """`generator`: draws the training crops and colour jitter (torch's global one if None); eval
+        mode crops the centre and leaves colours as they are."""
         lead = frames.shape[:-3]
         x = frames.reshape(-1, *frames.shape[-3:])
         if tuple(x.shape[1:]) != self.shape:
             raise ValueError(f"image encoder built for {self.shape} (C, H, W) frames, got {tuple(x.shape[1:])}")
         x = crop(x, *self.crop_size, random=self.training and self.config.max_shift > 0, generator=generator)
         x = x.float() / 255.0
+        if self.training and self.config.jitters_colour and x.shape[1] == 3:
+            x = jitter_colour(x, self.config, generator)
         return self.project(self.keypoints(self.backbone(x))).reshape(*lead, -1)
