@@ -181,6 +181,20 @@ class Dataset:
     def __len__(self) -> int:
         return len(self.episodes)
 
+    def close(self) -> None:
+        """Close the video decoders kept open between reads (one file handle per camera); a later
+        read reopens them. `with Dataset(root) as ds:` closes on leaving the block."""
+        readers, self._readers = self._readers, {}
+        for reader in readers.values():
+            reader.close()
+        self._cache = None
+
+    def __enter__(self) -> Dataset:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     @property
     def num_frames(self) -> int:
         return int(self.episodes.columns["length"].sum())

@@ -62,21 +62,21 @@ def load_frames(
     images: dict[str, list[np.ndarray]] = {k: [] for k in image_keys}
     row = 0
     for root in roots:
-        ds = Dataset(root)
-        missing = [k for k in (*obs_keys, "action") if k not in ds.features]
-        if missing:
-            raise KeyError(f"dataset {root}: no feature {missing[0]!r} (features: {', '.join(ds.features)})")
-        for i, ep in enumerate(ds.iter_episodes(videos=bool(image_keys))):
-            if max_episodes is not None and i >= max_episodes:
-                break
-            n = ep.length
-            obs.append(np.concatenate([ep.data[k].reshape(n, -1).astype(np.float32) for k in vector_keys], axis=1))
-            for k in image_keys:  # (T, H, W, C) decoded → (T, C, H, W), the layout convolutions read
-                images[k].append(np.ascontiguousarray(ep.videos[k].transpose(0, 3, 1, 2)))
-            actions.append(ep.data["action"].astype(np.float32))
-            starts.append(np.full(n, row))
-            ends.append(np.full(n, row + n))
-            row += n
+        with Dataset(root) as ds:  # closes its video decoders once the frames are read
+            missing = [k for k in (*obs_keys, "action") if k not in ds.features]
+            if missing:
+                raise KeyError(f"dataset {root}: no feature {missing[0]!r} (features: {', '.join(ds.features)})")
+            for i, ep in enumerate(ds.iter_episodes(videos=bool(image_keys))):
+                if max_episodes is not None and i >= max_episodes:
+                    break
+                n = ep.length
+                obs.append(np.concatenate([ep.data[k].reshape(n, -1).astype(np.float32) for k in vector_keys], axis=1))
+                for k in image_keys:  # (T, H, W, C) decoded → (T, C, H, W), the layout convolutions read
+                    images[k].append(np.ascontiguousarray(ep.videos[k].transpose(0, 3, 1, 2)))
+                actions.append(ep.data["action"].astype(np.float32))
+                starts.append(np.full(n, row))
+                ends.append(np.full(n, row + n))
+                row += n
     if not obs:
         raise ValueError(f"no episodes in {', '.join(map(str, roots))}")
     shapes = {k: {v.shape[1:] for v in frames} for k, frames in images.items()}

@@ -10,6 +10,10 @@ batched runner write the same bytes as the per-attempt one.
 
 On MuJoCo ≥ 4.0, `mujoco.batch.Batch` steps them on C threads; on 3.3 (no `mujoco.batch`), and on
 one thread, a plain loop over one MjModel and MjData per simulation does the same work.
+
+`WarpPhysics` (`--backend warp`) steps them as the worlds of one MuJoCo Warp model — on a GPU, or on
+the CPU where there is none. Warp computes in float32 with its own contact pipeline, so its
+trajectories are not MuJoCo's bit for bit: it is checked against the CPU path statistically.
 """
 
 from __future__ import annotations
@@ -127,14 +131,123 @@ class LoopPhysics:
             rows[i] = getattr(self.datas[i], name)
 
 
+# Warp: the randomized fields that change the dynamics (the visual ones do not reach its physics),
+# then the constants `mj_setConst` derives from them, copied from the reset's host model (the
+# randomizer has run it there) instead of being recomputed on the device.
+WARP_MODEL_FIELDS = (
+    "geom_friction",
+    "geom_size",
+    "geom_rbound",
+    "geom_aabb",
+    "body_mass",
+    "body_inertia",
+    "dof_damping",
+    "dof_armature",
+    "actuator_gainprm",
+    "actuator_biasprm",
+    "actuator_forcerange",
+    "body_subtreemass",
+    "body_invweight0",
+    "dof_invweight0",
+    "actuator_acc0",
+)
+# Contacts and constraint rows allocated per world: the task scenes touch ~10 contacts at most.
+WARP_NCONMAX, WARP_NJMAX = 64, 512
+
+
+def has_warp() -> bool:
+    """Whether MuJoCo Warp is installed (`pip install 'demoforge[gpu]'`)."""
+    try:
+        importlib.import_module("mujoco_warp")
+    except ImportError:
+        return False
+    return True
+
+
+class WarpPhysics:
+    """`nsim` worlds of one MuJoCo Warp model, each with its own randomized fields and gravity.
+
+    Loads are gathered and written in one transfer per field before the next step; every world
+    steps together (a world without an attempt steps idle, and is loaded before it is read).
+    Reads come back to the host after each step as the same `arrays` the other physics fill."""
+
+    def __init__(self, model: mujoco.MjModel, nsim: int, nthread: int = 1, device: str | None = None):
+        import warp as wp
+
+        # Warp logs every kernel module it loads at INFO (quiet=True before its 1.10 log levels)
+        wp.config.quiet = True
+        wp.config.log_level = getattr(wp, "LOG_WARNING", 30)
+        import mujoco_warp as mjw
+
+        self._wp, self._mjw = wp, mjw
+        self.device = device or ("cuda" if wp.is_cuda_available() else "cpu")
+        self.nsim, self.model = nsim, model
+        data = mujoco.MjData(model)
+        mujoco.mj_forward(model, data)
+        with wp.ScopedDevice(self.device):
+            fields = [f for f in WARP_MODEL_FIELDS if np.size(getattr(model, f))]
+            self.m = mjw.put_model(model, batch_sizes={f: nsim for f in fields})
+            self.m.opt.gravity = wp.array(np.tile(model.opt.gravity, (nsim, 1)), dtype=wp.vec3)
+            self.d = mjw.put_data(model, data, nworld=nsim, nconmax=WARP_NCONMAX, njmax=WARP_NJMAX)
+        self._model_fields = {f: getattr(self.m, f) for f in fields}
+        self._model_fields["opt.gravity"] = self.m.opt.gravity
+        self._state_fields = [f for f in STATE_FIELDS if np.size(getattr(data, f))]
+        self.arrays = {name: np.zeros((nsim, *np.shape(getattr(data, name)))) for name in READ_FIELDS}
+        self._pending: dict[int, dict[str, np.ndarray]] = {}  # world → its loaded fields, until the next step
+
+    def load(self, i: int, model: mujoco.MjModel, data: mujoco.MjData) -> None:
+        """World i becomes (model, data) before the next step; the reads show it at once (the
+        host data has been through mj_forward, as a device forward would leave it)."""
+        fields = {n: (model.opt.gravity if n == "opt.gravity" else getattr(model, n)) for n in self._model_fields}
+        state = {n: getattr(data, n) for n in self._state_fields}
+        self._pending[i] = {n: np.copy(v) for n, v in (fields | state).items()}
+        for name, rows in self.arrays.items():
+            rows[i] = getattr(data, name)
+
+    def _write_pending(self) -> None:
+        """The loads since the last step, one read-modify-write per field."""
+        if not self._pending:
+            return
+        targets = self._model_fields | {n: getattr(self.d, n) for n in self._state_fields}
+        for name, array in targets.items():
+            host = array.numpy()
+            for i, values in self._pending.items():
+                host[i] = values[name].reshape(host[i].shape)
+            array.assign(host)
+        self._pending.clear()
+
+    def step(self, ids: np.ndarray, ctrl: np.ndarray, nstep: int) -> None:
+        """Worlds `ids` take `nstep` substeps with controls ctrl (len(ids), nu); the others step
+        along with their last controls, unread until they are loaded again."""
+        wp, mjw = self._wp, self._mjw
+        with wp.ScopedDevice(self.device):
+            self._write_pending()
+            host = self.d.ctrl.numpy()
+            host[ids] = ctrl
+            self.d.ctrl.assign(host)
+            for _ in range(nstep):
+                mjw.step(self.m, self.d)
+            for name, rows in self.arrays.items():
+                rows[:] = getattr(self.d, name).numpy().reshape(rows.shape)
+
+    def data(self, i: int, scratch: mujoco.MjData) -> mujoco.MjData:
+        """World i's whole MjData (contacts included), copied into `scratch`."""
+        with self._wp.ScopedDevice(self.device):
+            self._mjw.get_data_into(scratch, self.model, self.d, world_id=i)
+        return scratch
+
+
 def make_physics(
-    model: mujoco.MjModel, nsim: int, nthread: int, background: bool = False
-) -> BatchPhysics | LoopPhysics:
-    """`mujoco.batch` where this MuJoCo has it and it helps, else the loop (same bits either way).
+    model: mujoco.MjModel, nsim: int, nthread: int, background: bool = False, warp: bool = False
+) -> BatchPhysics | LoopPhysics | WarpPhysics:
+    """MuJoCo Warp if asked; else `mujoco.batch` where this MuJoCo has it and it helps, else the loop
+    (same bits either way).
     It helps on ≥ 2 threads, and `background` (stepped from another Python thread while this one
     works: one C call that holds no GIL, where the loop takes it between simulations). On one
     thread in the foreground the loop is the faster: the batch's persistent MjData per simulation
     (needed for contacts) cost ~10 % per step at 32 simulations, measured."""
+    if warp:
+        return WarpPhysics(model, nsim)
     if has_batch() and (nthread > 1 or background):
         return BatchPhysics(model, nsim, nthread)
     return LoopPhysics(model, nsim)

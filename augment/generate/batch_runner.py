@@ -101,7 +101,7 @@ class Attempt:
 class Group:
     """Simulations stepped by one call, with their views and the attempts in them."""
 
-    physics: batch_physics.BatchPhysics | batch_physics.LoopPhysics
+    physics: batch_physics.BatchPhysics | batch_physics.LoopPhysics | batch_physics.WarpPhysics
     views: list[SimulationView]
     slots: list[Attempt | None] = field(default_factory=list)
 
@@ -130,11 +130,13 @@ class BatchRunner:
         self._scratch = mujoco.MjData(self.probe.model)  # where mujoco.batch copies a simulation
         task = self.base.task
         tcp = self.base.sim.tcp_site
-        pipelined = config.threads > 1 and self.nsim > 1
+        warp = config.backend == "warp"  # every world in one group: the device steps them all at once
+        pipelined = config.threads > 1 and self.nsim > 1 and not warp
         sizes = [(self.nsim + 1) // 2, self.nsim // 2] if pipelined else [self.nsim]
         self.groups = []
         for n in sizes:
-            physics = batch_physics.make_physics(self.base.model, n, max(1, config.threads // len(sizes)), pipelined)
+            threads = max(1, config.threads // len(sizes))
+            physics = batch_physics.make_physics(self.base.model, n, threads, pipelined, warp=warp)
             self.groups.append(Group(physics, [SimulationView(physics.arrays, i, task, tcp) for i in range(n)]))
         self._tcp = tcp
         self._bodies = list(task.object_bodies)

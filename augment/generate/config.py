@@ -9,7 +9,10 @@ from typing import Literal
 from ...envs import ConfigError
 from .select import STRATEGIES
 
-BACKENDS = ("process", "ray", "batch")  # every one writes the same bytes for the same settings
+# process, ray and batch write the same bytes for the same settings; warp (float32 physics on MuJoCo
+# Warp) the same kind of demos, checked against them statistically
+BACKENDS = ("process", "ray", "batch", "warp")
+LOCKSTEP_BACKENDS = ("batch", "warp")  # N attempts stepped together by the batched runner
 
 
 @dataclass(frozen=True)
@@ -115,11 +118,12 @@ class GenerateConfig:
     workers: int = field(
         default=0, metadata={"help": "worker processes (0: one per CPU core; batch backend: one, threaded)"}
     )
-    backend: Literal["process", "ray", "batch"] = field(
+    backend: Literal["process", "ray", "batch", "warp"] = field(
         default="process",
         metadata={
-            "help": "where attempts run: process pool, Ray (pip install demoforge[ray]), or batch (N attempts in "
-            "lockstep per worker, mujoco.batch on MuJoCo ≥ 4.0)"
+            "help": "where attempts run: process pool, Ray (pip install demoforge[ray]), batch (N attempts in "
+            "lockstep per worker, mujoco.batch on MuJoCo ≥ 4.0) or warp (N attempts as the worlds of one MuJoCo "
+            "Warp model, on a GPU or else the CPU; pip install demoforge[gpu])"
         },
     )
     # batch backend only; what each choice gave on 2 cores: README, "Generating demos".
@@ -134,9 +138,10 @@ class GenerateConfig:
             raise ConfigError(f"GenerateConfig.selection={self.selection!r}; known: {', '.join(STRATEGIES)}")
         if self.backend not in BACKENDS:
             raise ConfigError(f"GenerateConfig.backend={self.backend!r}; allowed: {', '.join(BACKENDS)}")
-        if self.backend == "batch" and self.cameras:
+        if self.backend in LOCKSTEP_BACKENDS and self.cameras:
             raise ConfigError(
-                f"GenerateConfig.cameras={self.cameras!r}: the batch backend records state only; use --backend process"
+                f"GenerateConfig.cameras={self.cameras!r}: the {self.backend} backend records state only; "
+                "use --backend process"
             )
         if self.batch_size < 1 or self.threads < 0:
             raise ConfigError(f"GenerateConfig.batch_size={self.batch_size} must be ≥ 1 and threads={self.threads} ≥ 0")

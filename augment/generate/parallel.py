@@ -20,7 +20,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from .batch_runner import BatchRunner
-from .config import GenerateConfig
+from .config import LOCKSTEP_BACKENDS, GenerateConfig
 from .runner import AttemptResult, AttemptRunner
 
 _RUNNER: AttemptRunner | BatchRunner | None = None  # one per worker process, built by the initializer
@@ -29,7 +29,8 @@ _RUNNER: AttemptRunner | BatchRunner | None = None  # one per worker process, bu
 def _init_worker(source: str, task: str, config: GenerateConfig) -> None:
     global _RUNNER
     os.environ.setdefault("MUJOCO_GL", "egl")
-    _RUNNER = BatchRunner(source, task, config) if config.backend == "batch" else AttemptRunner(source, task, config)
+    lockstep = config.backend in LOCKSTEP_BACKENDS
+    _RUNNER = BatchRunner(source, task, config) if lockstep else AttemptRunner(source, task, config)
 
 
 def _run_range(start: int, stop: int) -> list[AttemptResult]:
@@ -49,9 +50,18 @@ def check_backend(config: GenerateConfig) -> None:
             from ...envs import ConfigError
 
             raise ConfigError("backend 'ray' needs Ray: pip install 'demoforge[ray]'") from None
+    if config.backend == "warp":
+        from .batch_physics import has_warp
+
+        if not has_warp():
+            from ...envs import ConfigError
+
+            raise ConfigError("backend 'warp' needs MuJoCo Warp: pip install 'demoforge[gpu]'")
 
 
 def worker_count(config: GenerateConfig) -> int:
+    if config.backend == "warp":  # one process holds every world (one device context)
+        return 1
     if config.backend == "batch":
         # One worker whose batch overlaps its Python with its physics on threads beat two
         # single-threaded ones on 2 cores: 33 vs 48 ms of CPU per Lift demo (README).
@@ -75,7 +85,7 @@ def ordered_results(
     if config.backend == "ray":
         yield from _ray_results(str(source), task, config, start, stop, workers)
         return
-    if config.backend == "batch" and workers == 1:
+    if config.backend in LOCKSTEP_BACKENDS and workers == 1:
         yield from BatchRunner(source, task, config, local=local).results(start, stop)
         return
     if workers == 1:

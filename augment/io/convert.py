@@ -314,4 +314,6 @@ def export_dataset(src: str | Path, fmt: str, out: str | Path, dataset_id: str |
     except BaseException:
         _discard(tmp)
         raise
+    finally:
+        ds.close()
     return out

@@ -346,3 +346,20 @@ def test_episodes_read_in_any_order_give_the_same_frames(tmp_path, monkeypatch):
             ds.video_file(row, key), start=float(row[f"videos/{key}/from_timestamp"]), count=row["length"], fps=20
         )
         assert np.array_equal(alone, in_order[i]), i
+
+
+def test_a_closed_dataset_releases_its_video_files_and_reopens_them_on_the_next_read(tmp_path):
+    rng = np.random.default_rng(5)
+    with DatasetWriter.create(tmp_path / "ds", FEATURES, fps=20) as w:
+        for length in (5, 6):
+            w.add_episode(make_episode(rng, length))
+    key = "observation.images.front"
+    with Dataset(tmp_path / "ds") as ds:
+        first = ds.episode(0).videos[key]
+        readers = list(ds._readers.values())
+        assert len(readers) == 1 and readers[0]._frames is not None  # kept open between reads
+    assert ds._readers == {}  # the with-block closed every open decoder
+    assert all(r._frames is None for r in readers)
+    assert np.array_equal(ds.episode(0).videos[key], first)  # a read after close reopens
+    ds.close()
+    ds.close()  # closing twice is harmless

@@ -59,8 +59,10 @@ def test_backend_is_chosen_by_the_cli_flag_and_an_unknown_one_is_one_line(lift_s
     assert main([*argv, "--backend", "batch", "--batch-size", "3"]) == 0
     assert (out / "meta" / "info.json").is_file()
     with pytest.raises(SystemExit) as exit_:
-        main([*argv, "--backend", "warp"])
+        main([*argv, "--backend", "newton"])
     err = capsys.readouterr().err.strip()
-    assert exit_.value.code == 2 and err.count("\n") == 0 and "invalid choice: 'warp'" in err
+    assert exit_.value.code == 2 and err.count("\n") == 0 and "invalid choice: 'newton'" in err
     with pytest.raises(ConfigError, match="batch backend records state only"):
         GenerateConfig(backend="batch", cameras=("front",))
+    with pytest.raises(ConfigError, match="warp backend records state only"):
+        GenerateConfig(backend="warp", cameras=("front",))
