@@ -3,7 +3,7 @@ recorded in the `target` profile, generating in `randomized` (state-only).
 
 success rate — kept / attempts over ATTEMPTS attempts per task (MimicGen's "data generation rate").
 demos/hour   — successful Lift demos per hour including writing them, per backend (process pool,
-               batch) side by side in this run; physics steps/s — the substeps those attempts
+               batch, and warp when a CUDA GPU is present) side by side in this run; physics steps/s — the substeps those attempts
                took (kept and failed) per second; beside them the raw physics limit.
 """
 
@@ -62,7 +62,7 @@ def throughput(source: Path, tmp: Path, demos: int = THROUGHPUT_DEMOS) -> None:
     thread of the run) is the figure that holds when other jobs share the cores: 2 cores ÷ it
     is what the backend would reach on 2 cores of its own."""
     rows = []
-    for label, overrides in BACKENDS:
+    for label, overrides in (*BACKENDS, *_warp_backends()):
         out = tmp / f"lift_{len(rows)}"
         before = _cpu_seconds()
         summary = generate(source, out, GenerateConfig(num=demos, **overrides))
@@ -85,6 +85,20 @@ def throughput(source: Path, tmp: Path, demos: int = THROUGHPUT_DEMOS) -> None:
         ["backend", "demos/hour", "vs first row", "physics steps/s", "CPU per demo → demos/h on 2 cores", "kept"],
         rows,
     )
+
+
+def _warp_backends() -> tuple[tuple[str, dict], ...]:
+    """The warp backend's row where MuJoCo Warp has a CUDA device (on the CPU it is a correctness
+    path, far slower than the others: the tests check it there)."""
+    from demoforge.augment.generate.batch_physics import has_warp
+
+    if not has_warp():
+        return ()
+    import warp as wp
+
+    if not wp.is_cuda_available():
+        return ()
+    return (("warp, 1,024 worlds (GPU)", dict(backend="warp", batch_size=1024)),)
 
 
 def _cpu_seconds() -> float:
