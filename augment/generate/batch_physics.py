@@ -131,21 +131,12 @@ class LoopPhysics:
             rows[i] = getattr(self.datas[i], name)
 
 
-# Warp: the randomized fields that change the dynamics (the visual ones do not reach its physics),
-# then the constants `mj_setConst` derives from them, copied from the reset's host model (the
-# randomizer has run it there) instead of being recomputed on the device.
+# Warp: the randomized fields that change the dynamics (the look's do not reach its physics), then
+# the constants `mj_setConst` derives from them, copied from the reset's host model (the randomizer
+# has run it there) instead of being recomputed on the device.
+_LOOK_FIELDS = ("geom_rgba", "geom_matid", "mat_rgba")
 WARP_MODEL_FIELDS = (
-    "geom_friction",
-    "geom_size",
-    "geom_rbound",
-    "geom_aabb",
-    "body_mass",
-    "body_inertia",
-    "dof_damping",
-    "dof_armature",
-    "actuator_gainprm",
-    "actuator_biasprm",
-    "actuator_forcerange",
+    *(f for f in RANDOMIZED_FIELDS if f not in _LOOK_FIELDS and not f.startswith(("light_", "cam_"))),
     "body_subtreemass",
     "body_invweight0",
     "dof_invweight0",

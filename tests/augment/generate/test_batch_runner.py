@@ -36,7 +36,7 @@ def test_batch_on_two_workers_on_one_batch_thread_and_without_mujoco_batch_write
     same_tree(reference, tmp_path / "workers")
     two_threads = GenerateConfig(num=6, workers=1, backend="batch", batch_size=3, threads=2)
     if batch_physics.has_batch():  # mujoco.batch on one thread (the runner would take the loop)
-        monkeypatch.setattr(batch_physics, "make_physics", lambda m, n, *_: batch_physics.BatchPhysics(m, n, 1))
+        monkeypatch.setattr(batch_physics, "make_physics", lambda m, n, *_, **__: batch_physics.BatchPhysics(m, n, 1))
         generate(lift_sources, tmp_path / "one_thread", two_threads)
         same_tree(reference, tmp_path / "one_thread")
         monkeypatch.undo()
