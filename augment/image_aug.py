@@ -14,7 +14,7 @@ import numpy as np
 
 from .profiles import ImageSpec
 
-_GREY = np.array([0.299, 0.587, 0.114])  # ITU-R BT.601 luma weights
+LUMA_WEIGHTS = (0.299, 0.587, 0.114)  # ITU-R BT.601, as torchvision's rgb_to_grayscale; training's jitter too
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ def augment_frames(frames: np.ndarray, jitter: ImageJitter, rng: np.random.Gener
         return frames
     x = frames.astype(np.float32) / 255.0
     x = x * np.asarray(jitter.gain, np.float32)
-    grey = (x @ _GREY.astype(np.float32))[..., None]
+    grey = (x @ np.asarray(LUMA_WEIGHTS, np.float32))[..., None]
     x = grey + (x - grey) * jitter.saturation
     mean = x.mean(axis=(-3, -2, -1), keepdims=True)
     x = mean + (x - mean) * jitter.contrast + jitter.brightness

@@ -3,8 +3,9 @@ recorded in the `target` profile, generating in `randomized` (state-only).
 
 success rate — kept / attempts over ATTEMPTS attempts per task (MimicGen's "data generation rate").
 demos/hour   — successful Lift demos per hour including writing them, per backend (process pool,
-               batch, and warp when a CUDA GPU is present) side by side in this run; physics steps/s — the substeps those attempts
-               took (kept and failed) per second; beside them the raw physics limit.
+               batch, and warp when a CUDA GPU is present) side by side in this run; physics
+               steps/s — the substeps those attempts took (kept and failed) per second; beside
+               them the raw physics limit.
 """
 
 from __future__ import annotations

@@ -21,6 +21,8 @@ from dataclasses import dataclass, fields
 import torch
 from torch import nn
 
+from ...augment.image_aug import LUMA_WEIGHTS
+
 
 @dataclass(frozen=True)
 class ImageEncoderConfig:
@@ -135,9 +137,6 @@ def crop(
     return picked.permute(0, 3, 1, 2)  # (N, C, height, width)
 
 
-_GREY = (0.299, 0.587, 0.114)  # ITU-R BT.601 luma weights, as torchvision's rgb_to_grayscale
-
-
 def jitter_colour(
     x: torch.Tensor, config: ImageEncoderConfig, generator: torch.Generator | None = None
 ) -> torch.Tensor:
@@ -149,7 +148,7 @@ def jitter_colour(
         u = torch.rand(n, count, generator=generator).to(x.device)
         return (1 + width * (2 * u - 1))[:, :, None, None]  # (N, count, 1, 1)
 
-    grey_weights = torch.tensor(_GREY, device=x.device)[None, :, None, None]
+    grey_weights = torch.tensor(LUMA_WEIGHTS, device=x.device)[None, :, None, None]
     x = (x * factors(config.brightness)).clamp(0, 1)
     mean = (x * grey_weights).sum(1, keepdim=True).mean((2, 3), keepdim=True)
     x = (mean + (x - mean) * factors(config.contrast)).clamp(0, 1)
