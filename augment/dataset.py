@@ -121,7 +121,8 @@ def arrow_column(values: np.ndarray, dtype: str) -> pa.Array:
     if values.ndim == 1:
         return pa.array(values.astype(dtype), type=arrow_type)
     flat = pa.array(values.reshape(-1).astype(dtype), type=arrow_type)
-    return pa.FixedSizeListArray.from_arrays(flat, values.shape[1])
+    # the child named as parquet names it ("element"), so a table held in memory is the table read back
+    return pa.FixedSizeListArray.from_arrays(flat, type=pa.list_(pa.field("element", arrow_type), values.shape[1]))
 
 
 def video_feature(height: int, width: int, fps: int) -> dict[str, Any]:

