@@ -15,7 +15,7 @@ from .config_flags import ConfigFlags, Flag, float_in, int_in
 from .evaluate import EvalConfig
 from .pipeline import MODE_DEFAULTS, RunConfig
 from .policies import POLICIES
-from .trainer import LR_SCHEDULES, TrainConfig
+from .trainer import LR_SCHEDULES, MODE_TRAIN_DEFAULTS, TrainConfig
 
 MAX_BATCH = 65_536
 MAX_STEPS = 100_000_000
@@ -85,8 +85,16 @@ TRAIN = ConfigFlags(
     TrainConfig,
     {
         "policy": POLICY,
-        "steps": Flag(parse=int_in(1, MAX_STEPS), help=f"training steps (default: {policy_steps()})"),
-        "batch_size": Flag(parse=int_in(1, MAX_BATCH)),
+        "steps": Flag(
+            parse=int_in(1, MAX_STEPS),
+            help=f"training steps (default: vision {MODE_TRAIN_DEFAULTS['vision']['steps']}; state {policy_steps()})",
+        ),
+        "batch_size": Flag(
+            parse=int_in(1, MAX_BATCH),
+            help="samples per training step (default: "
+            + ", ".join(f"{mode} {d['batch_size']}" for mode, d in MODE_TRAIN_DEFAULTS.items())
+            + ")",
+        ),
         "ratio": Flag(parse=float_in(0.0, 1.0)),
         "checkpoint_every": Flag(parse=int_in(1, MAX_STEPS)),
         "log_every": Flag(parse=int_in(1, MAX_STEPS)),

@@ -22,7 +22,7 @@ from ..envs import ConfigError, resolve_task_name, validation_summary
 from ..envs.observation import DEFAULT_OBS_MODE
 from .evaluate import EvalConfig, evaluate
 from .run_folder import check_run_out, clear_unstarted_run
-from .trainer import TrainConfig, train
+from .trainer import MODE_TRAIN_DEFAULTS, TrainConfig, train
 
 ARMS = {  # arm → (uses real, uses synthetic)
     "real_only": (True, False),
@@ -36,15 +36,16 @@ ARMS = {  # arm → (uses real, uses synthetic)
 # 31/40 with 300 → 36/40 with 1000 in target; PegInsert (BC, 6000 steps, cosine, newest-leaning
 # ensembling) 80/100 with 1000 → 170/200 with 2000 in `randomized`. Generation is the cheap stage
 # (PegInsert ~2 min per 1000 on 2 cores); training time does not grow with it.
-# vision, 1000 demos at batch 64: a vision run holds every camera frame in memory (two 84 px cameras,
-# 42 kB a frame: 1000 Lift demos ~4 GB, 2000 Stack demos ~13 GB) and a batch-256 step costs ~4× a
-# batch-64 one on 2 CPU cores (6000 steps: ~25 min against ~6 per arm). Lift, 10 real + 1000
-# synthetic at batch 64: real + synthetic 44/50 in target (README, "Vision mode"). 12000 steps, chosen
-# outside target (Stack, 1000 demos generated in `randomized`, synthetic only, 100 episodes there):
-# 6000 steps 78/100, 12000 steps 86/100; ~12 min per arm on 2 idle cores.
+# vision, 1000 demos: a vision run holds every camera frame in memory (two 84 px cameras, 42 kB a
+# frame: 1000 Lift demos ~4 GB, 2000 Stack demos ~13 GB). Batch size and steps are the trainer's
+# (MODE_TRAIN_DEFAULTS), so `demoforge train --obs vision` and `demoforge run --obs vision` agree.
 MODE_DEFAULTS = {
-    "state": {"synthetic_demos": 2000, "batch_size": TrainConfig.batch_size, "train_steps": None},
-    "vision": {"synthetic_demos": 1000, "batch_size": 64, "train_steps": 12000},
+    mode: {
+        "synthetic_demos": demos,
+        "batch_size": MODE_TRAIN_DEFAULTS[mode]["batch_size"],
+        "train_steps": MODE_TRAIN_DEFAULTS[mode]["steps"],
+    }
+    for mode, demos in (("state", 2000), ("vision", 1000))
 }
 
 

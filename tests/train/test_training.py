@@ -274,3 +274,20 @@ def test_temporal_ensembling_leans_on_new_predictions_for_negative_m_and_old_for
     assert middle - 0.2 < executed(0.01) < middle
     assert middle + 1.0 < executed(-0.3) < 11
     assert executed(-50.0) == pytest.approx(11.0)
+
+
+def test_unset_steps_and_batch_size_take_the_observation_modes_defaults():
+    from demoforge.train.pipeline import MODE_DEFAULTS, RunConfig, run_train_config
+
+    assert (TrainConfig().batch_size, TrainConfig().steps) == (256, None)  # state: the policy's steps
+    vision = TrainConfig(obs="vision")
+    assert (vision.batch_size, vision.steps) == (64, 12000)  # what `demoforge run --obs vision` trains with
+    assert (TrainConfig(obs="vision", batch_size=8, steps=5).batch_size, TrainConfig(obs="vision", steps=5).steps) == (
+        8,
+        5,
+    )
+    for mode in ("state", "vision"):  # one table: the run and a lone `demoforge train` agree
+        arm = run_train_config(RunConfig(obs=mode))
+        plain = TrainConfig(obs=mode)
+        assert (arm.batch_size, arm.steps) == (plain.batch_size, plain.steps)
+        assert MODE_DEFAULTS[mode]["batch_size"] == plain.batch_size
