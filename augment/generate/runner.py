@@ -102,7 +102,13 @@ class AttemptRunner:
 
     def __init__(self, source_dir: str | Path, task: str | None, config: GenerateConfig):
         self.config = config
-        source = Dataset(source_dir)
+        with Dataset(source_dir) as source:  # read once here: nothing of it stays open
+            self._load_sources(source, source_dir, task, config)
+        self.select = get_strategy(config.selection)
+        self.features = features_for(self.base, config.cameras, config.image_size)
+
+    def _load_sources(self, source: Dataset, source_dir: str | Path, task: str | None, config: GenerateConfig) -> None:
+        """The env for the source's task, and the source demos cut into compressed subtask segments."""
         if len(source) == 0:
             raise DatasetError(f"source {source_dir}: has no episodes")
         self.task = source_task(source, task)
@@ -143,8 +149,6 @@ class AttemptRunner:
                     f"{len(source)} episodes (each either never reached it or moved its reference object)"
                 )
         self.source_count = len(source)
-        self.select = get_strategy(config.selection)
-        self.features = features_for(self.base, config.cameras, config.image_size)
 
     def run(self, attempt: int) -> AttemptResult:
         cfg = self.config

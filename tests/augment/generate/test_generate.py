@@ -190,3 +190,13 @@ def test_a_replay_off_its_waypoint_near_the_goal_holds_the_waypoint(stack_source
     assert runner._line_up_goal(release) is None  # still never before a release
     runner.config = GenerateConfig(line_up_tolerance=0.0)
     assert runner._line_up_goal(carry) is None  # off
+
+
+def test_the_runner_closes_its_source_dataset_once_read(lift_sources, monkeypatch):
+    from demoforge.augment.dataset import Dataset
+
+    closed = []
+    original = Dataset.close
+    monkeypatch.setattr(Dataset, "close", lambda self: (closed.append(self.root), original(self))[1])
+    runner = AttemptRunner(lift_sources, None, GenerateConfig())
+    assert closed == [Path(lift_sources)] and runner.source_count > 0
