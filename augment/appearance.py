@@ -1,4 +1,4 @@
-"""The visual families that draw from the look stream: textures and lighting.
+"""The visual families that draw from the look stream: textures, lighting and distractor objects.
 
 They only change what a camera sees (material indices, lights, the headlight), never a physics
 field, and they draw from their own generator: the physics stream, and with it every state,
@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 import mujoco
 import numpy as np
 
-from ..envs.geometry import axis_angle_to_mat
+from ..envs import textures
+from ..envs.geometry import axis_angle_to_mat, yaw_quat
 from .profiles import VisualSpec
 
 if TYPE_CHECKING:
@@ -79,3 +80,47 @@ def randomize_lighting(m: mujoco.MjModel, ids: ModelIds, spec: VisualSpec, rng: 
         "light_diffuse": m.light_diffuse[m.light_active.astype(bool)].astype(float).round(4).tolist(),
         "headlight_rgb_scale": headlight.round(4).tolist(),
     }
+
+
+def randomize_distractors(m: mujoco.MjModel, ids: ModelIds, spec: VisualSpec, rng: np.random.Generator) -> dict:
+    """Show `spec.distractors` of the scene's distractor objects on the table beside the workspace:
+    each at a random place (in view, clear of the task's area, 8 cm from the others), yaw, colour
+    and bank texture. The rest stay hidden. Draws nothing when the range is (0, 0)."""
+    lo, hi = spec.distractors
+    n = int(rng.integers(lo, min(hi, len(ids.distractor_bodies)) + 1)) if hi else 0
+    placed: list[np.ndarray] = []
+    shown = []
+    for k in rng.choice(len(ids.distractor_bodies), n, replace=False):
+        body, geom = ids.distractor_bodies[k], ids.distractor_geoms[k]
+        for _ in range(50):  # a free spot; if none turns up it stands where the last draw fell
+            xy = _distractor_spot(rng)
+            if all(np.linalg.norm(xy - p) >= 0.08 for p in placed):
+                break
+        placed.append(xy)
+        m.body_pos[body] = (*xy, _half_height(m, geom))  # standing on the table top (z = 0)
+        m.body_quat[body] = yaw_quat(rng.uniform(-np.pi, np.pi))
+        m.geom_rgba[geom, :3] = rng.uniform(0.1, 0.95, 3)
+        m.geom_matid[geom] = rng.choice(ids.object_materials)
+        m.geom_group[geom] = 0
+        shown.append({"name": m.body(body).name, "xy": xy.round(4).tolist()})
+    return {"distractors": shown} if hi else {}
+
+
+def _half_height(m: mujoco.MjModel, geom: int) -> float:
+    """How far above what it stands on an upright geom's centre is."""
+    kind, size = m.geom_type[geom], m.geom_size[geom]
+    if kind == mujoco.mjtGeom.mjGEOM_BOX:
+        return float(size[2])
+    if kind == mujoco.mjtGeom.mjGEOM_CYLINDER:
+        return float(size[1])
+    return float(m.geom_rbound[geom])  # sphere, capsule: radius (+ half length)
+
+
+def _distractor_spot(rng: np.random.Generator) -> np.ndarray:
+    """A table xy in `textures.DISTRACTOR_AREA` outside `textures.KEEP_CLEAR`."""
+    (x0, x1), y_max = textures.DISTRACTOR_AREA
+    (cx0, cx1), cy = textures.KEEP_CLEAR
+    while True:
+        xy = np.array([rng.uniform(x0, x1), rng.uniform(-y_max, y_max)])
+        if not (cx0 <= xy[0] <= cx1 and abs(xy[1]) <= cy):
+            return xy

@@ -94,6 +94,9 @@ class VisualSpec(_Section):
     )  # fixed × per channel, lights and headlight (warm: blue < 1)
     light_ambient: Range = (0.0, 0.0)  # grey ambient added to every light (nominal 0)
     headlight_scale: Scale = (1.0, 1.0)  # × the camera headlight's diffuse and ambient (the scene's base fill)
+    # How many of the scene's distractor objects (envs/textures.py) stand on the table beside the
+    # workspace, each with a random place, yaw, colour and bank texture. They never collide.
+    distractors: IntRange = (0, 0)
 
 
 class ImageSpec(_Section):

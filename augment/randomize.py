@@ -18,7 +18,7 @@ import numpy as np
 
 from ..envs import ManipulationEnv, robot, textures
 from ..envs.geometry import axis_angle_to_mat, mat_to_quat, quat_to_mat
-from .appearance import randomize_lighting, randomize_textures
+from .appearance import randomize_distractors, randomize_lighting, randomize_textures
 from .profiles import ActionSpec, PhysicsSpec, Profile, SceneSpec, VisualSpec
 
 # Every MjModel field any family edits. `opt.gravity` and `vis.headlight` are handled beside them.
@@ -45,6 +45,9 @@ RANDOMIZED_FIELDS = (
     "cam_fovy",
     "mat_rgba",
     "geom_matid",
+    "geom_group",  # these three: distractor objects only (shown, placed)
+    "body_pos",
+    "body_quat",
 )
 
 
@@ -71,6 +74,8 @@ class ModelIds:
     floor_geoms: np.ndarray
     object_geoms: dict[int, np.ndarray]  # task body → its visible geoms
     robot_geoms: np.ndarray  # visible arm and gripper geoms
+    distractor_bodies: np.ndarray  # the scene's distractor objects (envs/textures.py), one geom each
+    distractor_geoms: np.ndarray
 
     @classmethod
     def of(cls, env: ManipulationEnv) -> ModelIds:
@@ -103,6 +108,8 @@ class ModelIds:
             floor_geoms=np.array([m.geom("floor").id]),
             object_geoms=object_geoms,
             robot_geoms=robot_geoms,
+            distractor_bodies=np.array([m.body(name).id for name, *_ in textures.DISTRACTORS]),
+            distractor_geoms=np.array([m.geom(name).id for name, *_ in textures.DISTRACTORS]),
         )
 
 
@@ -245,5 +252,6 @@ class DomainRandomizer:
         if profile.visual.enabled:
             drawn["visual"]["textures"] = randomize_textures(m, ids, profile.visual, look_rng)
             drawn["visual"]["lighting"] = randomize_lighting(m, ids, profile.visual, look_rng)
+            drawn["visual"].update(randomize_distractors(m, ids, profile.visual, look_rng))
         self._derive_constants()
         return drawn

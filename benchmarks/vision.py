@@ -47,6 +47,7 @@ CONDITIONS = {
     "background": str(SHIFTS_DIR / "background.toml"),
     "table texture": str(SHIFTS_DIR / "table_texture.toml"),
     "camera pose": str(SHIFTS_DIR / "camera_pose.toml"),
+    "distractors": str(SHIFTS_DIR / "distractors.toml"),
     "all at once (held out)": str(SHIFTS_DIR / "combined.toml"),
 }
 NO_VISUAL_PROFILE = str(SHIFTS_DIR / "randomized_no_visual.toml")

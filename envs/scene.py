@@ -109,6 +109,7 @@ def build_scene_xml(task_name: str, objects_xml: str, config: SceneConfig) -> st
     {cameras}
     {robot.arm_body_xml(ROBOT_BASE)}
     {objects_xml}
+    {textures.distractors_xml()}
   </worldbody>
   <actuator>
     {robot.actuators_xml()}

@@ -1,10 +1,11 @@
-"""Procedural textures and spare lights every scene carries for visual randomization.
+"""Procedural textures, spare lights and distractor objects every scene carries for visual randomization.
 
-MuJoCo cannot add a texture or a light to a compiled model, so the scene is built once with a
-bank of procedural textures (MuJoCo builtins: checker, gradient, flat with marks) and a few lights
-that start switched off. Visual randomization then only points geoms at bank materials
-(`geom_matid`) and switches lights (`light_active`): nothing is recompiled. Nothing in the bank is
-used by the nominal scene, which therefore renders exactly as it would without it.
+MuJoCo cannot add a texture, a light or a body to a compiled model, so the scene is built once with
+a bank of procedural textures (MuJoCo builtins: checker, gradient, flat with marks), a few lights
+that start switched off and a few distractor objects that start hidden. Visual randomization then
+only points geoms at bank materials (`geom_matid`), switches lights (`light_active`) and shows and
+places distractors (`geom_group`, `body_pos`): nothing is recompiled. Nothing of it is used by the
+nominal scene, which therefore renders exactly as it would without it.
 """
 
 from __future__ import annotations
@@ -100,4 +101,30 @@ def spare_lights_xml() -> str:
         f'<light name="{name}" pos="{" ".join(map(str, pos))}" dir="{" ".join(map(str, d))}" '
         'diffuse="0.3 0.3 0.3" castshadow="false" active="false"/>'
         for name, pos, d in SPARE_LIGHTS
+    )
+
+
+# Distractor objects: (name, geom type, size). Static bodies whose geoms never collide (contype and
+# conaffinity 0: the physics, every contact and every state are those of the scene without them),
+# kept in geom group 5, which cameras do not draw, and under the floor until a profile shows them.
+DISTRACTORS = (
+    ("distractor_box", "box", (0.03, 0.02, 0.035)),
+    ("distractor_cylinder", "cylinder", (0.025, 0.04)),
+    ("distractor_sphere", "sphere", (0.03,)),
+    ("distractor_capsule", "capsule", (0.018, 0.03)),
+    ("distractor_slab", "box", (0.045, 0.03, 0.012)),
+)
+HIDDEN_GROUP = 5  # mjvOption draws geom groups 0-2 by default
+# Where shown distractors stand: on the table in view of the front camera (world x range, |y| at
+# most), outside the rectangle every task's objects and the arm's work keep to (x 0.4-0.6 and
+# |y| ≤ 0.2 plus object sizes): clutter in view, never an obstacle or a stand-in for a task object.
+DISTRACTOR_AREA = ((0.3, 0.85), 0.3)
+KEEP_CLEAR = ((0.33, 0.68), 0.24)
+
+
+def distractors_xml() -> str:
+    return "\n".join(
+        f'<body name="{name}" pos="0 0 -2"><geom name="{name}" type="{kind}" size="{" ".join(map(str, size))}" '
+        f'group="{HIDDEN_GROUP}" contype="0" conaffinity="0" rgba="0.6 0.6 0.6 1"/></body>'
+        for name, kind, size in DISTRACTORS
     )

@@ -27,7 +27,7 @@ def test_there_is_one_shift_per_condition_of_the_benchmark():
 
     shifts = sorted(Path(p).stem for p in CONDITIONS.values() if p.endswith(".toml"))
     assert shifts == sorted([p.stem for p in SHIFT_FILES] + [COMBINED.stem])
-    assert len(SHIFT_FILES) == 5
+    assert len(SHIFT_FILES) == 6
 
 
 @pytest.mark.parametrize("path", SHIFT_FILES, ids=lambda p: p.stem)
@@ -42,7 +42,8 @@ def test_each_shift_is_the_nominal_scene_with_one_visual_change(path):
     config = EnvConfig(cameras=("front",), image_size=(84, 84))
     frames = [make_domain_env("Stack", p, config=config).reset(seed=4)[0]["image_front"] for p in ("nominal", path)]
     changed_px = np.abs(frames[0].astype(int) - frames[1]).sum(-1) > 12
-    assert changed_px.mean() > 0.05, f"{path.stem} changed {changed_px.mean():.1%} of the front frame"
+    least = 0.015 if path.stem == "distractors" else 0.05  # three objects of 4-9 cm: ~2 % of the frame
+    assert changed_px.mean() > least, f"{path.stem} changed {changed_px.mean():.1%} of the front frame"
 
 
 def test_the_combined_shift_changes_several_visual_fields_and_none_to_targets_value():

@@ -134,7 +134,7 @@ class LoopPhysics:
 # Warp: the randomized fields that change the dynamics (the look's do not reach its physics), then
 # the constants `mj_setConst` derives from them, copied from the reset's host model (the randomizer
 # has run it there) instead of being recomputed on the device.
-_LOOK_FIELDS = ("geom_rgba", "geom_matid", "mat_rgba")
+_LOOK_FIELDS = ("geom_rgba", "geom_matid", "mat_rgba", "geom_group", "body_pos", "body_quat")  # body_*: distractors
 WARP_MODEL_FIELDS = (
     *(f for f in RANDOMIZED_FIELDS if f not in _LOOK_FIELDS and not f.startswith(("light_", "cam_"))),
     "body_subtreemass",

@@ -22,6 +22,7 @@ FAMILIES = {
     "light_tint": dict(visual=VisualSpec(enabled=True, light_tint=(1.0, 0.8, 0.5))),
     "light_ambient": dict(visual=VisualSpec(enabled=True, light_ambient=(0.3, 0.3))),
     "headlight": dict(visual=VisualSpec(enabled=True, headlight_scale=(0.4, 0.4))),
+    "distractors": dict(visual=VisualSpec(enabled=True, distractors=(3, 3))),
     "image": dict(image=ImageSpec(enabled=True, brightness=0.2, contrast=0.3, blur_prob=1.0, blur_sigma_px=1.0)),
 }
 
@@ -76,6 +77,8 @@ def test_the_nominal_scene_uses_no_bank_material_and_no_spare_light():
     bank = np.concatenate([ids.surface_materials, ids.object_materials])
     assert not np.isin(m.geom_matid, bank).any()
     assert not m.light_active[ids.spare_lights].any() and m.light_active[ids.scene_lights].all()
+    assert (m.geom_group[ids.distractor_geoms] > 2).all() and (m.body_pos[ids.distractor_bodies, 2] < -1).all()
+    assert not np.isin(ids.distractor_geoms, np.concatenate([ids.colored_geoms, ids.contact_geoms])).any()
     assert len(ids.robot_geoms) > 10 and all(len(g) for g in ids.object_geoms.values())
 
 
@@ -95,6 +98,7 @@ _LOOK_FIELDS = (
     "light_tint",
     "light_ambient",
     "headlight_scale",
+    "distractors",
 )
 
 
@@ -170,3 +174,23 @@ def test_objects_can_keep_their_own_colours_without_moving_a_draw():
         (obs_on, env_on.step(np.zeros(7, np.float32))[0]), (obs_off, env_off.step(np.zeros(7, np.float32))[0])
     ):
         assert all(a[k].tobytes() == b[k].tobytes() for k in a if not k.startswith("image_"))
+
+
+def test_distractors_stand_on_the_table_beside_the_workspace_and_never_touch_anything():
+    from demoforge.envs import textures
+
+    env = make_domain_env("Stack", _profile(visual=VisualSpec(enabled=True, distractors=(5, 5))))
+    _, info = env.reset(seed=4)
+    ids, m, d = env.randomizer.ids, env.unwrapped.model, env.unwrapped.data
+    assert len(info["domain"]["visual"]["distractors"]) == 5
+    assert (m.geom_group[ids.distractor_geoms] == 0).all()
+    (x0, x1), y_max = textures.DISTRACTOR_AREA
+    (cx0, cx1), cy = textures.KEEP_CLEAR
+    for x, y in d.xpos[ids.distractor_bodies, :2]:
+        assert x0 <= x <= x1 and abs(y) <= y_max and not (cx0 <= x <= cx1 and abs(y) <= cy), (x, y)
+    lowest = [d.geom_xpos[g, 2] - m.geom_rbound[g] for g in ids.distractor_geoms]  # spheres/capsules touch z = 0
+    assert min(lowest) > -0.05 and all(d.xpos[b, 2] > 0 for b in ids.distractor_bodies)
+    for a in np.random.default_rng(0).uniform(-1, 1, (20, 7)).astype(np.float32):
+        env.step(a)
+        pairs = d.contact.geom[: d.ncon]
+        assert not np.isin(pairs, ids.distractor_geoms).any()
