@@ -96,7 +96,7 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         config_cls, _ = policy_classes(self.policy)
-        for name, value in MODE_TRAIN_DEFAULTS.get(self.obs, {}).items():
+        for name, value in MODE_TRAIN_DEFAULTS.get(self.obs, MODE_TRAIN_DEFAULTS["state"]).items():  # bad obs: below
             if getattr(self, name) is None:  # the mode's default, so config.json names the number used
                 object.__setattr__(self, name, value)
         if (self.steps is not None and self.steps < 1) or self.batch_size < 1:
