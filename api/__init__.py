@@ -116,9 +116,9 @@ def train_policy(
     resume: bool = False,
     **fields: Any,
 ) -> TrainResult:
-    """Train a policy on real and/or synthetic demos (co-training at `ratio`, default 0.5) into the
-    run folder `out` (safetensors checkpoints, loss.csv, loss.png). Extra keywords are TrainConfig
-    fields (`steps`, `batch_size`, `ratio`, `seed`, `policy_overrides`)."""
+    """Train a policy on real and/or synthetic demos (co-training at `ratio`: by default 0.1 for state
+    policies, 0 for vision ones) into the run folder `out` (safetensors checkpoints, loss.csv,
+    loss.png). Extra keywords are TrainConfig fields (`steps`, `batch_size`, `ratio`, `seed`, `policy_overrides`)."""
     from .train.trainer import TrainConfig, train
 
     return train(out, TrainConfig(policy=policy, **fields), real=real, synthetic=synthetic, resume=resume)

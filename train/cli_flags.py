@@ -95,7 +95,12 @@ TRAIN = ConfigFlags(
             + ", ".join(f"{mode} {d['batch_size']}" for mode, d in MODE_TRAIN_DEFAULTS.items())
             + ")",
         ),
-        "ratio": Flag(parse=float_in(0.0, 1.0)),
+        "ratio": Flag(
+            parse=float_in(0.0, 1.0),
+            help="share of each batch drawn from real episodes, when both are given (default: "
+            + ", ".join(f"{mode} {d['ratio']}" for mode, d in MODE_TRAIN_DEFAULTS.items())
+            + ")",
+        ),
         "checkpoint_every": Flag(parse=int_in(1, MAX_STEPS)),
         "log_every": Flag(parse=int_in(1, MAX_STEPS)),
         "threads": Flag(parse=int_in(0, 1024)),
@@ -126,6 +131,9 @@ RUN = ConfigFlags(
         ),
         "batch_size": Flag(
             parse=int_in(1, MAX_BATCH), help=f"samples per training step of each arm ({mode_defaults('batch_size')})"
+        ),
+        "ratio": Flag(
+            parse=float_in(0.0, 1.0), help=f"real share of each co-training batch ({mode_defaults('ratio')})"
         ),
         "eval_episodes": EPISODES,
         "workers": WORKERS,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -37,13 +38,15 @@ ARMS = {  # arm → (uses real, uses synthetic)
 # ensembling) 80/100 with 1000 → 170/200 with 2000 in `randomized`. Generation is the cheap stage
 # (PegInsert ~2 min per 1000 on 2 cores); training time does not grow with it.
 # vision, 1000 demos: a vision run holds every camera frame in memory (two 84 px cameras, 42 kB a
-# frame: 1000 Lift demos ~4 GB, 2000 Stack demos ~13 GB). Batch size and steps are the trainer's
-# (MODE_TRAIN_DEFAULTS), so `demoforge train --obs vision` and `demoforge run --obs vision` agree.
+# frame: 1000 Lift demos ~4 GB, 2000 Stack demos ~13 GB). Batch size, steps and the co-training
+# ratio are the trainer's (MODE_TRAIN_DEFAULTS), so `demoforge train --obs vision`
+# and `demoforge run --obs vision` agree.
 MODE_DEFAULTS = {
     mode: {
         "synthetic_demos": demos,
         "batch_size": MODE_TRAIN_DEFAULTS[mode]["batch_size"],
         "train_steps": MODE_TRAIN_DEFAULTS[mode]["steps"],
+        "ratio": MODE_TRAIN_DEFAULTS[mode]["ratio"],
     }
     for mode, demos in (("state", 2000), ("vision", 1000))
 }
@@ -71,7 +74,9 @@ class RunConfig(BaseModel):
         None, description="training steps of each arm (None: the mode's default, else the policy's)"
     )
     batch_size: int | None = Field(None, ge=1, description="samples per training step of each arm")
-    ratio: float = Field(TrainConfig.ratio, ge=0.0, le=1.0, description="real share of each co-training batch")
+    ratio: float | None = Field(
+        None, ge=0.0, le=1.0, description="real share of each co-training batch (None: the mode's default)"
+    )
     eval_episodes: int = Field(50, ge=1, description="evaluation episodes per arm")
     workers: int = Field(0, ge=0, description="worker processes (0: one per core)")
     seed: int = Field(0, description="seed of collection, generation and training")
@@ -201,12 +206,19 @@ def run_pipeline(config: RunConfig, out: str | Path, log: Callable[[str], None] 
     workers = config.workers or os.cpu_count() or 1
     stages.run("collect real demos", lambda: collect_real_demos(config, real), log)
     stages.run("generate synthetic demos", lambda: generate_synthetic_demos(config, real, synthetic), log)
+    same = same_as(config)
     for arm, (use_real, use_syn) in ARMS.items():
+        if arm in same:
+            log(f"[same] train {arm}: ratio 0 puts no real frame in a batch, so it is the {same[arm]} policy")
+            continue
         data = {"real": real if use_real else None, "synthetic": synthetic if use_syn else None}
         stages.run(f"train {arm}", lambda arm=arm, data=data: train_arm(config, out / "runs" / arm, **data), log)
     for arm in ARMS:
 
         def eval_arm(arm=arm) -> None:
+            if arm in same:  # the same checkpoint and seeds: its episodes are the other arm's
+                shutil.copytree(out / "eval" / same[arm], out / "eval" / arm, dirs_exist_ok=True)
+                return
             evaluate(
                 out / "runs" / arm,
                 EvalConfig(profile=config.profile_target, episodes=config.eval_episodes, workers=workers),
@@ -215,3 +227,10 @@ def run_pipeline(config: RunConfig, out: str | Path, log: Callable[[str], None] 
 
         stages.run(f"evaluate {arm} in {config.profile_target}", eval_arm, log)
     return write_report(out, config, task, stages.done)
+
+
+def same_as(config: RunConfig) -> dict[str, str]:
+    """Arms that are another arm's policy: at ratio 0 no batch holds a real frame, so real +
+    synthetic is the synthetic-only policy (the real demos seed generation only). It is trained and
+    evaluated once; the report says so."""
+    return {"real_synthetic": "synthetic_only"} if config.ratio == 0 else {}

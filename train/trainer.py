@@ -47,9 +47,18 @@ def lr_factor(step: int, total_steps: int, schedule: str) -> float:
 # 2 CPU cores: a batch-256 step costs ~4× a batch-64 one there, and its steps were chosen outside
 # `target` (Stack, 1000 demos generated in `randomized`, synthetic only, 100 episodes there: 6000
 # steps 78/100, 12000 steps 86/100). State steps None: the policy config's default_steps.
+# ratio, the real share of each co-training batch, chosen where nothing is reported:
+# state 0.1 — 10 human-like PegInsert demos recorded in `randomized` plus 2000 generated from
+# them, 100 episodes in `randomized` (the reported domain is `target`): ratio 0 (synthetic only)
+# 57, 0.05 65, 0.1 67, 0.25 66, 0.5 41/100. At 0.5, ten jittery demos fill half of every batch
+# (each frame is drawn ~650 times in a run, ~130 at 0.1) and the policy learns their hovering.
+# vision 0 — 10 human-like Stack demos recorded in the combined shift
+# (benchmarks/vision_shifts/combined.toml) plus 1000 generated in `randomized`, 50 episodes in the
+# combined shift: ratio 0 35/50, 0.02 22/50. The real demos are the only frames with their
+# domain's look, so a vision policy tells the domains apart and copies the hesitation there.
 MODE_TRAIN_DEFAULTS = {
-    "state": {"batch_size": 256, "steps": None},
-    "vision": {"batch_size": 64, "steps": 12000},
+    "state": {"batch_size": 256, "steps": None, "ratio": 0.1},
+    "vision": {"batch_size": 64, "steps": 12000, "ratio": 0.0},
 }
 
 
@@ -65,13 +74,9 @@ class TrainConfig:
     batch_size: int | None = field(
         default=None, metadata={"help": "samples per training step (None: state 256, vision 64)"}
     )
-    # 0.1, chosen where nothing is reported: 10 human-like PegInsert demos recorded in `randomized`
-    # plus 2000 generated from them, 100 episodes in `randomized` (the reported domain is `target`):
-    # ratio 0 (synthetic only) 57, 0.05 65, 0.1 67, 0.25 66, 0.5 41/100. At 0.5, ten jittery demos
-    # fill half of every batch (each frame is drawn ~650 times in a run, ~130 at 0.1) and the
-    # policy learns their hovering.
-    ratio: float = field(
-        default=0.1, metadata={"help": "share of each batch drawn from real episodes (when both are given)"}
+    ratio: float | None = field(  # None: the mode's default, measured as MODE_TRAIN_DEFAULTS says
+        default=None,
+        metadata={"help": "share of each batch drawn from real episodes (None: state 0.1, vision 0)"},
     )
     seed: int = field(default=0, metadata={"help": "seed of weights, sampling and noise"})
     checkpoint_every: int = field(default=500, metadata={"help": "steps between checkpoints (and one at the end)"})

@@ -79,3 +79,44 @@ def test_quick_run_end_to_end_writes_a_report_that_parses(tmp_path):
     # The written config reproduces the run: same settings, and a rerun resumes (nothing redone).
     assert load_run_config(report / "config.yaml") == RunConfig.quick(workers=1)
     assert main(["run", "--config", str(report / "config.yaml"), "--out", str(out)]) == 0
+
+
+@pytest.mark.parametrize("ratio", [0.0, 0.1])
+def test_at_ratio_zero_real_plus_synthetic_is_the_synthetic_only_policy_trained_once(tmp_path, monkeypatch, ratio):
+    from demoforge.train import pipeline
+
+    trained, evaluated = [], []
+    monkeypatch.setattr(pipeline, "collect_real_demos", lambda config, real: None)
+    monkeypatch.setattr(pipeline, "generate_synthetic_demos", lambda config, real, syn: None)
+    monkeypatch.setattr(pipeline, "train_arm", lambda config, run, real, synthetic: trained.append(run.name))
+
+    def evaluate(run, config, out):
+        evaluated.append(run.name)
+        out.mkdir(parents=True)
+        (out / "eval.json").write_text(json.dumps({"run": run.name}))
+
+    monkeypatch.setattr(pipeline, "evaluate", evaluate)
+    monkeypatch.setattr("demoforge.train.report.write_report", lambda out, config, task, timings: {})
+    pipeline.run_pipeline(RunConfig(ratio=ratio), tmp_path / "run", log=lambda _: None)
+    if ratio == 0:
+        assert trained == evaluated == ["real_only", "synthetic_only"]
+        copied = json.loads((tmp_path / "run" / "eval" / "real_synthetic" / "eval.json").read_text())
+        assert copied == {"run": "synthetic_only"}
+    else:
+        assert trained == evaluated == ["real_only", "synthetic_only", "real_synthetic"]
+
+
+def test_the_report_says_when_real_plus_synthetic_is_the_synthetic_only_policy(tmp_path):
+    from demoforge.train.report import write_report
+
+    for arm, successes in (("real_only", 1), ("synthetic_only", 8), ("real_synthetic", 8)):
+        (tmp_path / "eval" / arm).mkdir(parents=True)
+        e = {"success_rate": successes / 10, "ci95": [0.0, 1.0], "successes": successes, "episodes": 10}
+        (tmp_path / "eval" / arm / "eval.json").write_text(json.dumps({**e, "mean_length": 50.0}))
+    (tmp_path / "data" / "synthetic" / "meta").mkdir(parents=True)
+    stats = {"episodes": 9, "attempts": 10, "success_rate": 0.9, "failure_causes": {"grasp": 1}}
+    (tmp_path / "data" / "synthetic" / "meta" / "generation_stats.json").write_text(json.dumps(stats))
+    shared = write_report(tmp_path, RunConfig(obs="vision"), "Stack", {})["verdict"]
+    assert "real + synthetic policy is the synthetic only one" in shared
+    assert "synthetic only one" in (tmp_path / "report" / "report.md").read_text()
+    assert "synthetic only one" not in write_report(tmp_path, RunConfig(), "Stack", {})["verdict"]  # state: 0.1

@@ -289,5 +289,17 @@ def test_unset_steps_and_batch_size_take_the_observation_modes_defaults():
     for mode in ("state", "vision"):  # one table: the run and a lone `demoforge train` agree
         arm = run_train_config(RunConfig(obs=mode))
         plain = TrainConfig(obs=mode)
-        assert (arm.batch_size, arm.steps) == (plain.batch_size, plain.steps)
+        assert (arm.batch_size, arm.steps, arm.ratio) == (plain.batch_size, plain.steps, plain.ratio)
         assert MODE_DEFAULTS[mode]["batch_size"] == plain.batch_size
+        assert MODE_DEFAULTS[mode]["ratio"] == plain.ratio == RunConfig(obs=mode).ratio
+
+
+def test_the_co_training_ratio_defaults_by_observation_mode():
+    # Chosen in development settings, never in `target`: a state policy gains from a little real
+    # data (0.1), a vision policy copies the hesitant real demos wherever their look appears (0).
+    assert TrainConfig().ratio == 0.1 and TrainConfig(obs="vision").ratio == 0.0
+    assert TrainConfig(obs="vision", ratio=0.25).ratio == 0.25
+    from demoforge.envs import ConfigError
+
+    with pytest.raises(ConfigError, match="ratio"):
+        TrainConfig(obs="vision", ratio=1.5)
