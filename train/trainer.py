@@ -43,7 +43,7 @@ def lr_factor(step: int, total_steps: int, schedule: str) -> float:
     return 0.5 * (1.0 + math.cos(math.pi * step / max(total_steps, 1)))
 
 
-# What `steps` and `batch_size` left unset (None) mean, per observation mode. Vision is sized for
+# What `steps`, `batch_size` and `ratio` left unset (None) mean, per observation mode. Vision is sized for
 # 2 CPU cores: a batch-256 step costs ~4× a batch-64 one there, and its steps were chosen outside
 # `target` (Stack, 1000 demos generated in `randomized`, synthetic only: 6000 steps 78/100, 12000
 # steps 86/100 in `randomized`; 12000 steps 35/50, 24000 steps 41/50 in the held-out combined shift,
@@ -63,6 +63,11 @@ MODE_TRAIN_DEFAULTS = {
 }
 
 
+def _mode_defaults(name: str) -> str:
+    """'state 256, vision 64': what None means for a TrainConfig field, read from the table."""
+    return ", ".join(f"{mode} {d[name]}" for mode, d in MODE_TRAIN_DEFAULTS.items())
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Each field's `help` is its documentation and the `demoforge train` flag's help text."""
@@ -70,14 +75,16 @@ class TrainConfig:
     policy: str = field(default="bc", metadata={"help": "policy to train"})
     steps: int | None = field(
         default=None,
-        metadata={"help": "training steps (None: vision 24000, state the policy config's default_steps)"},
+        metadata={
+            "help": f"training steps (None: vision {MODE_TRAIN_DEFAULTS['vision']['steps']}, state the policy's)"
+        },
     )
     batch_size: int | None = field(
-        default=None, metadata={"help": "samples per training step (None: state 256, vision 64)"}
+        default=None, metadata={"help": f"samples per training step (None: {_mode_defaults('batch_size')})"}
     )
     ratio: float | None = field(  # None: the mode's default, measured as MODE_TRAIN_DEFAULTS says
         default=None,
-        metadata={"help": "share of each batch drawn from real episodes (None: state 0.1, vision 0)"},
+        metadata={"help": f"share of each batch drawn from real episodes (None: {_mode_defaults('ratio')})"},
     )
     seed: int = field(default=0, metadata={"help": "seed of weights, sampling and noise"})
     checkpoint_every: int = field(default=500, metadata={"help": "steps between checkpoints (and one at the end)"})
