@@ -75,7 +75,7 @@ class Episode:
 
     def feature_stats(self) -> dict[str, dict[str, np.ndarray]]:
         """Per-episode lerobot stats of every data and video feature."""
-        out = {k: stats_lib.vector_stats(np.asarray(v).astype(np.float64)) for k, v in self.data.items()}
+        out = stats_lib.columns_stats(self.data)
         out.update({k: stats_lib.image_stats(v) for k, v in self.videos.items()})
         return out
 

@@ -211,6 +211,7 @@ class DatasetWriter:
             encode_video(pending[key], episode.videos[key], self.fps)
 
         defaults = bookkeeping_columns(length, self.fps, index, start, task_index)
+        booked = stats_lib.columns_stats({k: v for k, v in defaults.items() if k in self.features})
         columns = {}
         for key, f in self.features.items():
             if f["dtype"] == "video":
@@ -218,7 +219,7 @@ class DatasetWriter:
             values = defaults[key] if key in defaults else episode.data[key]
             columns[key] = arrow_column(np.asarray(values), f["dtype"])
             if key in defaults:
-                ep_stats[key] = stats_lib.vector_stats(values.astype(np.float64))
+                ep_stats[key] = booked[key]
         pending[None] = self.root / "data" / ".pending.parquet.tmp"
         pending[None].parent.mkdir(parents=True, exist_ok=True)
         table = pa.table(columns)
