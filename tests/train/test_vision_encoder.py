@@ -63,7 +63,9 @@ def test_training_crops_at_seeded_random_offsets_and_evaluation_at_the_centre():
 def test_colour_jitter_gives_each_frame_its_own_seeded_look_and_keeps_pixels_in_range():
     x = torch.rand(32, 3, 8, 8, generator=torch.Generator().manual_seed(0))
     config = ImageEncoderConfig()
+    before = x.clone()
     a = jitter_colour(x, config, torch.Generator().manual_seed(3))
+    assert torch.equal(x, before)  # works in place on its own copy, never on the caller's frames
     assert torch.equal(a, jitter_colour(x, config, torch.Generator().manual_seed(3)))  # resume repeats it
     assert a.min() >= 0 and a.max() <= 1
     assert not torch.allclose(a, x, atol=0.01)
