@@ -198,30 +198,33 @@ def report(root: Path) -> dict:
             ["condition", "without visual randomization", "with visual randomization", "Cosmos anchor", "≥ 80 %"],
             shift_rows,
         )
-        _plot(root / "robustness.png", without, with_)
+        _plot(
+            root / "robustness.png",
+            [("without visual randomization", without, "#9a9a9a"), ("with visual randomization", with_, "#2e7d32")],
+        )
     (root / "vision.json").write_text(json.dumps(results, indent=2))
     return results
 
 
-def _plot(path: Path, without: dict | None, with_: dict | None) -> None:
+def _plot(path: Path, series: list[tuple[str, dict | None, str]]) -> None:
+    """Bars per condition, one per (label, part result, colour) of `series` (a missing part is left out):
+    the two arms, or more — e.g. several training runs of one arm side by side."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import numpy as np
 
+    series = [s for s in series if s[1]]
     x = np.arange(len(CONDITIONS))
+    width = 0.76 / max(len(series), 1)
     fig, ax = plt.subplots(figsize=(8, 3.8))
-    for i, (label, r, color) in enumerate(
-        (("without visual randomization", without, "#9a9a9a"), ("with visual randomization", with_, "#2e7d32"))
-    ):
-        if not r:
-            continue
+    for i, (label, r, color) in enumerate(series):
         # a part measured before a condition was added has no cell for it: drawn as 0, without a bar
         evals = [r["conditions"].get(c, {"success_rate": 0.0, "ci95": [0.0, 0.0]}) for c in CONDITIONS]
         rates = np.array([e["success_rate"] for e in evals])
         err = np.array([[max(0.0, v - e["ci95"][0]), max(0.0, e["ci95"][1] - v)] for v, e in zip(rates, evals)]).T
-        ax.bar(x + (i - 0.5) * 0.38, rates, 0.38, yerr=err, capsize=3, color=color, label=label)
+        ax.bar(x + (i - (len(series) - 1) / 2) * width, rates, width, yerr=err, capsize=3, color=color, label=label)
     ax.axhline(ROBUSTNESS_GOAL, color="k", lw=0.8, ls="--")
     ax.set_xticks(x, [c.split(" (")[0] for c in CONDITIONS], rotation=15)
     ax.set(
