@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 from demoforge.train.evaluate import EvalConfig, evaluate
+from demoforge.train.goals import uplift_goal
 from demoforge.train.pipeline import (
     RunConfig,
     Stages,
@@ -61,14 +62,7 @@ COSMOS_ANCHOR = {
 }
 ROBUSTNESS_TASK = "Stack"
 ROBUSTNESS_GOAL = 0.80  # issue #17: ≥ 80 % in every condition with visual randomization
-VISION_GOAL = 0.85  # issue #17: real + synthetic ≥ 85 % in target, ≥ +30 points (≥ 95 % if real only > 60 %)
 PARTS = ("Lift", "Stack", "shift_with", "shift_without")
-
-
-def vision_goal_met(real: float, mixed: float) -> bool:
-    if real > 0.60:
-        return mixed >= 0.95
-    return mixed >= VISION_GOAL and mixed - real >= 0.30
 
 
 def run_config(task: str) -> RunConfig:
@@ -167,7 +161,7 @@ def report(root: Path) -> dict:
                 _cell(arms["synthetic_only"]),
                 _cell(arms["real_synthetic"]),
                 f"{(mixed - real) * 100:+.0f}",
-                "met" if vision_goal_met(real, mixed) else "not met",
+                "met" if uplift_goal(task, "vision").met(real, mixed) else "not met",
                 f"{r['seconds']:.0f}",
             ]
         )
