@@ -7,7 +7,10 @@
    generated *with* visual randomization (`randomized`) and *without* it (`randomized` minus its
    [visual] and [image] families) is evaluated in the nominal scene and under one visual shift at
    a time: light intensity, light colour, background, table texture, camera pose
-   (`benchmarks/vision_shifts/*.toml`), then under several at once, none of them `target`'s. The "with" policy is the Stack run's synthetic-only arm.
+   (`benchmarks/vision_shifts/*.toml`), then under several at once, none of them `target`'s. The "with"
+   policy is the Stack run's synthetic-only arm; parts `shift_with_seed1`, `shift_with_seed2`, ... train
+   it again on the same data with another seed, and with more than one the goal is judged on all of
+   their episodes pooled (training runs differ by as much as a shift does).
 
 Environment variables: DEMOFORGE_BENCH_OUT=DIR keeps every run folder (reports, GIFs, eval.json);
 DEMOFORGE_BENCH_PARTS picks parts (default `Lift,Stack,shift_with,shift_without`; each part resumes
@@ -35,6 +38,7 @@ from demoforge.train.pipeline import (
     run_pipeline,
     train_arm,
 )
+from demoforge.train.stats import wilson_interval
 
 from .common import print_table
 
@@ -114,6 +118,45 @@ def run_shift_with(root: Path) -> dict:
     return result
 
 
+def run_shift_with_seed(root: Path, seed: int) -> dict:
+    """One more "with" policy: the Stack run's synthetic data, trained again with another training
+    seed. The spread between training runs is as large as a shift's effect, so the goal is judged
+    on every seed's episodes pooled."""
+    config = run_config(ROBUSTNESS_TASK).model_copy(update={"seed": seed})
+    synthetic = root / ROBUSTNESS_TASK / "data" / "synthetic"
+    stages_file = root / ROBUSTNESS_TASK / "stages.json"
+    if not (stages_file.is_file() and "generate synthetic demos" in json.loads(stages_file.read_text())):
+        run_uplift(ROBUSTNESS_TASK, root)
+    out = root / f"shift_with_seed{seed}"
+    label = f"shift with, seed {seed}"
+    stages = Stages(out)
+    log = lambda line: print(f"[{label}] {line}", flush=True)  # noqa: E731
+    stages.run("train synthetic_only", lambda: train_arm(config, out / "run", real=None, synthetic=synthetic), log)
+    result = {
+        "run": str(out / "run"),
+        "seed": seed,
+        "conditions": _shift_evals(out / "run", out / "eval", config, label),
+    }
+    _save(root, f"shift_with_seed{seed}", result)
+    return result
+
+
+def pooled(runs: list[dict]) -> dict:
+    """Every run's episodes per condition added up, with the Wilson interval of the sum."""
+    conditions = {}
+    for condition in CONDITIONS:
+        cells = [r["conditions"][condition] for r in runs if condition in r["conditions"]]
+        if cells:
+            wins, n = sum(c["successes"] for c in cells), sum(c["episodes"] for c in cells)
+            conditions[condition] = {
+                "successes": wins,
+                "episodes": n,
+                "success_rate": wins / n,
+                "ci95": list(wilson_interval(wins, n)),
+            }
+    return {"runs": len(runs), "conditions": conditions}
+
+
 def run_shift_without(root: Path) -> dict:
     """The same as the Stack run's synthetic-only arm, but generated without visual randomization."""
     # The Stack run's settings with only the generation profile changed.
@@ -174,28 +217,44 @@ def report(root: Path) -> dict:
             ["task", "real only", "synthetic only", "real + synthetic", "uplift (points)", "goal", "s"],
             rows,
         )
-    with_, without = results.get("shift_with"), results.get("shift_without")
-    if with_ or without:
+    without = results.get("shift_without")
+    # seed 0 is the Stack run's own synthetic-only arm; other seeds retrain it on the same data
+    withs = sorted(
+        (
+            (r.get("seed", 0), r)
+            for name, r in results.items()
+            if name.startswith("shift_with") and name != "shift_without"
+        ),
+        key=lambda item: item[0],
+    )
+    if withs or without:
+        columns = [("without visual randomization", without)]
+        columns += [(f"with, seed {seed}" if len(withs) > 1 else "with visual randomization", r) for seed, r in withs]
+        judged = pooled([r for _, r in withs]) if len(withs) > 1 else (withs[0][1] if withs else None)
+        if len(withs) > 1:
+            columns.append((f"with, {len(withs)} seeds pooled", judged))
+            results["shift_with_pooled"] = judged
         shift_rows = []
         for condition in CONDITIONS:
-            cells = [(r["conditions"].get(condition) if r else None) for r in (without, with_)]
+            cells = [(r["conditions"].get(condition) if r else None) for _, r in columns]
+            goal = judged["conditions"].get(condition) if judged else None
             shift_rows.append(
                 [
                     condition,
                     *(_cell(c) if c else "—" for c in cells),
                     COSMOS_ANCHOR.get(condition, "—"),
-                    ("met" if cells[1]["success_rate"] >= ROBUSTNESS_GOAL else "not met") if cells[1] else "—",
+                    ("met" if goal["success_rate"] >= ROBUSTNESS_GOAL else "not met") if goal else "—",
                 ]
             )
         print_table(
             f"vision robustness ({ROBUSTNESS_TASK}, synthetic only, one visual shift at a time, then all at once)",
-            ["condition", "without visual randomization", "with visual randomization", "Cosmos anchor", "≥ 80 %"],
+            ["condition", *(label for label, _ in columns), "Cosmos anchor", "≥ 80 %"],
             shift_rows,
         )
-        _plot(
-            root / "robustness.png",
-            [("without visual randomization", without, "#9a9a9a"), ("with visual randomization", with_, "#2e7d32")],
-        )
+        greens = ("#2e7d32", "#66bb6a", "#a5d6a7", "#1b5e20", "#81c784")
+        series = [("without visual randomization", without, "#9a9a9a")]
+        series += [(label, r, greens[i % len(greens)]) for i, (label, r) in enumerate(columns[1:])]
+        _plot(root / "robustness.png", series)
     (root / "vision.json").write_text(json.dumps(results, indent=2))
     return results
 
@@ -232,11 +291,19 @@ def _plot(path: Path, series: list[tuple[str, dict | None, str]]) -> None:
     plt.close(fig)
 
 
+def _extra_seed(part: str) -> int | None:
+    """`shift_with_seed3` → 3; None for any other part name (seed 0 is `shift_with` itself)."""
+    digits = part.removeprefix("shift_with_seed")
+    return int(digits) if digits != part and digits.isdigit() and int(digits) > 0 else None
+
+
 def main() -> None:
     parts = [p for p in os.environ.get("DEMOFORGE_BENCH_PARTS", ",".join(PARTS)).split(",") if p]
-    unknown = [p for p in parts if p not in (*PARTS, "report")]
+    unknown = [p for p in parts if p not in (*PARTS, "report") and _extra_seed(p) is None]
     if unknown:
-        raise SystemExit(f"DEMOFORGE_BENCH_PARTS: unknown part(s) {unknown}; known: {', '.join(PARTS)}, report")
+        raise SystemExit(
+            f"DEMOFORGE_BENCH_PARTS: unknown part(s) {unknown}; known: {', '.join(PARTS)}, shift_with_seedN (N ≥ 1), report"
+        )
     keep = os.environ.get("DEMOFORGE_BENCH_OUT")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(keep or tmp)
@@ -247,6 +314,8 @@ def main() -> None:
                 run_shift_with(root)
             elif part == "shift_without":
                 run_shift_without(root)
+            elif (seed := _extra_seed(part)) is not None:
+                run_shift_with_seed(root, seed)
         report(root)
 
 
