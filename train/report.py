@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from .goals import uplift_goal
-from .pipeline import same_as
+from .pipeline import ARMS, run_cameras, same_as
 from .trainer import read_loss_log
 
 ARM_LABELS = {"real_only": "real only", "synthetic_only": "synthetic only", "real_synthetic": "real + synthetic"}
@@ -112,6 +112,15 @@ def write_report(out: Path, config, task: str, timings: dict[str, float]) -> dic
     return numbers
 
 
+def _trained(config, code=lambda text: f"`{text}`") -> str:
+    """ "two `bc` policies reading ...": the arms that were trained (at ratio 0 real + synthetic is
+    the synthetic-only policy, trained once) and what their observations hold."""
+    count = ("one", "two", "three")[len(ARMS) - len(same_as(config)) - 1]
+    cameras = run_cameras(config)
+    reads = f"the {' + '.join(cameras)} cameras and proprioception" if cameras else "proprioception and object poses"
+    return f"{count} {code(config.policy)} policies reading {reads}"
+
+
 def _md_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
@@ -123,8 +132,8 @@ def _markdown(task, config, rows, gen_rows, time_rows, gifs, verdict, gen_stats)
     return f"""# demoforge report: {task}
 
 {config.real_demos} human-like demos recorded in the `{config.profile_target}` domain (the stand-in for the real
-world), {config.synthetic_demos} synthetic demos generated from them in `{config.profile_generate}`, three `{config.policy}`
-policies trained with the same budget and seed, each evaluated at its **last checkpoint** (no checkpoint selection) for
+world), {config.synthetic_demos} synthetic demos generated from them in `{config.profile_generate}`, {_trained(config)}
+trained with the same budget and seed, each evaluated at its **last checkpoint** (no checkpoint selection) for
 {config.eval_episodes} episodes in `{config.profile_target}` (never used for generation).
 
 ## Uplift
@@ -177,7 +186,7 @@ td,th{{border:1px solid #ccc;padding:4px 10px;text-align:right}}td:first-child,t
 figure{{display:inline-block;margin:0 1em 0 0}}</style></head><body>
 <h1>demoforge report: {html.escape(task)}</h1>
 <p>{config.real_demos} human-like demos in <code>{html.escape(config.profile_target)}</code>, {config.synthetic_demos} synthetic demos
-generated in <code>{html.escape(config.profile_generate)}</code>, three <code>{html.escape(config.policy)}</code> policies,
+generated in <code>{html.escape(config.profile_generate)}</code>, {_trained(config, lambda t: f"<code>{html.escape(t)}</code>")},
 each evaluated at its last checkpoint (no checkpoint selection) for {config.eval_episodes} episodes in
 <code>{html.escape(config.profile_target)}</code>.</p>
 <h2>Uplift</h2>{_html_table(("training data", "successes", "success", "Wilson 95 % CI", "mean length (steps)"), rows)}

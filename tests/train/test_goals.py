@@ -42,3 +42,14 @@ def test_the_report_verdict_uses_the_goal_of_its_mode(tmp_path):
     state = write_report(tmp_path, RunConfig(), "Lift", {})
     assert state["goal_met"] is False and "falls short of the goal" in state["verdict"] and "≥ 90%" in state["verdict"]
     assert "falls short of the goal" in (tmp_path / "report" / "report.md").read_text()
+
+
+def test_the_report_counts_the_policies_it_trained_and_names_what_they_read(tmp_path):
+    _fake_run(tmp_path, real=5, mixed=44)
+    write_report(tmp_path, RunConfig(obs="vision"), "Lift", {})  # ratio 0: real + synthetic is synthetic only
+    md, page = ((tmp_path / "report" / name).read_text() for name in ("report.md", "report.html"))
+    assert "two `bc` policies" in md and "two <code>bc</code> policies" in page
+    assert "front + wrist cameras and proprioception" in md and "three" not in md.split("## Uplift")[0]
+    write_report(tmp_path, RunConfig(), "Lift", {})
+    md = (tmp_path / "report" / "report.md").read_text()
+    assert "three `bc` policies" in md and "object poses" in md
