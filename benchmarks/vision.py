@@ -35,6 +35,7 @@ from demoforge.train.pipeline import (
     Stages,
     collect_real_demos,
     generate_synthetic_demos,
+    prepare_run_data,
     run_pipeline,
     train_arm,
 )
@@ -123,10 +124,9 @@ def run_shift_with_seed(root: Path, seed: int) -> dict:
     seed. The spread between training runs is as large as a shift's effect, so the goal is judged
     on every seed's episodes pooled."""
     config = run_config(ROBUSTNESS_TASK).model_copy(update={"seed": seed})
+    # the Stack run's data (made here if that run has not got so far; it skips them later)
+    prepare_run_data(run_config(ROBUSTNESS_TASK), root / ROBUSTNESS_TASK, log=lambda line: print(f"[Stack] {line}"))
     synthetic = root / ROBUSTNESS_TASK / "data" / "synthetic"
-    stages_file = root / ROBUSTNESS_TASK / "stages.json"
-    if not (stages_file.is_file() and "generate synthetic demos" in json.loads(stages_file.read_text())):
-        run_uplift(ROBUSTNESS_TASK, root)
     out = root / f"shift_with_seed{seed}"
     label = f"shift with, seed {seed}"
     stages = Stages(out)

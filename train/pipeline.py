@@ -188,14 +188,13 @@ def train_arm(config: RunConfig, run_dir: Path, real: Path | None, synthetic: Pa
     train(run_dir, run_train_config(config), real=real, synthetic=synthetic, resume=resume)
 
 
-def run_pipeline(config: RunConfig, out: str | Path, log: Callable[[str], None] = print) -> dict:
-    """Run (or resume) the whole job into `out`; returns the report's numbers."""
-    from .report import write_report
-
+def prepare_run_data(config: RunConfig, out: str | Path, log: Callable[[str], None] = print) -> Stages:
+    """A run's first two stages (or what is left of them): `out/data/real` and `out/data/synthetic`.
+    `run_pipeline` goes on from here; a caller that needs only the data (another training seed on
+    the same demos) stops here, and a later `run_pipeline` with the same settings skips them."""
     out = Path(out)
     check_run_out(out)  # never write into (or delete from) a folder this command did not create
     out.mkdir(parents=True, exist_ok=True)
-    task = resolve_task_name(config.task)
     config_path = out / "run_config.yaml"
     dumped = yaml.safe_dump(config.model_dump(), sort_keys=False)
     if config_path.is_file() and config_path.read_text() != dumped:
@@ -203,9 +202,20 @@ def run_pipeline(config: RunConfig, out: str | Path, log: Callable[[str], None] 
     config_path.write_text(dumped)
     stages = Stages(out)
     real, synthetic = out / "data" / "real", out / "data" / "synthetic"
-    workers = config.workers or os.cpu_count() or 1
     stages.run("collect real demos", lambda: collect_real_demos(config, real), log)
     stages.run("generate synthetic demos", lambda: generate_synthetic_demos(config, real, synthetic), log)
+    return stages
+
+
+def run_pipeline(config: RunConfig, out: str | Path, log: Callable[[str], None] = print) -> dict:
+    """Run (or resume) the whole job into `out`; returns the report's numbers."""
+    from .report import write_report
+
+    out = Path(out)
+    stages = prepare_run_data(config, out, log)
+    task = resolve_task_name(config.task)
+    real, synthetic = out / "data" / "real", out / "data" / "synthetic"
+    workers = config.workers or os.cpu_count() or 1
     same = same_as(config)
     for arm, (use_real, use_syn) in ARMS.items():
         if arm in same:
