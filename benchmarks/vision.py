@@ -229,7 +229,8 @@ def report(root: Path) -> dict:
     )
     if withs or without:
         columns = [("without visual randomization", without)]
-        columns += [(f"with, seed {seed}" if len(withs) > 1 else "with visual randomization", r) for seed, r in withs]
+        alone = len(withs) == 1 and withs[0][0] == 0  # the Stack run's own arm, as the table always showed it
+        columns += [("with visual randomization" if alone else f"with, seed {seed}", r) for seed, r in withs]
         judged = pooled([r for _, r in withs]) if len(withs) > 1 else (withs[0][1] if withs else None)
         if len(withs) > 1:
             columns.append((f"with, {len(withs)} seeds pooled", judged))
