@@ -20,10 +20,10 @@ TASKS = ("Lift", "Stack", "PickPlace", "PegInsert")
 SYNTHETIC_OWN_GOAL = 0.85  # issue #13: synthetic only in its own (generation) domain
 
 
-def goal_met(task: str, real: float, mixed: float, synthetic_own: float) -> bool:
+def goal_met(config: RunConfig, real: float, mixed: float, synthetic_own: float) -> bool:
     """The run's uplift goal (train/goals.py, the rule the report's verdict uses) and, on top,
     synthetic only ≥ 85 % in the domain it was generated in."""
-    return uplift_goal(task, "state").met(real, mixed) and synthetic_own >= SYNTHETIC_OWN_GOAL
+    return uplift_goal(config.task, config.obs).met(real, mixed) and synthetic_own >= SYNTHETIC_OWN_GOAL
 
 
 def _cell(arm: dict) -> str:
@@ -49,7 +49,7 @@ def run_task(task: str, out: Path) -> list[str]:
         _cell(arms["real_synthetic"]),
         f"{(mixed - real) * 100:+.0f}",
         _cell(own.to_json()),
-        "met" if goal_met(task, real, mixed, own.success_rate) else "not met",
+        "met" if goal_met(config, real, mixed, own.success_rate) else "not met",
         f"{time.perf_counter() - start:.0f}",
     ]
 

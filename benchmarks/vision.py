@@ -36,6 +36,7 @@ from demoforge.train.pipeline import (
     collect_real_demos,
     generate_synthetic_demos,
     prepare_run_data,
+    run_data_dirs,
     run_pipeline,
     train_arm,
 )
@@ -123,10 +124,11 @@ def run_shift_with_seed(root: Path, seed: int) -> dict:
     """One more "with" policy: the Stack run's synthetic data, trained again with another training
     seed. The spread between training runs is as large as a shift's effect, so the goal is judged
     on every seed's episodes pooled."""
-    config = run_config(ROBUSTNESS_TASK).model_copy(update={"seed": seed})
+    stack = run_config(ROBUSTNESS_TASK)
+    config = stack.model_copy(update={"seed": seed})
     # the Stack run's data (made here if that run has not got so far; it skips them later)
-    prepare_run_data(run_config(ROBUSTNESS_TASK), root / ROBUSTNESS_TASK, log=lambda line: print(f"[Stack] {line}"))
-    synthetic = root / ROBUSTNESS_TASK / "data" / "synthetic"
+    prepare_run_data(stack, root / ROBUSTNESS_TASK, log=lambda line: print(f"[Stack] {line}"))
+    _, synthetic = run_data_dirs(root / ROBUSTNESS_TASK)
     out = root / f"shift_with_seed{seed}"
     label = f"shift with, seed {seed}"
     stages = Stages(out)
@@ -220,11 +222,7 @@ def report(root: Path) -> dict:
     without = results.get("shift_without")
     # seed 0 is the Stack run's own synthetic-only arm; other seeds retrain it on the same data
     withs = sorted(
-        (
-            (r.get("seed", 0), r)
-            for name, r in results.items()
-            if name.startswith("shift_with") and name != "shift_without"
-        ),
+        ((r.get("seed", 0), r) for name, r in results.items() if name == "shift_with" or _extra_seed(name) is not None),
         key=lambda item: item[0],
     )
     if withs or without:

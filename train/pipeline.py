@@ -188,6 +188,11 @@ def train_arm(config: RunConfig, run_dir: Path, real: Path | None, synthetic: Pa
     train(run_dir, run_train_config(config), real=real, synthetic=synthetic, resume=resume)
 
 
+def run_data_dirs(out: Path) -> tuple[Path, Path]:
+    """Where a run keeps its datasets: (real demos, synthetic demos)."""
+    return out / "data" / "real", out / "data" / "synthetic"
+
+
 def prepare_run_data(config: RunConfig, out: str | Path, log: Callable[[str], None] = print) -> Stages:
     """A run's first two stages (or what is left of them): `out/data/real` and `out/data/synthetic`.
     `run_pipeline` goes on from here; a caller that needs only the data (another training seed on
@@ -201,7 +206,7 @@ def prepare_run_data(config: RunConfig, out: str | Path, log: Callable[[str], No
         raise ConfigError(f"{out} holds a run with other settings ({config_path.name}); use another --out")
     config_path.write_text(dumped)
     stages = Stages(out)
-    real, synthetic = out / "data" / "real", out / "data" / "synthetic"
+    real, synthetic = run_data_dirs(out)
     stages.run("collect real demos", lambda: collect_real_demos(config, real), log)
     stages.run("generate synthetic demos", lambda: generate_synthetic_demos(config, real, synthetic), log)
     return stages
@@ -214,7 +219,7 @@ def run_pipeline(config: RunConfig, out: str | Path, log: Callable[[str], None] 
     out = Path(out)
     stages = prepare_run_data(config, out, log)
     task = resolve_task_name(config.task)
-    real, synthetic = out / "data" / "real", out / "data" / "synthetic"
+    real, synthetic = run_data_dirs(out)
     workers = config.workers or os.cpu_count() or 1
     same = same_as(config)
     for arm, (use_real, use_syn) in ARMS.items():

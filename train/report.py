@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from .goals import uplift_goal
-from .pipeline import ARMS, run_cameras, same_as
+from .pipeline import ARMS, run_cameras, run_data_dirs, same_as
 from .trainer import read_loss_log
 
 ARM_LABELS = {"real_only": "real only", "synthetic_only": "synthetic only", "real_synthetic": "real + synthetic"}
@@ -56,7 +56,7 @@ def write_report(out: Path, config, task: str, timings: dict[str, float]) -> dic
     report.mkdir(exist_ok=True)
     (report / "config.yaml").write_text(yaml.safe_dump(config.model_dump(), sort_keys=False))
     evals = {arm: json.loads((out / "eval" / arm / "eval.json").read_text()) for arm in ARM_LABELS}
-    gen_stats = json.loads((out / "data" / "synthetic" / "meta" / "generation_stats.json").read_text())
+    gen_stats = json.loads((run_data_dirs(out)[1] / "meta" / "generation_stats.json").read_text())
     _plots(out, report, evals)
     gifs = {}
     for arm in ARM_LABELS:
