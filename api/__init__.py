@@ -20,12 +20,12 @@ __version__ = "0.1.0"
 
 # name → (module, attribute), imported on first access (PEP 562)
 _LAZY = {
-    "Profile": ("demoforge.augment.profiles", "Profile"),
-    "load_profile": ("demoforge.augment.profiles", "load_profile"),
-    "Dataset": ("demoforge.augment.dataset", "Dataset"),
-    "Episode": ("demoforge.augment.dataset", "Episode"),
-    "DatasetWriter": ("demoforge.augment.dataset_writer", "DatasetWriter"),
-    "CollectConfig": ("demoforge.augment.record", "CollectConfig"),
+    "Profile": ("demoforge.augment.domain.profiles", "Profile"),
+    "load_profile": ("demoforge.augment.domain.profiles", "load_profile"),
+    "Dataset": ("demoforge.augment.data.dataset", "Dataset"),
+    "Episode": ("demoforge.augment.data.dataset", "Episode"),
+    "DatasetWriter": ("demoforge.augment.data.writer", "DatasetWriter"),
+    "CollectConfig": ("demoforge.augment.data.record", "CollectConfig"),
     "GenerateConfig": ("demoforge.augment.generate", "GenerateConfig"),
     "import_dataset": ("demoforge.augment.io.convert", "import_dataset"),
     "export_dataset": ("demoforge.augment.io.convert", "export_dataset"),
@@ -33,17 +33,17 @@ _LAZY = {
     "Normalizer": ("demoforge.train.normalize", "Normalizer"),
     "TrainConfig": ("demoforge.train.trainer", "TrainConfig"),
     "EvalConfig": ("demoforge.train.evaluate", "EvalConfig"),
-    "RunConfig": ("demoforge.train.pipeline", "RunConfig"),
+    "RunConfig": ("demoforge.train.run_config", "RunConfig"),
     "load_policy": ("demoforge.train.checkpoint", "load_policy"),
     "wilson_interval": ("demoforge.train.stats", "wilson_interval"),
-    "make_vec_env": ("demoforge.augment.lerobot_env", "make_vec_env"),
+    "make_vec_env": ("demoforge.augment.io.lerobot_env", "make_vec_env"),
     "evaluate_lerobot": ("demoforge.train.lerobot_eval", "evaluate_lerobot"),
 }
 
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time these load lazily
-    from .augment.dataset import Dataset
+    from .augment.data.dataset import Dataset
+    from .augment.domain.profiles import Profile
     from .augment.generate import GenerateConfig, GenerationSummary
-    from .augment.profiles import Profile
     from .train.evaluate import EvalResult
     from .train.trainer import TrainResult
 
@@ -62,7 +62,7 @@ def make_env(task: str, profile: str | Path | Profile | None = None, **kwargs: A
     unknown task or profile, ConfigError for a bad profile file."""
     if profile is None:
         return _make_task_env(task, **kwargs)
-    from .augment.domain_env import make_domain_env
+    from .augment.domain.wrapper import make_domain_env
 
     return make_domain_env(task, profile, **kwargs)
 
@@ -79,7 +79,7 @@ def collect_demos(
     """Record `episodes` successful scripted-expert demos of `task` in `profile` into a new
     dataset at `out` (LeRobot v3 layout). Returns counts and timing. Raises DatasetError if `out`
     exists and is not empty."""
-    from .augment.record import CollectConfig, collect
+    from .augment.data.record import CollectConfig, collect
 
     return collect(
         CollectConfig(
@@ -103,7 +103,7 @@ def generate_demos(
 def open_dataset(path: str | Path) -> Dataset:
     """A demoforge/LeRobot v3 dataset: `len(ds)`, `ds.episode(i)` → Episode (arrays by feature,
     decoded camera frames, metadata), iteration one episode at a time, `ds.stats`."""
-    from .augment.dataset import Dataset
+    from .augment.data.dataset import Dataset
 
     return Dataset(path)
 
@@ -134,7 +134,8 @@ def evaluate_policy(run: str | Path, profile: str = "target", episodes: int = 50
 
 def run(out: str | Path = "demoforge_run", **fields: Any) -> dict:
     """The whole job `demoforge run` does (RunConfig fields as keywords); returns the report's numbers."""
-    from .train.pipeline import RunConfig, run_pipeline
+    from .train.pipeline import run_pipeline
+    from .train.run_config import RunConfig
 
     return run_pipeline(RunConfig(**fields), out)
 

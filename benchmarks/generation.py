@@ -15,9 +15,9 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
+from demoforge.augment.data.record import CollectConfig, collect
 from demoforge.augment.generate import GenerateConfig, generate
 from demoforge.augment.generate.runner import AttemptRunner
-from demoforge.augment.record import CollectConfig, collect
 from demoforge.envs import TASKS
 
 from .common import best_rate, print_table

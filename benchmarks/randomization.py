@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from demoforge.augment.domain_env import DomainRandomizationWrapper
+from demoforge.augment.domain.wrapper import DomainRandomizationWrapper
 from demoforge.envs import TASKS, EnvConfig, make_task_env
 from demoforge.envs.scene import SceneConfig
 

@@ -21,9 +21,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from demoforge.augment.dataset import DATA_PATH, EPISODES_PATH, Dataset, Episode, video_feature
-from demoforge.augment.dataset_writer import DatasetWriter
-from demoforge.augment.packing import PARQUET_OPTIONS
+from demoforge.augment.data.dataset import DATA_PATH, EPISODES_PATH, Dataset, Episode, video_feature
+from demoforge.augment.data.packing import PARQUET_OPTIONS
+from demoforge.augment.data.writer import DatasetWriter
 
 from .common import print_table
 

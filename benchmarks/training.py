@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from demoforge.augment.record import CollectConfig, collect
+from demoforge.augment.data.record import CollectConfig, collect
 from demoforge.train.checkpoint import load_policy
 from demoforge.train.data import load_frames
 from demoforge.train.evaluate import EvalConfig, evaluate

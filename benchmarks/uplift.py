@@ -12,7 +12,8 @@ from pathlib import Path
 
 from demoforge.train.evaluate import EvalConfig, evaluate
 from demoforge.train.goals import uplift_goal
-from demoforge.train.pipeline import RunConfig, run_pipeline
+from demoforge.train.pipeline import run_pipeline
+from demoforge.train.run_config import RunConfig
 
 from .common import print_table
 

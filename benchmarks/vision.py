@@ -31,15 +31,15 @@ from pathlib import Path
 from demoforge.train.evaluate import EvalConfig, evaluate
 from demoforge.train.goals import uplift_goal
 from demoforge.train.pipeline import (
-    RunConfig,
     Stages,
     collect_real_demos,
     generate_synthetic_demos,
     prepare_run_data,
-    run_data_dirs,
     run_pipeline,
     train_arm,
 )
+from demoforge.train.run_config import RunConfig
+from demoforge.train.run_layout import run_data_dirs
 from demoforge.train.stats import wilson_interval
 
 from .common import print_table

@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from demoforge.augment.record import CollectConfig, collect
+from demoforge.augment.data.record import CollectConfig, collect
 from demoforge.train.cli import main
 
 FUZZ_SECONDS = float(os.environ.get("DEMOFORGE_FUZZ_SECONDS", 25))  # longer runs: raise both

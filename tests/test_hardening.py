@@ -13,9 +13,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from demoforge.augment.dataset import DEFAULT_FEATURES, Dataset
-from demoforge.augment.dataset_writer import DatasetWriter
-from demoforge.augment.record import CollectConfig, collect
+from demoforge.augment.data.dataset import DEFAULT_FEATURES, Dataset
+from demoforge.augment.data.record import CollectConfig, collect
+from demoforge.augment.data.writer import DatasetWriter
 from demoforge.train.cli import main
 
 EP0 = "data/chunk-000/file-000.parquet"
@@ -225,7 +225,7 @@ def test_hdf5_declaring_more_than_it_stores_is_refused_before_reading(tmp_path, 
 
 
 def test_reads_over_the_size_limit_are_refused(tmp_path, capsys, monkeypatch, copy):
-    from demoforge.augment import safety
+    from demoforge.augment.data import safety
 
     monkeypatch.setattr(safety, "MAX_READ_BYTES", 10_000)
     src = tmp_path / "big.hdf5"
@@ -523,7 +523,7 @@ def test_run_config_is_validated_before_any_stage(tmp_path, capsys, monkeypatch)
 def test_full_disk_is_one_line_and_leaves_no_dataset(tmp_path, capsys, monkeypatch):
     import errno
 
-    from demoforge.augment import dataset_writer
+    from demoforge.augment.data import dataset_writer
 
     def full(self, episode):
         raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "d" / EP0))
@@ -579,7 +579,7 @@ def test_train_killed_before_its_first_checkpoint_can_start_again(demos, tmp_pat
 
 
 def test_collect_continues_after_a_kill_with_identical_bytes(tmp_path, capsys, monkeypatch):
-    from demoforge.augment import dataset_writer
+    from demoforge.augment.data import dataset_writer
 
     argv = ["collect", "--episodes", "3", "--profile", "nominal", "--clean", "--seed", "3"]
     assert cli(capsys, *argv, "--out", tmp_path / "whole")[0] == 0

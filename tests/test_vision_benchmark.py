@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from demoforge.augment.domain_env import make_domain_env
-from demoforge.augment.profiles import ImageSpec, VisualSpec, load_profile
+from demoforge.augment.domain.profiles import ImageSpec, VisualSpec, load_profile
+from demoforge.augment.domain.wrapper import make_domain_env
 from demoforge.envs import EnvConfig
 
 SHIFTS = Path(__file__).parents[1] / "benchmarks" / "vision_shifts"

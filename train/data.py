@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..augment.dataset import Dataset
+from ..augment.data.dataset import Dataset
 from ..envs.observation import is_image_key, observation_keys
 
 # What a policy reads unless told otherwise (the "state" observation mode), concatenated in order.

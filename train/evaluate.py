@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..augment.domain_env import DomainRandomizationWrapper
+from ..augment.domain.wrapper import DomainRandomizationWrapper
 from ..envs import ConfigError, EnvConfig, make_task, make_task_env
 from ..envs.observation import IMAGE_PREFIX, VECTOR_FEATURES, env_image_key, is_image_key, observation_features
 from ..envs.scene import CAMERA_NAMES

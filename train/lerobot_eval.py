@@ -21,10 +21,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..augment.dataset import Dataset
-from ..augment.lerobot_env import make_vec_env, policy_input_shapes
-from ..augment.record import task_description
-from ..augment.safety import read_json
+from ..augment.data.dataset import Dataset
+from ..augment.data.record import task_description
+from ..augment.data.safety import read_json
+from ..augment.io.lerobot_env import make_vec_env, policy_input_shapes
 from ..envs import TASKS, ConfigError, DemoforgeError, resolve_task_name
 from ..envs.observation import IMAGE_PREFIX, is_image_key
 from .evaluate import EpisodeOutcome, EvalConfig, EvalResult, summarize, write_eval

@@ -12,10 +12,8 @@ from typing import Any
 import yaml
 
 from .goals import uplift_goal
-from .pipeline import ARMS, run_cameras, run_data_dirs, same_as
+from .run_layout import ARM_LABELS, ARMS, run_cameras, run_data_dirs, same_as
 from .trainer import read_loss_log
-
-ARM_LABELS = {"real_only": "real only", "synthetic_only": "synthetic only", "real_synthetic": "real + synthetic"}
 
 
 def _plots(out: Path, report: Path, evals: dict[str, dict]) -> None:

@@ -252,7 +252,7 @@ def _image_shapes(both: list[Frames], real, synthetic) -> dict[str, tuple[int, i
 
 
 def _task_of(root) -> str | None:
-    from ..augment.dataset import Dataset
+    from ..augment.data.dataset import Dataset
 
     ds = Dataset(root)
     return ds.meta(0).get("task") if len(ds) else None

@@ -24,7 +24,7 @@ import importlib
 import mujoco
 import numpy as np
 
-from ..randomize import RANDOMIZED_FIELDS
+from ..domain.randomize import RANDOMIZED_FIELDS
 
 # The MjData fields the runner reads for all simulations at once. State fields are the state after
 # the last step; derived ones are one substep behind it, as after `mj_step`.

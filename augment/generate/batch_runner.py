@@ -30,8 +30,8 @@ from ...envs import make_task_env
 from ...envs.controller import dls_joint_targets
 from ...envs.geometry import mat_to_quat, quat_to_mat
 from ...envs.robot import finger_target
-from ..domain_env import EpisodeDomain, perturb_action, sense_rows
-from ..record import EpisodeRecorder
+from ..data.record import EpisodeRecorder
+from ..domain.wrapper import EpisodeDomain, perturb_action, sense_rows
 from . import batch_physics
 from .config import GenerateConfig
 from .runner import AttemptResult, AttemptRunner, Plan, attempt_seeds, quiet_steps

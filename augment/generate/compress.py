@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..idle import progress_mask
+from ..data.idle import progress_mask
 from .segment import SourceSegment
 
 

@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from ...envs import ConfigError
-from ..dataset import Dataset, write_json
-from ..dataset_writer import DatasetWriter, clear_blank, is_blank
-from ..lock import exclusive
+from ..data.dataset import Dataset, write_json
+from ..data.lock import exclusive
+from ..data.writer import DatasetWriter, clear_blank, is_blank
 from .config import GenerateConfig
 from .parallel import check_backend, ordered_results, worker_count
 from .runner import AttemptRunner, source_task

@@ -18,10 +18,10 @@ import numpy as np
 from ...envs import EnvConfig, ManipulationEnv, make_task_env
 from ...envs.geometry import pose_inv
 from ...envs.manipulation_env import ee_action
-from ..dataset import Dataset, DatasetError, Episode
-from ..domain_env import DomainRandomizationWrapper
+from ..data.dataset import Dataset, DatasetError, Episode
+from ..data.record import EpisodeRecorder, features_for, task_description
+from ..domain.wrapper import DomainRandomizationWrapper
 from ..io.mapping import check_feature_shapes
-from ..record import EpisodeRecorder, features_for, task_description
 from .compress import compress_segment
 from .config import GenerateConfig
 from .segment import SourceSegment, segment_episode

@@ -15,8 +15,8 @@ import numpy as np
 
 from ...envs import Subtask
 from ...envs.geometry import pose7_to_mat
-from ..dataset import DatasetError, Episode
-from ..record import reached
+from ..data.dataset import DatasetError, Episode
+from ..data.record import reached
 from .transform import target_poses
 
 

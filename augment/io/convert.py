@@ -18,9 +18,9 @@ import numpy as np
 
 from ...envs import ConfigError, DemoforgeError, UnknownNameError
 from ...envs.observation import is_image_key
-from .. import safety
-from ..dataset import Dataset, DatasetError, Episode, video_feature
-from ..dataset_writer import DatasetWriter
+from ..data import safety
+from ..data.dataset import Dataset, DatasetError, Episode, video_feature
+from ..data.writer import DatasetWriter
 from . import gr00t, lerobot, minari, robomimic
 from .mapping import FieldMapping, check_feature_shapes, load_mapping
 from .source import SourceEpisode

@@ -23,8 +23,8 @@ import pyarrow.parquet as pq
 
 from ...envs import DemoforgeError
 from ...envs.observation import STATE
-from .. import safety
-from ..dataset import (
+from ..data import safety
+from ..data.dataset import (
     DEFAULT_FEATURES,
     Dataset,
     DatasetError,
@@ -33,7 +33,7 @@ from ..dataset import (
     check_info,
     column_to_numpy,
 )
-from ..video import decode_video, encode_video
+from ..data.video import decode_video, encode_video
 from .lerobot import modality_json
 from .source import SourceEpisode
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ...envs.observation import EEF_POS, ENVIRONMENT_STATE, IMAGE_PREFIX, STATE
-from ..dataset import Dataset
+from ..data.dataset import Dataset
 from .source import SourceEpisode
 
 # observation.state part → GR00T sub-key (with rotation types where they apply)
@@ -96,9 +96,9 @@ def save_lerobot(ds: Dataset, out: Path) -> None:
 
     import pandas as pd
 
-    from .. import safety
-    from ..dataset import DATA_PATH, EPISODES_PATH, VIDEO_PATH, write_json
-    from ..stats import to_json
+    from ..data import safety
+    from ..data.dataset import DATA_PATH, EPISODES_PATH, VIDEO_PATH, write_json
+    from ..data.stats import to_json
 
     safety.refuse_symlinks(ds.root, "dataset")
     for i in range(len(ds)):  # every committed episode reads back (finite numbers, complete files)

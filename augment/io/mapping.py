@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from ...envs import ConfigError
-from ..dataset import DatasetError
-from ..profiles import read_toml
+from ..data.dataset import DatasetError
+from ..domain.profiles import read_toml
 
 # Per-frame shapes of the features generation reads: (width, multiple-of, description).
 POSE_FEATURES = {

@@ -22,8 +22,8 @@ import numpy as np
 
 from ...envs import ConfigError, DemoforgeError, resolve_task_name
 from ...envs.observation import ENV_IMAGE_PREFIX, IMAGE_PREFIX, OBSERVATION_PREFIX, env_image_key, is_image_key
-from .. import safety
-from ..dataset import Dataset, DatasetError
+from ..data import safety
+from ..data.dataset import Dataset, DatasetError
 from .source import SourceEpisode
 
 STANDARD = {"action", "next.reward", "next.done"}

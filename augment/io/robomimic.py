@@ -19,8 +19,8 @@ import numpy as np
 
 from ...envs.geometry import pose7_to_mat
 from ...envs.observation import IMAGE_PREFIX, OBSERVATION_PREFIX, camera_feature, is_image_key
-from .. import safety
-from ..dataset import Dataset, DatasetError
+from ..data import safety
+from ..data.dataset import Dataset, DatasetError
 from .source import SourceEpisode
 
 STANDARD = {"action": "actions", "next.reward": "rewards", "next.done": "dones", "sim.state": "states"}
@@ -94,7 +94,7 @@ def save_robomimic(ds: Dataset, out: Path) -> None:
 
 def _env_args(ds: Dataset) -> dict:
     """robomimic's env metadata. `env_kwargs` go to the env constructor
-    (`demoforge.augment.robomimic_env.RobomimicEnv`): the domain profile the demos came from, the
+    (`demoforge.augment.io.robomimic_env.RobomimicEnv`): the domain profile the demos came from, the
     cameras (videos) and their (height, width)."""
     meta = ds.meta(0) if len(ds) else {}
     cameras = sorted(k.removeprefix(IMAGE_PREFIX) for k in ds.video_keys)

@@ -4,9 +4,9 @@ each is restored exactly, and none of them moves a physics draw or a state obser
 import mujoco
 import numpy as np
 import pytest
-from demoforge.augment.domain_env import DomainRandomizationWrapper, make_domain_env
-from demoforge.augment.profiles import ImageSpec, Profile, VisualSpec, load_profile
-from demoforge.augment.randomize import RANDOMIZED_FIELDS, ModelIds
+from demoforge.augment.domain.profiles import ImageSpec, Profile, VisualSpec, load_profile
+from demoforge.augment.domain.randomize import RANDOMIZED_FIELDS, ModelIds
+from demoforge.augment.domain.wrapper import DomainRandomizationWrapper, make_domain_env
 from demoforge.envs import EnvConfig, make_task_env
 
 SMALL = EnvConfig(cameras=("front",), image_size=(32, 32))

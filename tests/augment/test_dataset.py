@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from demoforge.augment.dataset import Dataset, DatasetError, Episode, video_feature
-from demoforge.augment.dataset_writer import DatasetWriter
-from demoforge.augment.stats import vector_stats
+from demoforge.augment.data.dataset import Dataset, DatasetError, Episode, video_feature
+from demoforge.augment.data.stats import vector_stats
+from demoforge.augment.data.writer import DatasetWriter
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 FEATURES = {
@@ -79,7 +79,7 @@ def test_global_index_and_timestamps_follow_lerobot(tmp_path):
 
 @pytest.mark.parametrize("pack", [2000, 2])  # one pack; two packs merged (stats kept per pack)
 def test_stats_match_direct_computation(tmp_path, monkeypatch, pack):
-    from demoforge.augment import packing
+    from demoforge.augment.data import packing
 
     monkeypatch.setattr(packing, "MAX_PACK_EPISODES", pack)
     rng = np.random.default_rng(2)
@@ -147,8 +147,8 @@ CHILD = textwrap.dedent(
     spec = importlib.util.spec_from_file_location("store_test", {this!r})
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    from demoforge.augment import packing
-    from demoforge.augment.dataset_writer import DatasetWriter
+    from demoforge.augment.data import packing
+    from demoforge.augment.data.writer import DatasetWriter
 
     packing.MAX_PACK_EPISODES = 2
     root, (op, target, nth, when) = Path({root!r}), {kill!r}
@@ -206,7 +206,7 @@ KILLS = {
 
 
 def _write_all(root, eps, monkeypatch):
-    from demoforge.augment import packing
+    from demoforge.augment.data import packing
 
     monkeypatch.setattr(packing, "MAX_PACK_EPISODES", 2)
     with DatasetWriter.create(root, FEATURES, fps=20) as w:
@@ -216,7 +216,7 @@ def _write_all(root, eps, monkeypatch):
 
 @pytest.mark.parametrize("kill", list(KILLS))
 def test_kill_anywhere_in_the_packed_write_path_loses_and_duplicates_nothing(tmp_path, kill, monkeypatch):
-    from demoforge.augment import packing
+    from demoforge.augment.data import packing
 
     root = tmp_path / "ds"
     script = CHILD.format(this=str(Path(__file__).resolve()), kill=KILLS[kill], root=str(root))
@@ -326,8 +326,8 @@ def test_old_per_episode_datasets_open_and_append_packs_them(tmp_path, monkeypat
 def test_episodes_read_in_any_order_give_the_same_frames(tmp_path, monkeypatch):
     """Reading in order continues one open decoder per camera across a packed file; any other order
     seeks. Both must give each episode exactly its own frames, as a fresh decode of it does."""
-    from demoforge.augment import packing
-    from demoforge.augment.video import decode_video
+    from demoforge.augment.data import packing
+    from demoforge.augment.data.video import decode_video
 
     monkeypatch.setattr(packing, "MAX_PACK_EPISODES", 3)  # files of 3 episodes: order crosses files
     rng = np.random.default_rng(4)

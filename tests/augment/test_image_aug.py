@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-from demoforge.augment.image_aug import ImageJitter, augment_frames, draw_image_jitter
-from demoforge.augment.profiles import ImageSpec
+from demoforge.augment.domain.image_aug import ImageJitter, augment_frames, draw_image_jitter
+from demoforge.augment.domain.profiles import ImageSpec
 
 
 def _frames(n: int = 2) -> np.ndarray:

@@ -11,8 +11,8 @@ import json
 import numpy as np
 import pytest
 import torch
-from demoforge.augment.dataset import Dataset
-from demoforge.augment.lerobot_env import make_vec_env
+from demoforge.augment.data.dataset import Dataset
+from demoforge.augment.io.lerobot_env import make_vec_env
 from demoforge.envs.experts import make_expert
 from demoforge.train.cli import main
 

@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-from demoforge.augment.domain_env import make_domain_env
-from demoforge.augment.profiles import builtin_profiles, load_profile
+from demoforge.augment.domain.profiles import builtin_profiles, load_profile
+from demoforge.augment.domain.wrapper import make_domain_env
 from demoforge.envs import TASKS, ConfigError, UnknownNameError
 from demoforge.envs.experts import ExpertConfig, run_expert_episode
 

@@ -2,8 +2,7 @@
 
 import numpy as np
 import pytest
-from demoforge.augment.domain_env import DomainRandomizationWrapper, make_domain_env
-from demoforge.augment.profiles import (
+from demoforge.augment.domain.profiles import (
     ActionSpec,
     PhysicsSpec,
     Profile,
@@ -11,7 +10,8 @@ from demoforge.augment.profiles import (
     SensorSpec,
     VisualSpec,
 )
-from demoforge.augment.randomize import RANDOMIZED_FIELDS, ModelIds
+from demoforge.augment.domain.randomize import RANDOMIZED_FIELDS, ModelIds
+from demoforge.augment.domain.wrapper import DomainRandomizationWrapper, make_domain_env
 from demoforge.envs import EnvConfig, make_task_env, robot
 
 ZERO = np.zeros(7, np.float32)

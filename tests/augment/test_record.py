@@ -1,8 +1,8 @@
 """The recorder pairs every frame's ground truth with the observation it stores."""
 
 import numpy as np
-from demoforge.augment.domain_env import make_domain_env
-from demoforge.augment.record import rollout
+from demoforge.augment.data.record import rollout
+from demoforge.augment.domain.wrapper import make_domain_env
 from demoforge.envs.observation import STATE
 
 

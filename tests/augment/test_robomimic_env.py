@@ -13,9 +13,9 @@ import types
 import h5py
 import numpy as np
 import pytest
+from demoforge.augment.data.record import CollectConfig, collect
 from demoforge.augment.io.convert import export_dataset
-from demoforge.augment.record import CollectConfig, collect
-from demoforge.augment.robomimic_env import RobomimicEnv
+from demoforge.augment.io.robomimic_env import RobomimicEnv
 
 SIZE = (48, 64)  # (height, width): not square, so a transposed image cannot pass
 

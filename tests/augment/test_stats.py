@@ -4,7 +4,7 @@ import io
 
 import numpy as np
 import pytest
-from demoforge.augment import stats as stats_lib
+from demoforge.augment.data import stats as stats_lib
 
 
 def _episode_stats() -> dict[str, dict[str, np.ndarray]]:

@@ -100,7 +100,7 @@ def test_task_names_resolve_case_insensitively_and_by_gym_id():
 
 @pytest.mark.parametrize("name", list(TASKS))
 def test_every_task_states_its_language_instruction(name):
-    from demoforge.augment.record import task_description
+    from demoforge.augment.data.record import task_description
 
     description = TASKS[name][0].description
     assert description and description != name

@@ -1,5 +1,5 @@
 import pytest
-from demoforge.augment.record import CollectConfig, collect
+from demoforge.augment.data.record import CollectConfig, collect
 
 
 @pytest.fixture(scope="session")

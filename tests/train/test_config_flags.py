@@ -7,13 +7,13 @@ import dataclasses
 from typing import Literal
 
 import pytest
+from demoforge.augment.data.record import CollectConfig
 from demoforge.augment.generate import GenerateConfig
-from demoforge.augment.record import CollectConfig
-from demoforge.train import cli
-from demoforge.train.cli_flags import VERB_CONFIGS
-from demoforge.train.config_flags import ConfigFlags, Flag, config_fields
+from demoforge.train.cli import main as cli
+from demoforge.train.cli.flag_builder import ConfigFlags, Flag, config_fields
+from demoforge.train.cli.verb_flags import VERB_CONFIGS
 from demoforge.train.evaluate import EvalConfig
-from demoforge.train.pipeline import RunConfig
+from demoforge.train.run_config import RunConfig
 from demoforge.train.trainer import TrainConfig
 from pydantic import BaseModel, Field
 

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 import torch
-from demoforge.augment.domain_env import make_domain_env
+from demoforge.augment.domain.wrapper import make_domain_env
 from demoforge.envs import ConfigError, make_task
 from demoforge.envs.experts import make_expert, run_expert_episode
 from demoforge.envs.observation import observation_features, vector_feature

@@ -5,8 +5,8 @@ import json
 
 import pytest
 from demoforge.train.goals import uplift_goal
-from demoforge.train.pipeline import RunConfig
 from demoforge.train.report import write_report
+from demoforge.train.run_config import RunConfig
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ This is the reduced version of that measurement; it fails on the L1 policy.
 """
 
 import pytest
-from demoforge.augment.record import CollectConfig, collect
+from demoforge.augment.data.record import CollectConfig, collect
 from demoforge.train.evaluate import EvalConfig, evaluate
 from demoforge.train.trainer import TrainConfig, train
 

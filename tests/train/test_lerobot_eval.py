@@ -9,7 +9,7 @@ import types
 import numpy as np
 import pytest
 import torch
-from demoforge.augment.domain_env import make_domain_env
+from demoforge.augment.domain.wrapper import make_domain_env
 from demoforge.envs.experts import make_expert, run_expert_episode
 from demoforge.envs.observation import observation_features
 from demoforge.train import lerobot_eval

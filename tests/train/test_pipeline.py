@@ -4,7 +4,8 @@ import json
 
 import pytest
 from demoforge.envs import ConfigError
-from demoforge.train.pipeline import MODE_DEFAULTS, RunConfig, Stages, load_run_config, run_train_config
+from demoforge.train.pipeline import Stages
+from demoforge.train.run_config import MODE_DEFAULTS, RunConfig, load_run_config, run_train_config
 
 
 def test_finished_stages_are_skipped_after_an_interruption(tmp_path):
@@ -96,7 +97,7 @@ def test_at_ratio_zero_real_plus_synthetic_is_the_synthetic_only_policy_trained_
         (out / "eval.json").write_text(json.dumps({"run": run.name}))
 
     monkeypatch.setattr(pipeline, "evaluate", evaluate)
-    monkeypatch.setattr("demoforge.train.report.write_report", lambda out, config, task, timings: {})
+    monkeypatch.setattr(pipeline, "write_report", lambda out, config, task, timings: {})
     pipeline.run_pipeline(RunConfig(ratio=ratio), tmp_path / "run", log=lambda _: None)
     if ratio == 0:
         assert trained == evaluated == ["real_only", "synthetic_only"]

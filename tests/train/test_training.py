@@ -277,7 +277,7 @@ def test_temporal_ensembling_leans_on_new_predictions_for_negative_m_and_old_for
 
 
 def test_unset_steps_and_batch_size_take_the_observation_modes_defaults():
-    from demoforge.train.pipeline import MODE_DEFAULTS, RunConfig, run_train_config
+    from demoforge.train.run_config import MODE_DEFAULTS, RunConfig, run_train_config
 
     assert (TrainConfig().batch_size, TrainConfig().steps) == (256, None)  # state: the policy's steps
     vision = TrainConfig(obs="vision")

@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 import torch
-from demoforge.augment.dataset import Dataset
-from demoforge.augment.record import CollectConfig, collect
+from demoforge.augment.data.dataset import Dataset
+from demoforge.augment.data.record import CollectConfig, collect
 from demoforge.envs import ConfigError
 from demoforge.envs.observation import camera_feature, observation_keys
 from demoforge.train import evaluate as evaluate_module
@@ -16,7 +16,8 @@ from demoforge.train.checkpoint import load_policy, read_meta
 from demoforge.train.cli import main
 from demoforge.train.data import DEFAULT_OBS_KEYS, load_frames, windows
 from demoforge.train.evaluate import EvalConfig, evaluate
-from demoforge.train.pipeline import RunConfig, run_cameras, run_train_config
+from demoforge.train.run_config import RunConfig, run_train_config
+from demoforge.train.run_layout import run_cameras
 from demoforge.train.trainer import TrainConfig, train
 
 CAMERAS = ("front", "wrist")

@@ -21,7 +21,7 @@ from dataclasses import dataclass, fields
 import torch
 from torch import nn
 
-from ...augment.image_aug import LUMA_WEIGHTS
+from ...augment.domain.image_aug import LUMA_WEIGHTS
 
 
 @dataclass(frozen=True)

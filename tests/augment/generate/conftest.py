@@ -2,7 +2,7 @@ import filecmp
 from pathlib import Path
 
 import pytest
-from demoforge.augment.record import CollectConfig, collect
+from demoforge.augment.data.record import CollectConfig, collect
 
 
 def _same_tree(a: Path, b: Path) -> None:

@@ -1,9 +1,9 @@
 """Idle compression of source segments, and the idle fraction every recorded episode carries."""
 
 import numpy as np
-from demoforge.augment.dataset import Dataset
+from demoforge.augment.data.dataset import Dataset
+from demoforge.augment.data.idle import idle_fraction, progress_mask
 from demoforge.augment.generate import GenerateConfig, generate
-from demoforge.augment.idle import idle_fraction, progress_mask
 from demoforge.envs.geometry import make_pose, rot_z
 
 

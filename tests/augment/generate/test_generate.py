@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from demoforge.augment.dataset import Dataset, DatasetError
-from demoforge.augment.domain_env import make_domain_env
+from demoforge.augment.data.dataset import Dataset, DatasetError
+from demoforge.augment.domain.wrapper import make_domain_env
 from demoforge.augment.generate import GenerateConfig, generate
 from demoforge.augment.generate.runner import AttemptRunner
 from demoforge.augment.generate.stitch import WaypointSequence
@@ -45,7 +45,7 @@ def test_output_is_identical_for_one_and_two_workers(lift_sources, tmp_path, sam
 KILLER = textwrap.dedent(
     """
     import os, signal
-    from demoforge.augment.dataset_writer import DatasetWriter
+    from demoforge.augment.data.writer import DatasetWriter
     from demoforge.augment.generate import GenerateConfig, generate
     real_add = DatasetWriter.add_episode
     def add(self, episode):
@@ -193,7 +193,7 @@ def test_a_replay_off_its_waypoint_near_the_goal_holds_the_waypoint(stack_source
 
 
 def test_the_runner_closes_its_source_dataset_once_read(lift_sources, monkeypatch):
-    from demoforge.augment.dataset import Dataset
+    from demoforge.augment.data.dataset import Dataset
 
     closed = []
     original = Dataset.close

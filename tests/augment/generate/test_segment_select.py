@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from demoforge.augment.dataset import Dataset, DatasetError, Episode
+from demoforge.augment.data.dataset import Dataset, DatasetError, Episode
 from demoforge.augment.generate.segment import boundaries, segment_episode
 from demoforge.augment.generate.select import get_strategy, select_nearest_object
 from demoforge.envs import Subtask, UnknownNameError, make_task_env

@@ -5,7 +5,7 @@ the same bytes), and a rerun with the same seed and world count writes the same 
 
 import numpy as np
 import pytest
-from demoforge.augment.dataset import Dataset
+from demoforge.augment.data.dataset import Dataset
 from demoforge.augment.generate import GenerateConfig, batch_physics, generate
 from demoforge.augment.generate import parallel as parallel_module
 from demoforge.envs import ConfigError

@@ -6,10 +6,10 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-from demoforge.augment.dataset import Dataset, DatasetError
+from demoforge.augment.data.dataset import Dataset, DatasetError
+from demoforge.augment.data.record import CollectConfig, collect
 from demoforge.augment.io.convert import export_dataset, import_dataset
 from demoforge.augment.io.minari import minari_root
-from demoforge.augment.record import CollectConfig, collect
 from demoforge.envs import ConfigError, UnknownNameError
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"

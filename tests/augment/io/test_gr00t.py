@@ -8,9 +8,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from demoforge.augment.dataset import Dataset, DatasetError
+from demoforge.augment.data.dataset import Dataset, DatasetError
+from demoforge.augment.data.record import CollectConfig, collect
 from demoforge.augment.io.convert import export_dataset, import_dataset
-from demoforge.augment.record import CollectConfig, collect
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 

@@ -3,7 +3,7 @@
 import h5py
 import numpy as np
 import pytest
-from demoforge.augment.dataset import Dataset, DatasetError
+from demoforge.augment.data.dataset import Dataset, DatasetError
 from demoforge.augment.io.convert import import_dataset
 from demoforge.augment.io.mapping import check_feature_shapes, load_mapping
 from demoforge.envs import ConfigError

@@ -2,11 +2,11 @@
 
 import numpy as np
 import pytest
-from demoforge.augment.dataset import Dataset
+from demoforge.augment.data.dataset import Dataset
+from demoforge.augment.data.record import CollectConfig, collect
 from demoforge.augment.io.convert import export_dataset
 from demoforge.augment.io.minari import minari_root
 from demoforge.augment.io.store_env import store_env_spec
-from demoforge.augment.record import CollectConfig, collect
 
 
 @pytest.fixture(scope="module")

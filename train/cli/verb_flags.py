@@ -6,16 +6,16 @@ from __future__ import annotations
 import argparse
 import os
 
-from ..augment.generate import GenerateConfig
-from ..augment.generate.select import STRATEGIES
-from ..augment.record import CollectConfig
-from ..envs import resolve_task_name
-from ..envs.observation import OBS_MODES
-from .config_flags import ConfigFlags, Flag, float_in, int_in
-from .evaluate import EvalConfig
-from .pipeline import MODE_DEFAULTS, RunConfig
-from .policies import POLICIES
-from .trainer import LR_SCHEDULES, MODE_TRAIN_DEFAULTS, TrainConfig
+from ...augment.data.record import CollectConfig
+from ...augment.generate import GenerateConfig
+from ...augment.generate.select import STRATEGIES
+from ...envs import resolve_task_name
+from ...envs.observation import OBS_MODES
+from ..evaluate import EvalConfig
+from ..policies import POLICIES
+from ..run_config import MODE_DEFAULTS, RunConfig
+from ..trainer import LR_SCHEDULES, MODE_TRAIN_DEFAULTS, TrainConfig
+from .flag_builder import ConfigFlags, Flag, float_in, int_in
 
 MAX_BATCH = 65_536
 MAX_STEPS = 100_000_000

@@ -18,14 +18,14 @@ from typing import Any
 
 import numpy as np
 
-from ..envs import TASKS, ManipulationEnv, make_task_env, resolve_task_name
-from ..envs.experts import ExpertConfig, make_expert
-from ..envs.geometry import mat_to_pose7
-from ..envs.observation import VECTOR_FEATURES, camera_feature, env_image_key, observation_features
+from ...envs import TASKS, ManipulationEnv, make_task_env, resolve_task_name
+from ...envs.experts import ExpertConfig, make_expert
+from ...envs.geometry import mat_to_pose7
+from ...envs.observation import VECTOR_FEATURES, camera_feature, env_image_key, observation_features
+from ..domain.wrapper import DomainRandomizationWrapper
 from .dataset import Episode, video_feature
-from .dataset_writer import DatasetWriter
-from .domain_env import DomainRandomizationWrapper
 from .idle import idle_fraction
+from .writer import DatasetWriter
 
 ACTION_NAMES = ["dx", "dy", "dz", "drx", "dry", "drz", "gripper"]
 Policy = Callable[[dict[str, np.ndarray]], np.ndarray]
@@ -172,7 +172,7 @@ class CollectConfig:
     max_attempts_factor: int = field(default=5, metadata={"help": "give up after episodes × this many attempts"})
 
     def __post_init__(self) -> None:
-        from ..envs import ConfigError
+        from ...envs import ConfigError
 
         for name in ("episodes", "seed", "max_attempts_factor"):
             value = getattr(self, name)
@@ -200,7 +200,7 @@ SIDECAR = "meta/collect.json"
 
 def check_image_size(size, what: str) -> None:
     """Camera images must be even-sized (yuv420p video) and of a sane size."""
-    from ..envs import ConfigError
+    from ...envs import ConfigError
 
     ok = isinstance(size, tuple | list) and len(size) == 2 and all(isinstance(n, int) for n in size)
     if not ok or not all(16 <= n <= 1024 and n % 2 == 0 for n in size):
@@ -211,7 +211,7 @@ def _resume_point(out: Path, config: CollectConfig) -> tuple[int, int] | None:
     """(episodes kept, next seed) of an interrupted collection at `out`, or None for a new one."""
     import json
 
-    from ..envs import ConfigError
+    from ...envs import ConfigError
     from .dataset import Dataset, DatasetError
 
     if not (out / "meta" / "info.json").is_file():
@@ -249,7 +249,7 @@ def collect(config: CollectConfig, out: str | Path, progress: Callable[[int, int
 
 
 def _collect(config: CollectConfig, out: Path, progress: Callable[[int, int], None] | None) -> dict:
-    from ..envs import EnvConfig
+    from ...envs import EnvConfig
 
     resume = _resume_point(out, config)
     env_cfg = EnvConfig(cameras=config.cameras, image_size=config.image_size)

@@ -28,10 +28,10 @@ from typing import Any
 
 import numpy as np
 
-from ..envs import EnvConfig
-from ..envs.observation import camera_feature, env_image_key, observation_features
-from .domain_env import DomainRandomizationWrapper, make_domain_env
-from .io.robomimic import obs_key
+from ...envs import EnvConfig
+from ...envs.observation import camera_feature, env_image_key, observation_features
+from ..domain.wrapper import DomainRandomizationWrapper, make_domain_env
+from .robomimic import obs_key
 
 GYM_TYPE = 2  # robomimic's EnvType.GYM_TYPE: what our exporter writes as env_args["type"]
 
@@ -155,7 +155,7 @@ class RobomimicEnv:
 
     @property
     def version(self):
-        from .. import __version__
+        from ... import __version__
 
         return __version__
 
@@ -180,7 +180,7 @@ class RobomimicEnv:
 
     @property
     def rollout_exceptions(self):
-        from ..envs import InvalidActionError
+        from ...envs import InvalidActionError
 
         return (InvalidActionError,)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..envs.geometry import mat_to_axis_angle
+from ...envs.geometry import mat_to_axis_angle
 
 MIN_MOTION = 0.005  # m the TCP must move from the last progressing frame to progress again
 MIN_ROTATION = 0.05  # rad, the same for turning

@@ -19,7 +19,7 @@ def exclusive(folder: Path, what: str, sidecars: set[str] = frozenset()) -> Iter
     """Create `folder` if needed and hold an exclusive lock on it for the block. A folder this
     call created is removed again if the block fails before an episode committed (it then holds
     at most an empty dataset: `is_blank`, with `sidecars`), so a failed first run leaves nothing."""
-    from .dataset_writer import clear_blank, is_blank
+    from .writer import clear_blank, is_blank
 
     if folder.exists() and not folder.is_dir():
         raise DatasetError(f"--out {folder}: is a file, expected a folder")

@@ -16,23 +16,25 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from ..augment.generate import GenerateConfig, generate
-from ..augment.inspect import summarize
-from ..augment.io.convert import FORMATS, export_dataset, import_dataset
-from ..augment.preview import save_preview
-from ..augment.profiles import load_profile
-from ..augment.record import CollectConfig, collect
-from ..augment.safety import read_text
-from ..envs import GYM_IDS, TASKS, ConfigError, DemoforgeError, make_task_env, resolve_task_name, validation_summary
-from .cli_flags import COLLECT, EVAL, GENERATE, MAX_STEPS, RUN, TRAIN, max_workers, quick_run
-from .config_flags import int_in
-from .evaluate import EvalConfig, evaluate
-from .lerobot_eval import evaluate_lerobot, is_lerobot_checkpoint
-from .pipeline import RunConfig, load_run_config, run_cameras, run_pipeline, run_train_config
-from .policies import policy_classes
-from .progress import progress_bar
-from .run_folder import clear_unstarted_run, unstarted_run
-from .trainer import TrainConfig, train
+from ...augment.data.inspect import summarize
+from ...augment.data.record import CollectConfig, collect
+from ...augment.data.safety import read_text
+from ...augment.domain.preview import save_preview
+from ...augment.domain.profiles import load_profile
+from ...augment.generate import GenerateConfig, generate
+from ...augment.io.convert import FORMATS, export_dataset, import_dataset
+from ...envs import GYM_IDS, TASKS, ConfigError, DemoforgeError, make_task_env, resolve_task_name, validation_summary
+from ..evaluate import EvalConfig, evaluate
+from ..lerobot_eval import evaluate_lerobot, is_lerobot_checkpoint
+from ..pipeline import run_pipeline
+from ..policies import policy_classes
+from ..progress import progress_bar
+from ..run_config import RunConfig, load_run_config, run_train_config
+from ..run_folder import clear_unstarted_run, unstarted_run
+from ..run_layout import run_cameras
+from ..trainer import TrainConfig, train
+from .flag_builder import int_in
+from .verb_flags import COLLECT, EVAL, GENERATE, MAX_STEPS, RUN, TRAIN, max_workers, quick_run
 
 
 class _Parser(argparse.ArgumentParser):

@@ -9,17 +9,13 @@ the physics stream, where recorded datasets already depend on them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import mujoco
 import numpy as np
 
-from ..envs import textures
-from ..envs.geometry import axis_angle_to_mat, yaw_quat
+from ...envs import textures
+from ...envs.geometry import axis_angle_to_mat, yaw_quat
+from .model_ids import ModelIds
 from .profiles import VisualSpec
-
-if TYPE_CHECKING:
-    from .randomize import ModelIds
 
 
 def randomize_textures(m: mujoco.MjModel, ids: ModelIds, spec: VisualSpec, rng: np.random.Generator) -> dict:

@@ -20,9 +20,9 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from ..envs import ManipulationEnv, make_task_env
-from ..envs.geometry import quat_mul, yaw_quat
-from ..envs.observation import ENV_FIELDS, ENV_IMAGE_PREFIX
+from ...envs import ManipulationEnv, make_task_env
+from ...envs.geometry import quat_mul, yaw_quat
+from ...envs.observation import ENV_FIELDS, ENV_IMAGE_PREFIX
 from .image_aug import ImageJitter, augment_frames, draw_image_jitter
 from .profiles import Profile, load_profile
 from .randomize import DomainRandomizer

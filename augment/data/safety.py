@@ -20,7 +20,7 @@ import os
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from ..envs import DemoforgeError
+from ...envs import DemoforgeError
 
 # What one read may allocate (one parquet file, one HDF5 dataset, one episode's decoded video).
 MAX_READ_BYTES = int(os.environ.get("DEMOFORGE_MAX_READ_BYTES", 4 << 30))

@@ -33,11 +33,11 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from ..envs import ConfigError, EnvConfig, make_task_env, resolve_task_name
-from ..envs.observation import LEROBOT_PIXELS, VECTOR_FEATURES, camera_feature, env_image_key, observation_features
-from .domain_env import DomainRandomizationWrapper
-from .profiles import Profile, load_profile
-from .record import features_for
+from ...envs import ConfigError, EnvConfig, make_task_env, resolve_task_name
+from ...envs.observation import LEROBOT_PIXELS, VECTOR_FEATURES, camera_feature, env_image_key, observation_features
+from ..data.record import features_for
+from ..domain.profiles import Profile, load_profile
+from ..domain.wrapper import DomainRandomizationWrapper
 
 # LeRobot's raw env key → the dataset feature its preprocess_observation turns it into
 RAW_TO_DATASET = {f.lerobot_key: f.key for f in VECTOR_FEATURES}

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..envs import EnvConfig, make_task_env
-from ..envs.observation import env_image_key
-from .domain_env import DomainRandomizationWrapper
+from ...envs import EnvConfig, make_task_env
+from ...envs.observation import env_image_key
 from .profiles import Profile
+from .wrapper import DomainRandomizationWrapper
 
 
 def preview_frames(

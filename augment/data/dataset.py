@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from ..envs import DemoforgeError
+from ...envs import DemoforgeError
 from . import safety
 from . import stats as stats_lib
 from .data_file import DataFile, column_to_numpy  # noqa: F401  (column_to_numpy: io/gr00t.py)

@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..envs import DemoforgeError
+from ...envs import DemoforgeError
 from . import safety
 from . import stats as stats_lib
 from .safety import DatasetError

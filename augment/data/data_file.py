@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from ..envs import DemoforgeError
+from ...envs import DemoforgeError
 from . import safety
 from .safety import DatasetError
 

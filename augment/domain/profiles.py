@@ -14,8 +14,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from ..envs import ConfigError, UnknownNameError, validation_summary
-from ..envs.textures import TEXTURE_NAMES
+from ...envs import ConfigError, UnknownNameError, validation_summary
+from ...envs.textures import TEXTURE_NAMES
 
 BUILTIN_DIR = Path(__file__).parent / "profiles"
 

@@ -1,0 +1,42 @@
+"""The layout of a `demoforge run` folder, read by the pipeline that writes it and the report that
+reads it back: the three arms, where the run keeps its datasets, which arm is another's policy, and
+the cameras its datasets record.
+
+    <out>/run_config.yaml  stages.json
+    <out>/data/real/  data/synthetic/          the two datasets (collect, generate)
+    <out>/runs/<arm>/                          each arm's training run (checkpoints, loss.csv)
+    <out>/eval/<arm>/                          each arm's evaluation in the target profile
+    <out>/report/                              report.md, report.html, plots, GIFs, config.yaml
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .run_config import RunConfig
+from .trainer import TrainConfig
+
+ARMS = {  # arm → (uses real, uses synthetic)
+    "real_only": (True, False),
+    "synthetic_only": (False, True),
+    "real_synthetic": (True, True),
+}
+ARM_LABELS = {"real_only": "real only", "synthetic_only": "synthetic only", "real_synthetic": "real + synthetic"}
+
+
+def run_data_dirs(out: Path) -> tuple[Path, Path]:
+    """Where a run keeps its datasets: (real demos, synthetic demos)."""
+    return out / "data" / "real", out / "data" / "synthetic"
+
+
+def same_as(config: RunConfig) -> dict[str, str]:
+    """Arms that are another arm's policy: at ratio 0 no batch holds a real frame, so real +
+    synthetic is the synthetic-only policy (the real demos seed generation only). It is trained and
+    evaluated once; the report says so."""
+    return {"real_synthetic": "synthetic_only"} if config.ratio == 0 else {}
+
+
+def run_cameras(config: RunConfig) -> tuple[str, ...]:
+    """The cameras collection and generation record: those the vision mode reads, at the
+    recorders' default 84 × 84; none for a state run (its datasets stay as they were)."""
+    return TrainConfig.cameras if config.obs == "vision" else ()
