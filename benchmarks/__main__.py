@@ -2,7 +2,7 @@
 
 import sys
 
-from . import experts, generation, randomization, step_rate, store, training, uplift, vision
+from . import experts, fingerprint, generation, randomization, step_rate, store, training, uplift, vision
 
 BENCHMARKS = {
     "step_rate": step_rate.main,
@@ -13,6 +13,7 @@ BENCHMARKS = {
     "training": training.main,
     "uplift": uplift.main,
     "vision": vision.main,
+    "fingerprint": fingerprint.main,
 }
 
 if __name__ == "__main__":
