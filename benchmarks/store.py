@@ -1,5 +1,5 @@
 """Episode store: write and read frames/s, files per 1,000 episodes, and opening a 100,000-episode
-dataset, for the packed layout against one file per episode (demoforge's layout before issue #18).
+dataset, for the packed layout against one file per episode (demoforge's layout before packing).
 
 Synthetic episodes with the feature set a recorded demo has. Writing includes per-episode stats and
 the crash-safe commit (and, packed, the rewrite into packs); reading includes video decoding. The

@@ -1,7 +1,7 @@
 """Policies on 2 CPU cores: training samples/s, per-step inference latency, and closed-loop
 success on Lift from 50 clean expert demos in the nominal domain (50 evaluation episodes).
 
-Targets (issue #6): BC ≥ 90 %, Diffusion ≥ 90 %; latency ≤ 5 ms (BC) and ≤ 50 ms (Diffusion, DDIM);
+Targets (what a default policy must do on a CPU): BC ≥ 90 %, Diffusion ≥ 90 %; latency ≤ 5 ms (BC) and ≤ 50 ms (Diffusion, DDIM);
 a default Lift training run ≤ 3 minutes.
 """
 

@@ -18,7 +18,7 @@ from demoforge.train.run_config import RunConfig
 from .common import print_table
 
 TASKS = ("Lift", "Stack", "PickPlace", "PegInsert")
-SYNTHETIC_OWN_GOAL = 0.85  # issue #13: synthetic only in its own (generation) domain
+SYNTHETIC_OWN_GOAL = 0.85  # the state goal's second half: synthetic only in its own (generation) domain
 
 
 def goal_met(config: RunConfig, real: float, mixed: float, synthetic_own: float) -> bool:

@@ -46,7 +46,9 @@ GROOT_STATS = ("mean", "std", "min", "max", "q01", "q99")
 
 
 def _jsonl(path: Path, rows: list[dict]) -> None:
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))  # no blank lines: GR00T issue #288
+    path.write_text(
+        "".join(json.dumps(r) + "\n" for r in rows)
+    )  # no blank lines: Isaac-GR00T fails on them (NVIDIA/Isaac-GR00T#288)
 
 
 def _standalone_video(ds: Dataset, index: int, key: str) -> Path | None:

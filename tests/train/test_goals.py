@@ -1,5 +1,5 @@
-"""The uplift goal is one rule per task and observation mode (issues #13 and #17): the report's
-verdict and both benchmarks read it, so they cannot disagree about whether a run met it."""
+"""The uplift goal is one rule per task and observation mode: the report's verdict and both
+benchmarks read it, so they cannot disagree about whether a run met it."""
 
 import json
 
@@ -42,6 +42,16 @@ def test_the_report_verdict_uses_the_goal_of_its_mode(tmp_path):
     state = write_report(tmp_path, RunConfig(), "Lift", {})
     assert state["goal_met"] is False and "falls short of the goal" in state["verdict"] and "≥ 90%" in state["verdict"]
     assert "falls short of the goal" in (tmp_path / "report" / "report.md").read_text()
+
+
+@pytest.mark.parametrize(("task", "obs"), [("Lift", "state"), ("PegInsert", "state"), ("Stack", "vision")])
+def test_the_verdict_says_what_the_goal_is_for_not_an_issue_number(tmp_path, task, obs):
+    goal = uplift_goal(task, obs)
+    assert "issue" not in goal.describe() and "#" not in goal.describe()
+    assert f"product goal for {obs} policies" in goal.describe()
+    _fake_run(tmp_path, real=5, mixed=44)
+    verdict = write_report(tmp_path, RunConfig(obs=obs), task, {})["verdict"]
+    assert "issue" not in verdict and "#" not in verdict and f"product goal for {obs} policies" in verdict
 
 
 def test_the_report_counts_the_policies_it_trained_and_names_what_they_read(tmp_path):
