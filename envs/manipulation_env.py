@@ -12,11 +12,11 @@ import numpy as np
 
 from . import observation as obs_spec
 from . import robot
-from .controller import ControllerConfig, EndEffectorController
-from .errors import ConfigError, InvalidActionError
+from .control import CONTROL_MODES, Control, ControllerConfig
+from .errors import ConfigError
 from .geometry import mat_to_axis_angle, mat_to_quat
 from .scene import CAMERA_NAMES, SceneConfig, build_scene_xml
-from .task import SimView, Task
+from .task import SimView, Task, object_poses, site_pose
 
 ResetHook = Callable[["ManipulationEnv", np.random.Generator], None]
 
@@ -38,7 +38,7 @@ class EnvConfig:
     init_qpos_noise: float = 0.02  # rad, std of Gaussian noise on the home posture (robosuite's)
 
     def __post_init__(self) -> None:
-        if self.control_mode not in ("ee_delta", "joint_pos"):
+        if self.control_mode not in CONTROL_MODES:
             raise ConfigError(f"EnvConfig.control_mode={self.control_mode!r}; allowed: 'ee_delta', 'joint_pos'")
         if self.reward_type not in ("sparse", "dense"):
             raise ConfigError(f"EnvConfig.reward_type={self.reward_type!r}; allowed: 'sparse', 'dense'")
@@ -100,11 +100,10 @@ class ManipulationEnv(gym.Env):
         self.n_substeps = max(1, round(1.0 / (self.config.control_hz * self.config.scene.timestep)))
         self.sim = SimView(self.model, self.data)
         task.bind(self.sim)
-        self.controller = EndEffectorController(self.model, self.data, self.config.controller)
-        self._arm_q = self.controller.qpos_idx
-        self._arm_v = self.controller.dof_idx
-        fingers = [mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_JOINT, j) for j in robot.FINGER_JOINTS]
-        self._finger_q = np.array([self.model.jnt_qposadr[j] for j in fingers])
+        self.control = Control(self.model, self.config.control_mode, self.config.controller)
+        self._arm_q = self.control.arm_qpos
+        self._arm_v = self.control.arm_dofs
+        self._finger_q = self.control.finger_qpos
         # Extension points for domain randomization (augment/ wraps envs; envs never imports it):
         self.reset_hooks: list[ResetHook] = []  # on reset, after mj_resetData, before placement
         self.placement_hooks: list[ResetHook] = []  # on reset, after the task placed its objects
@@ -116,12 +115,7 @@ class ManipulationEnv(gym.Env):
         for cam in self.config.cameras:
             spaces[obs_spec.env_image_key(cam)] = gym.spaces.Box(0, 255, shape=(h, w, 3), dtype=np.uint8)
         self.observation_space = gym.spaces.Dict(spaces)
-        if self.config.control_mode == "ee_delta":
-            self.action_space = gym.spaces.Box(-1.0, 1.0, shape=(7,), dtype=np.float32)
-        else:
-            low = np.append(robot.JOINT_LOWER, -1.0).astype(np.float32)
-            high = np.append(robot.JOINT_UPPER, 1.0).astype(np.float32)
-            self.action_space = gym.spaces.Box(low, high, dtype=np.float32)
+        self.action_space = self.control.space
 
     # Gymnasium API -------------------------------------------------------------------------------
 
@@ -134,8 +128,7 @@ class ManipulationEnv(gym.Env):
         q = np.clip(q, robot.JOINT_LOWER, robot.JOINT_UPPER)
         self.data.qpos[self._arm_q] = q
         self.data.qpos[self._finger_q] = robot.FINGER_MAX
-        self.data.ctrl[:7] = q
-        self.data.ctrl[7:9] = robot.FINGER_MAX
+        self.control.hold(self.data.ctrl, q)
         self.task.sample_reset(self.np_random)
         for hook in self.placement_hooks:
             hook(self, self.np_random)
@@ -144,16 +137,7 @@ class ManipulationEnv(gym.Env):
         return self._observe(), self._info()
 
     def step(self, action):
-        action = self.validate_action(action)
-        gripper_target = robot.finger_target(action[-1])
-        if self.config.control_mode == "ee_delta":
-            c = self.config.controller
-            self.data.ctrl[:7] = self.controller.joint_targets(
-                action[:3] * c.max_pos_delta, action[3:6] * c.max_rot_delta
-            )
-        else:
-            self.data.ctrl[:7] = action[:7]
-        self.data.ctrl[7:9] = gripper_target
+        self.control.apply(self.data, self.validate_action(action))
         mujoco.mj_step(self.model, self.data, nstep=self.n_substeps)
         self._steps += 1
         reward, terminated, truncated, info = self.step_outcome(self._steps)
@@ -203,10 +187,7 @@ class ManipulationEnv(gym.Env):
 
     def eef_pose(self) -> np.ndarray:
         """(4, 4) TCP pose in the world frame."""
-        pose = np.eye(4)
-        pose[:3, :3] = self.data.site_xmat[self.sim.tcp_site].reshape(3, 3)
-        pose[:3, 3] = self.data.site_xpos[self.sim.tcp_site]
-        return pose
+        return site_pose(self.data.site_xpos, self.data.site_xmat, self.sim.tcp_site)
 
     def sim_state(self) -> np.ndarray:
         """MuJoCo qpos ‖ qvel: what datasets store as `sim.state` (robomimic's `states`)."""
@@ -220,12 +201,12 @@ class ManipulationEnv(gym.Env):
             raise ValueError(f"sim state has {flat.size} values, this env's qpos ‖ qvel has {nq + nv}")
         self.data.qpos[:] = flat[:nq]
         self.data.qvel[:] = flat[nq:]
-        self.data.ctrl[:7] = self.data.qpos[self._arm_q]
+        self.control.hold(self.data.ctrl, self.data.qpos[self._arm_q], open_fingers=False)
         mujoco.mj_forward(self.model, self.data)
 
     def object_poses(self) -> dict[str, np.ndarray]:
         """Task object name → (4, 4) pose in the world frame."""
-        return {name: self.sim.body_pose(b) for name, b in zip(self.task.objects, self.task.object_bodies)}
+        return object_poses(self.data.xpos, self.data.xquat, self.task)
 
     def gripper_opening(self) -> float:
         """Distance between the finger pads' travel (m), 0 closed … 0.08 open."""
@@ -240,22 +221,8 @@ class ManipulationEnv(gym.Env):
 
     def validate_action(self, action) -> np.ndarray:
         """The action as float64, clipped to the action space; raises InvalidActionError for a
-        wrong shape or dtype or a NaN/inf entry."""
-        try:
-            a = np.asarray(action)
-        except Exception as exc:  # ragged lists and the like
-            raise InvalidActionError(f"action could not be read as an array: {exc}") from exc
-        if a.dtype.kind not in "fiu":
-            raise InvalidActionError(f"action dtype {a.dtype} is not a real number type (expected float32)")
-        if a.shape != self.action_space.shape:
-            raise InvalidActionError(
-                f"action shape {a.shape} != {self.action_space.shape} ({self.config.control_mode})"
-            )
-        a = a.astype(np.float64)
-        bad = np.flatnonzero(~np.isfinite(a))
-        if bad.size:
-            raise InvalidActionError(f"action has NaN/inf at index {bad.tolist()}: {a.tolist()}")
-        return np.clip(a, self.action_space.low, self.action_space.high)
+        wrong shape or dtype or a NaN/inf entry (`Control.validate`)."""
+        return self.control.validate(action)
 
     def observe_state(
         self,

@@ -42,6 +42,31 @@ class ObjectPose:
     quat: np.ndarray
 
 
+# Poses from MjData's arrays: the one reader, for an env's MjData and for the batched generation
+# runner's per-simulation rows of the same fields alike.
+
+
+def site_pose(site_xpos: np.ndarray, site_xmat: np.ndarray, site: int) -> np.ndarray:
+    """(4, 4) world pose of `site` from site_xpos (nsite, 3) and site_xmat (nsite, 9)."""
+    pose = np.eye(4)
+    pose[:3, :3] = site_xmat[site].reshape(3, 3)
+    pose[:3, 3] = site_xpos[site]
+    return pose
+
+
+def body_pose(xpos: np.ndarray, xquat: np.ndarray, body: int) -> np.ndarray:
+    """(4, 4) world pose of `body` from xpos (nbody, 3) and xquat (nbody, 4)."""
+    pose = np.eye(4)
+    pose[:3, :3] = quat_to_mat(xquat[body])
+    pose[:3, 3] = xpos[body]
+    return pose
+
+
+def object_poses(xpos: np.ndarray, xquat: np.ndarray, task: Task) -> dict[str, np.ndarray]:
+    """Task object name → (4, 4) world pose, from xpos (nbody, 3) and xquat (nbody, 4)."""
+    return {name: body_pose(xpos, xquat, b) for name, b in zip(task.objects, task.object_bodies)}
+
+
 class SimView:
     """Read-only questions tasks ask of the simulation, with MuJoCo ids cached once."""
 
@@ -75,10 +100,7 @@ class SimView:
         return self.data.xmat[body].reshape(3, 3)
 
     def body_pose(self, body: int) -> np.ndarray:
-        pose = np.eye(4)
-        pose[:3, :3] = quat_to_mat(self.data.xquat[body])
-        pose[:3, 3] = self.data.xpos[body]
-        return pose
+        return body_pose(self.data.xpos, self.data.xquat, body)
 
     @property
     def tcp_pos(self) -> np.ndarray:

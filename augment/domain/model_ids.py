@@ -55,7 +55,7 @@ class ModelIds:
             free_geoms=free_geoms,
             contact_geoms=colliding,
             colored_geoms=visible,
-            arm_dofs=env.controller.dof_idx,
+            arm_dofs=env.control.arm_dofs,
             arm_actuators=robot.actuator_ids(m, robot.ARM_JOINTS),
             finger_actuators=robot.actuator_ids(m, robot.FINGER_JOINTS),
             fixed_cameras=cams,

@@ -21,6 +21,7 @@ import gymnasium as gym
 import numpy as np
 
 from ...envs import ManipulationEnv, make_task_env
+from ...envs.control import Control
 from ...envs.geometry import quat_mul, yaw_quat
 from ...envs.observation import ENV_FIELDS, ENV_IMAGE_PREFIX
 from .image_aug import ImageJitter, augment_frames, draw_image_jitter
@@ -49,20 +50,20 @@ class EpisodeDomain:
         self.last_obs = None
 
 
-def perturb_action(profile: Profile, episode: EpisodeDomain, action: np.ndarray) -> np.ndarray:
-    """The action the arm receives this step for a validated `action` sent now: action noise on
-    it, then `latency` steps of delay (until something arrives the arm holds still, the gripper
-    stays open)."""
+def perturb_action(
+    profile: Profile, episode: EpisodeDomain, action: np.ndarray, control: Control, ctrl: np.ndarray
+) -> np.ndarray:
+    """The action the arm receives this step for a validated `action` sent now, in `control`'s
+    mode, by a simulation whose controls are now `ctrl`: action noise on the motion part
+    (`Control.add_motion_noise`), then `latency` steps of delay; until something arrives, the
+    action that holds the arm where it is commanded to be, gripper open (`Control.hold_action`)."""
     spec = profile.action
     if spec.enabled and spec.noise_std > 0:
-        action = action.copy()
-        action[:6] += episode.rng.normal(0.0, spec.noise_std, 6)
+        action = control.add_motion_noise(action, episode.rng, spec.noise_std)
     episode.pending.append(action)
     if len(episode.pending) > episode.latency:
         return episode.pending.popleft()
-    applied = np.zeros_like(action)
-    applied[-1] = -1.0
-    return applied
+    return control.hold_action(ctrl)
 
 
 def sense(profile: Profile, episode: EpisodeDomain, obs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -189,7 +190,8 @@ class DomainRandomizationWrapper(gym.Wrapper):
 
     def step(self, action):
         action = self.base.validate_action(action)  # fail now, not `latency` steps later
-        obs, reward, terminated, truncated, info = self.env.step(perturb_action(self.profile, self.episode, action))
+        applied = perturb_action(self.profile, self.episode, action, self.base.control, self.base.data.ctrl)
+        obs, reward, terminated, truncated, info = self.env.step(applied)
         return sense(self.profile, self.episode, obs), reward, terminated, truncated, info
 
     def resync(self) -> dict[str, np.ndarray]:

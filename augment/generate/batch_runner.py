@@ -5,8 +5,8 @@ stitch, retry, failure cause), seeded from (run seed, attempt) alone, reset in t
 the same domain draw. What changes is who executes the waypoints: every control step, all
 attempts in flight compute their action (`AttemptRunner.command`), the wrapper's latency and
 action noise act per attempt (`domain_env.perturb_action`), the sensors read all attempts at once
-(`domain_env.sense_rows`), the controller's damped least-squares
-IK solves all of them at once, the physics steps them together (`batch_physics`), and each result
+(`domain_env.sense_rows`), the env's control (`envs.control.Control`, in its batched form) turns
+all their actions into servo targets at once, the physics steps them together (`batch_physics`), and each result
 is taken, recorded and advanced as the per-attempt runner does (`take`, `advance`). Every per-row
 operation is the one the per-attempt runner performs, in the same order: the output is the same
 bytes, for any number of simulations and threads.
@@ -27,9 +27,8 @@ import mujoco
 import numpy as np
 
 from ...envs import make_task_env
-from ...envs.controller import dls_joint_targets
-from ...envs.geometry import mat_to_quat, quat_to_mat
-from ...envs.robot import finger_target
+from ...envs.geometry import mat_to_quat
+from ...envs.task import object_poses, site_pose
 from ..data.record import EpisodeRecorder
 from ..domain.wrapper import EpisodeDomain, perturb_action, sense_rows
 from . import batch_physics
@@ -40,7 +39,8 @@ from .stitch import WaypointSequence
 
 class SimulationView:
     """Simulation i as the planner and the recorder see it (`runner.SceneView` plus the stored
-    state): read from the arrays its last step refreshed, as a `ManipulationEnv` reads its data."""
+    state): read from the arrays its last step refreshed, by the readers a `ManipulationEnv` reads
+    its MjData with (`envs.task.site_pose`, `object_poses`)."""
 
     def __init__(self, arrays: dict[str, np.ndarray], i: int, task, tcp_site: int):
         self.arrays, self.i, self.task, self.tcp_site = arrays, i, task, tcp_site
@@ -53,20 +53,12 @@ class SimulationView:
 
     def eef_pose(self) -> np.ndarray:
         if self._eef is None:
-            self._eef = np.eye(4)
-            self._eef[:3, :3] = self.arrays["site_xmat"][self.i, self.tcp_site].reshape(3, 3)
-            self._eef[:3, 3] = self.arrays["site_xpos"][self.i, self.tcp_site]
+            self._eef = site_pose(self.arrays["site_xpos"][self.i], self.arrays["site_xmat"][self.i], self.tcp_site)
         return self._eef.copy()
 
     def object_poses(self) -> dict[str, np.ndarray]:
         if self._objects is None:
-            xpos, xquat = self.arrays["xpos"][self.i], self.arrays["xquat"][self.i]
-            self._objects = {}
-            for name, body in zip(self.task.objects, self.task.object_bodies):
-                pose = np.eye(4)
-                pose[:3, :3] = quat_to_mat(xquat[body])
-                pose[:3, 3] = xpos[body]
-                self._objects[name] = pose
+            self._objects = object_poses(self.arrays["xpos"][self.i], self.arrays["xquat"][self.i], self.task)
         return {name: pose.copy() for name, pose in self._objects.items()}
 
     def sim_state(self) -> np.ndarray:
@@ -143,10 +135,7 @@ class BatchRunner:
             self.groups.append(Group(physics, [SimulationView(physics.arrays, i, task, tcp) for i in range(n)]))
         self._tcp = tcp
         self._bodies = list(task.object_bodies)
-        site_body = self.base.model.site_bodyid[tcp]
-        self._root = self.base.model.body_rootid[site_body]  # mj_jac's reference: the tree's subtree CoM
-        c = self.base.config.controller
-        self._reg = (c.damping**2) * np.eye(6)
+        self.control = self.base.control  # the env's action → control mapping, used here in its batched form
 
     def results(self, start: int, stop: int) -> Iterator[AttemptResult]:
         """Attempts start, start+1, … (< stop), in order."""
@@ -241,15 +230,16 @@ class BatchRunner:
     def _act(self, g: Group, ids: np.ndarray) -> np.ndarray:
         """Group g's attempts in simulations `ids` choose their actions and record the frame they
         are taken in; the servo targets (len(ids), nu) the env would set for them."""
-        runner, profile = self.runner, self.env.profile
-        applied = np.empty((len(ids), 7))
+        runner, profile, control = self.runner, self.env.profile, self.control
+        applied = np.empty((len(ids), *control.space.shape))
+        controls = g.physics.arrays["ctrl"]  # each simulation's controls now: what a latency hold keeps
         for k, i in enumerate(ids):
             a, view = g.slots[i], g.views[i]
             a.action = runner.command(view, a.seq, a.t, a.state, a.rng, a.noise and not a.quiet[a.t])
             a.recorder.observe(a.state["obs"], a.state["signals"])
             # the wrapper's validate_action: the command is finite, float32 and within the action
             # space already, so its float64 copy is what that check returns
-            applied[k] = perturb_action(profile, a.domain, a.action.astype(np.float64))
+            applied[k] = perturb_action(profile, a.domain, a.action.astype(np.float64), control, controls[i])
         return self._controls(g, ids, self._validate(applied))
 
     def _take(self, g: Group, ids: np.ndarray) -> list[int]:
@@ -283,43 +273,23 @@ class BatchRunner:
 
     def _validate(self, applied: np.ndarray) -> np.ndarray:
         """env.step's validate_action on every row at once: clipped to the action space."""
-        bad = ~np.isfinite(applied)
-        if bad.any():
-            row = int(np.flatnonzero(bad.any(axis=1))[0])
-            return self.base.validate_action(applied[row])  # raises, naming the entries
-        space = self.base.action_space
-        return np.clip(applied, space.low, space.high)
+        return self.control.validate_rows(applied)
 
     def _controls(self, g: Group, ids: np.ndarray, applied: np.ndarray) -> np.ndarray:
-        """(len(ids), nu) servo targets for the applied ee_delta actions (env.step's control, all
-        rows at once): DLS IK for the arm, the finger target for the gripper."""
-        c = self.base.config.controller
-        arrays = g.physics.arrays
+        """(len(ids), nu) servo targets for the applied actions: env.step's control
+        (`Control.write`), all rows at once."""
+        arrays, control = g.physics.arrays, self.control
         ctrl = arrays["ctrl"][ids]
-        q = arrays["qpos"][ids][:, self.base.controller.qpos_idx]
-        error = np.concatenate((applied[:, :3] * c.max_pos_delta, applied[:, 3:6] * c.max_rot_delta), axis=1)
-        ctrl[:, :7] = dls_joint_targets(self._jacobian(g, ids), q, error, self._reg, c.nullspace_gain)
-        ctrl[:, 7:9] = finger_target(applied[:, 6:7])
+        q = arrays["qpos"][ids][:, control.arm_qpos]
+        jac = self._jacobian(g, ids) if control.mode == "ee_delta" else None
+        control.write(ctrl, applied, q, jac)
         return ctrl
 
     def _jacobian(self, g: Group, ids: np.ndarray) -> np.ndarray:
-        """(len(ids), 6, 7) TCP Jacobian over the arm joints, from the derived fields the last step
-        left (cdof, subtree_com, site_xpos): `mj_jacSite`'s arithmetic, term for term (its
-        translational column is cdof's linear part plus cdof's angular part × the offset from the
-        tree's centre of mass), so each row equals what the per-attempt env's controller computes."""
+        """(len(ids), 6, 7) TCP Jacobians from the derived fields the last step left (cdof,
+        subtree_com, site_xpos), each row what the per-attempt env's `Control.jacobian` gives."""
         arrays = g.physics.arrays
-        cdof = arrays["cdof"][ids][:, self.base.controller.dof_idx]  # (n, 7, 6)
-        offset = arrays["site_xpos"][ids, self._tcp] - arrays["subtree_com"][ids, self._root]  # (n, 3)
-        w, o = cdof[..., :3], offset[:, None, :]
-        cross = np.stack(
-            (
-                w[..., 1] * o[..., 2] - w[..., 2] * o[..., 1],
-                w[..., 2] * o[..., 0] - w[..., 0] * o[..., 2],
-                w[..., 0] * o[..., 1] - w[..., 1] * o[..., 0],
-            ),
-            axis=-1,
-        )
-        return np.ascontiguousarray(np.concatenate((cdof[..., 3:] + cross, w), axis=-1).swapaxes(-1, -2))
+        return self.control.jacobian_rows(arrays["cdof"][ids], arrays["subtree_com"][ids], arrays["site_xpos"][ids])
 
     def _observe(self, g: Group, ids: np.ndarray) -> dict[str, np.ndarray]:
         """Every stepped simulation's observation (env._observe, all rows at once)."""
