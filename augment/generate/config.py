@@ -31,16 +31,12 @@ class GenerateConfig:
     action_noise: float = field(
         default=0.05, metadata={"help": "std of Gaussian noise on the 6 arm action dims (MimicGen's 0.05)"}
     )
-    # More demos kept — PegInsert 55 % → 67 %, 73 % with idle_keep_arrival=2 — but policies learn
-    # less from them: the four-task uplift benchmark with 8 and 2 gave synthetic-only Stack 38/50
-    # (was 45/50), PickPlace 40/50 (47/50), PegInsert 5/50 (15/50) in target. Off by default.
+    # Off: it keeps more demos, but policies learn less from them (measured: docs/generation.md).
     quiet_steps: int = field(
         default=0,
         metadata={"help": "steps before each gripper switch and at each segment's end executed without action noise"},
     )
-    # MimicGen commands all of the error (1.0), which is right without latency; with one step of
-    # actuation latency (the randomized profile draws 0–1) a gain of 1 rings and fails half the
-    # grasps (measured: 45 % Lift success vs 90 % at 0.6). 0.6 lags a moving waypoint by under 1 cm.
+    # Below MimicGen's 1.0: under a step of actuation latency a gain of 1 rings (docs/generation.md).
     tracking_gain: float = field(
         default=0.6, metadata={"help": "fraction of the TCP-to-waypoint error commanded per step, in (0, 1]"}
     )
@@ -48,7 +44,7 @@ class GenerateConfig:
         default=5, metadata={"help": "steps bridging the current TCP pose to a segment's first pose"}
     )
     fixed_steps: int = field(default=0, metadata={"help": "pause steps after the bridge"})
-    # 0: measured on Stack, synthetic-only BC 26/40 without holds against 13–14/40 with 3 (either command).
+    # 0: holds before a gripper switch teach the policy to hover (docs/generation.md).
     gripper_hold_steps: int = field(
         default=0, metadata={"help": "waypoint repeats at each gripper open/close, with the new command (stitch.py)"}
     )
@@ -81,11 +77,7 @@ class GenerateConfig:
     track_held_object: bool = field(
         default=True, metadata={"help": "steer a carried object along its transformed source path every step"}
     )
-    # least_turn and line-up together (PegInsert, 2000 demos, BC synthetic only, 250 episodes
-    # each): `target` 180/250 → 203/250, `randomized` 204/250 → 224/250, kept 49 → 71 % of attempts.
-    # Each alone removes one kind of failure and the other takes its place: least_turn the arrivals
-    # turned 0.4–0.7 rad off (10 → 2 of 100), line-up those 1–2 cm aside, but target 155/250 and
-    # 160/250 alone. Both only touch carrying segments; line-up only those that do not let go.
+    # least_turn and line-up help only together (docs/generation.md); both touch carrying segments only.
     least_turn: bool = field(
         default=True,
         metadata={
@@ -98,9 +90,7 @@ class GenerateConfig:
             "help": "near its goal, a carried object more than this (m) off its waypoint sideways waits there (0: off)"
         },
     )
-    # PegInsert (2000 demos, BC synthetic only, 250 episodes): kept 71 → 79 % of attempts, but the
-    # policy fell (target 203 → 167/250, randomized 224 → 193/250; why is not established — Stack
-    # with it: 97/100, unchanged). Off by default.
+    # Off: it keeps more PegInsert attempts, but policies learn less from them (docs/generation.md).
     line_up_grasp: bool = field(
         default=False, metadata={"help": "also line the TCP up over an object before closing on it (README, PegInsert)"}
     )
@@ -126,7 +116,7 @@ class GenerateConfig:
             "Warp model, on a GPU or else the CPU; pip install demoforge[gpu])"
         },
     )
-    # batch backend only; what each choice gave on 2 cores: README, "Generating demos".
+    # batch backend only; what each choice gave on 2 cores: docs/benchmarks.md, "Generation backends".
     batch_size: int = field(default=32, metadata={"help": "batch backend: attempts stepped in lockstep per worker"})
     threads: int = field(default=0, metadata={"help": "batch backend: threads per worker (0: the CPU cores ÷ workers)"})
     ray_address: str | None = field(default=None, metadata={"help": "Ray cluster address (default: a local Ray)"})
