@@ -16,10 +16,12 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import torch
 
+from ..augment.config_bounds import EPISODES, SEED, WORKERS, Bounds, check_bounds, check_profile, ints
 from ..augment.domain.wrapper import DomainRandomizationWrapper
 from ..envs import ConfigError, EnvConfig, make_task, make_task_env
 from ..envs.observation import IMAGE_PREFIX, VECTOR_FEATURES, env_image_key, is_image_key, observation_features
@@ -40,6 +42,19 @@ class EvalConfig:
     workers: int = field(default=0, metadata={"help": "worker processes (0: one per CPU core)"})
     videos: int = field(default=2, metadata={"help": "episodes recorded as GIF (the first ones)"})
     video_size: int = field(default=128, metadata={"help": "GIF frame size in px"})
+
+    # The numeric fields' ranges, checked on construction and read by the `demoforge eval` flags.
+    BOUNDS: ClassVar[dict[str, Bounds]] = {
+        "episodes": EPISODES,
+        "seed": SEED,
+        "workers": WORKERS,
+        "videos": ints(0, 1000),
+        "video_size": ints(16, 1024),
+    }
+
+    def __post_init__(self) -> None:
+        check_bounds(self)
+        check_profile("EvalConfig.profile", self.profile)
 
 
 @dataclass

@@ -93,6 +93,7 @@ def prepare_run_data(config: RunConfig, out: str | Path, log: Callable[[str], No
     `run_pipeline` goes on from here; a caller that needs only the data (another training seed on
     the same demos) stops here, and a later `run_pipeline` with the same settings skips them."""
     out = Path(out)
+    config.check()  # every setting, before anything is written (a config made without validation too)
     check_run_out(out)  # never write into (or delete from) a folder this command did not create
     out.mkdir(parents=True, exist_ok=True)
     config_path = out / "run_config.yaml"

@@ -4,12 +4,31 @@ and written to `run_config.yaml` / `report/config.yaml`, and the training settin
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, ClassVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..envs import ConfigError, validation_summary
-from ..envs.observation import DEFAULT_OBS_MODE
+from ..augment.config_bounds import (
+    EPISODES,
+    MAX_BATCH,
+    MAX_STEPS,
+    SEED,
+    SHARE,
+    WORKERS,
+    Bounds,
+    check_bounds,
+    check_choice,
+    check_name,
+    check_profile,
+    ints,
+)
+from ..augment.data.record import CollectConfig
+from ..augment.generate.config import GenerateConfig
+from ..envs import ConfigError, DemoforgeError, resolve_task_name
+from ..envs.observation import DEFAULT_OBS_MODE, OBS_MODES
+from .evaluate import EvalConfig
+from .policies import policy_classes
 from .trainer import MODE_TRAIN_DEFAULTS, TrainConfig
 
 # Defaults that depend on the observation mode.
@@ -37,10 +56,10 @@ class RunConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     task: str = Field("Lift", description="task of the whole run")
-    real_demos: int = Field(10, ge=1, description="human-like scripted demos recorded in the target profile")
+    real_demos: int = Field(10, description="human-like scripted demos recorded in the target profile")
     # None: the observation mode's default (MODE_DEFAULTS), filled in when the config is made, so the
     # config written beside the report names the number used.
-    synthetic_demos: int | None = Field(None, ge=1, description="demos generated from them in the generation profile")
+    synthetic_demos: int | None = Field(None, description="demos generated from them in the generation profile")
     profile_target: str = Field(
         "target", description="the stand-in for the real world: real demos and evaluation run in it"
     )
@@ -53,13 +72,30 @@ class RunConfig(BaseModel):
     train_steps: int | None = Field(
         None, description="training steps of each arm (None: the mode's default, else the policy's)"
     )
-    batch_size: int | None = Field(None, ge=1, description="samples per training step of each arm")
-    ratio: float | None = Field(
-        None, ge=0.0, le=1.0, description="real share of each co-training batch (None: the mode's default)"
-    )
-    eval_episodes: int = Field(50, ge=1, description="evaluation episodes per arm")
-    workers: int = Field(0, ge=0, description="worker processes (0: one per core)")
+    batch_size: int | None = Field(None, description="samples per training step of each arm")
+    ratio: float | None = Field(None, description="real share of each co-training batch (None: the mode's default)")
+    eval_episodes: int = Field(50, description="evaluation episodes per arm")
+    workers: int = Field(0, description="worker processes (0: one per core)")
     seed: int = Field(0, description="seed of collection, generation and training")
+
+    # The numeric fields' ranges, checked on construction and read by the `demoforge run` flags.
+    BOUNDS: ClassVar[dict[str, Bounds]] = {
+        "real_demos": EPISODES,
+        "synthetic_demos": EPISODES,
+        "train_steps": ints(1, MAX_STEPS),
+        "batch_size": ints(1, MAX_BATCH),
+        "ratio": SHARE,
+        "eval_episodes": EPISODES,
+        "workers": WORKERS,
+        "seed": SEED,
+    }
+
+    def __init__(self, **data: Any) -> None:
+        """As pydantic's, but a bad field is one ConfigError line naming it (`RunConfig.seed=-1: ...`)."""
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise _config_error(exc) from None
 
     @model_validator(mode="before")
     @classmethod
@@ -67,8 +103,30 @@ class RunConfig(BaseModel):
         """Fill the fields left unset (or None) with the defaults of the run's observation mode."""
         if not isinstance(data, dict):
             return data
-        defaults = MODE_DEFAULTS.get(data.get("obs", DEFAULT_OBS_MODE), MODE_DEFAULTS[DEFAULT_OBS_MODE])
+        obs = data.get("obs", DEFAULT_OBS_MODE)
+        defaults = MODE_DEFAULTS.get(obs if isinstance(obs, str) else "", MODE_DEFAULTS[DEFAULT_OBS_MODE])
         return {**defaults, **{k: v for k, v in data.items() if v is not None or k not in defaults}}
+
+    @model_validator(mode="after")
+    def _checked(self) -> RunConfig:
+        self.check()
+        return self
+
+    def check(self) -> None:
+        """Every name and number of the run, and the configs of its stages: checked when the config
+        is made (and again by the pipeline before any stage), so a run never stops half-way on a
+        setting. Raises ConfigError (UnknownNameError for a name), one line naming the field."""
+        check_name("RunConfig.task", self.task, resolve_task_name)
+        check_choice("RunConfig.obs", self.obs, OBS_MODES)
+        check_name("RunConfig.policy", self.policy, policy_classes)
+        check_profile("RunConfig.profile_target", self.profile_target)
+        check_profile("RunConfig.profile_generate", self.profile_generate)
+        check_bounds(self)
+        task, cameras = resolve_task_name(self.task), run_cameras(self)
+        CollectConfig(task=task, episodes=self.real_demos, profile=self.profile_target, seed=self.seed, cameras=cameras)
+        GenerateConfig(num=self.synthetic_demos, profile=self.profile_generate, seed=self.seed, cameras=cameras)
+        run_train_config(self)
+        EvalConfig(profile=self.profile_target, episodes=self.eval_episodes, workers=self.workers)
 
     @classmethod
     def quick(cls, **overrides) -> RunConfig:
@@ -86,7 +144,36 @@ def load_run_config(path: str | Path) -> RunConfig:
     except yaml.YAMLError as exc:
         raise ConfigError(f"run config {path}: not valid YAML ({exc})") from None
     except ValidationError as exc:
-        raise ConfigError(f"run config {path}: {validation_summary(exc)}") from None
+        raise ConfigError(f"run config {path}: {_error_text(exc, owner='')}") from None
+
+
+def _error_text(exc: ValidationError, owner: str = "RunConfig.") -> str:
+    """A RunConfig's ValidationError on one line: demoforge's own check as it said it, pydantic's
+    as `RunConfig.field=value: message` (`owner` before the field), an unknown key said so."""
+    parts = []
+    for e in exc.errors():
+        error = (e.get("ctx") or {}).get("error")
+        loc = ".".join(map(str, e["loc"]))
+        if isinstance(error, DemoforgeError):
+            parts.append(str(error))
+        elif e["type"] == "extra_forbidden":
+            parts.append(f"{owner}{loc}: unknown key")
+        else:
+            parts.append(f"{owner}{loc}={e['input']!r}: {e['msg']}" if loc else f"RunConfig: {e['msg']}")
+    return "; ".join(parts)
+
+
+def _config_error(exc: ValidationError) -> Exception:
+    """The exception a RunConfig's ValidationError stands for: the check's own, when one raised it."""
+    errors = exc.errors()
+    error = (errors[0].get("ctx") or {}).get("error") if len(errors) == 1 else None
+    return error if isinstance(error, DemoforgeError) else ConfigError(_error_text(exc))
+
+
+def run_cameras(config: RunConfig) -> tuple[str, ...]:
+    """The cameras collection and generation record: those the vision mode reads, at the
+    recorders' default 84 × 84; none for a state run (its datasets stay as they were)."""
+    return TrainConfig.cameras if config.obs == "vision" else ()
 
 
 def run_train_config(config: RunConfig) -> TrainConfig:

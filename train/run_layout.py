@@ -13,8 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .run_config import RunConfig
-from .trainer import TrainConfig
+from .run_config import RunConfig, run_cameras  # run_cameras: a run's cameras, there so RunConfig checks them
 
 ARMS = {  # arm → (uses real, uses synthetic)
     "real_only": (True, False),
@@ -36,7 +35,4 @@ def same_as(config: RunConfig) -> dict[str, str]:
     return {"real_synthetic": "synthetic_only"} if config.ratio == 0 else {}
 
 
-def run_cameras(config: RunConfig) -> tuple[str, ...]:
-    """The cameras collection and generation record: those the vision mode reads, at the
-    recorders' default 84 × 84; none for a state run (its datasets stay as they were)."""
-    return TrainConfig.cameras if config.obs == "vision" else ()
+__all__ = ["ARMS", "ARM_LABELS", "run_cameras", "run_data_dirs", "same_as"]

@@ -19,11 +19,12 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
+from ..augment.config_bounds import MAX_BATCH, MAX_STEPS, SEED, SHARE, Bounds, check_bounds, check_name, ints
 from ..envs import ConfigError
 from ..envs.observation import DEFAULT_OBS_MODE, OBS_MODES, observation_keys
 from ..envs.scene import CAMERA_NAMES
@@ -31,6 +32,7 @@ from .checkpoint import read_meta, restore_training, save_checkpoint
 from .data import Frames, MixedSampler, load_frames
 from .normalize import Normalizer
 from .policies import policy_classes
+from .policies.overrides import check_overrides
 
 LR_SCHEDULES = ("cosine", "constant")
 
@@ -107,17 +109,26 @@ class TrainConfig:
         default=("front", "wrist"), metadata={"help": "cameras a vision policy reads (recorded in the datasets)"}
     )
 
+    # The numeric fields' ranges, checked on construction and read by the `demoforge train` flags.
+    BOUNDS: ClassVar[dict[str, Bounds]] = {
+        "steps": ints(1, MAX_STEPS),
+        "batch_size": ints(1, MAX_BATCH),
+        "ratio": SHARE,
+        "seed": SEED,
+        "checkpoint_every": ints(1, MAX_STEPS),
+        "log_every": ints(1, MAX_STEPS),
+        "threads": ints(0, 1024),
+    }
+
     def __post_init__(self) -> None:
+        check_name("TrainConfig.policy", self.policy, policy_classes)
         config_cls, _ = policy_classes(self.policy)
         for name, value in MODE_TRAIN_DEFAULTS.get(self.obs, MODE_TRAIN_DEFAULTS["state"]).items():  # bad obs: below
             if getattr(self, name) is None:  # the mode's default, so config.json names the number used
                 object.__setattr__(self, name, value)
-        if (self.steps is not None and self.steps < 1) or self.batch_size < 1:
-            raise ConfigError("TrainConfig.steps and batch_size must be ≥ 1")
+        check_bounds(self)
         if self.lr_schedule not in LR_SCHEDULES:
             raise ConfigError(f"TrainConfig.lr_schedule={self.lr_schedule!r}; allowed: {', '.join(LR_SCHEDULES)}")
-        if not 0.0 <= self.ratio <= 1.0:
-            raise ConfigError(f"TrainConfig.ratio={self.ratio} must be in [0, 1]")
         if self.obs not in OBS_MODES:
             raise ConfigError(f"TrainConfig.obs={self.obs!r}; allowed: {', '.join(OBS_MODES)}")
         if self.obs == "vision":
@@ -128,6 +139,8 @@ class TrainConfig:
                 )
             if "encoder" not in {f.name for f in fields(config_cls)}:
                 raise ConfigError(f"TrainConfig.policy={self.policy!r} reads state vectors only; obs='vision' needs bc")
+        # Checked against the policy's config fields; lists given for tuple fields become tuples.
+        object.__setattr__(self, "policy_overrides", check_overrides(self.policy, self.policy_overrides))
 
     @property
     def obs_keys(self) -> tuple[str, ...]:

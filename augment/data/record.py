@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -22,6 +22,17 @@ from ...envs import TASKS, ManipulationEnv, make_task_env, resolve_task_name
 from ...envs.experts import ExpertConfig, make_expert
 from ...envs.geometry import mat_to_pose7
 from ...envs.observation import VECTOR_FEATURES, camera_feature, env_image_key, observation_features
+from ..config_bounds import (
+    EPISODES,
+    SEED,
+    Bounds,
+    check_bounds,
+    check_cameras,
+    check_image_size,
+    check_name,
+    check_profile,
+    ints,
+)
 from ..domain.wrapper import DomainRandomizationWrapper
 from .dataset import Episode, video_feature
 from .idle import idle_fraction
@@ -171,16 +182,14 @@ class CollectConfig:
     seed: int = field(default=0, metadata={"help": "episode k tries seeds seed, seed+1, ... until it succeeds"})
     max_attempts_factor: int = field(default=5, metadata={"help": "give up after episodes × this many attempts"})
 
-    def __post_init__(self) -> None:
-        from ...envs import ConfigError
+    # The numeric fields' ranges, checked on construction and read by the `demoforge collect` flags.
+    BOUNDS: ClassVar[dict[str, Bounds]] = {"episodes": EPISODES, "seed": SEED, "max_attempts_factor": ints(1, 1000)}
 
-        for name in ("episodes", "seed", "max_attempts_factor"):
-            value = getattr(self, name)
-            low = 0 if name == "seed" else 1
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ConfigError(f"CollectConfig.{name}={value!r}: expected an integer ≥ {low}")
-        if self.episodes > 1_000_000:
-            raise ConfigError(f"CollectConfig.episodes={self.episodes}: at most 1000000")
+    def __post_init__(self) -> None:
+        check_name("CollectConfig.task", self.task, resolve_task_name)
+        check_bounds(self)
+        check_profile("CollectConfig.profile", self.profile)
+        check_cameras("CollectConfig.cameras", self.cameras)
         check_image_size(self.image_size, "CollectConfig.image_size")
 
     def identity(self) -> dict:
@@ -196,15 +205,6 @@ class CollectConfig:
 
 
 SIDECAR = "meta/collect.json"
-
-
-def check_image_size(size, what: str) -> None:
-    """Camera images must be even-sized (yuv420p video) and of a sane size."""
-    from ...envs import ConfigError
-
-    ok = isinstance(size, tuple | list) and len(size) == 2 and all(isinstance(n, int) for n in size)
-    if not ok or not all(16 <= n <= 1024 and n % 2 == 0 for n in size):
-        raise ConfigError(f"{what}={size!r}: expected an even number of pixels in 16..1024")
 
 
 def _resume_point(out: Path, config: CollectConfig) -> tuple[int, int] | None:

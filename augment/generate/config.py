@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import ClassVar, Literal
 
 from ...envs import ConfigError
+from ..config_bounds import (
+    COUNT,
+    EPISODES,
+    MAX_COUNT,
+    NON_NEGATIVE,
+    SEED,
+    SHARE,
+    WORKERS,
+    Bounds,
+    check_bounds,
+    check_cameras,
+    check_choice,
+    check_image_size,
+    check_profile,
+    ints,
+    reals,
+)
 from .select import STRATEGIES
 
 # process, ray and batch write the same bytes for the same settings; warp (float32 physics on MuJoCo
@@ -121,28 +137,45 @@ class GenerateConfig:
     threads: int = field(default=0, metadata={"help": "batch backend: threads per worker (0: the CPU cores ÷ workers)"})
     ray_address: str | None = field(default=None, metadata={"help": "Ray cluster address (default: a local Ray)"})
 
+    # The numeric fields' ranges, checked on construction and read by the `demoforge generate` flags.
+    BOUNDS: ClassVar[dict[str, Bounds]] = {
+        "num": EPISODES,
+        "seed": SEED,
+        "nn_k": ints(1, 1000),
+        "action_noise": SHARE,
+        "quiet_steps": COUNT,
+        "tracking_gain": reals(0.0, 1.0, low_open=True),
+        "interpolation_steps": ints(0, 1000),
+        "fixed_steps": COUNT,
+        "gripper_hold_steps": COUNT,
+        "idle_min_motion": NON_NEGATIVE,
+        "idle_min_rotation": NON_NEGATIVE,
+        "idle_keep_after_switch": COUNT,
+        "idle_keep_arrival": COUNT,
+        "subtask_offset": COUNT,
+        "line_up_tolerance": NON_NEGATIVE,
+        "line_up_distance": NON_NEGATIVE,
+        "line_up_max_wait": COUNT,
+        "subtask_retries": COUNT,
+        "settle_steps": COUNT,
+        "max_attempts": COUNT,
+        "workers": WORKERS,
+        "batch_size": ints(1, MAX_COUNT),
+        "threads": COUNT,
+    }
+
     def __post_init__(self) -> None:
-        if self.num < 1:
-            raise ConfigError(f"GenerateConfig.num={self.num} must be ≥ 1")
-        if self.selection not in STRATEGIES:
-            raise ConfigError(f"GenerateConfig.selection={self.selection!r}; known: {', '.join(STRATEGIES)}")
-        if self.backend not in BACKENDS:
-            raise ConfigError(f"GenerateConfig.backend={self.backend!r}; allowed: {', '.join(BACKENDS)}")
+        check_bounds(self)
+        check_choice("GenerateConfig.selection", self.selection, STRATEGIES)
+        check_choice("GenerateConfig.backend", self.backend, BACKENDS)
+        check_profile("GenerateConfig.profile", self.profile)
+        check_cameras("GenerateConfig.cameras", self.cameras)
+        check_image_size(self.image_size, "GenerateConfig.image_size")
         if self.backend in LOCKSTEP_BACKENDS and self.cameras:
             raise ConfigError(
                 f"GenerateConfig.cameras={self.cameras!r}: the {self.backend} backend records state only; "
                 "use --backend process"
             )
-        if self.batch_size < 1 or self.threads < 0:
-            raise ConfigError(f"GenerateConfig.batch_size={self.batch_size} must be ≥ 1 and threads={self.threads} ≥ 0")
-        if not 0 < self.tracking_gain <= 1:
-            raise ConfigError(f"GenerateConfig.tracking_gain={self.tracking_gain} must be in (0, 1]")
-        nonneg = ("action_noise", "interpolation_steps", "fixed_steps", "subtask_retries", "idle_min_motion")
-        nonneg += ("idle_min_rotation", "idle_keep_after_switch", "idle_keep_arrival", "quiet_steps")
-        nonneg += ("line_up_tolerance", "line_up_distance", "line_up_max_wait")
-        bad = [k for k in nonneg if not (math.isfinite(getattr(self, k)) and getattr(self, k) >= 0)]
-        if bad:
-            raise ConfigError(f"GenerateConfig.{bad[0]}={getattr(self, bad[0])} must be a finite number ≥ 0")
 
     @property
     def attempt_limit(self) -> int:

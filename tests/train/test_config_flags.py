@@ -4,13 +4,15 @@ flag sets it), and no flag carries a default of its own, so the CLI cannot drift
 
 import argparse
 import dataclasses
-from typing import Literal
+from typing import ClassVar, Literal
 
 import pytest
 from demoforge.augment.data.record import CollectConfig
 from demoforge.augment.generate import GenerateConfig
-from demoforge.train.cli import main as cli
+from demoforge.augment.config_bounds import Bounds, ints, reals
+from demoforge.train.cli import verbs
 from demoforge.train.cli.flag_builder import ConfigFlags, Flag, config_fields
+from demoforge.train.cli.main import _Parser, build_parser, main
 from demoforge.train.cli.verb_flags import VERB_CONFIGS
 from demoforge.train.evaluate import EvalConfig
 from demoforge.train.run_config import RunConfig
@@ -27,7 +29,7 @@ REQUIRED = {  # the verb's own arguments a parse needs; none of them is a config
 
 
 def _verb_parser(verb: str) -> argparse.ArgumentParser:
-    subparsers = next(a for a in cli.build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    subparsers = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
     return subparsers.choices[verb]
 
 
@@ -98,10 +100,10 @@ def build(monkeypatch, tmp_path):
         raise Captured(next(a for a in (*args, *kwargs.values()) if isinstance(a, CONFIG_CLASSES)))
 
     def build(verb, argv):
-        monkeypatch.setattr(cli, LIBRARY_CALL[verb], capture)
+        monkeypatch.setattr(verbs, LIBRARY_CALL[verb], capture)
         monkeypatch.setenv("DEMOFORGE_DEBUG", "1")  # main re-raises: Captured escapes it
         with pytest.raises(Captured) as captured:
-            cli.main([verb, *REQUIRED[verb], *(["--real", "d"] if verb == "train" else []), *argv])
+            main([verb, *REQUIRED[verb], *(["--real", "d"] if verb == "train" else []), *argv])
         return captured.value.args[0]
 
     return build
@@ -171,6 +173,8 @@ class Toy:
     names: tuple[str, ...] = dataclasses.field(default=(), metadata={"help": "names"})
     where: str | None = dataclasses.field(default=None, metadata={"help": "an address"})
 
+    BOUNDS: ClassVar[dict[str, Bounds]] = {"count": ints(0, 1000), "rate": reals(0.0)}  # the flags' ranges
+
 
 class ToyModel(BaseModel):
     share: float = Field(0.5, ge=0.0, le=1.0, description="a share")
@@ -178,7 +182,7 @@ class ToyModel(BaseModel):
 
 
 def _parse(flags: ConfigFlags, argv: list[str]):
-    parser = cli._Parser(prog="toy")
+    parser = _Parser(prog="toy")
     flags.add_to(parser)
     parser.format_help()  # a '%' in a field's help must not break argparse's formatting
     return parser.parse_args(argv)

@@ -148,13 +148,12 @@ def test_vision_needs_known_cameras_and_a_policy_with_an_image_encoder():
 
 
 def test_train_set_reaches_the_encoder_config():
-    from demoforge.train.cli import policy_overrides
     from demoforge.train.policies import BCConfig
 
-    overrides = policy_overrides("bc", ['encoder={"widths": [8, 16], "max_shift": 2}'])
+    overrides = TrainConfig(policy_overrides={"encoder": {"widths": [8, 16], "max_shift": 2}}).policy_overrides
     assert BCConfig(**overrides).encoder.widths == (8, 16) and BCConfig(**overrides).encoder.max_shift == 2
     with pytest.raises(ConfigError, match="ImageEncoderConfig has no field 'width'"):
-        policy_overrides("bc", ['encoder={"width": [8]}'])
+        TrainConfig(policy_overrides={"encoder": {"width": [8]}})
 
 
 def test_a_dataset_without_the_cameras_is_refused_by_name(tiny_lift, tmp_path):

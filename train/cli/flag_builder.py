@@ -3,8 +3,10 @@
 Each field becomes `--field-name`, typed from its annotation and documented by the field itself
 (`field(metadata={"help": ...})`, pydantic's `Field(description=...)`). A flag's argparse default
 is None, "not given": the config is built from the flags given and the class fills in the rest, so
-a default lives in one place and `--help` shows the class's. `Flag` states where a field departs
-from what its type implies (a range, a name kept from before, a value converted).
+a default lives in one place and `--help` shows the class's. A number's range is the class's own
+(its `BOUNDS` table, or pydantic's ge/le): the flag refuses what the class refuses, in the same
+words, and nothing else. `Flag` states where a field departs from what its type implies (choices,
+a name kept from before, a value converted).
 
 Written over argparse rather than taken from tyro or draccus: see README, "Design choices".
 """
@@ -19,11 +21,11 @@ import typing
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
-MAX_INT = 100_000_000  # the bound of an integer field no Flag bounds: large, but not a runaway loop
+from ...augment.config_bounds import Bounds
 
 
 def int_in(low: int, high: int | None = None, what: str = "") -> Callable[[str], int]:
-    """An argparse type: an integer in low..high (or ≥ low), else a one-line error saying so."""
+    """An argparse type for a flag that is no config field: an integer in low..high (or ≥ low)."""
 
     def parse(text: str) -> int:
         try:
@@ -39,7 +41,7 @@ def int_in(low: int, high: int | None = None, what: str = "") -> Callable[[str],
 
 
 def float_in(low: float, high: float = math.inf) -> Callable[[str], float]:
-    """An argparse type: a finite number in [low, high]."""
+    """An argparse type for a flag that is no config field: a finite number in [low, high]."""
 
     def parse(text: str) -> float:
         try:
@@ -54,11 +56,27 @@ def float_in(low: float, high: float = math.inf) -> Callable[[str], float]:
     return parse
 
 
+def bounded(bounds: Bounds | None, integer: bool) -> Callable[[str], Any]:
+    """The argparse type of a config field: the word parsed as an integer or a number, and refused
+    (in the class's words) where the field's `Bounds` refuse it; no bounds, no range."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = int(text) if integer else float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {'an integer' if integer else 'a number'}") from None
+        if bounds is not None and not bounds.holds(value):
+            raise argparse.ArgumentTypeError(f"{text} is out of range: expected {bounds.expected()}{bounds.note}")
+        return value
+
+    return parse
+
+
 @dataclasses.dataclass(frozen=True)
 class Flag:
     """How one field's flag departs from what the field's type implies."""
 
-    parse: Callable[[str], Any] | None = None  # argparse type: parses and range-checks one word
+    parse: Callable[[str], Any] | None = None  # argparse type: parses one word (its range: the class's)
     choices: Sequence[str] | None = None
     name: str | None = None  # the flag's name when it is not --field-name (kept for old command lines)
     store_false: bool = False  # a switch that sets a bool field to False (`--clean` → human_like=False)
@@ -78,24 +96,29 @@ class ConfigField:
     annotation: Any
     default: Any
     help: str
-    low: float | None = None  # pydantic ge/le, when given
-    high: float | None = None
+    bounds: Bounds | None = None  # the class's BOUNDS entry (or pydantic's ge/le)
 
 
 def config_fields(cls: type) -> list[ConfigField]:
-    """The fields of a dataclass or a pydantic model, with their defaults and help."""
+    """The fields of a dataclass or a pydantic model, with their defaults, help and bounds."""
+    table = getattr(cls, "BOUNDS", {})
     if dataclasses.is_dataclass(cls):
         hints = typing.get_type_hints(cls)
         out = []
         for f in dataclasses.fields(cls):
             default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
-            out.append(ConfigField(f.name, hints[f.name], default, f.metadata.get("help", "")))
+            out.append(ConfigField(f.name, hints[f.name], default, f.metadata.get("help", ""), table.get(f.name)))
         return out
     out = []
     for name, info in cls.model_fields.items():
-        low = next((m.ge for m in info.metadata if hasattr(m, "ge")), None)
-        high = next((m.le for m in info.metadata if hasattr(m, "le")), None)
-        out.append(ConfigField(name, info.annotation, info.get_default(), info.description or "", low, high))
+        low = next((m.ge for m in info.metadata if getattr(m, "ge", None) is not None), None)
+        high = next((m.le for m in info.metadata if getattr(m, "le", None) is not None), None)
+        pydantic_bounds = None
+        if low is not None or high is not None:
+            integer = _without_none(info.annotation) is int
+            pydantic_bounds = Bounds(-math.inf if low is None else low, high, integer=integer)
+        bounds = table.get(name, pydantic_bounds)
+        out.append(ConfigField(name, info.annotation, info.get_default(), info.description or "", bounds))
     return out
 
 
@@ -154,10 +177,8 @@ class ConfigFlags:
             return {"action": argparse.BooleanOptionalAction}
         if typing.get_origin(annotation) is Literal:
             return {"choices": typing.get_args(annotation)}
-        if annotation is int:
-            return {"type": int_in(int(f.low or 0), MAX_INT if f.high is None else int(f.high)), "metavar": metavar}
-        if annotation is float:
-            return {"type": float_in(f.low or 0.0, math.inf if f.high is None else f.high), "metavar": metavar}
+        if annotation in (int, float):
+            return {"type": bounded(f.bounds, integer=annotation is int), "metavar": metavar}
         if annotation is str:
             return {}
         if annotation == tuple[str, ...]:

@@ -1,11 +1,14 @@
 """The config-backed flags of `demoforge collect/generate/train/eval/run`: one `ConfigFlags` per verb,
-with the ranges and names the config classes do not state. Defaults and help come from the classes."""
+with the choices, old names and conversions the config classes' types do not imply. Defaults, help
+and every range come from the classes (their `BOUNDS`), which check them again when built."""
 
 from __future__ import annotations
 
 import argparse
-import os
+import json
+from typing import Any
 
+from ...augment.config_bounds import IMAGE_PX
 from ...augment.data.record import CollectConfig
 from ...augment.generate import GenerateConfig
 from ...augment.generate.select import STRATEGIES
@@ -15,27 +18,33 @@ from ..evaluate import EvalConfig
 from ..policies import POLICIES
 from ..run_config import MODE_DEFAULTS, RunConfig
 from ..trainer import LR_SCHEDULES, MODE_TRAIN_DEFAULTS, TrainConfig
-from .flag_builder import ConfigFlags, Flag, float_in, int_in
-
-MAX_BATCH = 65_536
-MAX_STEPS = 100_000_000
-MAX_EPISODES = 1_000_000
-
-
-def max_workers() -> int:
-    """Worker processes a user may ask for: ~300 MB each, so a few per core at most."""
-    return 4 * (os.cpu_count() or 1)
-
-
-def workers(text: str) -> int:
-    return int_in(0, max_workers(), " (0: one per core; at most 4 per core, ~300 MB each)")(text)
+from .flag_builder import ConfigFlags, Flag
 
 
 def even_size(text: str) -> int:
-    value = int_in(16, 1024)(text)
+    """`--image-size 84`: one side of a square image; CollectConfig/GenerateConfig check the range."""
+    low, high = IMAGE_PX
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"{value} is out of range: expected an even integer in {low}..{high}")
     if value % 2:
-        raise argparse.ArgumentTypeError(f"{value} is odd: video needs an even image size (16..1024)")
+        raise argparse.ArgumentTypeError(f"{value} is odd: video needs an even image size ({low}..{high})")
     return value
+
+
+def field_value(text: str) -> tuple[str, Any]:
+    """`--set chunk_size=16` → ('chunk_size', 16): the value parsed as JSON when it parses, else the
+    text. TrainConfig checks the pair against the policy's config fields."""
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected FIELD=VALUE")
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
 
 
 def policy_steps() -> str:
@@ -48,8 +57,6 @@ def mode_defaults(name: str) -> str:
     return "default: " + ", ".join(f"{mode} {defaults[name]}" for mode, defaults in MODE_DEFAULTS.items())
 
 
-EPISODES = Flag(parse=int_in(1, MAX_EPISODES))
-WORKERS = Flag(parse=workers)
 POLICY = Flag(choices=list(POLICIES))
 OBS_MODE = Flag(choices=OBS_MODES)
 TASK = Flag(to_field=resolve_task_name)  # a wrong name is one line listing the tasks, before anything runs
@@ -60,23 +67,15 @@ COLLECT = ConfigFlags(
     CollectConfig,
     {
         "task": TASK,
-        "episodes": EPISODES,
         "human_like": Flag(name="--clean", store_false=True, help="a clean expert instead of the human-like one"),
         "image_size": SQUARE_IMAGE,
-        "max_attempts_factor": Flag(parse=int_in(1, 1000)),
     },
 )
 
 GENERATE = ConfigFlags(
     GenerateConfig,
     {
-        "num": EPISODES,
-        "workers": WORKERS,
         "selection": Flag(choices=list(STRATEGIES)),
-        "nn_k": Flag(parse=int_in(1, 1000)),
-        "action_noise": Flag(parse=float_in(0.0, 1.0)),
-        "tracking_gain": Flag(parse=float_in(0.0, 1.0)),  # 0 is refused by the config, naming the field
-        "interpolation_steps": Flag(parse=int_in(0, 1000)),
         "image_size": SQUARE_IMAGE,
     },
 )
@@ -86,24 +85,18 @@ TRAIN = ConfigFlags(
     {
         "policy": POLICY,
         "steps": Flag(
-            parse=int_in(1, MAX_STEPS),
             help=f"training steps (default: vision {MODE_TRAIN_DEFAULTS['vision']['steps']}; state {policy_steps()})",
         ),
         "batch_size": Flag(
-            parse=int_in(1, MAX_BATCH),
             help="samples per training step (default: "
             + ", ".join(f"{mode} {d['batch_size']}" for mode, d in MODE_TRAIN_DEFAULTS.items())
             + ")",
         ),
         "ratio": Flag(
-            parse=float_in(0.0, 1.0),
             help="share of each batch drawn from real episodes, when both are given (default: "
             + ", ".join(f"{mode} {d['ratio']}" for mode, d in MODE_TRAIN_DEFAULTS.items())
             + ")",
         ),
-        "checkpoint_every": Flag(parse=int_in(1, MAX_STEPS)),
-        "log_every": Flag(parse=int_in(1, MAX_STEPS)),
-        "threads": Flag(parse=int_in(0, 1024)),
         "lr_schedule": Flag(choices=LR_SCHEDULES),
         "obs": OBS_MODE,
         "policy_overrides": Flag(
@@ -112,35 +105,17 @@ TRAIN = ConfigFlags(
     },
 )
 
-EVAL = ConfigFlags(
-    EvalConfig,
-    {
-        "episodes": EPISODES,
-        "workers": WORKERS,
-        "videos": Flag(parse=int_in(0, 1000)),
-        "video_size": Flag(parse=int_in(16, 1024)),
-    },
-)
+EVAL = ConfigFlags(EvalConfig)
 
 RUN = ConfigFlags(
     RunConfig,
     {
-        "real_demos": EPISODES,
-        "synthetic_demos": Flag(
-            parse=int_in(1, MAX_EPISODES), help=f"demos generated from them ({mode_defaults('synthetic_demos')})"
-        ),
-        "batch_size": Flag(
-            parse=int_in(1, MAX_BATCH), help=f"samples per training step of each arm ({mode_defaults('batch_size')})"
-        ),
-        "ratio": Flag(
-            parse=float_in(0.0, 1.0), help=f"real share of each co-training batch ({mode_defaults('ratio')})"
-        ),
-        "eval_episodes": EPISODES,
-        "workers": WORKERS,
+        "synthetic_demos": Flag(help=f"demos generated from them ({mode_defaults('synthetic_demos')})"),
+        "batch_size": Flag(help=f"samples per training step of each arm ({mode_defaults('batch_size')})"),
+        "ratio": Flag(help=f"real share of each co-training batch ({mode_defaults('ratio')})"),
         "policy": POLICY,
         "obs": OBS_MODE,
         "train_steps": Flag(
-            parse=int_in(1, MAX_STEPS),
             help=f"training steps of each arm (default: vision {MODE_DEFAULTS['vision']['train_steps']}; state {policy_steps()})",
         ),
     },

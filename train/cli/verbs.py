@@ -1,0 +1,276 @@
+"""The verb table of the `demoforge` command: one handler per verb, each a thin layer over a library
+function (what a training script calls). A handler builds the verb's config from its flags (the
+config checks every value, one line naming the field), calls the library and prints the outcome.
+`main.py` parses the command line and dispatches through `VERBS`."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from ...augment.data.inspect import summarize
+from ...augment.data.record import collect
+from ...augment.data.safety import read_text
+from ...augment.domain.preview import save_preview
+from ...augment.domain.profiles import load_profile
+from ...augment.generate import generate
+from ...augment.io.convert import export_dataset, import_dataset
+from ...envs import GYM_IDS, TASKS, ConfigError, make_task_env, resolve_task_name
+from ..evaluate import evaluate
+from ..lerobot_eval import evaluate_lerobot, is_lerobot_checkpoint
+from ..pipeline import run_pipeline
+from ..policies import policy_classes
+from ..progress import progress_bar
+from ..run_config import RunConfig, load_run_config
+from ..run_folder import clear_unstarted_run, unstarted_run
+from ..trainer import train
+from .verb_flags import COLLECT, EVAL, GENERATE, RUN, TRAIN
+
+
+def _info_envs(console: Console) -> None:
+    table = Table(title="demoforge tasks")
+    for column in ("task", "gymnasium id", "objects", "subtasks (signal → reference object)", "max steps", "action"):
+        table.add_column(column)
+    for name in TASKS:
+        env = make_task_env(name)
+        subtasks = ", ".join(f"{s.signal or 'success'}→{s.object}" for s in env.task.subtasks)
+        table.add_row(
+            name,
+            GYM_IDS[name],
+            ", ".join(env.task.objects),
+            subtasks,
+            str(env.task.max_episode_steps),
+            str(env.action_space.shape),
+        )
+        env.close()
+    console.print(table)
+
+
+def _info_profile(args: argparse.Namespace, console: Console) -> None:
+    profile = load_profile(args.profile)
+    data = profile.model_dump()
+    console.print(f"{data.pop('name')} v{data.pop('version')}: {data.pop('description')}", style="bold")
+    for section, fields in data.items():
+        state = "on" if fields.pop("enabled") else "off"
+        line = ", ".join(f"{k}={v}" for k, v in fields.items())
+        console.print(f"  {section} ({state}): {line}", markup=False, highlight=False)
+    if args.preview:
+        path = save_preview(args.preview, resolve_task_name(args.task), profile, count=args.count)
+        console.print(f"wrote {path} ({args.count} resets of {args.task}, front camera)")
+
+
+def _info_dataset(path: str, console: Console) -> None:
+    s = summarize(path)
+    rate = "n/a" if s["success_rate"] is None else f"{s['success_rate']:.0%}"
+    idle = "n/a" if s["idle_fraction"] is None else f"{s['idle_fraction']:.1%}"
+    console.print(
+        f"{s['root']}: {s['episodes']} episodes, {s['frames']} frames at {s['fps']} Hz, "
+        f"success {rate}, idle frames {idle}, sources {s['sources']}, {s['bytes'] / 1e6:.1f} MB on disk"
+    )
+    console.print(f"tasks: {s['tasks']}", markup=False)
+    table = Table("feature", "dtype", "shape", "mean (avg over dims)", "std (avg over dims)")
+    for f in s["features"]:
+        mean, std = ("" if v is None else f"{v:.4g}" for v in (f["mean"], f["std"]))
+        table.add_row(f["name"], f["dtype"], str(f["shape"]), mean, std)
+    console.print(table)
+
+
+def _cmd_info(args: argparse.Namespace, console: Console) -> int:
+    if args.envs:
+        _info_envs(console)
+    if args.profile:
+        _info_profile(args, console)
+    if args.dataset:
+        _info_dataset(args.dataset, console)
+    if not (args.envs or args.profile or args.dataset):
+        console.print("nothing to show: pass a dataset folder, --envs or --profile NAME")
+        return 2
+    return 0
+
+
+def _cmd_collect(args: argparse.Namespace, console: Console) -> int:
+    config = COLLECT.build(args)
+    with progress_bar(console) as bar:
+        job = bar.add_task(f"collect {config.task} in {config.profile}", total=config.episodes)
+        result = collect(config, args.out, progress=lambda kept, attempts: bar.update(job, completed=kept))
+    console.print(
+        f"wrote {result['episodes']} demos to {args.out} ({result['attempts']} attempts, "
+        f"{result['episodes'] / result['seconds']:.1f} episodes/s)"
+    )
+    return 0
+
+
+def _cmd_generate(args: argparse.Namespace, console: Console) -> int:
+    config = GENERATE.build(args)
+    with progress_bar(console) as bar:
+        job = bar.add_task("generate", total=config.num)
+
+        def update(attempts: int, successes: int, target: int) -> None:
+            rate = successes / attempts if attempts else 0.0
+            bar.update(job, completed=successes, description=f"generate: {attempts} attempts, {rate:.0%} kept")
+
+        summary = generate(
+            args.source, args.out, config, task=args.task and resolve_task_name(args.task), progress=update
+        )
+    table = Table(title=f"{summary.task}: {summary.episodes} episodes from {summary.attempts} attempts")
+    table.add_column("outcome")
+    table.add_column("attempts", justify="right")
+    table.add_column("share", justify="right")
+    table.add_row("success", str(summary.episodes), f"{summary.success_rate:.1%}")
+    for cause, count in sorted(summary.causes.items()):
+        table.add_row(f"failed: {cause}", str(count), f"{count / max(summary.attempts, 1):.1%}")
+    console.print(table)
+    hours = summary.seconds / 3600
+    console.print(
+        f"this run: {summary.new_episodes} new episodes in {summary.seconds:.1f} s "
+        f"({summary.new_episodes / hours if hours else 0:,.0f} demos/hour); coverage plot: {args.out}/plots/coverage.png"
+    )
+    if not summary.complete:
+        console.print(f"stopped at the attempt limit: {summary.episodes}/{config.num} episodes", style="yellow")
+        return 1
+    return 0
+
+
+def _cmd_train(args: argparse.Namespace, console: Console) -> int:
+    config = TRAIN.build(args, policy_overrides=dict(args.set))  # TrainConfig checks --set against --policy
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out}: is a file, expected a run folder")
+    if not args.real and not args.synthetic:
+        raise ConfigError("train needs --real and/or --synthetic data")
+    if args.real and args.synthetic and config.ratio == 0:  # the vision default: say what --real does not do
+        console.print(f"ratio 0 ({config.obs}'s default): no batch draws from --real; pass --ratio to co-train")
+    resume = args.resume
+    if unstarted_run(out):  # killed before its first checkpoint: nothing to resume, start it again
+        clear_unstarted_run(out)
+        resume = False
+    with progress_bar(console, unit="steps") as bar:
+        job = bar.add_task(
+            f"train {config.policy}", total=config.steps or policy_classes(config.policy)[0]().default_steps
+        )
+        result = train(
+            args.out,
+            config,
+            real=args.real,
+            synthetic=args.synthetic,
+            resume=resume,
+            progress=lambda step, total, loss: bar.update(
+                job, completed=step, description=f"train {config.policy} loss {loss:.4f}"
+            ),
+        )
+    console.print(
+        f"trained {result.steps} steps in {result.seconds:.1f} s ({result.samples_per_second:,.0f} samples/s), "
+        f"final loss {result.final_loss:.4f}; run: {result.run}"
+    )
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace, console: Console) -> int:
+    config = EVAL.build(args)
+    if is_lerobot_checkpoint(args.run):  # lerobot-train's pretrained_model folder
+        result = evaluate_lerobot(args.run, config, task=args.task)
+    elif args.task:
+        raise ConfigError(f"--task is for LeRobot checkpoints; {args.run} records the task it was trained on")
+    else:
+        result = evaluate(args.run, config)
+    lo, hi = result.ci95
+    console.print(
+        f"{result.task} in {result.profile}: success {result.successes}/{result.episodes} = {result.success_rate:.0%} "
+        f"(Wilson 95 % CI {lo:.0%}–{hi:.0%}), mean length {result.mean_length:.1f} steps"
+    )
+    console.print("subtasks reached: " + ", ".join(f"{k} {v:.0%}" for k, v in result.subtask_rates.items()))
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace, console: Console) -> int:
+    config = EVAL.build(args)
+    if is_lerobot_checkpoint(args.run):  # lerobot-train's pretrained_model folder
+        result = evaluate_lerobot(args.run, config, task=args.task)
+    elif args.task:
+        raise ConfigError(f"--task is for LeRobot checkpoints; {args.run} records the task it was trained on")
+    else:
+        result = evaluate(args.run, config)
+    lo, hi = result.ci95
+    console.print(
+        f"{result.task} in {result.profile}: success {result.successes}/{result.episodes} = {result.success_rate:.0%} "
+        f"(Wilson 95 % CI {lo:.0%}–{hi:.0%}), mean length {result.mean_length:.1f} steps"
+    )
+    console.print("subtasks reached: " + ", ".join(f"{k} {v:.0%}" for k, v in result.subtask_rates.items()))
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace, console: Console) -> int:
+    overrides = RUN.given(args)  # the flags given win over --config and --quick
+    if args.config:
+        read_text(Path(args.config), "run config")  # a missing or non-UTF-8 file: one line naming it
+        config = RunConfig(**{**load_run_config(args.config).model_dump(), **overrides})
+    elif args.quick:
+        config = RunConfig.quick(**overrides)
+    else:
+        config = RunConfig(**overrides)
+    numbers = run_pipeline(config, args.out, log=lambda line: console.print(line, markup=False, highlight=False))
+    table = Table(title=f"{numbers['task']} in {config.profile_target}: success by training data")
+    for col in ("training data", "success", "Wilson 95 % CI"):
+        table.add_column(col)
+    for arm, e in numbers["arms"].items():
+        table.add_row(
+            arm.replace("_", " "),
+            f"{e['successes']}/{e['episodes']} ({e['success_rate']:.0%})",
+            f"{e['ci95'][0]:.0%}–{e['ci95'][1]:.0%}",
+        )
+    console.print(table)
+    console.print(numbers["verdict"], markup=False)
+    console.print(
+        f"report: {Path(args.out) / 'report' / 'report.html'}  (total {sum(numbers['timings_s'].values()):.0f} s)"
+    )
+    return 0
+
+
+def _cmd_import(args: argparse.Namespace, console: Console) -> int:
+    report = import_dataset(args.src, args.out, mapping=args.mapping, fmt=args.format, fps=args.fps)
+    console.print(f"imported {report.episodes} episodes, {report.frames} frames ({report.format}) into {args.out}")
+    for source, target in report.mapped.items():
+        console.print(f"  {source} → {target}", markup=False)
+    for source, why in report.unmapped.items():
+        console.print(f"  not imported: {source} ({why})", markup=False)
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace, console: Console) -> int:
+    out = export_dataset(args.dataset, args.format, args.out, dataset_id=args.dataset_id)
+    console.print(f"exported {args.dataset} as {args.format} to {out}")
+    return 0
+
+
+def _cmd_import(args: argparse.Namespace, console: Console) -> int:
+    report = import_dataset(args.src, args.out, mapping=args.mapping, fmt=args.format, fps=args.fps)
+    console.print(f"imported {report.episodes} episodes, {report.frames} frames ({report.format}) into {args.out}")
+    for source, target in report.mapped.items():
+        console.print(f"  {source} → {target}", markup=False)
+    for source, why in report.unmapped.items():
+        console.print(f"  not imported: {source} ({why})", markup=False)
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace, console: Console) -> int:
+    out = export_dataset(args.dataset, args.format, args.out, dataset_id=args.dataset_id)
+    console.print(f"exported {args.dataset} as {args.format} to {out}")
+    return 0
+
+
+Verb = Callable[[argparse.Namespace, Console], int]
+
+VERBS: dict[str, Verb] = {
+    "info": _cmd_info,
+    "collect": _cmd_collect,
+    "generate": _cmd_generate,
+    "train": _cmd_train,
+    "eval": _cmd_eval,
+    "run": _cmd_run,
+    "import": _cmd_import,
+    "export": _cmd_export,
+}
