@@ -7,9 +7,9 @@ import dataclasses
 from typing import ClassVar, Literal
 
 import pytest
+from demoforge.augment.config_bounds import Bounds, ints, reals
 from demoforge.augment.data.record import CollectConfig
 from demoforge.augment.generate import GenerateConfig
-from demoforge.augment.config_bounds import Bounds, ints, reals
 from demoforge.train.cli import verbs
 from demoforge.train.cli.flag_builder import ConfigFlags, Flag, config_fields
 from demoforge.train.cli.main import _Parser, build_parser, main
