@@ -1,6 +1,9 @@
 """Sweep the real:synthetic co-training ratio and plot target-domain success against it.
 
-python examples/ratio_sweep.py      # DEMOFORGE_EXAMPLE_QUICK=1 for a small version
+python examples/ratio_sweep.py
+
+DEMOFORGE_EXAMPLE_QUICK=1 runs a small version (3 real and 6 synthetic demos, 100 training steps, 2
+evaluation episodes per ratio, one worker): what tests/test_examples.py runs and checks.
 """
 
 import os
@@ -12,21 +15,22 @@ import demoforge
 import matplotlib.pyplot as plt
 
 QUICK = os.environ.get("DEMOFORGE_EXAMPLE_QUICK") == "1"
-REAL, SYN, STEPS, EPISODES = (3, 20, 100, 3) if QUICK else (10, 300, 2000, 50)
+REAL, SYN, STEPS, EPISODES, WORKERS = (3, 6, 100, 2, 1) if QUICK else (10, 300, 2000, 50, 2)
 RATIOS = [0.0, 0.5, 1.0] if QUICK else [0.0, 0.1, 0.25, 0.5, 0.75, 1.0]
 
 
 def main() -> None:
     if not os.path.isdir("sweep_real"):
         demoforge.collect_demos("Lift", episodes=REAL, out="sweep_real", profile="target")
-    demoforge.generate_demos("sweep_real", "sweep_synthetic", num=SYN, workers=2)
+    demoforge.generate_demos("sweep_real", "sweep_synthetic", num=SYN, workers=WORKERS)
 
     rates, lows, highs = [], [], []
     for ratio in RATIOS:
         run = f"sweep_run_{ratio}"
         if not os.path.isdir(run):
             demoforge.train_policy(run, real="sweep_real", synthetic="sweep_synthetic", ratio=ratio, steps=STEPS)
-        result = demoforge.evaluate_policy(run, profile="target", episodes=EPISODES, workers=2)
+        # videos=0: a sweep needs the numbers, not GIFs of every run (rendering them costs more than the episodes)
+        result = demoforge.evaluate_policy(run, profile="target", episodes=EPISODES, workers=WORKERS, videos=0)
         rates.append(result.success_rate)
         lows.append(result.success_rate - result.ci95[0])
         highs.append(result.ci95[1] - result.success_rate)

@@ -1,6 +1,9 @@
 """Train a policy in a plain PyTorch loop on demoforge data, then evaluate it in closed loop.
 
-python examples/train_bc_loop.py            # DEMOFORGE_EXAMPLE_QUICK=1 for a 30-second version
+python examples/train_bc_loop.py
+
+DEMOFORGE_EXAMPLE_QUICK=1 runs a small version (3 demos, 100 steps, 2 episodes): what
+tests/test_examples.py runs and checks.
 """
 
 import os
@@ -10,7 +13,7 @@ import numpy as np
 import torch
 
 QUICK = os.environ.get("DEMOFORGE_EXAMPLE_QUICK") == "1"
-DEMOS, STEPS, EPISODES = (3, 200, 3) if QUICK else (30, 2000, 20)
+DEMOS, STEPS, EPISODES = (3, 100, 2) if QUICK else (30, 2000, 20)
 
 
 def main() -> None:

@@ -14,7 +14,6 @@ import torch
 from demoforge.augment.data.dataset import Dataset
 from demoforge.augment.io.lerobot_env import make_vec_env
 from demoforge.envs.experts import make_expert
-from demoforge.train.cli import main
 
 OBS = "observation"
 SEED, SIZE = 7, (48, 64)  # (height, width): not square, so a transposed image cannot pass
@@ -80,11 +79,8 @@ def mismatches(batch: dict[str, torch.Tensor], features: dict, n: int) -> list[s
 
 
 @pytest.fixture(scope="module")
-def demos(tmp_path_factory):
-    out = tmp_path_factory.mktemp("lerobot_env") / "lift"
-    args = ["collect", "--task", "Lift", "--episodes", "1", "--profile", "target", "--cameras", "front"]
-    assert main([*args, "--image-size", "48", "--seed", str(SEED), "--out", str(out)]) == 0
-    return out
+def demos(demo_dataset):
+    return demo_dataset("Lift", episodes=1, profile="target", cameras=("front",), image_size=(48, 48), seed=SEED)
 
 
 def test_preprocessed_observations_are_what_the_policy_trained_on(demos):

@@ -13,7 +13,6 @@ import types
 import h5py
 import numpy as np
 import pytest
-from demoforge.augment.data.record import CollectConfig, collect
 from demoforge.augment.io.convert import export_dataset
 from demoforge.augment.io.robomimic_env import RobomimicEnv
 
@@ -21,11 +20,9 @@ SIZE = (48, 64)  # (height, width): not square, so a transposed image cannot pas
 
 
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory):
-    root = tmp_path_factory.mktemp("robomimic_env")
-    cfg = CollectConfig(task="Lift", episodes=2, profile="nominal", cameras=("front",), image_size=SIZE, seed=3)
-    collect(cfg, root / "lift")
-    out = export_dataset(root / "lift", "robomimic", root / "lift.hdf5")
+def exported(demo_dataset, tmp_path_factory):
+    lift = demo_dataset("Lift", episodes=2, profile="nominal", cameras=("front",), image_size=SIZE, seed=3)
+    out = export_dataset(lift, "robomimic", tmp_path_factory.mktemp("robomimic_env") / "lift.hdf5")
     with h5py.File(out) as f:
         env_args = json.loads(f["data"].attrs["env_args"])
         demos = {

@@ -1,5 +1,7 @@
 """Scripted experts solve their tasks: the source of every built-in demonstration."""
 
+import gymnasium as gym
+import numpy as np
 import pytest
 from demoforge.envs import TASKS, make_task_env
 from demoforge.envs.experts import ExpertConfig, run_expert_episode
@@ -24,7 +26,44 @@ def test_human_like_expert_is_slower_but_still_succeeds(name):
     assert sum(n for _, n in human) > sum(n for _, n in clean)
 
 
+class Recording(gym.Wrapper):
+    """Keeps every action the expert sends and every observation the env returns, as bytes."""
+
+    def reset(self, **kwargs):
+        obs, info = self.env.reset(**kwargs)
+        self.actions, self.observations = [], [_obs_bytes(obs)]
+        return obs, info
+
+    def step(self, action):
+        self.actions.append(np.asarray(action).tobytes())
+        obs, *rest = self.env.step(action)
+        self.observations.append(_obs_bytes(obs))
+        return obs, *rest
+
+
+def _obs_bytes(obs: dict) -> bytes:
+    return b"".join(key.encode() + np.asarray(obs[key]).tobytes() for key in sorted(obs))
+
+
+def _rollout(seed: int, cfg: ExpertConfig):
+    env = Recording(make_task_env("Stack"))
+    result = run_expert_episode(env, seed, cfg)
+    return result, env.actions, env.observations
+
+
 def test_human_like_expert_is_deterministic_by_seed():
-    env = make_task_env("Stack")
+    """Same seed: the same episode, every action and observation byte for byte. Another seed:
+    other actions."""
     cfg = ExpertConfig(human_like=True)
-    assert run_expert_episode(env, 5, cfg) == run_expert_episode(env, 5, cfg)
+    (result, actions, observations), again = _rollout(5, cfg), _rollout(5, cfg)
+    assert result == again[0]
+    assert len(actions) == result[1] and len(observations) == result[1] + 1
+    assert _first_difference(actions, again[1]) is None, "same seed, different actions"
+    assert _first_difference(observations, again[2]) is None, "same seed, different observations"
+    other = _rollout(6, cfg)[1]
+    assert _first_difference(actions, other) is not None, "another seed gave the same actions"
+
+
+def _first_difference(a: list[bytes], b: list[bytes]) -> int | None:
+    """The first step at which two recordings differ (in bytes or in length), None if they are equal."""
+    return next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), None if len(a) == len(b) else min(len(a), len(b)))

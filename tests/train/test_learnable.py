@@ -7,15 +7,14 @@ This is the reduced version of that measurement; it fails on the L1 policy.
 """
 
 import pytest
-from demoforge.augment.data.record import CollectConfig, collect
 from demoforge.train.evaluate import EvalConfig, evaluate
 from demoforge.train.trainer import TrainConfig, train
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("task", ["Stack", "PickPlace"])
-def test_default_policy_learns_from_human_like_demos(task, tmp_path):
-    collect(CollectConfig(task=task, episodes=100, profile="randomized", human_like=True), tmp_path / "demos")
-    train(tmp_path / "run", TrainConfig(), synthetic=tmp_path / "demos")
+def test_default_policy_learns_from_human_like_demos(task, tmp_path, demo_dataset):
+    demos = demo_dataset(task, episodes=100, profile="randomized", human_like=True)
+    train(tmp_path / "run", TrainConfig(), synthetic=demos)
     result = evaluate(tmp_path / "run", EvalConfig(profile="randomized", episodes=20, videos=0, workers=2))
     assert result.successes >= 14, f"{task}: {result.successes}/20 in randomized from 100 human-like demos"

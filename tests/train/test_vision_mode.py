@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 import torch
 from demoforge.augment.data.dataset import Dataset
-from demoforge.augment.data.record import CollectConfig, collect
+from demoforge.augment.data.record import CollectConfig
 from demoforge.envs import ConfigError
 from demoforge.envs.observation import camera_feature, observation_keys
 from demoforge.train import evaluate as evaluate_module
-from demoforge.train.checkpoint import load_policy, read_meta
+from demoforge.train import trainer as trainer_module
+from demoforge.train.checkpoint import load_policy, read_meta, save_checkpoint
 from demoforge.train.cli import main
 from demoforge.train.data import DEFAULT_OBS_KEYS, load_frames, windows
 from demoforge.train.evaluate import EvalConfig, evaluate
@@ -27,21 +28,33 @@ TINY = {"hidden": [32], "encoder": {"widths": [8, 16], "group_size": 4, "keypoin
 
 
 @pytest.fixture(scope="module")
-def lift_cams(tmp_path_factory):
-    out = tmp_path_factory.mktemp("vision") / "lift"
-    collect(
-        CollectConfig(task="Lift", episodes=2, profile="nominal", human_like=False, cameras=CAMERAS, image_size=SIZE),
-        out,
-    )
-    return out
+def lift_cams(demo_dataset):
+    return demo_dataset("Lift", episodes=2, profile="nominal", human_like=False, cameras=CAMERAS, image_size=SIZE)
 
 
 @pytest.fixture(scope="module")
-def vision_run(lift_cams, tmp_path_factory):
+def vision_training(lift_cams, tmp_path_factory):
+    """A tiny vision run, and the policy object the trainer held when it wrote its last checkpoint
+    (the in-memory trained model, before any save/load)."""
     run = tmp_path_factory.mktemp("vision") / "run"
     config = TrainConfig(steps=3, batch_size=8, obs="vision", cameras=CAMERAS, policy_overrides=TINY)
-    train(run, config, real=lift_cams, synthetic=lift_cams)
-    return run
+    saved = []
+
+    def keeping(path, policy, *args, **kwargs):
+        saved.append(policy)
+        return save_checkpoint(path, policy, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(trainer_module, "save_checkpoint", keeping)
+        train(run, config, real=lift_cams, synthetic=lift_cams)
+    trained = saved[-1].to("cpu").eval()
+    trained.normalizer = trained.normalizer.to("cpu")
+    return run, trained
+
+
+@pytest.fixture(scope="module")
+def vision_run(vision_training):
+    return vision_training[0]
 
 
 def test_windows_give_camera_frames_beside_the_vector_window(lift_cams):
@@ -82,12 +95,16 @@ def test_a_vision_bc_trains_saves_and_evaluates_an_episode(vision_run, tmp_path,
     assert seen[0] == {"obs": (23,), **{camera_feature(c).key: (*SIZE, 3) for c in CAMERAS}}
 
 
-def test_reloaded_vision_policy_acts_as_the_trained_one(vision_run, lift_cams):
-    a, b = load_policy(vision_run), load_policy(vision_run)
+def test_reloaded_vision_policy_acts_as_the_trained_one(vision_training, lift_cams):
+    """The checkpoint holds everything the policy acts with (weights, encoder, normalizer): the
+    loaded policy's actions equal, bit for bit, those of the policy object training ended with."""
+    run, trained = vision_training
+    loaded = load_policy(run)
     frames = load_frames([lift_cams], observation_keys("vision", CAMERAS))
-    obs = {"obs": frames.obs[0], **{k: v[0].transpose(1, 2, 0) for k, v in frames.images.items()}}
-    a.reset(0), b.reset(0)
-    np.testing.assert_array_equal(a.select_action(obs), b.select_action(obs))
+    trained.reset(0), loaded.reset(0)
+    for row in range(10):  # 10 steps: several predicted chunks through the observation window
+        obs = {"obs": frames.obs[row], **{k: v[row].transpose(1, 2, 0) for k, v in frames.images.items()}}
+        np.testing.assert_array_equal(loaded.select_action(obs), trained.select_action(obs), err_msg=f"step {row}")
 
 
 def test_a_resumed_vision_run_repeats_its_crops_and_equals_an_uninterrupted_one(lift_cams, tmp_path):

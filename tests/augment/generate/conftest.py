@@ -2,7 +2,6 @@ import filecmp
 from pathlib import Path
 
 import pytest
-from demoforge.augment.data.record import CollectConfig, collect
 
 
 def _same_tree(a: Path, b: Path) -> None:
@@ -20,15 +19,11 @@ def same_tree():
 
 
 @pytest.fixture(scope="session")
-def lift_sources(tmp_path_factory):
+def lift_sources(demo_dataset):
     """Ten human-like Lift demos in the target profile: the built-in 'real' source."""
-    out = tmp_path_factory.mktemp("sources") / "lift"
-    collect(CollectConfig(task="Lift", episodes=10), out)
-    return out
+    return demo_dataset("Lift", episodes=10)
 
 
 @pytest.fixture(scope="session")
-def stack_sources(tmp_path_factory):
-    out = tmp_path_factory.mktemp("sources") / "stack"
-    collect(CollectConfig(task="Stack", episodes=6, human_like=False, profile="nominal"), out)
-    return out
+def stack_sources(demo_dataset):
+    return demo_dataset("Stack", episodes=6, human_like=False, profile="nominal")

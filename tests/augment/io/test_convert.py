@@ -7,7 +7,6 @@ import h5py
 import numpy as np
 import pytest
 from demoforge.augment.data.dataset import Dataset, DatasetError
-from demoforge.augment.data.record import CollectConfig, collect
 from demoforge.augment.io.convert import export_dataset, import_dataset
 from demoforge.augment.io.minari import minari_root
 from demoforge.envs import ConfigError, UnknownNameError
@@ -16,11 +15,9 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
 
 @pytest.fixture(scope="module")
-def demos(tmp_path_factory):
+def demos(demo_dataset):
     """Three real-style Stack demos with a camera: every feature kind the store has."""
-    out = tmp_path_factory.mktemp("demos") / "stack"
-    collect(CollectConfig(task="Stack", episodes=3, cameras=("front",), image_size=(48, 64)), out)
-    return out
+    return demo_dataset("Stack", episodes=3, cameras=("front",), image_size=(48, 64))
 
 
 def _assert_same(a: Dataset, b: Dataset, video_tol: float = 4.0):

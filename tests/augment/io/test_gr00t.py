@@ -9,17 +9,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from demoforge.augment.data.dataset import Dataset, DatasetError
-from demoforge.augment.data.record import CollectConfig, collect
 from demoforge.augment.io.convert import export_dataset, import_dataset
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
 
 @pytest.fixture(scope="module")
-def demos(tmp_path_factory):
-    out = tmp_path_factory.mktemp("g") / "pick"
-    collect(CollectConfig(task="PickPlace", episodes=3, cameras=("front", "wrist"), image_size=(48, 64)), out)
-    return out
+def demos(demo_dataset):
+    return demo_dataset("PickPlace", episodes=3, cameras=("front", "wrist"), image_size=(48, 64))
 
 
 def _check_like_groot(root: Path):

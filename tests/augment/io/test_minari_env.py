@@ -3,17 +3,14 @@
 import numpy as np
 import pytest
 from demoforge.augment.data.dataset import Dataset
-from demoforge.augment.data.record import CollectConfig, collect
 from demoforge.augment.io.convert import export_dataset
 from demoforge.augment.io.minari import minari_root
 from demoforge.augment.io.store_env import store_env_spec
 
 
 @pytest.fixture(scope="module")
-def demos(tmp_path_factory):
-    out = tmp_path_factory.mktemp("m") / "lift"
-    collect(CollectConfig(task="Lift", episodes=2, cameras=("front",), image_size=(48, 64)), out)
-    return out
+def demos(demo_dataset):
+    return demo_dataset("Lift", episodes=2, cameras=("front",), image_size=(48, 64))
 
 
 def test_recover_environment_gives_the_exported_observation_layout(demos, tmp_path):
