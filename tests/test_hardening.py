@@ -523,7 +523,7 @@ def test_run_config_is_validated_before_any_stage(tmp_path, capsys, monkeypatch)
 def test_full_disk_is_one_line_and_leaves_no_dataset(tmp_path, capsys, monkeypatch):
     import errno
 
-    from demoforge.augment.data import dataset_writer
+    from demoforge.augment.data import writer as dataset_writer
 
     def full(self, episode):
         raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "d" / EP0))
@@ -579,7 +579,7 @@ def test_train_killed_before_its_first_checkpoint_can_start_again(demos, tmp_pat
 
 
 def test_collect_continues_after_a_kill_with_identical_bytes(tmp_path, capsys, monkeypatch):
-    from demoforge.augment.data import dataset_writer
+    from demoforge.augment.data import writer as dataset_writer
 
     argv = ["collect", "--episodes", "3", "--profile", "nominal", "--clean", "--seed", "3"]
     assert cli(capsys, *argv, "--out", tmp_path / "whole")[0] == 0

@@ -140,16 +140,21 @@ def load_run_config(path: str | Path) -> RunConfig:
         raise FileNotFoundError(f"run config {path} not found")
     try:
         data = yaml.safe_load(path.read_text()) or {}
-        return RunConfig.model_validate(data)
     except yaml.YAMLError as exc:
         raise ConfigError(f"run config {path}: not valid YAML ({exc})") from None
-    except ValidationError as exc:
-        raise ConfigError(f"run config {path}: {_error_text(exc, owner='')}") from None
+    if isinstance(data, dict) and (unknown := [k for k in data if k not in RunConfig.model_fields]):
+        raise ConfigError(f"run config {path}: " + "; ".join(f"{k}: unknown key" for k in unknown))
+    try:
+        return RunConfig.model_validate(data)
+    except ValidationError as exc:  # RunConfig's own one-line error, as RunConfig(...) raises it
+        raise ConfigError(f"run config {path}: {_error_text(exc)}") from None
+    except DemoforgeError as exc:
+        raise ConfigError(f"run config {path}: {exc}") from None
 
 
-def _error_text(exc: ValidationError, owner: str = "RunConfig.") -> str:
+def _error_text(exc: ValidationError) -> str:
     """A RunConfig's ValidationError on one line: demoforge's own check as it said it, pydantic's
-    as `RunConfig.field=value: message` (`owner` before the field), an unknown key said so."""
+    as `RunConfig.field=value: message`, an unknown key said so."""
     parts = []
     for e in exc.errors():
         error = (e.get("ctx") or {}).get("error")
@@ -157,9 +162,9 @@ def _error_text(exc: ValidationError, owner: str = "RunConfig.") -> str:
         if isinstance(error, DemoforgeError):
             parts.append(str(error))
         elif e["type"] == "extra_forbidden":
-            parts.append(f"{owner}{loc}: unknown key")
+            parts.append(f"RunConfig.{loc}: unknown key")
         else:
-            parts.append(f"{owner}{loc}={e['input']!r}: {e['msg']}" if loc else f"RunConfig: {e['msg']}")
+            parts.append(f"RunConfig.{loc}={e['input']!r}: {e['msg']}" if loc else f"RunConfig: {e['msg']}")
     return "; ".join(parts)
 
 
