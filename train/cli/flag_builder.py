@@ -40,22 +40,6 @@ def int_in(low: int, high: int | None = None, what: str = "") -> Callable[[str],
     return parse
 
 
-def float_in(low: float, high: float = math.inf) -> Callable[[str], float]:
-    """An argparse type for a flag that is no config field: a finite number in [low, high]."""
-
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if not math.isfinite(value) or not low <= value <= high:
-            bound = f"in [{low}, {high}]" if math.isfinite(high) else f"≥ {low}"
-            raise argparse.ArgumentTypeError(f"{text} is out of range: expected a finite number {bound}")
-        return value
-
-    return parse
-
-
 def bounded(bounds: Bounds | None, integer: bool) -> Callable[[str], Any]:
     """The argparse type of a config field: the word parsed as an integer or a number, and refused
     (in the class's words) where the field's `Bounds` refuse it; no bounds, no range."""
