@@ -120,7 +120,7 @@ class SensorSpec(_Section):
 
 class ActionSpec(_Section):
     latency_steps: IntRange = (0, 0)  # control steps between a policy's action and its effect
-    noise_std: NonNeg = 0.0  # Gaussian, action units, on the 6 arm dims
+    noise_std: NonNeg = 0.0  # Gaussian, action units, on the motion entries of the control mode (envs/control.py)
     gripper_force_scale: Scale = (1.0, 1.0)  # × finger force limit and gain
 
 

@@ -108,7 +108,8 @@ class GenerateConfig:
     )
     # Off: it keeps more PegInsert attempts, but policies learn less from them (docs/generation.md).
     line_up_grasp: bool = field(
-        default=False, metadata={"help": "also line the TCP up over an object before closing on it (README, PegInsert)"}
+        default=False,
+        metadata={"help": "also line the TCP up over an object before closing on it (docs: generation, PegInsert)"},
     )
     line_up_distance: float = field(default=0.05, metadata={"help": "how near the goal (m) that check starts"})
     line_up_max_wait: int = field(default=10, metadata={"help": "steps one waypoint may be held for it"})

@@ -64,7 +64,7 @@ def worker_count(config: GenerateConfig) -> int:
         return 1
     if config.backend == "batch":
         # One worker whose batch overlaps its Python with its physics on threads beat two
-        # single-threaded ones on 2 cores: 33 vs 48 ms of CPU per Lift demo (README).
+        # single-threaded ones on 2 cores: 33 vs 48 ms of CPU per Lift demo (docs: benchmarks).
         return config.workers or 1
     return config.workers or os.cpu_count() or 1
 

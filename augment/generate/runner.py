@@ -358,7 +358,7 @@ class AttemptRunner:
         a grasp, the TCP) more than `line_up_tolerance` off waypoint t sideways? The replay
         trails its waypoints by ~1.5 cm at carrying speed; played on regardless, it descends into
         the socket while still moving sideways, and 36 % of PegInsert's attempts jam on the rim
-        (README, cause 5); coming down onto a tall peg the same way knocks it over."""
+        (docs: what we learned, cause 5); coming down onto a tall peg the same way knocks it over."""
         cfg = self.config
         carried = seq.object_targets is not None
         path = seq.object_targets if carried else seq.poses

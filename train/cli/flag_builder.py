@@ -8,7 +8,7 @@ a default lives in one place and `--help` shows the class's. A number's range is
 words, and nothing else. `Flag` states where a field departs from what its type implies (choices,
 a name kept from before, a value converted).
 
-Written over argparse rather than taken from tyro or draccus: see README, "Design choices".
+Written over argparse rather than taken from tyro or draccus: see docs, "Design choices".
 """
 
 from __future__ import annotations
