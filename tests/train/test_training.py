@@ -70,7 +70,11 @@ def test_co_training_sampler_honours_the_ratio(tiny_lift, tiny_lift_other):
 
 @pytest.mark.parametrize(
     ("policy", "overrides"),
-    [("bc", {"dropout": 0.0}), ("diffusion", {"lr": 1e-3, "horizon": 8, "n_action_steps": 4})],
+    [
+        ("bc", {"dropout": 0.0}),
+        # 1500 diffusion steps take ~80 s on 2 cores: a learning check, run with the slow suite
+        pytest.param("diffusion", {"lr": 1e-3, "horizon": 8, "n_action_steps": 4}, marks=pytest.mark.slow),
+    ],
 )
 def test_policy_overfits_a_tiny_dataset(tiny_lift, tmp_path, policy, overrides):
     steps = 600 if policy == "bc" else 1500  # noise prediction has a higher floor: it needs longer

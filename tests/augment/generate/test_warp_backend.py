@@ -18,6 +18,7 @@ def _lengths_and_states(root):
 
 
 @pytest.mark.skipif(not batch_physics.has_warp(), reason="MuJoCo Warp not installed (pip install 'demoforge[gpu]')")
+@pytest.mark.slow  # ~45 s on 2 cores, most of it Warp compiling its kernels on first use
 def test_warp_on_the_cpu_keeps_the_process_backends_demos_and_repeats_itself(lift_sources, tmp_path, same_tree):
     process = generate(lift_sources, tmp_path / "process", GenerateConfig(num=4, workers=1))
     config = GenerateConfig(num=4, backend="warp", batch_size=3)
