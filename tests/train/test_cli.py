@@ -79,3 +79,13 @@ def test_train_says_when_ratio_zero_leaves_the_real_demos_out_of_every_batch(tmp
     assert main([*args, "--batch-size", "4", "--out", str(tmp_path / "run")]) == 0
     said = "no batch draws from --real" in capsys.readouterr().out
     assert said == (ratio == "0")
+
+
+def test_info_keeps_a_long_path_and_its_counts_on_one_line(tmp_path, capsys, demo_dataset):
+    """Piped output is for grep: a summary line longer than the console stays one line."""
+    deep = tmp_path / ("d" * 150)
+    deep.mkdir()
+    demos = demo_dataset(copy_to=deep)
+    assert main(["info", str(demos)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert any(str(demos) in line and "episodes" in line and "sources" in line for line in lines), lines[:3]

@@ -103,7 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     # Wide tables even when piped (rich would otherwise assume 80 columns). No markup: messages
     # carry user text (paths, `demoforge[ray]`, `[rename]`) that rich would eat as tags.
-    console = Console(width=None if sys.stdout.isatty() else 160, markup=False, highlight=False)
+    # soft_wrap: a line longer than the width (a long path) stays one line, so `| grep` finds it whole.
+    console = Console(width=None if sys.stdout.isatty() else 160, markup=False, highlight=False, soft_wrap=True)
     try:
         return int(VERBS[args.verb](args, console) or 0)
     except KeyboardInterrupt:
