@@ -14,7 +14,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from demoforge.augment.data.record import CollectConfig, collect
 from demoforge.train.cli import main
 
 FUZZ_SECONDS = float(os.environ.get("DEMOFORGE_FUZZ_SECONDS", 10))  # longer runs: raise both
@@ -23,15 +22,9 @@ VERB_ALARM_S = 30
 
 
 @pytest.fixture(scope="module")
-def dataset(tmp_path_factory):
-    out = tmp_path_factory.mktemp("fuzz") / "ds"
-    collect(
-        CollectConfig(
-            task="Lift", episodes=2, profile="nominal", human_like=False, cameras=("front",), image_size=(16, 16)
-        ),
-        out,
-    )
-    return out
+def dataset(demo_dataset):
+    # each case corrupts its own copy (shutil.copytree below); the shared one stays as collected
+    return demo_dataset("Lift", 2, profile="nominal", human_like=False, cameras=("front",), image_size=(16, 16))
 
 
 def _json_mutation(rng, value):

@@ -46,22 +46,13 @@ def refused(capsys, *argv, names=()):
 
 
 @pytest.fixture(scope="module")
-def demos(tmp_path_factory):
-    out = tmp_path_factory.mktemp("hardening") / "demos"
-    collect(CollectConfig(task="Lift", episodes=2, profile="nominal", human_like=False), out)
-    return out
+def demos(demo_dataset):
+    return demo_dataset("Lift", 2, profile="nominal", human_like=False)
 
 
 @pytest.fixture(scope="module")
-def video_demos(tmp_path_factory):
-    out = tmp_path_factory.mktemp("hardening") / "video"
-    collect(
-        CollectConfig(
-            task="Lift", episodes=1, profile="nominal", human_like=False, cameras=("front",), image_size=(32, 32)
-        ),
-        out,
-    )
-    return out
+def video_demos(demo_dataset):
+    return demo_dataset("Lift", 1, profile="nominal", human_like=False, cameras=("front",), image_size=(32, 32))
 
 
 @pytest.fixture
