@@ -1,0 +1,290 @@
+"""Calibration: measure the real domain from the real demos themselves.
+
+Each real demo is a recording of how the real arm and objects answered known commands. Calibration
+replays short stretches of them in the simulator — from a recorded frame, the recorded actions for
+`horizon` control steps, open loop — and fits the domain parameters that make the simulated joint
+and object trajectories match the recorded ones (multiple shooting: many short predictions, so a
+wrong parameter cannot hide behind a drift that began long before). The start of each stretch is
+read from the observations a real dataset has (joint positions and velocities, finger openings,
+object poses), never from a simulator state, so the same code runs on a real robot's data.
+
+What it fits, in order:
+1. actuation latency (whole control steps): each candidate 0 … `max_latency` is fitted briefly and
+   the one with the smallest residual is kept;
+2. arm servo gain, arm joint damping and object mass (scales of the nominal model, fitted in log
+   space by `scipy.optimize.least_squares`), each with a standard deviation from the fit's
+   Jacobian (Gauss–Newton covariance scaled by the residual variance);
+3. proprioceptive sensor noise, from the second differences of the recorded joint positions.
+
+A parameter the demos barely move the trajectories with (relative uncertainty above
+`max_relative_std`) is reported as not identified, with the reason, instead of a value: the
+calibrated profile keeps the generation profile's range for it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ...envs import make_task_env, resolve_task_name
+from ...envs.observation import ENVIRONMENT_STATE, GRIPPER_QPOS, JOINT_POS, JOINT_VEL, OBJECT_POS, OBJECT_QUAT, STATE
+from ..config_bounds import Bounds, ints
+from .profiles import ActionSpec, PhysicsSpec, Profile
+from .wrapper import DomainRandomizationWrapper
+
+# The fitted scales: name → (PhysicsSpec field, search range in the scale's own units). The ranges
+# bound the optimiser; they are wider than any profile this project ships.
+FITTED = {
+    "actuator_gain_scale": (0.2, 5.0),
+    "joint_damping_scale": (0.2, 5.0),
+    "object_mass_scale": (0.2, 5.0),
+}
+
+
+@dataclass(frozen=True)
+class CalibrationConfig:
+    """How calibration reads the demos and how long it may fit."""
+
+    max_latency: int = 3  # control steps; candidates 0 … max_latency
+    horizon: int = 5  # control steps each replayed stretch runs open loop
+    stride: int = 2  # a stretch starts every `stride` frames
+    max_segments: int = 400  # stretches used in all (spread evenly over the demos): bounds the cost
+    max_evaluations: int = 10  # optimiser steps of the final fit (each: one pass, plus one per scale for the Jacobian)
+    latency_evaluations: int = 2  # optimiser steps of each of the two best latency candidates' brief fit
+    max_relative_std: float = 0.15  # a fitted scale less certain than this is reported as not identified
+
+    BOUNDS = {
+        "max_latency": ints(0, 10),
+        "horizon": ints(1, 50),
+        "stride": ints(1, 100),
+        "max_segments": ints(1, 100_000),
+        "max_evaluations": ints(4, 10_000),
+        "latency_evaluations": ints(1, 10_000),
+        "max_relative_std": Bounds(0.0, 10.0, integer=False, low_open=True),
+    }
+
+    def __post_init__(self) -> None:
+        for name, bounds in self.BOUNDS.items():
+            bounds.check(f"CalibrationConfig.{name}", getattr(self, name))
+
+
+@dataclass
+class CalibrationResult:
+    """What calibration identified, in the profile's own terms (scales of the nominal model)."""
+
+    task: str
+    latency_steps: int
+    values: dict[str, float]  # identified scale → value
+    stds: dict[str, float]  # its standard deviation (same units)
+    not_identified: dict[str, str]  # scale → why the demos cannot tell it
+    proprio_noise_std: float  # rad, estimated from the recorded joint positions
+    residual_rms: float  # rad/m, of the final fit's predictions
+    latency_residuals: dict[int, float]  # candidate → residual rms of its brief fit
+    segments: int
+    seconds: float
+    extra: dict = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def _slices(feature, objects) -> dict[str, slice]:
+    out, start = {}, 0
+    for f in feature.fields:
+        n = f.size(objects)
+        out[f.key] = slice(start, start + n)
+        start += n
+    return out
+
+
+class Replayer:
+    """Replays stretches of recorded demos in a task env under a candidate domain."""
+
+    def __init__(self, task: str, episodes: list[dict[str, np.ndarray]], config: CalibrationConfig):
+        self.config = config
+        self.env = DomainRandomizationWrapper(make_task_env(task), Profile(name="calibrating", version=1))
+        base = self.env.base
+        self.base = base
+        objects = base.task.objects
+        self.state_at = _slices(STATE, objects)
+        self.env_at = _slices(ENVIRONMENT_STATE, objects)
+        self.bodies = list(base.task.object_bodies)
+        m = base.model
+        # each object's free joint (objects without one, e.g. a fixed hole, are not set)
+        self.free_qpos = [
+            int(m.jnt_qposadr[m.body_jntadr[b]]) if m.body_jntnum[b] and m.jnt_type[m.body_jntadr[b]] == 0 else -1
+            for b in self.bodies
+        ]
+        self.episodes = episodes
+        self.starts = self._starts()
+
+    def _starts(self) -> list[tuple[int, int]]:
+        """(episode, frame) of every stretch: every `stride` frames with a full horizon after it,
+        thinned evenly to at most `max_segments`."""
+        h, stride = self.config.horizon, self.config.stride
+        starts = [(e, t) for e, ep in enumerate(self.episodes) for t in range(0, len(ep["action"]) - h, stride)]
+        if len(starts) > self.config.max_segments:
+            pick = np.linspace(0, len(starts) - 1, self.config.max_segments).round().astype(int)
+            starts = [starts[i] for i in pick]
+        return starts
+
+    def _set_start(self, ep: dict[str, np.ndarray], t: int) -> None:
+        base, s, e = self.base, ep["observation.state"][t], ep["observation.environment_state"][t]
+        qpos, qvel = base.data.qpos.copy(), np.zeros(base.model.nv)
+        control = base.control
+        qpos[control.arm_qpos] = s[self.state_at[JOINT_POS.key]]
+        qpos[control.finger_qpos] = s[self.state_at[GRIPPER_QPOS.key]]
+        qvel[control.arm_dofs] = s[self.state_at[JOINT_VEL.key]]
+        pos = e[self.env_at[OBJECT_POS.key]].reshape(-1, 3)
+        quat = e[self.env_at[OBJECT_QUAT.key]].reshape(-1, 4)
+        for k, adr in enumerate(self.free_qpos):
+            if adr >= 0:
+                qpos[adr : adr + 3] = pos[k]
+                qpos[adr + 3 : adr + 7] = quat[k] / np.linalg.norm(quat[k])
+        base.set_sim_state(np.concatenate((qpos, qvel)))
+
+    def residuals(self, scales: dict[str, float], latency: int) -> np.ndarray:
+        """Predicted minus recorded joint positions (rad) and object positions (m) over every
+        stretch's horizon, under `scales` and `latency`."""
+        physics = PhysicsSpec(enabled=True, **{k: (v, v) for k, v in scales.items()})
+        action = ActionSpec(enabled=True, latency_steps=(latency, latency))
+        self.env.profile = Profile(name="calibrating", version=1, physics=physics, action=action)
+        self.env.reset(seed=0)
+        hold = self.base.control.hold_action(self.base.data.ctrl)
+        out = []
+        for e, t in self.starts:
+            ep = self.episodes[e]
+            self._set_start(ep, t)
+            self.env.episode.forget()
+            self.env.episode.latency = latency
+            for j in range(t - latency, t):  # the actions still in flight at frame t
+                self.env.episode.pending.append(ep["action"][j].astype(np.float64) if j >= 0 else hold)
+            for j in range(self.config.horizon):
+                self.env.step(ep["action"][t + j])
+                s = ep["observation.state"][t + j + 1]
+                env_state = ep["observation.environment_state"][t + j + 1]
+                out.append(self.base.data.qpos[self.base.control.arm_qpos] - s[self.state_at[JOINT_POS.key]])
+                obj = self.base.data.xpos[self.bodies].ravel()
+                out.append(obj - env_state[self.env_at[OBJECT_POS.key]])
+        return np.concatenate(out)
+
+    def clusters(self) -> np.ndarray:
+        """The demo each residual of `residuals` comes from."""
+        per_step = len(self.base.control.arm_qpos) + 3 * len(self.bodies)
+        return np.repeat([e for e, _ in self.starts], self.config.horizon * per_step)
+
+    def close(self) -> None:
+        self.env.close()
+
+
+def _fit(replayer: Replayer, latency: int, evaluations: int, x0: np.ndarray):
+    from scipy.optimize import least_squares
+
+    names = list(FITTED)
+    lo = np.log([FITTED[n][0] for n in names])
+    hi = np.log([FITTED[n][1] for n in names])
+
+    def fun(x):
+        return replayer.residuals(dict(zip(names, np.exp(x).tolist())), latency)
+
+    # diff_step: a relative step of a few per cent, large enough to rise above contact noise
+    return least_squares(fun, x0, bounds=(lo, hi), diff_step=0.03, max_nfev=evaluations, x_scale=1.0)
+
+
+def _wide_jacobian(replayer: Replayer, latency: int, x: np.ndarray, step: float = 0.2) -> np.ndarray:
+    """Central differences over ±`step` in log scale (±20 %): wide enough that what a parameter
+    does to the trajectories outweighs the contact noise a few-per-cent step picks up, so a
+    parameter the demos do not depend on gets a near-zero column (and a large uncertainty)."""
+    names = list(FITTED)
+    cols = []
+    for i in range(len(x)):
+        up, down = x.copy(), x.copy()
+        up[i] += step
+        down[i] -= step
+        r_up = replayer.residuals(dict(zip(names, np.exp(up).tolist())), latency)
+        r_down = replayer.residuals(dict(zip(names, np.exp(down).tolist())), latency)
+        cols.append((r_up - r_down) / (2 * step))
+    return np.stack(cols, axis=1)
+
+
+def cluster_std(jac: np.ndarray, residuals: np.ndarray, clusters: np.ndarray) -> np.ndarray:
+    """Standard deviations of least-squares parameters whose residuals are correlated within
+    clusters (one demo's stretches share its start errors and its contacts) but not across them:
+    the cluster-robust sandwich (JᵀJ)⁻¹ (Σ_c J_cᵀ r_c r_cᵀ J_c) (JᵀJ)⁻¹. A parameter whose Jacobian
+    column is noise — the demos do not really depend on it — gets a large one, since its
+    per-demo gradients disagree."""
+    bread = np.linalg.pinv(jac.T @ jac)
+    scores = np.stack([jac[clusters == c].T @ residuals[clusters == c] for c in np.unique(clusters)])
+    n = len(scores)
+    meat = scores.T @ scores * (n / max(1, n - 1))  # small-sample correction for few demos
+    return np.sqrt(np.clip(np.diag(bread @ meat @ bread), 0.0, None))
+
+
+def _rms(residuals: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(residuals**2)))
+
+
+def proprio_noise(episodes: list[dict[str, np.ndarray]], state_at: dict[str, slice]) -> float:
+    """White sensor noise σ seen through second differences (var = 6σ²), median-based so the
+    arm's own accelerations count little."""
+    d2 = np.concatenate([np.diff(ep["observation.state"][:, state_at[JOINT_POS.key]], 2, axis=0) for ep in episodes])
+    return float(1.4826 * np.median(np.abs(d2)) / math.sqrt(6))
+
+
+def calibrate(
+    source: str | Path | list[dict[str, np.ndarray]], task: str | None = None, config: CalibrationConfig | None = None
+) -> CalibrationResult:
+    """Identify the domain of the demos at `source` (a dataset folder, or episodes as
+    feature → array dicts): latency, arm gain and damping, object mass, sensor noise."""
+    config = config or CalibrationConfig()
+    start = time.perf_counter()
+    if isinstance(source, str | Path):
+        from ..data.dataset import Dataset
+
+        ds = Dataset(source)
+        episodes = [ds.episode(i, videos=False).data for i in range(len(ds))]
+        task = task or (ds.meta(0).get("task") if len(ds) else None)
+    else:
+        episodes = source
+    task = resolve_task_name(task or "Lift")
+    replayer = Replayer(task, episodes, config)
+    try:
+        x0 = np.zeros(len(FITTED))
+        # Latency first: every candidate at the nominal scales (one pass each), then the two best
+        # fitted briefly, since a sluggish servo can pass for one more step of delay.
+        nominal = dict(zip(FITTED, np.exp(x0).tolist()))
+        rms = {L: _rms(replayer.residuals(nominal, L)) for L in range(config.max_latency + 1)}
+        brief = {L: _fit(replayer, L, config.latency_evaluations, x0) for L in sorted(rms, key=rms.get)[:2]}
+        rms.update({L: _rms(r.fun) for L, r in brief.items()})
+        latency = min(brief, key=lambda L: rms[L])
+        final = _fit(replayer, latency, config.max_evaluations, brief[latency].x)
+        log_std = cluster_std(_wide_jacobian(replayer, latency, final.x), final.fun, replayer.clusters())
+        values, stds, unknown = {}, {}, {}
+        for name, x, s in zip(FITTED, final.x, log_std):
+            value = float(np.exp(x))
+            if s > config.max_relative_std or not np.isfinite(s):
+                unknown[name] = (
+                    f"the demos move the trajectories too little with it (±{s:.0%} after the fit); "
+                    "keep the generation profile's range"
+                )
+            else:
+                values[name], stds[name] = value, float(value * s)
+        return CalibrationResult(
+            task=task,
+            latency_steps=latency,
+            values=values,
+            stds=stds,
+            not_identified=unknown,
+            proprio_noise_std=proprio_noise(episodes, replayer.state_at),
+            residual_rms=_rms(final.fun),
+            latency_residuals=rms,
+            segments=len(replayer.starts),
+            seconds=time.perf_counter() - start,
+            extra={"fit_values": {n: float(np.exp(x)) for n, x in zip(FITTED, final.x)}, "log_std": log_std.tolist()},
+        )
+    finally:
+        replayer.close()
