@@ -186,23 +186,6 @@ def _cmd_eval(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def _cmd_eval(args: argparse.Namespace, console: Console) -> int:
-    config = EVAL.build(args)
-    if is_lerobot_checkpoint(args.run):  # lerobot-train's pretrained_model folder
-        result = evaluate_lerobot(args.run, config, task=args.task)
-    elif args.task:
-        raise ConfigError(f"--task is for LeRobot checkpoints; {args.run} records the task it was trained on")
-    else:
-        result = evaluate(args.run, config)
-    lo, hi = result.ci95
-    console.print(
-        f"{result.task} in {result.profile}: success {result.successes}/{result.episodes} = {result.success_rate:.0%} "
-        f"(Wilson 95 % CI {lo:.0%}–{hi:.0%}), mean length {result.mean_length:.1f} steps"
-    )
-    console.print("subtasks reached: " + ", ".join(f"{k} {v:.0%}" for k, v in result.subtask_rates.items()))
-    return 0
-
-
 def _cmd_run(args: argparse.Namespace, console: Console) -> int:
     overrides = RUN.given(args)  # the flags given win over --config and --quick
     if args.config:
@@ -227,22 +210,6 @@ def _cmd_run(args: argparse.Namespace, console: Console) -> int:
     console.print(
         f"report: {Path(args.out) / 'report' / 'report.html'}  (total {sum(numbers['timings_s'].values()):.0f} s)"
     )
-    return 0
-
-
-def _cmd_import(args: argparse.Namespace, console: Console) -> int:
-    report = import_dataset(args.src, args.out, mapping=args.mapping, fmt=args.format, fps=args.fps)
-    console.print(f"imported {report.episodes} episodes, {report.frames} frames ({report.format}) into {args.out}")
-    for source, target in report.mapped.items():
-        console.print(f"  {source} → {target}", markup=False)
-    for source, why in report.unmapped.items():
-        console.print(f"  not imported: {source} ({why})", markup=False)
-    return 0
-
-
-def _cmd_export(args: argparse.Namespace, console: Console) -> int:
-    out = export_dataset(args.dataset, args.format, args.out, dataset_id=args.dataset_id)
-    console.print(f"exported {args.dataset} as {args.format} to {out}")
     return 0
 
 
