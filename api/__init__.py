@@ -38,6 +38,8 @@ _LAZY = {
     "wilson_interval": ("demoforge.train.stats", "wilson_interval"),
     "make_vec_env": ("demoforge.augment.io.lerobot_env", "make_vec_env"),
     "evaluate_lerobot": ("demoforge.train.lerobot_eval", "evaluate_lerobot"),
+    "calibrate": ("demoforge.augment.domain.calibrate", "calibrate"),
+    "CalibrationConfig": ("demoforge.augment.domain.calibrate", "CalibrationConfig"),
 }
 
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time these load lazily

@@ -15,7 +15,7 @@ from rich.console import Console
 from ...augment.io.convert import FORMATS
 from ...envs import DemoforgeError, validation_summary
 from .flag_builder import int_in
-from .verb_flags import COLLECT, EVAL, GENERATE, RUN, TRAIN, field_value, quick_run
+from .verb_flags import CALIBRATE, COLLECT, EVAL, GENERATE, RUN, TRAIN, field_value, quick_run
 from .verbs import VERBS
 
 DESCRIPTION = (
@@ -73,6 +73,14 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("run", help="run folder, checkpoint file, or a LeRobot pretrained_model folder")
     ev.add_argument("--task", help="task of a LeRobot checkpoint (default: read from its train_config.json dataset)")
     EVAL.add_to(ev)
+
+    cal = verbs.add_parser(
+        "calibrate", help="identify the real domain (latency, servo gain and damping, object mass) from real demos"
+    )
+    cal.add_argument("real", help="dataset of real demos (joint, finger and object observations, actions)")
+    cal.add_argument("--task", help="task (default: read from the demos)")
+    cal.add_argument("--out", help="also write the result as JSON to this new file")
+    CALIBRATE.add_to(cal)
 
     run = verbs.add_parser("run", help="the whole job: real demos → synthetic → 3 policies → target-domain report")
     run.add_argument("--quick", action="store_true", help=f"a CI-sized smoke run ({quick_run()})")

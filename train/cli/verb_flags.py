@@ -10,6 +10,7 @@ from typing import Any
 
 from ...augment.config_bounds import IMAGE_PX
 from ...augment.data.record import CollectConfig
+from ...augment.domain.calibrate import CalibrationConfig
 from ...augment.generate import GenerateConfig
 from ...augment.generate.select import STRATEGIES
 from ...envs import resolve_task_name
@@ -129,3 +130,5 @@ def quick_run() -> str:
 
 
 VERB_CONFIGS = {"collect": COLLECT, "generate": GENERATE, "train": TRAIN, "eval": EVAL, "run": RUN}
+
+CALIBRATE = ConfigFlags(CalibrationConfig, {})

@@ -15,6 +15,7 @@ from rich.table import Table
 from ...augment.data.inspect import summarize
 from ...augment.data.record import collect
 from ...augment.data.safety import read_text
+from ...augment.domain.calibrate import calibrate
 from ...augment.domain.preview import save_preview
 from ...augment.domain.profiles import load_profile
 from ...augment.generate import generate
@@ -28,7 +29,7 @@ from ..progress import progress_bar
 from ..run_config import RunConfig, load_run_config
 from ..run_folder import clear_unstarted_run, unstarted_run
 from ..trainer import train
-from .verb_flags import COLLECT, EVAL, GENERATE, RUN, TRAIN
+from .verb_flags import CALIBRATE, COLLECT, EVAL, GENERATE, RUN, TRAIN
 
 
 def _info_envs(console: Console) -> None:
@@ -186,6 +187,35 @@ def _cmd_eval(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def _cmd_calibrate(args: argparse.Namespace, console: Console) -> int:
+    if args.out and Path(args.out).exists():  # before a minute of fitting, not after
+        raise ConfigError(f"--out {args.out}: already exists; calibration writes a new file")
+    result = calibrate(args.real, task=args.task, config=CALIBRATE.build(args), log=console.print)
+    ranges = load_profile("randomized").physics
+    table = Table(
+        title=f"{result.task}: the domain of {args.real} ({result.segments} stretches, {result.seconds:.0f} s)"
+    )
+    for col in ("parameter", "identified", "± (1 σ)", "nominal", "randomized range"):
+        table.add_column(col)
+    table.add_row("latency_steps", str(result.latency_steps), "exact", "0", "–")
+    for name in (*result.values, *result.not_identified):
+        lo, hi = getattr(ranges, name)
+        if name in result.values:
+            table.add_row(name, f"{result.values[name]:.3f}", f"{result.stds[name]:.3f}", "1", f"{lo:g}–{hi:g}")
+        else:
+            table.add_row(name, "not identified", "–", "1", f"{lo:g}–{hi:g}")
+    console.print(table)
+    for name, why in result.not_identified.items():
+        console.print(f"{name} not identified: {why}")
+    console.print(
+        f"proprioceptive noise ≤ {result.proprio_noise_std * 1e3:.1f} mrad (an upper bound: the arm's own "
+        f"accelerations count in it); prediction residual {result.residual_rms * 1e3:.2f} (mrad, mm)"
+    )
+    if args.out:
+        console.print(f"written: {result.save(args.out)}")
+    return 0
+
+
 def _cmd_run(args: argparse.Namespace, console: Console) -> int:
     overrides = RUN.given(args)  # the flags given win over --config and --quick
     if args.config:
@@ -237,6 +267,7 @@ VERBS: dict[str, Verb] = {
     "generate": _cmd_generate,
     "train": _cmd_train,
     "eval": _cmd_eval,
+    "calibrate": _cmd_calibrate,
     "run": _cmd_run,
     "import": _cmd_import,
     "export": _cmd_export,

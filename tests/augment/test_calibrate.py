@@ -1,0 +1,58 @@
+"""Calibration finds back the parameters of a domain it is given demos of, says what it cannot
+identify, and refuses what it cannot work with."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from demoforge.augment.data.dataset import Dataset
+from demoforge.augment.domain.calibrate import CalibrationConfig, calibrate
+from demoforge.envs import ConfigError
+from demoforge.train.cli import main
+
+KNOWN = Path(__file__).resolve().parents[1] / "fixtures" / "profiles" / "known_shift.toml"
+TRUTH = {"actuator_gain_scale": 0.7, "joint_damping_scale": 1.8, "object_mass_scale": 1.6}
+
+
+def _episodes(path: Path) -> list[dict[str, np.ndarray]]:
+    ds = Dataset(path)
+    return [ds.episode(i, videos=False).data for i in range(len(ds))]
+
+
+def test_a_few_demos_give_the_latency_and_nothing_confidently_wrong(demo_dataset):
+    result = calibrate(
+        _episodes(demo_dataset("Lift", 6, profile=str(KNOWN))), "Lift", CalibrationConfig(max_segments=60)
+    )
+    assert result.latency_steps == 2, result.latency_residuals
+    for name, value in result.values.items():  # whatever it claims to know, it knows
+        assert abs(value / TRUTH[name] - 1) < 0.15, (name, value, result.stds[name])
+    # Lift's 60 g cube barely loads the arm: its mass cannot be told from these demos, and it says so.
+    assert "object_mass_scale" in result.not_identified and "object_mass_scale" not in result.values
+    assert result.residual_rms < 0.01 and set(result.values) | set(result.not_identified) == set(TRUTH)
+
+
+@pytest.mark.slow
+def test_ten_demos_give_latency_gain_and_damping_back(demo_dataset):
+    result = calibrate(demo_dataset("Lift", 10, profile=str(KNOWN)), "Lift")
+    assert result.latency_steps == 2
+    for name in ("actuator_gain_scale", "joint_damping_scale"):
+        assert abs(result.values[name] / TRUTH[name] - 1) < 0.15, (name, result.values[name])
+    assert "object_mass_scale" in result.not_identified
+
+
+def test_too_few_demos_and_bad_settings_are_refused_in_one_line(demo_dataset):
+    with pytest.raises(ConfigError, match="at least 5 demos"):
+        calibrate(demo_dataset("Lift", 3, profile=str(KNOWN)), "Lift")
+    with pytest.raises(ConfigError, match="CalibrationConfig.horizon=0"):
+        CalibrationConfig(horizon=0)
+
+
+def test_the_cli_refuses_an_existing_out_before_fitting_and_leaves_it(demo_dataset, tmp_path, capsys):
+    out = tmp_path / "cal.json"
+    out.write_text("mine")
+    assert main(["calibrate", str(demo_dataset("Lift", 6, profile=str(KNOWN))), "--out", str(out)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "already exists" in err and out.read_text() == "mine"
+    with pytest.raises(SystemExit) as exit_:  # argparse, with the config's own bound
+        main(["calibrate", str(tmp_path), "--horizon", "0"])
+    assert exit_.value.code == 2 and "expected an integer in 1..50" in capsys.readouterr().err
