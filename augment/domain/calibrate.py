@@ -320,3 +320,32 @@ def calibrate(
         )
     finally:
         replayer.close()
+
+
+def calibrated_profile(
+    result: CalibrationResult, base: Profile | str | Path = "randomized", width: float = 2.0
+) -> Profile:
+    """The generation profile centred on what was identified: each identified scale ranges over
+    value ± `width` standard deviations (at least ± 5 %, so a policy still sees some spread), the
+    latency is the identified one, and everything else — the parameters not identified among
+    them — keeps `base`'s ranges."""
+    from .profiles import load_profile
+
+    base = base if isinstance(base, Profile) else load_profile(base)
+    ranges = {}
+    for name, value in result.values.items():
+        half = max(width * result.stds[name], 0.05 * value)
+        ranges[name] = (round(max(value - half, 1e-3), 4), round(value + half, 4))  # 4 decimals: a readable file
+    physics = base.physics.model_copy(update={"enabled": True, **ranges})
+    action = base.action.model_copy(update={"enabled": True, "latency_steps": (result.latency_steps,) * 2})
+    identified = ", ".join(f"{n} {v:.3g}±{result.stds[n]:.2g}" for n, v in result.values.items())
+    return base.model_copy(
+        update={
+            "name": "calibrated",
+            "version": 1,
+            "description": f"{base.name} centred on calibration from {result.task} demos: latency "
+            f"{result.latency_steps}, {identified or 'no scale identified'}",
+            "physics": physics,
+            "action": action,
+        }
+    )

@@ -184,3 +184,21 @@ def load_profile(name_or_path: str | Path) -> Profile:
         return Profile.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_one_line(exc, str(text_path))) from None
+
+
+def save_profile(profile: Profile, path: str | Path) -> Path:
+    """Write `profile` as a TOML file `load_profile` reads back to the same profile. `path` must not
+    exist yet (nothing is overwritten); the file appears whole or not at all."""
+    import tomli_w
+
+    path = Path(path)
+    if path.suffix != ".toml":
+        raise ConfigError(f"profile file {path}: expected a .toml path")
+    if path.exists():
+        raise ConfigError(f"profile file {path}: already exists; write the profile to a new file")
+    data = profile.model_dump(mode="json", exclude_none=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(tomli_w.dumps(data))
+    tmp.replace(path)
+    return path

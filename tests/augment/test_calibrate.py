@@ -6,7 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from demoforge.augment.data.dataset import Dataset
-from demoforge.augment.domain.calibrate import CalibrationConfig, calibrate
+from demoforge.augment.domain.calibrate import CalibrationConfig, CalibrationResult, calibrate, calibrated_profile
+from demoforge.augment.domain.profiles import load_profile, save_profile
 from demoforge.envs import ConfigError
 from demoforge.train.cli import main
 
@@ -56,3 +57,36 @@ def test_the_cli_refuses_an_existing_out_before_fitting_and_leaves_it(demo_datas
     with pytest.raises(SystemExit) as exit_:  # argparse, with the config's own bound
         main(["calibrate", str(tmp_path), "--horizon", "0"])
     assert exit_.value.code == 2 and "expected an integer in 1..50" in capsys.readouterr().err
+
+
+def _result(**overrides) -> CalibrationResult:
+    fields = dict(
+        task="Lift",
+        latency_steps=2,
+        values={"actuator_gain_scale": 0.7, "joint_damping_scale": 1.8},
+        stds={"actuator_gain_scale": 0.02, "joint_damping_scale": 0.01},
+        not_identified={"object_mass_scale": "too little effect"},
+        proprio_noise_std=0.004,
+        residual_rms=0.004,
+        latency_residuals={0: 0.05, 1: 0.03, 2: 0.004, 3: 0.03},
+        segments=100,
+        seconds=1.0,
+    )
+    return CalibrationResult(**{**fields, **overrides})
+
+
+def test_the_calibrated_profile_is_centred_on_what_was_identified_and_keeps_the_rest(tmp_path):
+    randomized = load_profile("randomized")
+    profile = calibrated_profile(_result(), "randomized")
+    assert profile.action.latency_steps == (2, 2)
+    lo, hi = profile.physics.actuator_gain_scale  # ± 2 σ = ± 0.04, the wider of that and ± 5 %
+    assert lo == pytest.approx(0.7 - 0.04) and hi == pytest.approx(0.7 + 0.04)
+    lo, hi = profile.physics.joint_damping_scale  # ± 2 σ = ± 0.02 is narrower than ± 5 % = ± 0.09
+    assert lo == pytest.approx(1.8 - 0.09) and hi == pytest.approx(1.8 + 0.09)
+    assert profile.physics.object_mass_scale == randomized.physics.object_mass_scale  # not identified
+    assert profile.physics.friction_scale == randomized.physics.friction_scale
+    assert profile.visual == randomized.visual and profile.sensor == randomized.sensor
+    path = save_profile(profile, tmp_path / "calibrated.toml")
+    assert load_profile(path) == profile  # written as the TOML it is read from
+    with pytest.raises(ConfigError, match="already exists"):
+        save_profile(profile, path)

@@ -80,6 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("real", help="dataset of real demos (joint, finger and object observations, actions)")
     cal.add_argument("--task", help="task (default: read from the demos)")
     cal.add_argument("--out", help="also write the result as JSON to this new file")
+    cal.add_argument(
+        "--profile-out",
+        metavar="PATH.toml",
+        help="also write a generation profile centred on the result (randomized's ranges elsewhere) to this new file",
+    )
     CALIBRATE.add_to(cal)
 
     run = verbs.add_parser("run", help="the whole job: real demos → synthetic → 3 policies → target-domain report")

@@ -15,9 +15,9 @@ from rich.table import Table
 from ...augment.data.inspect import summarize
 from ...augment.data.record import collect
 from ...augment.data.safety import read_text
-from ...augment.domain.calibrate import calibrate
+from ...augment.domain.calibrate import calibrate, calibrated_profile
 from ...augment.domain.preview import save_preview
-from ...augment.domain.profiles import load_profile
+from ...augment.domain.profiles import load_profile, save_profile
 from ...augment.generate import generate
 from ...augment.io.convert import export_dataset, import_dataset
 from ...envs import GYM_IDS, TASKS, ConfigError, make_task_env, resolve_task_name
@@ -188,8 +188,11 @@ def _cmd_eval(args: argparse.Namespace, console: Console) -> int:
 
 
 def _cmd_calibrate(args: argparse.Namespace, console: Console) -> int:
-    if args.out and Path(args.out).exists():  # before a minute of fitting, not after
-        raise ConfigError(f"--out {args.out}: already exists; calibration writes a new file")
+    for flag, path in (("--out", args.out), ("--profile-out", args.profile_out)):  # before a minute of fitting
+        if path and Path(path).exists():
+            raise ConfigError(f"{flag} {path}: already exists; calibration writes a new file")
+    if args.profile_out and Path(args.profile_out).suffix != ".toml":
+        raise ConfigError(f"--profile-out {args.profile_out}: expected a .toml path")
     result = calibrate(args.real, task=args.task, config=CALIBRATE.build(args), log=console.print)
     ranges = load_profile("randomized").physics
     table = Table(
@@ -213,6 +216,9 @@ def _cmd_calibrate(args: argparse.Namespace, console: Console) -> int:
     )
     if args.out:
         console.print(f"written: {result.save(args.out)}")
+    if args.profile_out:
+        path = save_profile(calibrated_profile(result), args.profile_out)
+        console.print(f"written: {path} (generate with --profile {path})")
     return 0
 
 
