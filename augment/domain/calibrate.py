@@ -148,7 +148,7 @@ class Replayer:
         return starts
 
     def _set_start(self, ep: dict[str, np.ndarray], t: int) -> None:
-        base, s, e = self.base, ep["observation.state"][t], ep["observation.environment_state"][t]
+        base, s, e = self.base, ep[STATE.key][t], ep[ENVIRONMENT_STATE.key][t]
         qpos, qvel = base.data.qpos.copy(), np.zeros(base.model.nv)
         control = base.control
         qpos[control.arm_qpos] = s[self.state_at[JOINT_POS.key]]
@@ -180,8 +180,8 @@ class Replayer:
                 self.env.episode.pending.append(ep["action"][j].astype(np.float64) if j >= 0 else hold)
             for j in range(self.config.horizon):
                 self.env.step(ep["action"][t + j])
-                s = ep["observation.state"][t + j + 1]
-                env_state = ep["observation.environment_state"][t + j + 1]
+                s = ep[STATE.key][t + j + 1]
+                env_state = ep[ENVIRONMENT_STATE.key][t + j + 1]
                 out.append(self.base.data.qpos[self.base.control.arm_qpos] - s[self.state_at[JOINT_POS.key]])
                 obj = self.base.data.xpos[self.bodies].ravel()
                 out.append(obj - env_state[self.env_at[OBJECT_POS.key]])
@@ -246,7 +246,7 @@ def _rms(residuals: np.ndarray) -> float:
 def proprio_noise(episodes: list[dict[str, np.ndarray]], state_at: dict[str, slice]) -> float:
     """White sensor noise σ seen through second differences (var = 6σ²), median-based so the
     arm's own accelerations count little."""
-    d2 = np.concatenate([np.diff(ep["observation.state"][:, state_at[JOINT_POS.key]], 2, axis=0) for ep in episodes])
+    d2 = np.concatenate([np.diff(ep[STATE.key][:, state_at[JOINT_POS.key]], 2, axis=0) for ep in episodes])
     return float(1.4826 * np.median(np.abs(d2)) / math.sqrt(6))
 
 
