@@ -632,3 +632,13 @@ def test_killed_imports_leave_no_partial_folders(demos, tmp_path, capsys):
     (dead / "junk").write_text("x")
     assert cli(capsys, "import", demos, "--out", tmp_path / "imp")[0] == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["imp"]
+
+
+def test_train_on_a_dataset_whose_episode_index_is_gone_is_one_named_line(demo_dataset, tmp_path, capsys):
+    """Found by the long fuzz run (seed 10052): with meta/episodes/ deleted, train said
+    'ValueError: no episodes … (unexpected …)'."""
+    ds = demo_dataset("Lift", 2, profile="nominal", human_like=False, copy_to=tmp_path)
+    shutil.rmtree(ds / "meta" / "episodes")
+    rc = main(["train", "--real", str(ds), "--steps", "1", "--batch-size", "8", "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err.strip()
+    assert rc == 1 and err.count("\n") == 0 and "unexpected" not in err and str(ds) in err, err

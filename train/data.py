@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from ..augment.data.dataset import Dataset
+from ..augment.data.safety import DatasetError
 from ..envs.observation import is_image_key, observation_keys
 
 # What a policy reads unless told otherwise (the "state" observation mode), concatenated in order.
@@ -77,8 +78,8 @@ def load_frames(
                 starts.append(np.full(n, row))
                 ends.append(np.full(n, row + n))
                 row += n
-    if not obs:
-        raise ValueError(f"no episodes in {', '.join(map(str, roots))}")
+    if not obs:  # a dataset whose episode index is empty or gone (meta/episodes/): nothing to train on
+        raise DatasetError(f"dataset {', '.join(map(str, roots))}: no episodes to train on (meta/episodes/ lists none)")
     shapes = {k: {v.shape[1:] for v in frames} for k, frames in images.items()}
     for k, found in shapes.items():
         if len(found) > 1:
