@@ -111,6 +111,14 @@ class ObservationFeature:
     def names(self, objects: tuple[str, ...]) -> list[str]:
         return [n for f in self.fields for n in f.names(objects)]
 
+    def slices(self, objects: tuple[str, ...]) -> dict[str, slice]:
+        """Env field key → where that field lies in the stored vector (for a task's `objects`)."""
+        out, start = {}, 0
+        for f in self.fields:
+            out[f.key] = slice(start, start + f.size(objects))
+            start = out[f.key].stop
+        return out
+
     def vector(self, obs: Mapping[str, np.ndarray]) -> np.ndarray:
         """The stored vector of an env observation dict."""
         return np.concatenate([obs[f.key] for f in self.fields])

@@ -107,15 +107,6 @@ class CalibrationResult:
         return path
 
 
-def _slices(feature, objects) -> dict[str, slice]:
-    out, start = {}, 0
-    for f in feature.fields:
-        n = f.size(objects)
-        out[f.key] = slice(start, start + n)
-        start += n
-    return out
-
-
 class Replayer:
     """Replays stretches of recorded demos in a task env under a candidate domain."""
 
@@ -125,15 +116,12 @@ class Replayer:
         base = self.env.base
         self.base = base
         objects = base.task.objects
-        self.state_at = _slices(STATE, objects)
-        self.env_at = _slices(ENVIRONMENT_STATE, objects)
+        self.state_at = STATE.slices(objects)
+        self.env_at = ENVIRONMENT_STATE.slices(objects)
         self.bodies = list(base.task.object_bodies)
-        m = base.model
-        # each object's free joint (objects without one, e.g. a fixed hole, are not set)
-        self.free_qpos = [
-            int(m.jnt_qposadr[m.body_jntadr[b]]) if m.body_jntnum[b] and m.jnt_type[m.body_jntadr[b]] == 0 else -1
-            for b in self.bodies
-        ]
+        m, free = base.model, set(self.env.randomizer.ids.free_bodies.tolist())
+        # each free object's qpos address (objects without a free joint, e.g. a fixed hole, are not set)
+        self.free_qpos = [int(m.jnt_qposadr[m.body_jntadr[b]]) if b in free else -1 for b in self.bodies]
         self.episodes = episodes
         self.starts = self._starts()
 
