@@ -186,16 +186,22 @@ def load_profile(name_or_path: str | Path) -> Profile:
         raise ConfigError(_one_line(exc, str(text_path))) from None
 
 
-def save_profile(profile: Profile, path: str | Path) -> Path:
-    """Write `profile` as a TOML file `load_profile` reads back to the same profile. `path` must not
-    exist yet (nothing is overwritten); the file appears whole or not at all."""
-    import tomli_w
-
+def check_new_profile_path(path: str | Path) -> Path:
+    """A path `save_profile` may write: a .toml file that does not exist yet."""
     path = Path(path)
     if path.suffix != ".toml":
         raise ConfigError(f"profile file {path}: expected a .toml path")
     if path.exists():
         raise ConfigError(f"profile file {path}: already exists; write the profile to a new file")
+    return path
+
+
+def save_profile(profile: Profile, path: str | Path) -> Path:
+    """Write `profile` as a TOML file `load_profile` reads back to the same profile. `path` must not
+    exist yet (nothing is overwritten); the file appears whole or not at all."""
+    import tomli_w
+
+    path = check_new_profile_path(path)
     data = profile.model_dump(mode="json", exclude_none=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")

@@ -17,7 +17,7 @@ from ...augment.data.record import collect
 from ...augment.data.safety import read_text
 from ...augment.domain.calibrate import calibrate, calibrated_profile
 from ...augment.domain.preview import save_preview
-from ...augment.domain.profiles import load_profile, save_profile
+from ...augment.domain.profiles import check_new_profile_path, load_profile, save_profile
 from ...augment.generate import generate
 from ...augment.io.convert import export_dataset, import_dataset
 from ...envs import GYM_IDS, TASKS, ConfigError, make_task_env, resolve_task_name
@@ -188,11 +188,11 @@ def _cmd_eval(args: argparse.Namespace, console: Console) -> int:
 
 
 def _cmd_calibrate(args: argparse.Namespace, console: Console) -> int:
-    for flag, path in (("--out", args.out), ("--profile-out", args.profile_out)):  # before a minute of fitting
-        if path and Path(path).exists():
-            raise ConfigError(f"{flag} {path}: already exists; calibration writes a new file")
-    if args.profile_out and Path(args.profile_out).suffix != ".toml":
-        raise ConfigError(f"--profile-out {args.profile_out}: expected a .toml path")
+    # both outputs checked before a minute of fitting, not after
+    if args.out and Path(args.out).exists():
+        raise ConfigError(f"--out {args.out}: already exists; calibration writes a new file")
+    if args.profile_out:
+        check_new_profile_path(args.profile_out)
     result = calibrate(args.real, task=args.task, config=CALIBRATE.build(args), log=console.print)
     ranges = load_profile("randomized").physics
     table = Table(
