@@ -8,7 +8,7 @@ action noise) derive from it, so results do not depend on which worker ran it or
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -16,7 +16,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from ...envs import EnvConfig, ManipulationEnv, make_task_env
-from ...envs.geometry import pose_inv
+from ...envs.control import ControllerConfig
+from ...envs.geometry import axis_angle_to_mat, pose_inv
 from ...envs.manipulation_env import ee_action
 from ..data.dataset import Dataset, DatasetError, Episode
 from ..data.record import EpisodeRecorder, features_for, task_description
@@ -95,6 +96,20 @@ def quiet_steps(gripper: np.ndarray, n: int) -> np.ndarray:
     for s in gripper_switches(gripper):
         quiet[max(s - n, 0) : s + 1] = True
     return quiet
+
+
+def predicted_pose(eef: np.ndarray, in_flight: Sequence[np.ndarray], controller: ControllerConfig) -> np.ndarray:
+    """Where the TCP at `eef` (4, 4) will be once the ee_delta actions still in flight have been
+    applied, each moving it by its own displacement: a Smith predictor. Under L steps of latency
+    a tracker that commands a share of the error it sees now commands the same error L + 1 times
+    and rings (with the default gain 0.6 the loop is at its stability limit at L = 2); taking the
+    error from the predicted pose it behaves as without latency, L steps later. Measured:
+    docs/calibration.md."""
+    pose = eef.copy()
+    for a in in_flight:
+        pose[:3, 3] += a[:3] * controller.max_pos_delta
+        pose[:3, :3] = axis_angle_to_mat(a[3:6] * controller.max_rot_delta) @ pose[:3, :3]
+    return pose
 
 
 class AttemptRunner:
@@ -183,6 +198,12 @@ class AttemptRunner:
                     return f"subtask {k} ({sub.object} tipped over)"
                 seg = self.select(self.segments[k], obj_now, view.eef_pose(), rng, k=cfg.nn_k)
                 frame = nearest_symmetric_frame(obj_now, seg.object_pose, task.symmetry.get(sub.object, 1))
+                if carried:
+                    # A stage anchored on the object in the hand (Lift's lift) moves it relative to
+                    # the table, whose height never changes: keep the source's heights. Anchored on
+                    # where the object happens to be, a grasp that lagged the source's (latency, a
+                    # soft arm) lowers every target of the stage by as much, and the lift ends short.
+                    frame[2, 3] = seg.object_pose[2, 3]
                 poses = transform_segment(seg.targets, seg.object_pose, frame)
                 held = self._held_object(k, state)
                 object_targets = None
@@ -282,7 +303,7 @@ class AttemptRunner:
         goal = self._line_up_goal(seq)
         t, waited = 0, 0
         while t < len(seq):
-            action = self.command(self.base, seq, t, state, rng, noise and not quiet[t])
+            action = self.command(self.base, seq, t, state, rng, noise and not quiet[t], self.env.episode.pending)
             recorder.observe(state["obs"], state["signals"])
             outcome = self.take(recorder, state, action, float(seq.gripper[t]), *self.env.step(action))
             if outcome is not None:
@@ -291,15 +312,27 @@ class AttemptRunner:
         return "running"
 
     def command(
-        self, view: SceneView, seq: WaypointSequence, t: int, state: dict, rng: np.random.Generator, noise: bool
+        self,
+        view: SceneView,
+        seq: WaypointSequence,
+        t: int,
+        state: dict,
+        rng: np.random.Generator,
+        noise: bool,
+        in_flight: Sequence[np.ndarray] = (),
     ) -> np.ndarray:
         """The action (7,) float32 that tracks waypoint t from where the TCP is now: the TCP target,
         or with a carried object the TCP pose that puts the object on its target; plus action
-        noise unless `noise` is False."""
+        noise unless `noise` is False. `in_flight`: the actions sent but not yet applied (the
+        domain's latency); with `latency_compensation` the error is taken from where they will
+        have put the TCP (`predicted_pose`)."""
         pose = seq.poses[t]
         if seq.object_targets is not None and np.isfinite(seq.object_targets[t, 0, 0]):
             pose = self.tracking_target(view, seq.object_targets[t], state, pose)
-        action = ee_action(view.eef_pose(), pose, float(seq.gripper[t]), self.config.tracking_gain, self.controller)
+        now = view.eef_pose()
+        if self.config.latency_compensation and len(in_flight):
+            now = predicted_pose(now, in_flight, self.controller)
+        action = ee_action(now, pose, float(seq.gripper[t]), self.config.tracking_gain, self.controller)
         action = action.astype(np.float64)
         if noise and self.config.action_noise > 0:
             action[:6] += rng.normal(0.0, self.config.action_noise, 6)
@@ -354,8 +387,14 @@ class AttemptRunner:
         return None if np.any(seq.gripper[switches] <= 0) else len(seq) - 1
 
     def _lagging(self, seq: WaypointSequence, t: int, goal: int, state: dict, view: SceneView | None = None) -> bool:
-        """Within `line_up_distance` of the goal waypoint, is the carried object (or, lining up
-        a grasp, the TCP) more than `line_up_tolerance` off waypoint t sideways? The replay
+        off = self._sideways_error(seq, t, goal, state, view)
+        return off is not None and bool(np.linalg.norm(off) > self.config.line_up_tolerance)
+
+    def _sideways_error(
+        self, seq: WaypointSequence, t: int, goal: int, state: dict, view: SceneView | None = None
+    ) -> np.ndarray | None:
+        """Within `line_up_distance` of the goal waypoint, how far (x, y; m) the carried object
+        (or, lining up a grasp, the TCP) is from waypoint t sideways; None farther out. The replay
         trails its waypoints by ~1.5 cm at carrying speed; played on regardless, it descends into
         the socket while still moving sideways, and 36 % of PegInsert's attempts jam on the rim
         (docs: what we learned, cause 5); coming down onto a tall peg the same way knocks it over."""
@@ -364,14 +403,14 @@ class AttemptRunner:
         path = seq.object_targets if carried else seq.poses
         target = path[t]
         if t >= goal or not np.isfinite(target[0, 0]):
-            return False
+            return None
         if np.linalg.norm(target[:3, 3] - path[goal, :3, 3]) > cfg.line_up_distance:
-            return False
+            return None
         if carried:
             name, symmetry, signal = state["held"]
             if not state["signals"].get(signal):
-                return False  # dropped: nothing to line up
+                return None  # dropped: nothing to line up
             now = (self.base if view is None else view).object_poses()[name] @ symmetry
         else:
             now = (self.base if view is None else view).eef_pose()
-        return bool(np.linalg.norm(now[:2, 3] - target[:2, 3]) > cfg.line_up_tolerance)
+        return target[:2, 3] - now[:2, 3]
