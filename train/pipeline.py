@@ -23,7 +23,7 @@ from .evaluate import EvalConfig, evaluate
 from .report import write_report
 from .run_config import RunConfig, run_train_config
 from .run_folder import check_run_out, clear_unstarted_run
-from .run_layout import ARMS, run_cameras, run_data_dirs, same_as
+from .run_layout import ARMS, calibration_dir, generation_profile, run_cameras, run_data_dirs, same_as
 from .trainer import train
 
 
@@ -64,11 +64,37 @@ def collect_real_demos(config: RunConfig, real: Path) -> None:
     )
 
 
-def generate_synthetic_demos(config: RunConfig, real: Path, synthetic: Path) -> None:
-    """Stage 2: `config.synthetic_demos` generated from `real` in the generation profile (resumes)."""
+def calibrate_real_domain(config: RunConfig, real: Path, out: Path, log: Callable[[str], None] = print) -> None:
+    """Stage 2: measure the real domain from the real demos (`augment.domain.calibrate`) and write
+    the profile generation runs in, `calibration/calibrated.toml`. With fewer demos than
+    calibration needs to tell how well it did, it writes `calibration/skipped.json` instead, and
+    generation runs in the configured profile."""
+    from ..augment.data.dataset import Dataset, write_json
+    from ..augment.domain.calibrate import CalibrationConfig, calibrate, calibrated_profile
+    from ..augment.domain.profiles import save_profile
+
+    folder = calibration_dir(out)
+    if folder.exists():
+        shutil.rmtree(folder)  # an unfinished stage's files: this run wrote them
+    folder.mkdir(parents=True)
+    need = CalibrationConfig().min_demos
+    with Dataset(real) as ds:
+        have = len(ds)
+    if have < need:
+        why = f"{have} real demos; calibration needs at least {need} to tell how well it identified anything"
+        log(f"calibration skipped: {why}; generating in {config.profile_generate}")
+        write_json(folder / "skipped.json", {"reason": why})
+        return
+    result = calibrate(real, task=resolve_task_name(config.task), log=log)
+    result.save(folder / "result.json")
+    save_profile(calibrated_profile(result, config.profile_generate, mode=config.calibration), folder / "calibrated.toml")
+
+
+def generate_synthetic_demos(config: RunConfig, real: Path, synthetic: Path, profile: str) -> None:
+    """Stage 3: `config.synthetic_demos` generated from `real` in `profile` (resumes)."""
     gen = GenerateConfig(
         num=config.synthetic_demos,
-        profile=config.profile_generate,
+        profile=profile,
         seed=config.seed,
         workers=config.workers or os.cpu_count() or 1,
         cameras=run_cameras(config),
@@ -81,7 +107,7 @@ def generate_synthetic_demos(config: RunConfig, real: Path, synthetic: Path) -> 
 
 
 def train_arm(config: RunConfig, run_dir: Path, real: Path | None, synthetic: Path | None) -> None:
-    """Stage 3, one arm: train on the data given, resuming from the arm's last checkpoint."""
+    """Stage 4, one arm: train on the data given, resuming from the arm's last checkpoint."""
     resume = (run_dir / "checkpoints" / "last.safetensors").is_file()
     if not resume:
         clear_unstarted_run(run_dir)  # only what train() wrote; anything else is refused
@@ -104,7 +130,10 @@ def prepare_run_data(config: RunConfig, out: str | Path, log: Callable[[str], No
     stages = Stages(out)
     real, synthetic = run_data_dirs(out)
     stages.run("collect real demos", lambda: collect_real_demos(config, real), log)
-    stages.run("generate synthetic demos", lambda: generate_synthetic_demos(config, real, synthetic), log)
+    if config.calibration != "off":
+        stages.run("calibrate the real domain", lambda: calibrate_real_domain(config, real, out, log), log)
+    profile = generation_profile(config, out)
+    stages.run("generate synthetic demos", lambda: generate_synthetic_demos(config, real, synthetic, profile), log)
     return stages
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from .goals import uplift_goal
-from .run_layout import ARM_LABELS, ARMS, run_cameras, run_data_dirs, same_as
+from .run_layout import ARM_LABELS, ARMS, calibration_dir, generation_profile, run_cameras, run_data_dirs, same_as
 from .trainer import read_loss_log
 
 
@@ -87,7 +87,6 @@ def write_report(out: Path, config, task: str, timings: dict[str, float]) -> dic
         "verdict": verdict,
         "goal_met": met,
     }
-    (report / "results.json").write_text(json.dumps(numbers, indent=2))
 
     rows = [
         (
@@ -104,10 +103,48 @@ def write_report(out: Path, config, task: str, timings: dict[str, float]) -> dic
         (f"failed: {c}", str(n), f"{n / max(gen_stats['attempts'], 1):.1%}") for c, n in causes.items()
     ]
     time_rows = [(name, f"{sec:.1f}") for name, sec in timings.items()] + [("total", f"{sum(timings.values()):.1f}")]
-    md = _markdown(task, config, rows, gen_rows, time_rows, gifs, verdict, gen_stats)
+    calibration = _calibration(out, config)
+    numbers["generation_profile"] = generation_profile(config, out)
+    (report / "results.json").write_text(json.dumps(numbers, indent=2))
+    md = _markdown(task, config, rows, gen_rows, time_rows, gifs, verdict, gen_stats, calibration)
     (report / "report.md").write_text(md)
-    (report / "report.html").write_text(_html(task, config, rows, gen_rows, time_rows, gifs, verdict, gen_stats))
+    html_page = _html(task, config, rows, gen_rows, time_rows, gifs, verdict, gen_stats, calibration)
+    (report / "report.html").write_text(html_page)
     return numbers
+
+
+def _calibration(out: Path, config) -> tuple[str, list[tuple[str, ...]]]:
+    """What the calibration stage found, as (a sentence, table rows: parameter, identified, ± 1 σ,
+    the configured generation profile's range, the range generated in)."""
+    from ..augment.domain.profiles import load_profile
+
+    folder = calibration_dir(out)
+    if config.calibration == "off" or not (folder / "result.json").is_file() and not (folder / "skipped.json").is_file():
+        return f"Calibration off: generated in `{config.profile_generate}`.", []
+    if (folder / "skipped.json").is_file():
+        why = json.loads((folder / "skipped.json").read_text())["reason"]
+        return f"Calibration skipped ({why}): generated in `{config.profile_generate}`.", []
+    result = json.loads((folder / "result.json").read_text())
+    base, used = load_profile(config.profile_generate), load_profile(generation_profile(config, out))
+
+    def span(profile, name: str) -> str:
+        lo, hi = profile.action.latency_steps if name == "latency_steps" else getattr(profile.physics, name)
+        return f"{lo:g}–{hi:g}"
+
+    rows = [("latency_steps", str(result["latency_steps"]), "exact", span(base, "latency_steps"), span(used, "latency_steps"))]
+    for name, value in result["values"].items():
+        rows.append((name, f"{value:.3f}", f"{result['stds'][name]:.3f}", span(base, name), span(used, name)))
+    for name, why in result["not_identified"].items():
+        rows.append((name, f"not identified: {why}", "–", span(base, name), span(used, name)))
+    text = (
+        f"Calibrated from the real demos in {result['seconds']:.0f} s ({result['segments']} replayed stretches, "
+        f"prediction residual {result['residual_rms'] * 1e3:.2f} mrad/mm); generated in "
+        f"`{config.calibration}` mode: `calibration/calibrated.toml`."
+    )
+    return text, rows
+
+
+CALIBRATION_HEADER = ("parameter", "identified", "± 1 σ", "generation profile's range", "generated in")
 
 
 def _trained(config, code=lambda text: f"`{text}`") -> str:
@@ -125,7 +162,7 @@ def _md_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
     return "\n".join(lines)
 
 
-def _markdown(task, config, rows, gen_rows, time_rows, gifs, verdict, gen_stats) -> str:
+def _markdown(task, config, rows, gen_rows, time_rows, gifs, verdict, gen_stats, calibration) -> str:
     gif_lines = "\n".join(f"![{ARM_LABELS[a]}]({g}) " for a, g in gifs.items())
     return f"""# demoforge report: {task}
 
@@ -142,9 +179,15 @@ trained with the same budget and seed, each evaluated at its **last checkpoint**
 
 ![success](success.png)
 
+## Calibration
+
+{calibration[0]}
+
+{_md_table(CALIBRATION_HEADER, calibration[1]) if calibration[1] else ""}
+
 ## Generation
 
-{gen_stats["attempts"]} attempts in `{config.profile_generate}`:
+{gen_stats["attempts"]} attempts:
 
 {_md_table(("outcome", "attempts", "share"), gen_rows)}
 
@@ -172,7 +215,7 @@ def _html_table(header, rows) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _html(task, config, rows, gen_rows, time_rows, gifs, verdict, gen_stats) -> str:
+def _html(task, config, rows, gen_rows, time_rows, gifs, verdict, gen_stats, calibration) -> str:
     gifs_html = "".join(
         f'<figure><img src="{g}" width="192"><figcaption>{html.escape(ARM_LABELS[a])}</figcaption></figure>'
         for a, g in gifs.items()
@@ -189,6 +232,7 @@ each evaluated at its last checkpoint (no checkpoint selection) for {config.eval
 <code>{html.escape(config.profile_target)}</code>.</p>
 <h2>Uplift</h2>{_html_table(("training data", "successes", "success", "Wilson 95 % CI", "mean length (steps)"), rows)}
 <p><b>Verdict:</b> {html.escape(verdict.replace("`", ""))}</p><img src="success.png">
+<h2>Calibration</h2><p>{html.escape(calibration[0].replace("`", ""))}</p>{_html_table(CALIBRATION_HEADER, calibration[1]) if calibration[1] else ""}
 <h2>Generation</h2><p>{gen_stats["attempts"]} attempts</p>{_html_table(("outcome", "attempts", "share"), gen_rows)}
 <h2>Training</h2><img src="loss.png">
 <h2>Rollouts</h2>{gifs_html}

@@ -23,6 +23,7 @@ from ..augment.config_bounds import (
     check_profile,
     ints,
 )
+from ..augment.domain.calibrate import CALIBRATED_MODES
 from ..augment.data.record import CollectConfig
 from ..augment.generate.config import GenerateConfig
 from ..envs import ConfigError, DemoforgeError, resolve_task_name
@@ -51,6 +52,9 @@ MODE_DEFAULTS = {
 }
 
 
+CALIBRATION_CHOICES = ("off", *CALIBRATED_MODES)
+
+
 class RunConfig(BaseModel):
     """Everything `demoforge run` does; written to report/config.yaml, read back by --config."""
 
@@ -64,6 +68,11 @@ class RunConfig(BaseModel):
         "target", description="the stand-in for the real world: real demos and evaluation run in it"
     )
     profile_generate: str = Field("randomized", description="the profile synthetic demos are generated in")
+    calibration: str = Field(
+        "cover",
+        description="measure the real domain from the real demos and generate in a profile that covers it (cover: "
+        "the generation profile stretched to hold it; centre: centred on it; off). Needs ≥ 5 real demos, else skipped",
+    )
     policy: str = Field("bc", description="policy of all three arms")
     obs: str = Field(
         DEFAULT_OBS_MODE,
@@ -118,6 +127,7 @@ class RunConfig(BaseModel):
         setting. Raises ConfigError (UnknownNameError for a name), one line naming the field."""
         check_name("RunConfig.task", self.task, resolve_task_name)
         check_choice("RunConfig.obs", self.obs, OBS_MODES)
+        check_choice("RunConfig.calibration", self.calibration, CALIBRATION_CHOICES)
         check_name("RunConfig.policy", self.policy, policy_classes)
         check_profile("RunConfig.profile_target", self.profile_target)
         check_profile("RunConfig.profile_generate", self.profile_generate)

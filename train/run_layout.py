@@ -4,6 +4,7 @@ the cameras its datasets record.
 
     <out>/run_config.yaml  stages.json
     <out>/data/real/  data/synthetic/          the two datasets (collect, generate)
+    <out>/calibration/                         result.json and calibrated.toml (calibrate), or skipped.json
     <out>/runs/<arm>/                          each arm's training run (checkpoints, loss.csv)
     <out>/eval/<arm>/                          each arm's evaluation in the target profile
     <out>/report/                              report.md, report.html, plots, GIFs, config.yaml
@@ -28,6 +29,18 @@ def run_data_dirs(out: Path) -> tuple[Path, Path]:
     return out / "data" / "real", out / "data" / "synthetic"
 
 
+def calibration_dir(out: Path) -> Path:
+    """Where a run keeps what calibration identified and the profile it generated in."""
+    return out / "calibration"
+
+
+def generation_profile(config: RunConfig, out: Path) -> str:
+    """The profile a run generates in: the calibrated one when calibration wrote it, else the
+    configured generation profile."""
+    calibrated = calibration_dir(out) / "calibrated.toml"
+    return str(calibrated) if config.calibration != "off" and calibrated.is_file() else config.profile_generate
+
+
 def same_as(config: RunConfig) -> dict[str, str]:
     """Arms that are another arm's policy: at ratio 0 no batch holds a real frame, so real +
     synthetic is the synthetic-only policy (the real demos seed generation only). It is trained and
@@ -35,4 +48,4 @@ def same_as(config: RunConfig) -> dict[str, str]:
     return {"real_synthetic": "synthetic_only"} if config.ratio == 0 else {}
 
 
-__all__ = ["ARMS", "ARM_LABELS", "run_cameras", "run_data_dirs", "same_as"]
+__all__ = ["ARMS", "ARM_LABELS", "calibration_dir", "generation_profile", "run_cameras", "run_data_dirs", "same_as"]

@@ -310,29 +310,46 @@ def calibrate(
         replayer.close()
 
 
+CALIBRATED_MODES = ("cover", "centre")
+
+
 def calibrated_profile(
-    result: CalibrationResult, base: Profile | str | Path = "randomized", width: float = 2.0
+    result: CalibrationResult, base: Profile | str | Path = "randomized", width: float = 2.0, mode: str = "cover"
 ) -> Profile:
-    """The generation profile centred on what was identified: each identified scale ranges over
-    value ± `width` standard deviations (at least ± 5 %, so a policy still sees some spread), the
-    latency is the identified one, and everything else — the parameters not identified among
-    them — keeps `base`'s ranges."""
+    """The generation profile calibration leads to. Each identified scale's interval is its value
+    ± `width` standard deviations (at least ± 5 %, so a policy still sees some spread):
+
+    - `cover` (the default): `base`'s range stretched just enough to hold that interval, and its
+      latency range to hold the identified latency. A real domain inside `base`'s ranges leaves
+      `base` as it was (the built-in `target`: `randomized` unchanged); one outside them is now
+      generated in too, beside everything `base` already varies.
+    - `centre`: the range is that interval alone, the latency the identified one.
+
+    Everything else — the parameters not identified among them — keeps `base`'s ranges."""
     from .profiles import load_profile
 
+    if mode not in CALIBRATED_MODES:
+        raise ConfigError(f"calibrated profile mode {mode!r}; allowed: {', '.join(CALIBRATED_MODES)}")
     base = base if isinstance(base, Profile) else load_profile(base)
     ranges = {}
     for name, value in result.values.items():
         half = max(width * result.stds[name], 0.05 * value)
-        ranges[name] = (round(max(value - half, 1e-3), 4), round(value + half, 4))  # 4 decimals: a readable file
+        lo, hi = round(max(value - half, 1e-3), 4), round(value + half, 4)  # 4 decimals: a readable file
+        if mode == "cover" and base.physics.enabled:
+            lo, hi = min(lo, getattr(base.physics, name)[0]), max(hi, getattr(base.physics, name)[1])
+        ranges[name] = (lo, hi)
+    latency = (result.latency_steps,) * 2
+    if mode == "cover" and base.action.enabled:
+        latency = (min(latency[0], base.action.latency_steps[0]), max(latency[1], base.action.latency_steps[1]))
     physics = base.physics.model_copy(update={"enabled": True, **ranges})
-    action = base.action.model_copy(update={"enabled": True, "latency_steps": (result.latency_steps,) * 2})
+    action = base.action.model_copy(update={"enabled": True, "latency_steps": latency})
     identified = ", ".join(f"{n} {v:.3g}±{result.stds[n]:.2g}" for n, v in result.values.items())
     return base.model_copy(
         update={
             "name": "calibrated",
             "version": 1,
-            "description": f"{base.name} centred on calibration from {result.task} demos: latency "
-            f"{result.latency_steps}, {identified or 'no scale identified'}",
+            "description": f"{base.name} {'stretched to cover' if mode == 'cover' else 'centred on'} calibration "
+            f"from {result.task} demos: latency {result.latency_steps}, {identified or 'no scale identified'}",
             "physics": physics,
             "action": action,
         }

@@ -77,7 +77,7 @@ def _result(**overrides) -> CalibrationResult:
 
 def test_the_calibrated_profile_is_centred_on_what_was_identified_and_keeps_the_rest(tmp_path):
     randomized = load_profile("randomized")
-    profile = calibrated_profile(_result(), "randomized")
+    profile = calibrated_profile(_result(), "randomized", mode="centre")
     assert profile.action.latency_steps == (2, 2)
     lo, hi = profile.physics.actuator_gain_scale  # ± 2 σ = ± 0.04, the wider of that and ± 5 %
     assert lo == pytest.approx(0.7 - 0.04) and hi == pytest.approx(0.7 + 0.04)
@@ -90,3 +90,18 @@ def test_the_calibrated_profile_is_centred_on_what_was_identified_and_keeps_the_
     assert load_profile(path) == profile  # written as the TOML it is read from
     with pytest.raises(ConfigError, match="already exists"):
         save_profile(profile, path)
+
+
+def test_the_covering_profile_stretches_randomized_only_where_the_real_domain_lies_outside():
+    randomized = load_profile("randomized")
+    # latency 2 and gain 0.7 ± 0.04 lie outside randomized's 0–1 and 0.75–1.5; damping 1.8 inside 0.5–2
+    profile = calibrated_profile(_result(), "randomized")
+    assert profile.action.latency_steps == (0, 2)
+    assert profile.physics.actuator_gain_scale == (pytest.approx(0.66), 1.5)
+    assert profile.physics.joint_damping_scale == randomized.physics.joint_damping_scale
+    assert profile.physics.object_mass_scale == randomized.physics.object_mass_scale
+    # a domain inside every range (the built-in target's) leaves randomized as it was
+    inside = calibrated_profile(_result(latency_steps=1, values={"actuator_gain_scale": 0.8}), "randomized")
+    assert inside.physics == randomized.physics and inside.action == randomized.action
+    with pytest.raises(ConfigError, match="mode"):
+        calibrated_profile(_result(), "randomized", mode="middle")

@@ -77,6 +77,9 @@ def test_quick_run_end_to_end_writes_a_report_that_parses(tmp_path):
     md = (report / "report.md").read_text()
     table = [line for line in md.splitlines() if line.startswith("| real")]
     assert len(table) == 2 and all(line.count("|") == 6 for line in table)
+    # 4 real demos are too few to calibrate from: the stage says so and generation keeps its profile
+    assert (out / "calibration" / "skipped.json").is_file() and "Calibration skipped (4 real demos" in md
+    assert results["generation_profile"] == "randomized"
     # The written config reproduces the run: same settings, and a rerun resumes (nothing redone).
     assert load_run_config(report / "config.yaml") == RunConfig.quick(workers=1)
     assert main(["run", "--config", str(report / "config.yaml"), "--out", str(out)]) == 0
@@ -88,7 +91,8 @@ def test_at_ratio_zero_real_plus_synthetic_is_the_synthetic_only_policy_trained_
 
     trained, evaluated = [], []
     monkeypatch.setattr(pipeline, "collect_real_demos", lambda config, real: None)
-    monkeypatch.setattr(pipeline, "generate_synthetic_demos", lambda config, real, syn: None)
+    monkeypatch.setattr(pipeline, "calibrate_real_domain", lambda config, real, out, log: None)
+    monkeypatch.setattr(pipeline, "generate_synthetic_demos", lambda config, real, syn, profile: None)
     monkeypatch.setattr(pipeline, "train_arm", lambda config, run, real, synthetic: trained.append(run.name))
 
     def evaluate(run, config, out):
@@ -121,3 +125,44 @@ def test_the_report_says_when_real_plus_synthetic_is_the_synthetic_only_policy(t
     assert "real + synthetic policy is the synthetic only one" in shared
     assert "synthetic only one" in (tmp_path / "report" / "report.md").read_text()
     assert "synthetic only one" not in write_report(tmp_path, RunConfig(), "Stack", {})["verdict"]  # state: 0.1
+
+
+def test_the_calibration_stage_writes_the_profile_generation_runs_in_and_the_report_shows_it(
+    tmp_path, demo_dataset, monkeypatch
+):
+    from demoforge.augment.domain import calibrate as calibration
+    from demoforge.augment.domain.calibrate import CalibrationResult
+    from demoforge.augment.domain.profiles import load_profile
+    from demoforge.train import pipeline, report
+    from demoforge.train.run_layout import generation_profile
+
+    found = CalibrationResult(
+        task="Lift",
+        latency_steps=3,
+        values={"actuator_gain_scale": 0.5},
+        stds={"actuator_gain_scale": 0.02},
+        not_identified={"object_mass_scale": "the demos move the trajectories too little with it"},
+        proprio_noise_std=0.002,
+        residual_rms=0.003,
+        latency_residuals={3: 0.003},
+        segments=40,
+        seconds=2.0,
+    )
+    asked = []
+    monkeypatch.setattr(calibration, "calibrate", lambda real, task, log: asked.append((real, task)) or found)
+    real, out = demo_dataset("Lift", episodes=5), tmp_path / "run"
+    config = RunConfig(real_demos=5)
+    pipeline.calibrate_real_domain(config, real, out, log=lambda _: None)
+    assert asked == [(real, "Lift")]
+    profile = load_profile(generation_profile(config, out))
+    assert profile.name == "calibrated" and profile.action.latency_steps == (0, 3)  # randomized's 0–1 stretched
+    assert profile.physics.actuator_gain_scale == (0.46, 1.5)
+    assert generation_profile(RunConfig(real_demos=5, calibration="off"), out) == "randomized"
+    text, rows = report._calibration(out, config)
+    assert "calibration/calibrated.toml" in text
+    assert ("latency_steps", "3", "exact", "0–1", "0–3") in rows
+    assert ("actuator_gain_scale", "0.500", "0.020", "0.75–1.5", "0.46–1.5") in rows
+    # rerun after a kill: the stage's own unfinished files are replaced, not refused
+    pipeline.calibrate_real_domain(config, real, out, log=lambda _: None)
+    with pytest.raises(ConfigError, match="calibration"):
+        RunConfig(calibration="sometimes")
