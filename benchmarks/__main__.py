@@ -2,7 +2,7 @@
 
 import sys
 
-from . import experts, fingerprint, generation, randomization, step_rate, store, training, uplift, vision
+from . import experts, fingerprint, generation, randomization, shifts, step_rate, store, training, uplift, vision
 
 BENCHMARKS = {
     "step_rate": step_rate.main,
@@ -12,6 +12,7 @@ BENCHMARKS = {
     "generation": generation.main,
     "training": training.main,
     "uplift": uplift.main,
+    "shifts": shifts.main,
     "vision": vision.main,
     "fingerprint": fingerprint.main,
 }

@@ -87,12 +87,25 @@ def calibrate_real_domain(config: RunConfig, real: Path, out: Path, log: Callabl
         return
     result = calibrate(real, task=resolve_task_name(config.task), log=log)
     result.save(folder / "result.json")
-    save_profile(calibrated_profile(result, config.profile_generate, mode=config.calibration), folder / "calibrated.toml")
+    save_profile(
+        calibrated_profile(result, config.profile_generate, mode=config.calibration), folder / "calibrated.toml"
+    )
 
 
-def generate_synthetic_demos(config: RunConfig, real: Path, synthetic: Path, profile: str) -> None:
-    """Stage 3: `config.synthetic_demos` generated from `real` in `profile` (resumes)."""
+def source_settings(out: Path) -> dict:
+    """Generation settings that follow from what calibration found of the sources
+    (`laggy_source_settings`); none without a calibration."""
+    from ..augment.generate.config import laggy_source_settings
+
+    result = calibration_dir(out) / "result.json"
+    return laggy_source_settings(json.loads(result.read_text())["latency_steps"]) if result.is_file() else {}
+
+
+def generate_synthetic_demos(config: RunConfig, real: Path, synthetic: Path, profile: str, settings: dict) -> None:
+    """Stage 3: `config.synthetic_demos` generated from `real` in `profile`, with the GenerateConfig
+    fields `settings` (`source_settings`) (resumes)."""
     gen = GenerateConfig(
+        **settings,
         num=config.synthetic_demos,
         profile=profile,
         seed=config.seed,
@@ -132,8 +145,10 @@ def prepare_run_data(config: RunConfig, out: str | Path, log: Callable[[str], No
     stages.run("collect real demos", lambda: collect_real_demos(config, real), log)
     if config.calibration != "off":
         stages.run("calibrate the real domain", lambda: calibrate_real_domain(config, real, out, log), log)
-    profile = generation_profile(config, out)
-    stages.run("generate synthetic demos", lambda: generate_synthetic_demos(config, real, synthetic, profile), log)
+    profile, settings = generation_profile(config, out), source_settings(out)
+    stages.run(
+        "generate synthetic demos", lambda: generate_synthetic_demos(config, real, synthetic, profile, settings), log
+    )
     return stages
 
 

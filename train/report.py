@@ -119,7 +119,11 @@ def _calibration(out: Path, config) -> tuple[str, list[tuple[str, ...]]]:
     from ..augment.domain.profiles import load_profile
 
     folder = calibration_dir(out)
-    if config.calibration == "off" or not (folder / "result.json").is_file() and not (folder / "skipped.json").is_file():
+    if (
+        config.calibration == "off"
+        or not (folder / "result.json").is_file()
+        and not (folder / "skipped.json").is_file()
+    ):
         return f"Calibration off: generated in `{config.profile_generate}`.", []
     if (folder / "skipped.json").is_file():
         why = json.loads((folder / "skipped.json").read_text())["reason"]
@@ -131,7 +135,15 @@ def _calibration(out: Path, config) -> tuple[str, list[tuple[str, ...]]]:
         lo, hi = profile.action.latency_steps if name == "latency_steps" else getattr(profile.physics, name)
         return f"{lo:g}–{hi:g}"
 
-    rows = [("latency_steps", str(result["latency_steps"]), "exact", span(base, "latency_steps"), span(used, "latency_steps"))]
+    rows = [
+        (
+            "latency_steps",
+            str(result["latency_steps"]),
+            "exact",
+            span(base, "latency_steps"),
+            span(used, "latency_steps"),
+        )
+    ]
     for name, value in result["values"].items():
         rows.append((name, f"{value:.3f}", f"{result['stds'][name]:.3f}", span(base, name), span(used, name)))
     for name, why in result["not_identified"].items():

@@ -23,8 +23,8 @@ from ..augment.config_bounds import (
     check_profile,
     ints,
 )
-from ..augment.domain.calibrate import CALIBRATED_MODES
 from ..augment.data.record import CollectConfig
+from ..augment.domain.calibrate import CALIBRATED_MODES
 from ..augment.generate.config import GenerateConfig
 from ..envs import ConfigError, DemoforgeError, resolve_task_name
 from ..envs.observation import DEFAULT_OBS_MODE, OBS_MODES

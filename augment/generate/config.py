@@ -78,6 +78,14 @@ class GenerateConfig:
     idle_min_rotation: float = field(
         default=0.05, metadata={"help": "... or turned this far (rad); both 0: the source replayed verbatim"}
     )
+    # Off by default: from target's sources it kept 24/30 PegInsert attempts against 28/30 without.
+    # `demoforge run` turns it on for sources calibrated at 2+ steps of latency (laggy_source_settings).
+    loop_radius: float = field(
+        default=0.0,
+        metadata={
+            "help": "a source path that comes back within this (m) of a waypoint skips the loop between (0: off)"
+        },
+    )
     idle_keep_after_switch: int = field(
         default=6, metadata={"help": "frames kept after a gripper switch while the fingers move"}
     )
@@ -157,6 +165,7 @@ class GenerateConfig:
         "idle_min_motion": NON_NEGATIVE,
         "idle_min_rotation": NON_NEGATIVE,
         "idle_keep_after_switch": COUNT,
+        "loop_radius": NON_NEGATIVE,
         "idle_keep_arrival": COUNT,
         "subtask_offset": COUNT,
         "line_up_tolerance": NON_NEGATIVE,
@@ -191,3 +200,13 @@ class GenerateConfig:
         """The fields that decide the output's bytes (a resumed run must match them)."""
         skip = {"workers", "backend", "ray_address", "max_attempts", "num", "batch_size", "threads"}
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items() if k not in skip}
+
+
+LAGGY_SOURCE_LATENCY = 2  # control steps from which a source's operator swings about each goal
+LAGGY_LOOP_RADIUS = 0.005  # m; sluggish_laggy PegInsert kept 7/30 → 25/30 (docs/calibration.md)
+
+
+def laggy_source_settings(latency_steps: int) -> dict:
+    """GenerateConfig fields for sources recorded under `latency_steps` of latency (what
+    calibration identified): from `LAGGY_SOURCE_LATENCY` steps on, the sources' loops are skipped."""
+    return {"loop_radius": LAGGY_LOOP_RADIUS} if latency_steps >= LAGGY_SOURCE_LATENCY else {}

@@ -23,7 +23,7 @@ from ..data.dataset import Dataset, DatasetError, Episode
 from ..data.record import EpisodeRecorder, features_for, task_description
 from ..domain.wrapper import DomainRandomizationWrapper
 from ..io.mapping import check_feature_shapes
-from .compress import compress_segment
+from .compress import compress_segment, shortcut_loops
 from .config import GenerateConfig
 from .segment import SourceSegment, segment_episode
 from .select import get_strategy
@@ -148,8 +148,9 @@ class AttemptRunner:
                 ctrl.max_rot_delta,
                 config.subtask_offset,
             ):
+                carrying = any(sub.grasp for sub in self.base.task.subtasks[: seg.subtask])
                 seg = compress_segment(
-                    seg,
+                    shortcut_loops(seg, config.loop_radius) if carrying else seg,
                     config.idle_min_motion,
                     config.idle_min_rotation,
                     config.idle_keep_after_switch,

@@ -92,7 +92,7 @@ def test_at_ratio_zero_real_plus_synthetic_is_the_synthetic_only_policy_trained_
     trained, evaluated = [], []
     monkeypatch.setattr(pipeline, "collect_real_demos", lambda config, real: None)
     monkeypatch.setattr(pipeline, "calibrate_real_domain", lambda config, real, out, log: None)
-    monkeypatch.setattr(pipeline, "generate_synthetic_demos", lambda config, real, syn, profile: None)
+    monkeypatch.setattr(pipeline, "generate_synthetic_demos", lambda config, real, syn, profile, settings: None)
     monkeypatch.setattr(pipeline, "train_arm", lambda config, run, real, synthetic: trained.append(run.name))
 
     def evaluate(run, config, out):
@@ -162,6 +162,7 @@ def test_the_calibration_stage_writes_the_profile_generation_runs_in_and_the_rep
     assert "calibration/calibrated.toml" in text
     assert ("latency_steps", "3", "exact", "0–1", "0–3") in rows
     assert ("actuator_gain_scale", "0.500", "0.020", "0.75–1.5", "0.46–1.5") in rows
+    assert pipeline.source_settings(out) == {"loop_radius": 0.005}  # sources under 3 steps of latency swing
     # rerun after a kill: the stage's own unfinished files are replaced, not refused
     pipeline.calibrate_real_domain(config, real, out, log=lambda _: None)
     with pytest.raises(ConfigError, match="calibration"):

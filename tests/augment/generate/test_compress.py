@@ -67,3 +67,39 @@ def test_quiet_steps_cover_gripper_switches_and_the_segment_end():
     grip = np.array([-1.0] * 6 + [1.0] * 6)
     assert list(np.flatnonzero(quiet_steps(grip, 2))) == [4, 5, 6, 10, 11]
     assert not quiet_steps(grip, 0).any()
+
+
+def _segment(xs: list[float], gripper: list[float], yaw: list[float] | None = None):
+    from demoforge.augment.generate.segment import SourceSegment
+
+    targets = _path(xs, yaw)
+    objects = targets[:, None] @ make_pose(np.array([0.0, 0.0, -0.05]), rot_z(0.0))[None, None]
+    return SourceSegment(0, 1, 0, len(xs), targets, np.array(gripper), targets[0], targets[0], objects[0], objects)
+
+
+def test_a_swing_that_comes_back_is_skipped_and_the_ends_and_switches_stay():
+    from demoforge.augment.generate.compress import shortcut_loops
+
+    # out 2 cm and back to within 3 mm of frame 1 (an operator overshooting under latency), then on
+    xs = [0.00, 0.01, 0.02, 0.03, 0.02, 0.012, 0.02, 0.03, 0.04]
+    seg = _segment(xs, [1.0] * len(xs))
+    short = shortcut_loops(seg, 0.005)
+    assert short.targets[:, 0, 3].round(3).tolist() == [0.0, 0.01, 0.012, 0.02, 0.03, 0.04]
+    assert np.allclose(short.object_targets[:, 0, 0, 3], short.targets[:, 0, 3])  # carried with it
+    assert shortcut_loops(seg, 0.0) is seg  # off
+    # no loop across a gripper switch (the fingers closing there must be replayed): closing at
+    # frame 4, only the closed part's own return (frame 4 → 6) is skipped
+    grip = [-1.0] * 4 + [1.0] * 5
+    assert shortcut_loops(_segment(xs, grip), 0.005).targets[:, 0, 3].round(3).tolist() == [
+        0.0,
+        0.01,
+        0.02,
+        0.03,
+        0.02,
+        0.02,
+        0.03,
+        0.04,
+    ]
+    # a return to the same place turned round is not a loop
+    turned = shortcut_loops(_segment(xs, [1.0] * len(xs), [0.0, 0.0, 0.0, 0.0, 0.3, 0.6, 0.9, 1.2, 1.5]), 0.005)
+    assert len(turned.targets) == len(xs)

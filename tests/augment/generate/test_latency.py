@@ -58,6 +58,8 @@ def test_lift_generation_in_a_laggy_domain_keeps_most_attempts(demo_dataset, tmp
     # Sources and generation both in the known shift. Before latency compensation and the lift's
     # table-height anchor Lift kept 21 % of its attempts here (docs/calibration.md).
     sources = demo_dataset("Lift", episodes=10, profile=str(KNOWN))
-    summary = generate(sources, tmp_path / "gen", GenerateConfig(num=12, workers=1, profile=str(KNOWN), max_attempts=40))
+    summary = generate(
+        sources, tmp_path / "gen", GenerateConfig(num=12, workers=1, profile=str(KNOWN), max_attempts=40)
+    )
     assert summary.episodes == 12, summary.to_json()
     assert summary.success_rate >= 0.6, summary.to_json()

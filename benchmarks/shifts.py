@@ -1,0 +1,102 @@
+"""Uplift in development domains outside `randomized`'s ranges (benchmarks/shifts/), with calibration
+on and off side by side: `python -m benchmarks shifts`.
+
+For each shift and task, `demoforge run` on its defaults with `--profile-target <shift>` twice: with
+`--calibration off` (generate in `randomized`, as before calibration existed) and with the default
+`--calibration cover`. The two runs share their real demos and the real-only policy, which do not
+depend on calibration (same demos, same seed): the second run starts from copies of them.
+DEMOFORGE_BENCH_TASKS=Lift,PegInsert and DEMOFORGE_BENCH_SHIFTS=laggy,soft_arm restrict the table;
+DEMOFORGE_BENCH_OUT=DIR keeps the run folders (reports). Goal per row with calibration on: real +
+synthetic ≥ 80 % and ≥ +30 points over real only (issue "Real to sim")."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from demoforge.train.pipeline import run_pipeline
+from demoforge.train.run_config import RunConfig
+
+from .common import print_table
+
+SHIFTS_DIR = Path(__file__).parent / "shifts"
+SHIFTS = tuple(sorted(p.stem for p in SHIFTS_DIR.glob("*.toml")))
+TASKS = ("Lift", "Stack", "PickPlace", "PegInsert")
+MODES = ("off", "cover")
+GOAL_MIXED, GOAL_UPLIFT = 0.80, 0.30
+SHARED = ("data/real", "runs/real_only", "eval/real_only")  # what calibration does not change
+
+
+def _share(first: Path, second: Path, profile: str) -> None:
+    """Start `second` from `first`'s real demos and real-only policy and its evaluation."""
+    for part in SHARED:
+        shutil.copytree(first / part, second / part)
+    done = json.loads((first / "stages.json").read_text())
+    kept = ("collect real demos", "train real_only", f"evaluate real_only in {profile}")
+    (second / "stages.json").write_text(json.dumps({k: done[k] for k in kept}, indent=2))
+
+
+def run_shift(shift: str, task: str, root: Path) -> list[list[str]]:
+    profile = str(SHIFTS_DIR / f"{shift}.toml")
+    rows = []
+    for k, mode in enumerate(MODES):
+        out = root / shift / task / mode
+        if k and not out.exists():
+            _share(root / shift / task / MODES[0], out, profile)
+        start = time.perf_counter()
+        numbers = run_pipeline(RunConfig(task=task, profile_target=profile, calibration=mode), out, log=lambda _: None)
+        arms, gen = numbers["arms"], numbers["generation"]
+        real, mixed = arms["real_only"]["success_rate"], arms["real_synthetic"]["success_rate"]
+        met = mixed >= GOAL_MIXED and mixed - real >= GOAL_UPLIFT
+        rows.append(
+            [
+                shift,
+                task,
+                mode,
+                *(
+                    f"{arms[a]['successes']}/{arms[a]['episodes']}"
+                    for a in ("real_only", "synthetic_only", "real_synthetic")
+                ),
+                f"{(mixed - real) * 100:+.0f}",
+                f"{gen['success_rate']:.0%}",
+                "met" if met else "not met",
+                f"{time.perf_counter() - start:.0f}",
+            ]
+        )
+        print(" | ".join(rows[-1]), flush=True)
+    return rows
+
+
+def main() -> None:
+    pick = lambda var, default: [x for x in os.environ.get(var, ",".join(default)).split(",") if x]  # noqa: E731
+    tasks, shifts = pick("DEMOFORGE_BENCH_TASKS", TASKS), pick("DEMOFORGE_BENCH_SHIFTS", SHIFTS)
+    keep = os.environ.get("DEMOFORGE_BENCH_OUT")
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(keep or tmp)
+        rows = [row for shift in shifts for task in tasks for row in run_shift(shift, task, root)]
+    print_table(
+        "uplift in development shifts (10 human-like real demos in the shift, 2000 synthetic, 50 episodes per arm "
+        "in the shift, last checkpoint; calibration off: generated in randomized; cover: in randomized stretched "
+        "to the calibrated domain)",
+        [
+            "shift",
+            "task",
+            "calibration",
+            "real only",
+            "synthetic only",
+            "real + synthetic",
+            "uplift",
+            "kept",
+            "goal",
+            "s",
+        ],
+        rows,
+    )
+
+
+if __name__ == "__main__":
+    main()
