@@ -13,6 +13,7 @@ BENCHMARKS = {
     "training": training.main,
     "uplift": uplift.main,
     "shifts": shifts.main,
+    "shifts_generation": shifts.generation_main,
     "vision": vision.main,
     "fingerprint": fingerprint.main,
 }

@@ -18,6 +18,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from demoforge.augment.data.record import CollectConfig, collect
+from demoforge.augment.domain.profiles import load_profile
+from demoforge.augment.generate import GenerateConfig, generate
+from demoforge.augment.generate.config import laggy_source_settings
 from demoforge.train.pipeline import run_pipeline
 from demoforge.train.run_config import RunConfig
 
@@ -94,6 +98,35 @@ def main() -> None:
             "goal",
             "s",
         ],
+        rows,
+    )
+
+
+def generation_main() -> None:
+    """`python -m benchmarks shifts_generation`: attempts kept generating 100 demos from 10
+    human-like sources recorded in each shift, in `randomized` and in the shift itself (what a
+    perfect calibration would generate in), with the settings `demoforge run` picks for sources of
+    that latency."""
+    pick = lambda var, default: [x for x in os.environ.get(var, ",".join(default)).split(",") if x]  # noqa: E731
+    tasks, shifts = pick("DEMOFORGE_BENCH_TASKS", TASKS), pick("DEMOFORGE_BENCH_SHIFTS", SHIFTS)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for shift in shifts:
+            profile = str(SHIFTS_DIR / f"{shift}.toml")
+            settings = laggy_source_settings(load_profile(profile).action.latency_steps[0])
+            for task in tasks:
+                real = Path(tmp) / shift / task / "real"
+                collect(CollectConfig(task=task, episodes=10, profile=profile), real)
+                row = [shift, task]
+                for where in ("randomized", profile):
+                    config = GenerateConfig(num=100, profile=where, max_attempts=500, **settings)
+                    summary = generate(real, real.parent / Path(where).stem, config, task=task)
+                    row.append(f"{summary.episodes}/{summary.attempts} = {summary.success_rate:.0%}")
+                rows.append(row)
+                print(" | ".join(row), flush=True)
+    print_table(
+        "generation kept, 100 demos from 10 human-like sources recorded in each shift",
+        ["shift", "task", "generated in randomized", "generated in the shift itself"],
         rows,
     )
 

@@ -11,10 +11,13 @@ object poses), never from a simulator state, so the same code runs on a real rob
 What it fits, in order:
 1. actuation latency (whole control steps): each candidate 0 … `max_latency` is fitted briefly and
    the one with the smallest residual is kept;
-2. arm servo gain, arm joint damping and object mass (scales of the nominal model, fitted in log
-   space by `scipy.optimize.least_squares`), each with a standard deviation from the fit's
-   Jacobian (Gauss–Newton covariance scaled by the residual variance);
-3. proprioceptive sensor noise, from the second differences of the recorded joint positions.
+2. arm servo gain and arm joint damping (scales of the nominal model, fitted in log space by
+   `scipy.optimize.least_squares`);
+3. object mass and friction, the same way with the arm's scales held: they show only where an
+   object is carried, slides or slips;
+4. a standard deviation for every scale: the cluster-robust covariance over demos
+   (`cluster_std`), from a Jacobian taken ±20 % around the fit;
+5. proprioceptive sensor noise, from the second differences of the recorded joint positions.
 
 A parameter the demos barely move the trajectories with (relative uncertainty above
 `max_relative_std`) is reported as not identified, with the reason, instead of a value: the
@@ -43,7 +46,13 @@ FITTED = {
     "actuator_gain_scale": (0.2, 5.0),
     "joint_damping_scale": (0.2, 5.0),
     "object_mass_scale": (0.2, 5.0),
+    "friction_scale": (0.2, 5.0),
 }
+# The objects' scales are fitted after the arm's, with the arm held: they show only where an object
+# is carried, slides or slips, and fitted with the arm's from the start friction's noisy gradient
+# pulled the servo gain 20 % off (6 Lift demos).
+CONTACT = ("object_mass_scale", "friction_scale")
+ARM = tuple(n for n in FITTED if n not in CONTACT)
 
 
 @dataclass(frozen=True)
@@ -184,15 +193,16 @@ class Replayer:
         self.env.close()
 
 
-def _fit(replayer: Replayer, latency: int, evaluations: int, x0: np.ndarray):
+def _fit(replayer: Replayer, latency: int, evaluations: int, x0: np.ndarray, names=ARM, fixed: dict | None = None):
+    """Least squares over the log scales `names` from x0, the other scales held at `fixed`
+    (nominal where not given)."""
     from scipy.optimize import least_squares
 
-    names = list(FITTED)
     lo = np.log([FITTED[n][0] for n in names])
     hi = np.log([FITTED[n][1] for n in names])
 
     def fun(x):
-        return replayer.residuals(dict(zip(names, np.exp(x).tolist())), latency)
+        return replayer.residuals({**(fixed or {}), **dict(zip(names, np.exp(x).tolist()))}, latency)
 
     # diff_step: a relative step of a few per cent, large enough to rise above contact noise
     return least_squares(fun, x0, bounds=(lo, hi), diff_step=0.03, max_nfev=evaluations, x_scale=1.0)
@@ -267,10 +277,10 @@ def calibrate(
     episodes = usable
     replayer = Replayer(task, episodes, config)
     try:
-        x0 = np.zeros(len(FITTED))
+        x0 = np.zeros(len(ARM))
         # Latency first: every candidate at the nominal scales (one pass each), then the two best
         # fitted briefly, since a sluggish servo can pass for one more step of delay.
-        nominal = dict(zip(FITTED, np.exp(x0).tolist()))
+        nominal = dict.fromkeys(FITTED, 1.0)
         log(
             f"calibrating {task} from {len(episodes)} demos, {len(replayer.starts)} stretches of {config.horizon} steps"
         )
@@ -279,12 +289,18 @@ def calibrate(
         brief = {L: _fit(replayer, L, config.latency_evaluations, x0) for L in sorted(rms, key=rms.get)[:2]}
         rms.update({L: _rms(r.fun) for L, r in brief.items()})
         latency = min(brief, key=lambda L: rms[L])
-        log(f"latency {latency} steps; fitting gain, damping and mass")
-        final = _fit(replayer, latency, config.max_evaluations, brief[latency].x)
+        log(f"latency {latency} steps; fitting servo gain and damping")
+        arm = _fit(replayer, latency, config.max_evaluations, brief[latency].x)
+        log("fitting object mass and friction")
+        held = dict(zip(ARM, np.exp(arm.x).tolist()))
+        contact = _fit(replayer, latency, config.max_evaluations, np.zeros(len(CONTACT)), CONTACT, held)
+        fitted = {**dict(zip(ARM, arm.x)), **dict(zip(CONTACT, contact.x))}
+        final_x = np.array([fitted[n] for n in FITTED])
+        residuals = contact.fun
         log("uncertainties (±20 % around the fit)")
-        log_std = cluster_std(_wide_jacobian(replayer, latency, final.x), final.fun, replayer.clusters())
+        log_std = cluster_std(_wide_jacobian(replayer, latency, final_x), residuals, replayer.clusters())
         values, stds, unknown = {}, {}, {}
-        for name, x, s in zip(FITTED, final.x, log_std):
+        for name, x, s in zip(FITTED, final_x, log_std):
             value = float(np.exp(x))
             lo, hi = FITTED[name]
             if s > config.max_relative_std or not np.isfinite(s):
@@ -300,11 +316,11 @@ def calibrate(
             stds=stds,
             not_identified=unknown,
             proprio_noise_std=proprio_noise(episodes, replayer.state_at),
-            residual_rms=_rms(final.fun),
+            residual_rms=_rms(residuals),
             latency_residuals=rms,
             segments=len(replayer.starts),
             seconds=time.perf_counter() - start,
-            extra={"fit_values": {n: float(np.exp(x)) for n, x in zip(FITTED, final.x)}, "log_std": log_std.tolist()},
+            extra={"fit_values": {n: float(np.exp(x)) for n, x in zip(FITTED, final_x)}, "log_std": log_std.tolist()},
         )
     finally:
         replayer.close()
