@@ -97,7 +97,8 @@ def test_run_stage_removes_only_what_it_wrote(tmp_path, monkeypatch):
     out = tmp_path / "run"
     out.mkdir()
     (out / "run_config.yaml").write_text(yaml.safe_dump(config.model_dump(), sort_keys=False))
-    (out / "stages.json").write_text(json.dumps({"collect real demos": 1.0, "generate synthetic demos": 1.0}))
+    done = {"collect real demos": 1.0, "calibrate the real domain": 1.0, "generate synthetic demos": 1.0}
+    (out / "stages.json").write_text(json.dumps(done))
     notes = out / "runs" / "real_only" / "notes.txt"
     notes.parent.mkdir(parents=True)
     notes.write_text("mine")

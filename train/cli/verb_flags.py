@@ -17,7 +17,7 @@ from ...envs import resolve_task_name
 from ...envs.observation import OBS_MODES
 from ..evaluate import EvalConfig
 from ..policies import POLICIES
-from ..run_config import MODE_DEFAULTS, RunConfig
+from ..run_config import CALIBRATION_CHOICES, MODE_DEFAULTS, RunConfig
 from ..trainer import LR_SCHEDULES, MODE_TRAIN_DEFAULTS, TrainConfig
 from .flag_builder import ConfigFlags, Flag
 
@@ -116,6 +116,7 @@ RUN = ConfigFlags(
         "ratio": Flag(help=f"real share of each co-training batch ({mode_defaults('ratio')})"),
         "policy": POLICY,
         "obs": OBS_MODE,
+        "calibration": Flag(choices=CALIBRATION_CHOICES),
         "train_steps": Flag(
             help=f"training steps of each arm (default: vision {MODE_DEFAULTS['vision']['train_steps']}; state {policy_steps()})",
         ),
