@@ -235,7 +235,7 @@ class BatchRunner:
         controls = g.physics.arrays["ctrl"]  # each simulation's controls now: what a latency hold keeps
         for k, i in enumerate(ids):
             a, view = g.slots[i], g.views[i]
-            a.action = runner.command(view, a.seq, a.t, a.state, a.rng, a.noise and not a.quiet[a.t], a.domain.pending)
+            a.action = runner.command(view, a.seq, a.t, a.state, a.rng, a.noise and not a.quiet[a.t], a.domain)
             a.recorder.observe(a.state["obs"], a.state["signals"])
             # the wrapper's validate_action: the command is finite, float32 and within the action
             # space already, so its float64 copy is what that check returns

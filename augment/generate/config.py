@@ -56,10 +56,11 @@ class GenerateConfig:
     tracking_gain: float = field(
         default=0.6, metadata={"help": "fraction of the TCP-to-waypoint error commanded per step, in (0, 1]"}
     )
-    # The domain's latency is the simulator's to know; on: the tracker subtracts what the actions
-    # still in flight will do (runner.predicted_pose). Off: the generator rings under 2+ steps.
+    # The domain's latency is the simulator's to know; on: under 2+ steps the tracker subtracts what
+    # the actions still in flight will do (runner.predicted_pose). Off: the generator rings there.
     latency_compensation: bool = field(
-        default=True, metadata={"help": "track waypoints from where the actions in flight will put the TCP"}
+        default=True,
+        metadata={"help": "under 2+ steps of latency, track from where the actions in flight will put the TCP"},
     )
     interpolation_steps: int = field(
         default=5, metadata={"help": "steps bridging the current TCP pose to a segment's first pose"}
