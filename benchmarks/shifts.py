@@ -22,6 +22,7 @@ from demoforge.augment.data.record import CollectConfig, collect
 from demoforge.augment.domain.profiles import load_profile
 from demoforge.augment.generate import GenerateConfig, generate
 from demoforge.augment.generate.config import laggy_source_settings
+from demoforge.train.goals import uplift_goal
 from demoforge.train.pipeline import run_pipeline
 from demoforge.train.run_config import RunConfig
 
@@ -55,7 +56,11 @@ def run_shift(shift: str, task: str, root: Path) -> list[list[str]]:
         numbers = run_pipeline(RunConfig(task=task, profile_target=profile, calibration=mode), out, log=lambda _: None)
         arms, gen = numbers["arms"], numbers["generation"]
         real, mixed = arms["real_only"]["success_rate"], arms["real_synthetic"]["success_rate"]
+        # the goal; where real only is already above 70 % no +30 is possible, and the
+        # project's own rule (train/goals.py: ≥ 95 % where real only exceeds 60 %) decides instead
         met = mixed >= GOAL_MIXED and mixed - real >= GOAL_UPLIFT
+        if real > 1 - GOAL_UPLIFT:
+            met = uplift_goal(task, "state").met(real, mixed)
         rows.append(
             [
                 shift,
