@@ -396,14 +396,8 @@ class AttemptRunner:
         return None if np.any(seq.gripper[switches] <= 0) else len(seq) - 1
 
     def _lagging(self, seq: WaypointSequence, t: int, goal: int, state: dict, view: SceneView | None = None) -> bool:
-        off = self._sideways_error(seq, t, goal, state, view)
-        return off is not None and bool(np.linalg.norm(off) > self.config.line_up_tolerance)
-
-    def _sideways_error(
-        self, seq: WaypointSequence, t: int, goal: int, state: dict, view: SceneView | None = None
-    ) -> np.ndarray | None:
-        """Within `line_up_distance` of the goal waypoint, how far (x, y; m) the carried object
-        (or, lining up a grasp, the TCP) is from waypoint t sideways; None farther out. The replay
+        """Within `line_up_distance` of the goal waypoint, is the carried object (or, lining up
+        a grasp, the TCP) more than `line_up_tolerance` off waypoint t sideways? The replay
         trails its waypoints by ~1.5 cm at carrying speed; played on regardless, it descends into
         the socket while still moving sideways, and 36 % of PegInsert's attempts jam on the rim
         (docs: what we learned, cause 5); coming down onto a tall peg the same way knocks it over."""
@@ -412,14 +406,14 @@ class AttemptRunner:
         path = seq.object_targets if carried else seq.poses
         target = path[t]
         if t >= goal or not np.isfinite(target[0, 0]):
-            return None
+            return False
         if np.linalg.norm(target[:3, 3] - path[goal, :3, 3]) > cfg.line_up_distance:
-            return None
+            return False
         if carried:
             name, symmetry, signal = state["held"]
             if not state["signals"].get(signal):
-                return None  # dropped: nothing to line up
+                return False  # dropped: nothing to line up
             now = (self.base if view is None else view).object_poses()[name] @ symmetry
         else:
             now = (self.base if view is None else view).eef_pose()
-        return target[:2, 3] - now[:2, 3]
+        return bool(np.linalg.norm(now[:2, 3] - target[:2, 3]) > cfg.line_up_tolerance)
