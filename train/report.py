@@ -116,6 +116,7 @@ def write_report(out: Path, config, task: str, timings: dict[str, float]) -> dic
 def _calibration(out: Path, config) -> tuple[str, list[tuple[str, ...]]]:
     """What the calibration stage found, as (a sentence, table rows: parameter, identified, ± 1 σ,
     the configured generation profile's range, the range generated in)."""
+    from ..augment.domain.calibrate import CalibrationResult
     from ..augment.domain.profiles import load_profile
 
     folder = calibration_dir(out)
@@ -128,29 +129,11 @@ def _calibration(out: Path, config) -> tuple[str, list[tuple[str, ...]]]:
     if (folder / "skipped.json").is_file():
         why = json.loads((folder / "skipped.json").read_text())["reason"]
         return f"Calibration skipped ({why}): generated in `{config.profile_generate}`.", []
-    result = json.loads((folder / "result.json").read_text())
-    base, used = load_profile(config.profile_generate), load_profile(generation_profile(config, out))
-
-    def span(profile, name: str) -> str:
-        lo, hi = profile.action.latency_steps if name == "latency_steps" else getattr(profile.physics, name)
-        return f"{lo:g}–{hi:g}"
-
-    rows = [
-        (
-            "latency_steps",
-            str(result["latency_steps"]),
-            "exact",
-            span(base, "latency_steps"),
-            span(used, "latency_steps"),
-        )
-    ]
-    for name, value in result["values"].items():
-        rows.append((name, f"{value:.3f}", f"{result['stds'][name]:.3f}", span(base, name), span(used, name)))
-    for name, why in result["not_identified"].items():
-        rows.append((name, f"not identified: {why}", "–", span(base, name), span(used, name)))
+    result = CalibrationResult.load(folder / "result.json")
+    rows = result.rows(load_profile(config.profile_generate), load_profile(generation_profile(config, out)))
     text = (
-        f"Calibrated from the real demos in {result['seconds']:.0f} s ({result['segments']} replayed stretches, "
-        f"prediction residual {result['residual_rms'] * 1e3:.2f} mrad/mm); generated in "
+        f"Calibrated from the real demos in {result.seconds:.0f} s ({result.segments} replayed stretches, "
+        f"prediction residual {result.residual_rms * 1e3:.2f} mrad/mm); generated in "
         f"`{config.calibration}` mode: `calibration/calibrated.toml`."
     )
     return text, rows

@@ -105,15 +105,41 @@ class CalibrationResult:
     def to_json(self) -> dict:
         return asdict(self)
 
+    @staticmethod
+    def check_new_path(path: str | Path) -> Path:
+        """A path `save` may write: one that does not exist yet."""
+        path = Path(path)
+        if path.exists():
+            raise ConfigError(f"--out {path}: already exists; calibration writes a new file")
+        return path
+
     def save(self, path: str | Path) -> Path:
         """Write the result as JSON at `path`, which must not exist yet (nothing is overwritten)."""
         from ..data.dataset import write_json
 
-        path = Path(path)
-        if path.exists():
-            raise ConfigError(f"--out {path}: already exists; calibration writes a new file")
+        path = self.check_new_path(path)
         write_json(path, self.to_json())
         return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> CalibrationResult:
+        """A result `save` wrote."""
+        import json
+
+        return cls(**json.loads(Path(path).read_text()))
+
+    def rows(self, *profiles: Profile) -> list[tuple[str, ...]]:
+        """One row per parameter — name, identified value (or why not), its ± 1 σ — followed by its
+        range in each of `profiles`: the table `demoforge calibrate` prints and a run's report shows."""
+
+        def span(profile: Profile, name: str) -> str:
+            lo, hi = profile.action.latency_steps if name == "latency_steps" else getattr(profile.physics, name)
+            return f"{lo:g}–{hi:g}"
+
+        found = [("latency_steps", str(self.latency_steps), "exact")]
+        found += [(n, f"{v:.3f}", f"{self.stds[n]:.3f}") for n, v in self.values.items()]
+        found += [(n, f"not identified: {why}", "–") for n, why in self.not_identified.items()]
+        return [(*row, *(span(p, row[0]) for p in profiles)) for row in found]
 
 
 class Replayer:

@@ -75,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     EVAL.add_to(ev)
 
     cal = verbs.add_parser(
-        "calibrate", help="identify the real domain (latency, servo gain and damping, object mass) from real demos"
+        "calibrate",
+        help="identify the real domain (latency, servo gain and damping, object mass and friction) from real demos",
     )
     cal.add_argument("real", help="dataset of real demos (joint, finger and object observations, actions)")
     cal.add_argument("--task", help="task (default: read from the demos)")
@@ -83,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument(
         "--profile-out",
         metavar="PATH.toml",
-        help="also write a generation profile centred on the result (randomized's ranges elsewhere) to this new file",
+        help="also write a generation profile covering the result (randomized's ranges stretched to hold it) to this new file",
     )
     CALIBRATE.add_to(cal)
 

@@ -15,7 +15,7 @@ from rich.table import Table
 from ...augment.data.inspect import summarize
 from ...augment.data.record import collect
 from ...augment.data.safety import read_text
-from ...augment.domain.calibrate import calibrate, calibrated_profile
+from ...augment.domain.calibrate import CalibrationResult, calibrate, calibrated_profile
 from ...augment.domain.preview import save_preview
 from ...augment.domain.profiles import check_new_profile_path, load_profile, save_profile
 from ...augment.generate import generate
@@ -189,27 +189,19 @@ def _cmd_eval(args: argparse.Namespace, console: Console) -> int:
 
 def _cmd_calibrate(args: argparse.Namespace, console: Console) -> int:
     # both outputs checked before a minute of fitting, not after
-    if args.out and Path(args.out).exists():
-        raise ConfigError(f"--out {args.out}: already exists; calibration writes a new file")
+    if args.out:
+        CalibrationResult.check_new_path(args.out)
     if args.profile_out:
         check_new_profile_path(args.profile_out)
     result = calibrate(args.real, task=args.task, config=CALIBRATE.build(args), log=console.print)
-    ranges = load_profile("randomized").physics
     table = Table(
         title=f"{result.task}: the domain of {args.real} ({result.segments} stretches, {result.seconds:.0f} s)"
     )
-    for col in ("parameter", "identified", "± (1 σ)", "nominal", "randomized range"):
+    for col in ("parameter", "identified", "± (1 σ)", "randomized range"):
         table.add_column(col)
-    table.add_row("latency_steps", str(result.latency_steps), "exact", "0", "–")
-    for name in (*result.values, *result.not_identified):
-        lo, hi = getattr(ranges, name)
-        if name in result.values:
-            table.add_row(name, f"{result.values[name]:.3f}", f"{result.stds[name]:.3f}", "1", f"{lo:g}–{hi:g}")
-        else:
-            table.add_row(name, "not identified", "–", "1", f"{lo:g}–{hi:g}")
+    for row in result.rows(load_profile("randomized")):
+        table.add_row(*row)
     console.print(table)
-    for name, why in result.not_identified.items():
-        console.print(f"{name} not identified: {why}")
     console.print(
         f"proprioceptive noise ≤ {result.proprio_noise_std * 1e3:.1f} mrad (an upper bound: the arm's own "
         f"accelerations count in it); prediction residual {result.residual_rms * 1e3:.2f} (mrad, mm)"
