@@ -69,23 +69,23 @@ def calibrate_real_domain(config: RunConfig, real: Path, out: Path, log: Callabl
     the profile generation runs in, `calibration/calibrated.toml`. With fewer demos than
     calibration needs to tell how well it did, it writes `calibration/skipped.json` instead, and
     generation runs in the configured profile."""
-    from ..augment.data.dataset import Dataset, write_json
-    from ..augment.domain.calibrate import CalibrationConfig, calibrate, calibrated_profile
+    from ..augment.data.dataset import write_json
+    from ..augment.domain.calibrate import TooFewDemos, calibrate, calibrated_profile
     from ..augment.domain.profiles import save_profile
 
     folder = calibration_dir(out)
     if folder.exists():
         shutil.rmtree(folder)  # an unfinished stage's files: this run wrote them
     folder.mkdir(parents=True)
-    need = CalibrationConfig().min_demos
-    with Dataset(real) as ds:
-        have = len(ds)
-    if have < need:
-        why = f"{have} real demos; calibration needs at least {need} to tell how well it identified anything"
+    try:
+        result = calibrate(real, task=resolve_task_name(config.task), log=log)
+    except TooFewDemos as few:
+        why = (
+            f"{few.usable} real demos; calibration needs at least {few.needed} to tell how well it identified anything"
+        )
         log(f"calibration skipped: {why}; generating in {config.profile_generate}")
         write_json(folder / "skipped.json", {"reason": why})
         return
-    result = calibrate(real, task=resolve_task_name(config.task), log=log)
     result.save(folder / "result.json")
     save_profile(
         calibrated_profile(result, config.profile_generate, mode=config.calibration), folder / "calibrated.toml"

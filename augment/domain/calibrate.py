@@ -86,6 +86,18 @@ class CalibrationConfig:
             bounds.check(f"CalibrationConfig.{name}", getattr(self, name))
 
 
+class TooFewDemos(ConfigError):
+    """Fewer usable demos than `CalibrationConfig.min_demos`: the one refusal a caller may take as
+    "skip calibration" (`demoforge run` does)."""
+
+    def __init__(self, usable: int, config: CalibrationConfig):
+        self.usable, self.needed = usable, config.min_demos
+        super().__init__(
+            f"calibration needs at least {config.min_demos} demos longer than {config.horizon} steps to tell how "
+            f"well it identified anything; got {usable}"
+        )
+
+
 @dataclass
 class CalibrationResult:
     """What calibration identified, in the profile's own terms (scales of the nominal model)."""
@@ -296,10 +308,7 @@ def calibrate(
     task = resolve_task_name(task or "Lift")
     usable = [ep for ep in episodes if len(ep["action"]) > config.horizon]
     if len(usable) < config.min_demos:
-        raise ConfigError(
-            f"calibration needs at least {config.min_demos} demos longer than {config.horizon} steps to tell how "
-            f"well it identified anything; got {len(usable)}"
-        )
+        raise TooFewDemos(len(usable), config)
     episodes = usable
     replayer = Replayer(task, episodes, config)
     try:
