@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import time
 from collections.abc import Callable
@@ -19,6 +20,12 @@ def best_rate(fn: Callable[[], int], repeats: int = 3) -> float:
         n = fn()
         best = max(best, n / (time.perf_counter() - start))
     return best
+
+
+def env_list(var: str, default) -> list[str]:
+    """The comma-separated names in environment variable `var` (DEMOFORGE_BENCH_TASKS=Lift,Stack),
+    else `default`."""
+    return [x for x in os.environ.get(var, ",".join(default)).split(",") if x]
 
 
 def print_table(title: str, columns: list[str], rows: list[list[str]]) -> None:

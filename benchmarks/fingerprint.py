@@ -22,6 +22,8 @@ from pathlib import Path
 
 import demoforge
 
+from .common import env_list
+
 TASKS = ("Lift", "Stack", "PickPlace", "PegInsert")
 # Written beside the data but holding run times or the machine's name: not part of what is generated.
 SKIP = {"generation_log.jsonl", "summary.json", "timings.json", "loss.png", "progress.json"}
@@ -75,7 +77,7 @@ def vision_lines(tmp: Path) -> list[str]:
 
 
 def main() -> None:
-    tasks = [t for t in os.environ.get("DEMOFORGE_BENCH_TASKS", ",".join(TASKS)).split(",") if t]
+    tasks = env_list("DEMOFORGE_BENCH_TASKS", TASKS)
     lines: list[str] = []
     tmp = Path(os.environ.get("DEMOFORGE_FINGERPRINT_DIR") or Path(tempfile.gettempdir()) / "demoforge-fingerprint")
     shutil.rmtree(tmp, ignore_errors=True)

@@ -26,7 +26,7 @@ from demoforge.train.goals import uplift_goal
 from demoforge.train.pipeline import run_pipeline
 from demoforge.train.run_config import RunConfig
 
-from .common import print_table
+from .common import env_list, print_table
 
 SHIFTS_DIR = Path(__file__).parent / "shifts"
 SHIFTS = tuple(sorted(p.stem for p in SHIFTS_DIR.glob("*.toml")))
@@ -81,8 +81,7 @@ def run_shift(shift: str, task: str, root: Path) -> list[list[str]]:
 
 
 def main() -> None:
-    pick = lambda var, default: [x for x in os.environ.get(var, ",".join(default)).split(",") if x]  # noqa: E731
-    tasks, shifts = pick("DEMOFORGE_BENCH_TASKS", TASKS), pick("DEMOFORGE_BENCH_SHIFTS", SHIFTS)
+    tasks, shifts = env_list("DEMOFORGE_BENCH_TASKS", TASKS), env_list("DEMOFORGE_BENCH_SHIFTS", SHIFTS)
     keep = os.environ.get("DEMOFORGE_BENCH_OUT")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(keep or tmp)
@@ -112,8 +111,7 @@ def generation_main() -> None:
     human-like sources recorded in each shift, in `randomized` and in the shift itself (what a
     perfect calibration would generate in), with the settings `demoforge run` picks for sources of
     that latency."""
-    pick = lambda var, default: [x for x in os.environ.get(var, ",".join(default)).split(",") if x]  # noqa: E731
-    tasks, shifts = pick("DEMOFORGE_BENCH_TASKS", TASKS), pick("DEMOFORGE_BENCH_SHIFTS", SHIFTS)
+    tasks, shifts = env_list("DEMOFORGE_BENCH_TASKS", TASKS), env_list("DEMOFORGE_BENCH_SHIFTS", SHIFTS)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for shift in shifts:

@@ -15,7 +15,7 @@ from demoforge.train.goals import uplift_goal
 from demoforge.train.pipeline import run_pipeline
 from demoforge.train.run_config import RunConfig
 
-from .common import print_table
+from .common import env_list, print_table
 
 TASKS = ("Lift", "Stack", "PickPlace", "PegInsert")
 SYNTHETIC_OWN_GOAL = 0.85  # the state goal's second half: synthetic only in its own (generation) domain
@@ -56,7 +56,7 @@ def run_task(task: str, out: Path) -> list[str]:
 
 
 def main() -> None:
-    tasks = [t for t in os.environ.get("DEMOFORGE_BENCH_TASKS", ",".join(TASKS)).split(",") if t]
+    tasks = env_list("DEMOFORGE_BENCH_TASKS", TASKS)
     keep = os.environ.get("DEMOFORGE_BENCH_OUT")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(keep or tmp)

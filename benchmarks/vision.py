@@ -42,7 +42,7 @@ from demoforge.train.run_config import RunConfig
 from demoforge.train.run_layout import run_data_dirs
 from demoforge.train.stats import wilson_interval
 
-from .common import print_table
+from .common import env_list, print_table
 
 SHIFTS_DIR = Path(__file__).parent / "vision_shifts"
 # Each condition is the nominal scene with at most one visual family shifted, but the last: several at
@@ -297,7 +297,7 @@ def _extra_seed(part: str) -> int | None:
 
 
 def main() -> None:
-    parts = [p for p in os.environ.get("DEMOFORGE_BENCH_PARTS", ",".join(PARTS)).split(",") if p]
+    parts = env_list("DEMOFORGE_BENCH_PARTS", PARTS)
     unknown = [p for p in parts if p not in (*PARTS, "report") and _extra_seed(p) is None]
     if unknown:
         raise SystemExit(
