@@ -88,7 +88,20 @@ def dataset_card(ds: Dataset, layout: str = "LeRobot v3.0") -> str:
             continue
         meaning = meanings.get(key, "camera video (H × W × 3)" if feature["dtype"] == "video" else "")
         lines.append(f"| `{key}` | {feature['dtype']} | {list(feature['shape'])} | {meaning} |")
+    cameras = [k.rsplit(".", 1)[-1] for k in ds.video_keys]
     lines += [
+        "",
+        "## Sensors",
+        "",
+        "Proprioception: joint encoders and the TCP pose from forward kinematics, with the sensor noise of each "
+        "episode's domain profile. Object poses are simulator truth (privileged: a real robot has no such sensor). "
+        f"Cameras: {', '.join(cameras) or 'none recorded'}.",
+        "",
+        "## Limitations",
+        "",
+        "Simulated (MuJoCo) with a scripted demonstrator (human-like in the `real` episodes); synthetic episodes "
+        "are generated from them MimicGen-style. Only successful episodes are stored. Shaped rewards and subtask "
+        "signals come from the simulator's state.",
         "",
         "Per-component names are in `meta/info.json`; each episode's seed, profile and drawn domain parameters in",
         "the `demoforge/meta` column of `meta/episodes/`. Load it with",
