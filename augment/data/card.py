@@ -14,6 +14,7 @@ from collections import Counter
 from json import dumps as yaml_string  # a JSON string is a YAML string, quoted and escaped
 from pathlib import Path
 
+from ...envs.observation import STATE
 from .dataset import Dataset, atomic_write_bytes
 
 CARD = "README.md"
@@ -55,6 +56,8 @@ def dataset_card(ds: Dataset, layout: str = "LeRobot v3.0") -> str:
     meanings = dict(MEANINGS)
     if "subtask_signals" in ds.features:  # written before issue 41 (record.SIGNALS_BEFORE)
         meanings["observation.state"] = meanings["observation.state"].replace(OUR_EEF_SIGN, OLD_EEF_SIGN)
+    if ds.features.get(STATE.key, {}).get("names") != STATE.names(()):
+        del meanings[STATE.key]  # an imported layout: its units and conventions are not ours to state
     lines = [
         "---",
         f"license: {LICENSE}",

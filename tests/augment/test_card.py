@@ -62,3 +62,13 @@ def test_a_dataset_written_before_issue_41_is_described_as_it_is(real, tmp_path)
     card = dataset_card(Dataset(old))
     assert "w ≥ 0, which flips sign" in card and "gripper-down" not in card
     assert "| `subtask_signals` |" in card
+
+
+def test_an_imported_state_layout_is_not_described_as_ours(real, tmp_path):
+    foreign = tmp_path / "foreign"
+    shutil.copytree(real, foreign)
+    info = json.loads((foreign / "meta/info.json").read_text())
+    info["features"]["observation.state"]["names"] = None
+    (foreign / "meta/info.json").write_text(json.dumps(info))
+    card = dataset_card(Dataset(foreign))
+    assert "| `observation.state` | float32 | [23] |  |" in card and "gripper-down" not in card
