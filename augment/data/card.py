@@ -14,7 +14,7 @@ from collections import Counter
 from json import dumps as yaml_string  # a JSON string is a YAML string, quoted and escaped
 from pathlib import Path
 
-from ...envs.observation import STATE
+from ...envs.observation import ENVIRONMENT_STATE, STATE
 from .dataset import Dataset, atomic_write_bytes
 
 CARD = "README.md"
@@ -24,9 +24,9 @@ OUR_EEF_SIGN = "sign nearer the gripper-down home orientation (0, 1, 0, 0), so i
 OLD_EEF_SIGN = "w ≥ 0, which flips sign between frames with the gripper down"
 # What each stored feature means (demoforge's recordings); a foreign dataset's other keys are listed bare.
 MEANINGS = {
-    "observation.state": "proprioception: joint_pos (7, rad), joint_vel (7, rad/s), eef_pos (3, m, world frame), "
+    STATE.key: "proprioception: joint_pos (7, rad), joint_vel (7, rad/s), eef_pos (3, m, world frame), "
     f"eef_quat (4, w x y z, world frame; {OUR_EEF_SIGN}), gripper_qpos (2, m per finger)",
-    "observation.environment_state": "object poses, simulator truth: per object pos (3, m, world), quat "
+    ENVIRONMENT_STATE.key: "object poses, simulator truth: per object pos (3, m, world), quat "
     "(4, w x y z, w ≥ 0), to_eef (3, m: object minus TCP position)",
     "action": "ee_delta: TCP displacement dx dy dz (× 0.05 m), rotation vector drx dry drz in the world frame "
     "(× 0.5 rad), gripper (−1 open … +1 closed); 20 Hz",
@@ -55,7 +55,7 @@ def dataset_card(ds: Dataset, layout: str = "LeRobot v3.0") -> str:
     tags = ["LeRobot", "demoforge", "simulation", "mujoco", *names]
     meanings = dict(MEANINGS)
     if "subtask_signals" in ds.features:  # written before issue 41 (record.SIGNALS_BEFORE)
-        meanings["observation.state"] = meanings["observation.state"].replace(OUR_EEF_SIGN, OLD_EEF_SIGN)
+        meanings[STATE.key] = meanings[STATE.key].replace(OUR_EEF_SIGN, OLD_EEF_SIGN)
     if ds.features.get(STATE.key, {}).get("names") != STATE.names(()):
         del meanings[STATE.key]  # an imported layout: its units and conventions are not ours to state
     lines = [
