@@ -17,9 +17,12 @@ import abc
 import enum
 import importlib
 import importlib.machinery
+import shutil
+import subprocess
 import sys
 import tomllib
 import types
+import zipfile
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from pathlib import Path
 
@@ -254,3 +257,23 @@ def test_lerobots_env_factory_builds_envs_whose_observations_match_the_features(
     _, _, _, _, info = envs.step(np.zeros((2, 7), np.float32))
     assert "is_success" in info
     envs.close()
+
+
+def test_pip_builds_the_distribution_under_the_name_discovery_imports(tmp_path):
+    """`pip install integrations/lerobot_env_demoforge` works, and the installed metadata Name —
+    what register_third_party_plugins passes to import_module — is the package's import name."""
+    source = tmp_path / "src"
+    shutil.copytree(PLUGIN, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", tmp_path, source],
+        check=True,
+    )
+    [wheel] = tmp_path.glob("*.whl")
+    with zipfile.ZipFile(wheel) as zf:
+        names = zf.namelist()
+        [metadata] = [n for n in names if n.endswith(".dist-info/METADATA")]
+        fields = dict(line.split(": ", 1) for line in zf.read(metadata).decode().splitlines() if ": " in line)
+    assert fields["Name"] == "lerobot_env_demoforge"
+    assert {f"lerobot_env_demoforge/{m}.py" for m in ("__init__", "configuration_demoforge", "env", "eval")} <= set(
+        names
+    )
