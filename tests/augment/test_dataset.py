@@ -242,7 +242,7 @@ def test_kill_anywhere_in_the_packed_write_path_loses_and_duplicates_nothing(tmp
     )
     for rel in files:  # the resumed dataset is the uninterrupted one, byte for byte
         assert (root / rel).read_bytes() == (tmp_path / "straight" / rel).read_bytes(), rel
-    assert len(files) == 3 * 3 + 3  # 3 packs × (data, mp4, meta rows) + info, stats, tasks
+    assert len(files) == 3 * 3 + 4  # 3 packs × (data, mp4, meta rows) + info, stats, tasks, README.md (the card)
 
 
 def test_lerobot_loader_rules_read_a_packed_dataset(tmp_path):
