@@ -7,7 +7,6 @@ import os
 import shutil
 
 import pytest
-from demoforge.augment.data.dataset import Dataset
 from demoforge.augment.data.record import CollectConfig, collect
 from demoforge.train import trainer
 from demoforge.train.cli import main
@@ -80,7 +79,8 @@ def test_tmp_files_demoforge_did_not_write_survive_collect(tmp_path, existing):
 
 @pytest.mark.parametrize(("fmt", "out_name"), [("lerobot", "le"), ("robomimic", "x.hdf5")])
 def test_export_never_replaces_what_appears_at_out_while_it_runs(demos, tmp_path, capsys, monkeypatch, fmt, out_name):
-    """A file made at --out after export's existence check (another export, the user) is kept."""
+    """What is made at --out after export's existence check (another export, the user) is kept:
+    a file there, or one in the (locked, empty) folder export holds for a folder output."""
     from demoforge.augment.io import convert
 
     out = tmp_path / out_name
@@ -88,13 +88,15 @@ def test_export_never_replaces_what_appears_at_out_while_it_runs(demos, tmp_path
     name = f"save_{fmt}"
     save = getattr(module, name)
 
+    theirs = out / "theirs" if fmt == "lerobot" else out
+
     def save_then_someone_writes_out(ds, path):
         save(ds, path)
-        out.write_text("theirs")
+        theirs.write_text("theirs")
 
     monkeypatch.setattr(module, name, save_then_someone_writes_out)
     refused(capsys, "export", demos, "--format", fmt, "--out", out, names=[str(out)])
-    assert out.read_text() == "theirs"
+    assert theirs.read_text() == "theirs"
     assert sorted(p.name for p in tmp_path.iterdir()) == [out_name]  # and no partial folder left
 
 

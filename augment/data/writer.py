@@ -344,8 +344,7 @@ def is_blank(root: Path, allowed: set[str] = frozenset()) -> bool:
         return False
     for p in root.rglob("*"):
         if p.is_symlink() or (
-            p.is_file()
-            and not (is_own_tmp(root, p) or p.relative_to(root).as_posix() in CREATE_FILES | set(allowed))
+            p.is_file() and not (is_own_tmp(root, p) or p.relative_to(root).as_posix() in CREATE_FILES | set(allowed))
         ):
             return False
     return not any((root / "meta" / "episodes").glob("*/*.parquet"))
