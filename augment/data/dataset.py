@@ -38,12 +38,14 @@ from . import stats as stats_lib
 from .data_file import DataFile, column_to_numpy  # noqa: F401  (column_to_numpy: io/gr00t.py)
 from .episode_index import TASK_INDEX, EpisodeIndex
 from .safety import DatasetError
-from .video import VideoReader
+from .video import VideoReader, VideoShapeError
 
 CODEBASE_VERSION = "v3.0"
 CHUNKS_SIZE = 1000
 DATA_PATH = "data/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet"
 VIDEO_PATH = "videos/{video_key}/chunk-{chunk_index:03d}/file-{file_index:03d}.mp4"
+DATA_FIELDS = ("chunk_index", "file_index")  # what DATA_PATH and VIDEO_PATH may name
+VIDEO_FIELDS = ("video_key", *DATA_FIELDS)
 EPISODES_PATH = "meta/episodes/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet"
 DEFAULT_FEATURES = {
     "timestamp": {"dtype": "float32", "shape": [1], "names": None},
@@ -206,6 +208,11 @@ class Dataset:
         they never trail the data; meta/stats.json (checked against the frame count) otherwise."""
         derived = self.episodes.stats() if len(self) else None
         if derived is not None:
+            sizes = {k: 3 if f["dtype"] == "video" else int(np.prod(f["shape"])) for k, f in self.features.items()}
+            try:
+                stats_lib.check(derived, sizes)
+            except ValueError as exc:
+                raise DatasetError(f"dataset {self.root}: meta/episodes stats: {exc}") from None
             return derived
         path = self.root / "meta" / "stats.json"
         if not path.is_file():
@@ -277,12 +284,13 @@ class Dataset:
 
     def _video(self, key: str, path: Path) -> VideoReader:
         """Camera `key`'s reader of `path`; the last one read stays open, so episodes read in order
-        continue its decoder instead of reopening the file."""
+        continue its decoder instead of reopening the file. Its frame size is checked on opening."""
         reader = self._readers.get(key)
         if reader is None or reader.path != path:
             if reader is not None:
                 reader.close()
-            reader = self._readers[key] = VideoReader(path, self.fps)
+            self._readers.pop(key, None)
+            reader = self._readers[key] = VideoReader(path, self.fps, tuple(self.features[key]["shape"]))
         return reader
 
     def episode(self, index: int, videos: bool = True) -> Episode:
@@ -316,9 +324,8 @@ class Dataset:
                     frames[key] = self._video(key, vpath).read(start, int(row["length"]))
                 except Exception as exc:  # PyAV raises many types for a damaged file
                     self._readers.pop(key, None)  # a failed read leaves the decoder anywhere
-                    raise DatasetError(
-                        f"dataset {self.root}: {vpath.relative_to(self.root)} undecodable ({type(exc).__name__}: {exc})"
-                    ) from None
+                    why = exc if isinstance(exc, VideoShapeError) else f"undecodable ({type(exc).__name__}: {exc})"
+                    raise DatasetError(f"dataset {self.root}: {vpath.relative_to(self.root)} {why}") from None
                 if frames[key].shape[1:] != shape:
                     raise DatasetError(
                         f"dataset {self.root}: {vpath.relative_to(self.root)} frames are {frames[key].shape[1:]}, "
@@ -350,8 +357,9 @@ _DTYPES = {"float16", "float32", "float64", "int8", "int16", "int32", "int64", "
 _DTYPES |= {"bool", "string", "video", "image"}
 
 
-def check_info(root: Path, info: Any) -> None:
-    """info.json's fields used here, typed and bounded (the message names the field)."""
+def check_info(root: Path, info: Any, templates: bool = True) -> None:
+    """info.json's fields used here, typed and bounded (the message names the field); the path
+    templates too unless `templates` is False (another layout's, checked by its reader)."""
     where = f"dataset {root}: meta/info.json"
     for key in ("codebase_version", "fps", "features"):
         if key not in info:
@@ -376,9 +384,9 @@ def check_info(root: Path, info: Any) -> None:
             raise DatasetError(f"{where}: features.{key}.shape {shape} is too large per frame")
         if "/" in key or "\\" in key or key in (".", ".."):
             raise DatasetError(f"{where}: feature name {key!r} must not contain '/' or be '.' or '..'")
-    for key in ("data_path", "video_path"):
-        if info.get(key) is not None:
-            safety.check_template(info[key], f"{where} {key}")
+    for key, fields in (("data_path", DATA_FIELDS), ("video_path", VIDEO_FIELDS)):
+        if templates and info.get(key) is not None:
+            safety.check_template(info[key], f"{where} {key}", fields)
     if any(f["dtype"] == "video" for f in features.values()) and "video_path" in info and not info["video_path"]:
         raise DatasetError(f"{where}: has video features but no video_path")
 

@@ -41,6 +41,7 @@ CODEBASE_VERSION = "v2.1"
 CHUNKS_SIZE = 1000  # episodes per chunk in v2.x
 DATA_PATH = "data/chunk-{episode_chunk:03d}/episode_{episode_index:06d}.parquet"
 VIDEO_PATH = "videos/chunk-{episode_chunk:03d}/{video_key}/episode_{episode_index:06d}.mp4"
+DATA_FIELDS = ("episode_chunk", "episode_index")  # what DATA_PATH and VIDEO_PATH may name
 ANNOTATION = "annotation.human.action.task_description"  # int64 index into tasks.jsonl, per frame
 GROOT_STATS = ("mean", "std", "min", "max", "q01", "q99")
 
@@ -172,11 +173,11 @@ def load_gr00t(path: Path) -> Iterator[SourceEpisode]:
         raise DatasetError(str(exc)) from None
     if not str(info.get("codebase_version", "")).startswith("v2."):
         raise DatasetError(f"dataset {path}: codebase_version {info.get('codebase_version')!r}, expected v2.x")
-    check_info(path, {**info, "codebase_version": "v3.0"})  # the same fields, typed and bounded
+    check_info(path, {**info, "codebase_version": "v3.0"}, templates=False)  # the same fields, typed and bounded
     where = f"dataset {path}: meta/info.json"
-    for key in ("data_path", "video_path"):
-        if info.get(key) is not None:
-            safety.check_template(info[key], f"{where} {key}")
+    safety.check_template(info.get("data_path"), f"{where} data_path", DATA_FIELDS)
+    if info.get("video_path") is not None or any(f["dtype"] == "video" for f in info["features"].values()):
+        safety.check_template(info.get("video_path"), f"{where} video_path", ("video_key", *DATA_FIELDS))
     episodes_path = path / "meta" / "episodes.jsonl"
     if not episodes_path.is_file():
         raise DatasetError(f"dataset {path}: meta/episodes.jsonl missing")
@@ -224,7 +225,7 @@ def load_gr00t(path: Path) -> Iterator[SourceEpisode]:
                     raise DatasetError(f"dataset {path}: {vpath.relative_to(path)} missing")
                 safety.check_bytes(length * int(np.prod(f["shape"])), f"dataset {path}: {vpath.relative_to(path)}")
                 try:
-                    fields[key] = decode_video(vpath, count=length, fps=fps)
+                    fields[key] = decode_video(vpath, count=length, fps=fps, shape=tuple(f["shape"]))
                 except Exception as exc:  # PyAV raises many types for a damaged file
                     raise DatasetError(f"dataset {path}: {vpath.relative_to(path)} undecodable ({exc})") from None
         task = (row.get("tasks") or [""])[0]
