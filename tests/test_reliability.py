@@ -282,3 +282,241 @@ def test_profile_numbers_are_bounded_where_they_are_read(tmp_path, capsys, secti
     profile = tmp_path / "wild.toml"
     profile.write_text(f'name = "wild"\nversion = 1\n[{section}]\nenabled = true\n{line}\n')
     refused(capsys, "info", "--profile", profile, names=[field, "wild.toml"])
+
+
+# 11–16. Silent garbage (each was exit 0) --------------------------------------------------------
+
+DATA0 = "data/chunk-000/file-000.parquet"
+STATE = "observation.state"
+
+
+def _set_column(path, name, values):
+    table = pq.read_table(path)
+    pq.write_table(table.set_column(table.column_names.index(name), name, values), path)
+
+
+def _ragged_state(root):
+    """Frame 0 one value short, frame 1 one long: the flattened total still fits."""
+    rows = pq.read_table(root / DATA0).column(STATE).to_pylist()
+    rows[0], rows[1] = rows[0][:-1], rows[1] + [0.5]
+    _set_column(root / DATA0, STATE, pa.array(rows, pa.list_(pa.float32())))
+    return [DATA0, STATE]
+
+
+def _tasks_as_text(root):
+    (root / "meta/tasks.parquet").unlink()
+    n = pq.read_metadata(root / META0).num_rows
+    table = pq.read_table(root / META0)
+    _set_column(root / META0, "tasks", pa.array(["lift the cube"] * n))
+    pq.write_table(pq.read_table(root / META0).replace_schema_metadata(table.schema.metadata), root / META0)
+    return [META0, "tasks"]
+
+
+def _conflicting_tasks_parquet(root):
+    import pandas as pd
+
+    pd.DataFrame({"task_index": [0]}, index=pd.Index(["stack the cubes"], name="task")).to_parquet(
+        root / "meta/tasks.parquet"
+    )
+    return ["meta/tasks.parquet"]
+
+
+def _pack_stats(edit):
+    def mutate(root):
+        table = pq.read_table(root / META0)
+        pack = json.loads(table.schema.metadata[b"demoforge/pack"])
+        edit(pack["stats"])
+        pq.write_table(table.replace_schema_metadata({b"demoforge/pack": json.dumps(pack)}), root / META0)
+        return [META0]
+
+    return mutate
+
+
+def _to_index_off_by_one(root):
+    table = pq.read_table(root / META0)
+    to = pa.array([v + 1 for v in table.column("dataset_to_index").to_pylist()], pa.int64())
+    pq.write_table(table.set_column(table.column_names.index("dataset_to_index"), "dataset_to_index", to), root / META0)
+    return [META0, "dataset_to_index"]
+
+
+GARBAGE = {
+    "ragged list column": _ragged_state,
+    "tasks as a string": _tasks_as_text,
+    "tasks.parquet against the rows": _conflicting_tasks_parquet,
+    "pack stats count 0": _pack_stats(lambda s: s["action"].update(count=[0])),
+    "pack stats of another shape": _pack_stats(lambda s: s["action"].update(mean=s["action"]["mean"][:-1])),
+    "pack stats of the wrong feature size": _pack_stats(
+        lambda s: s["action"].update({k: v[:-1] for k, v in s["action"].items() if k != "count"})
+    ),
+    "dataset_to_index": _to_index_off_by_one,
+}
+
+
+@pytest.mark.parametrize("case", list(GARBAGE))
+def test_inconsistent_datasets_are_refused_not_passed_on(copy, tmp_path, capsys, case):
+    names = GARBAGE[case](copy)
+    refused(capsys, "export", copy, "--format", "lerobot", "--out", tmp_path / "le", names=names)
+    if case == "ragged list column":  # the frames themselves: what training reads
+        argv = ["train", "--real", copy, "--steps", "1", "--batch-size", "8", "--out", tmp_path / "run"]
+        refused(capsys, *argv, names=names)
+
+
+def test_a_float32_extreme_trains_to_finite_weights_or_is_refused(copy, tmp_path, capsys):
+    rows = pq.read_table(copy / DATA0).column(STATE).to_pylist()
+    rows[3][0] = 3e38  # a valid float32; its square and sums overflow float32
+    _set_column(copy / DATA0, STATE, pa.array(rows, pa.list_(pa.float32(), len(rows[0]))))
+    rc, out, err = cli(capsys, "train", "--real", copy, "--steps", "3", "--batch-size", "8", "--out", tmp_path / "run")
+    if rc != 0:
+        assert len(err.strip().splitlines()) == 1 and "unexpected" not in err, err
+        return
+    from safetensors.torch import load_file
+
+    assert "nan" not in out
+    tensors = load_file(tmp_path / "run/checkpoints/last.safetensors")
+    assert all(bool(t.isfinite().all()) for t in tensors.values() if t.is_floating_point())
+
+
+def _gr00t(demos, tmp_path, edit_info=None, edit_episodes=None):
+    """A GR00T export of `demos`, its info.json and episodes.jsonl edited."""
+    out = tmp_path / "gr"
+    assert main(["export", str(demos), "--format", "gr00t", "--out", str(out)]) == 0
+    if edit_info:
+        info = json.loads((out / "meta/info.json").read_text())
+        edit_info(info)
+        (out / "meta/info.json").write_text(json.dumps(info))
+    if edit_episodes:
+        path = out / "meta/episodes.jsonl"
+        rows = edit_episodes([json.loads(line) for line in path.read_text().splitlines()])
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return out
+
+
+GR00T_CASES = {
+    "tasks as a string": (None, lambda rows: [{**r, "tasks": "lift the cube"} for r in rows], "tasks"),
+    "an episode listed twice": (None, lambda rows: rows + rows[:1], "episode_index"),
+    "demoforge_meta as a string": (None, lambda rows: [{**r, "demoforge_meta": "x"} for r in rows], "demoforge_meta"),
+    "demoforge_meta as a list": (None, lambda rows: [{**r, "demoforge_meta": [1]} for r in rows], "demoforge_meta"),
+    "data_path {foo}": (lambda i: i.update(data_path="data/{foo}.parquet"), None, "data_path"),
+    "data_path {0}": (lambda i: i.update(data_path="data/{0}.parquet"), None, "data_path"),
+    "data_path absent": (lambda i: i.pop("data_path"), None, "data_path"),
+    "data_path with NUL": (lambda i: i.update(data_path="data/a\0{episode_index}.parquet"), None, "data_path"),
+}
+
+
+@pytest.mark.parametrize("case", list(GR00T_CASES))
+def test_gr00t_import_refuses_what_it_cannot_read_faithfully(demos, tmp_path, capsys, case):
+    edit_info, edit_episodes, field = GR00T_CASES[case]
+    src = _gr00t(demos, tmp_path, edit_info, edit_episodes)
+    refused(capsys, "import", src, "--out", tmp_path / "imp", names=[str(src), field])
+    assert not (tmp_path / "imp").exists()
+
+
+# "Unexpected" errors: one line naming the file or field -------------------------------------------
+
+
+def _nested_json(depth=100_000):
+    return "[" * depth + "]" * depth
+
+
+def _nested_info(root):
+    (root / "meta/info.json").write_text(_nested_json())
+    return ["meta/info.json"]
+
+
+def _nested_pack_stats(root):
+    table = pq.read_table(root / META0)
+    pq.write_table(table.replace_schema_metadata({b"demoforge/pack": _nested_json()}), root / META0)
+    return [META0, "demoforge/pack"]
+
+
+@pytest.mark.parametrize("mutate", [_nested_info, _nested_pack_stats], ids=["info.json", "pack stats footer"])
+def test_deeply_nested_json_is_one_line_naming_the_file(copy, capsys, mutate):
+    names = mutate(copy)
+    refused(capsys, "info", copy, names=names)
+
+
+@pytest.fixture(scope="module")
+def trained(demos, tmp_path_factory):
+    run = tmp_path_factory.mktemp("trained") / "run"
+    assert main(["train", "--real", str(demos), "--steps", "1", "--batch-size", "8", "--out", str(run)]) == 0
+    return run
+
+
+def _edit_checkpoint(edit_meta=None, edit_tensors=None, metadata=True):
+    def mutate(ckpt):
+        from safetensors.torch import load_file, safe_open, save_file
+
+        with safe_open(ckpt, framework="pt") as f:
+            meta = json.loads(f.metadata()["demoforge"])
+        tensors = load_file(ckpt)
+        if edit_meta:
+            edit_meta(meta)
+        if edit_tensors:
+            tensors = {k: v for k, v in tensors.items() if not edit_tensors(k)}
+        save_file(tensors, ckpt, metadata={"demoforge": json.dumps(meta)} if metadata else None)
+
+    return mutate
+
+
+def _pickled(ckpt):
+    import torch
+
+    torch.save({"weights": torch.zeros(3)}, ckpt)
+
+
+CHECKPOINTS = {
+    "no policy": (_edit_checkpoint(lambda m: m.pop("policy")), "policy"),
+    "policy_config as a string": (_edit_checkpoint(lambda m: m.update(policy_config="big")), "policy_config"),
+    "policy_config with an extra key": (_edit_checkpoint(lambda m: m["policy_config"].update(extra=1)), "extra"),
+    "task as a list": (_edit_checkpoint(lambda m: m.update(task=["Lift"])), "task"),
+    "no metadata": (_edit_checkpoint(metadata=False), "metadata"),
+    "no normalizer": (_edit_checkpoint(edit_tensors=lambda k: k.startswith("normalizer.")), "normalizer"),
+    "no weights": (_edit_checkpoint(edit_tensors=lambda k: k.startswith("model.")), "last.safetensors"),
+    "a pickle": (_pickled, "last.safetensors"),
+    "random bytes": (lambda ckpt: ckpt.write_bytes(os.urandom(300)), "last.safetensors"),
+}
+
+
+@pytest.mark.parametrize("case", list(CHECKPOINTS))
+def test_broken_checkpoints_are_one_line_naming_the_field(trained, tmp_path, capsys, monkeypatch, case):
+    import pickle
+
+    mutate, field = CHECKPOINTS[case]
+    run = tmp_path / "run"
+    shutil.copytree(trained, run)
+    mutate(run / "checkpoints/last.safetensors")
+    monkeypatch.setattr(pickle, "load", lambda *a, **k: pytest.fail("unpickled"))
+    monkeypatch.setattr(pickle, "loads", lambda *a, **k: pytest.fail("unpickled"))
+    refused(capsys, "eval", run, "--episodes", "1", "--workers", "1", names=["last.safetensors", field])
+
+
+def test_resuming_a_pack_whose_rows_lack_their_byte_counts_is_one_line(copy, capsys):
+    table = pq.read_table(copy / META0)
+    pq.write_table(table.drop_columns(["demoforge/data_bytes"]), copy / META0)
+    argv = ["collect", "--episodes", "3", "--profile", "nominal", "--clean", "--out", copy]
+    refused(capsys, *argv, names=[META0, "demoforge/data_bytes"])
+
+
+def test_a_full_disk_while_saving_a_checkpoint_says_so(demos, tmp_path, capsys, monkeypatch):
+    import errno
+    import pathlib
+
+    write_bytes = pathlib.Path.write_bytes
+
+    def full(self, data):
+        if self.name.endswith(".safetensors.tmp"):
+            raise OSError(errno.ENOSPC, "No space left on device", str(self))
+        return write_bytes(self, data)
+
+    def rust_full(*_a, **_k):  # what safetensors' own writer raises on a full disk
+        from safetensors import SafetensorError
+
+        raise SafetensorError(
+            'Error while serializing: IoError(Os { code: 28, kind: StorageFull, message: "No space" })'
+        )
+
+    monkeypatch.setattr(pathlib.Path, "write_bytes", full)
+    monkeypatch.setattr("safetensors.torch.save_file", rust_full)
+    run = tmp_path / "run"
+    refused(capsys, "train", "--real", demos, "--steps", "1", "--batch-size", "8", "--out", run, names=["disk full"])
+    assert not (run / "checkpoints/last.safetensors").exists()

@@ -30,7 +30,7 @@ import torch
 from ..augment.config_bounds import MAX_BATCH, MAX_STEPS, SEED, SHARE, Bounds, check_bounds, check_name, ints
 from ..augment.data.dataset import atomic_write_bytes, write_json
 from ..augment.data.lock import exclusive
-from ..envs import ConfigError
+from ..envs import ConfigError, DemoforgeError
 from ..envs.observation import DEFAULT_OBS_MODE, OBS_MODES, observation_keys
 from ..envs.scene import CAMERA_NAMES
 from .checkpoint import read_meta, restore_training, save_checkpoint
@@ -154,6 +154,10 @@ class TrainConfig:
         return observation_keys(self.obs, self.cameras if self.obs == "vision" else ())
 
 
+class TrainingDiverged(DemoforgeError):
+    """The loss went NaN or infinite: no checkpoint is written from such weights."""
+
+
 @dataclass
 class TrainResult:
     run: Path
@@ -266,6 +270,11 @@ def _train(
             if progress:
                 progress(step + 1, total_steps, log[-1][1])
         if (step + 1) % config.checkpoint_every == 0 or step + 1 == total_steps:
+            if not math.isfinite(float(loss.detach())):  # NaN weights would follow into the checkpoint
+                raise TrainingDiverged(
+                    f"run {out}: training diverged (loss {float(loss.detach())} at step {step + 1}); "
+                    "the last checkpoint is kept (try a lower --set lr=..., or check the data for extreme values)"
+                )
             write_loss_log(out, log)  # first: a checkpoint never stands without its log rows
             _save(ckpt, policy, optimizer, generators, step + 1, config, task, obs_keys)
     seconds = time.perf_counter() - t0

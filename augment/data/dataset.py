@@ -171,8 +171,14 @@ class Dataset:
         if TASK_INDEX in self.episodes.columns:  # tasks committed after tasks.parquet was last written
             indices, first = np.unique(self.episodes.columns[TASK_INDEX], return_index=True)
             for index, row in zip(indices.tolist(), first.tolist()):
-                if index not in self.tasks and self.episodes.value(row, "tasks"):
-                    self.tasks[index] = str(self.episodes.value(row, "tasks")[0])
+                task = self._row_task(row)
+                if task is None:
+                    continue
+                if self.tasks.setdefault(index, task) != task:  # the committed rows decide
+                    raise DatasetError(
+                        f"dataset {self.root}: meta/tasks.parquet names task {index} {self.tasks[index]!r}, "
+                        f"the committed rows {task!r} ({self.episodes.file_of(row).relative_to(self.root)})"
+                    )
         # Totals derived from the committed episodes: info.json may trail them after a kill.
         self.info["total_episodes"] = len(self.episodes)
         self.info["total_frames"] = self.num_frames
@@ -206,13 +212,9 @@ class Dataset:
     def stats(self) -> dict[str, dict[str, np.ndarray]]:
         """Dataset stats merged from the packs' and loose episodes' own stats (demoforge's store), so
         they never trail the data; meta/stats.json (checked against the frame count) otherwise."""
-        derived = self.episodes.stats() if len(self) else None
+        sizes = {k: 3 if f["dtype"] == "video" else int(np.prod(f["shape"])) for k, f in self.features.items()}
+        derived = self.episodes.stats(sizes) if len(self) else None
         if derived is not None:
-            sizes = {k: 3 if f["dtype"] == "video" else int(np.prod(f["shape"])) for k, f in self.features.items()}
-            try:
-                stats_lib.check(derived, sizes)
-            except ValueError as exc:
-                raise DatasetError(f"dataset {self.root}: meta/episodes stats: {exc}") from None
             return derived
         path = self.root / "meta" / "stats.json"
         if not path.is_file():
@@ -248,6 +250,16 @@ class Dataset:
         if not isinstance(value, dict):
             raise DatasetError(self._where(index, f"{META_COLUMN} is not a JSON object"))
         return value
+
+    def _row_task(self, index: int) -> str | None:
+        """Episode `index`'s task from its meta row's `tasks` (a list of strings; a bare string
+        used to become its first character)."""
+        tasks = self.episodes.value(index, "tasks")
+        if tasks is None:
+            return None
+        if not isinstance(tasks, list) or not all(isinstance(t, str) for t in tasks):
+            raise DatasetError(self._where(index, f"tasks is {tasks!r}, expected a list of task strings"))
+        return tasks[0] if tasks else None
 
     def _where(self, index: int, what: str) -> str:
         return f"dataset {self.root}: {self.episodes.file_of(index).relative_to(self.root)} (episode {index}): {what}"
@@ -341,7 +353,7 @@ class Dataset:
             )
         task = self.tasks.get(task_index)
         if task is None:
-            task = (self.episodes.value(index, "tasks") or [""])[0]
+            task = self._row_task(index) or ""
         return Episode(task=task, data=data, videos=frames, meta=self.meta(index))
 
     def __iter__(self) -> Iterator[Episode]:

@@ -153,19 +153,25 @@ class EpisodeIndex(Sequence):
             raise DatasetError(f"{what}: column {column!r} unreadable ({exc})") from None
         return {column: None} | {n: table.column(n).to_pylist() for n in wanted}
 
-    def stats(self) -> dict[str, dict[str, np.ndarray]] | None:
+    def stats(self, sizes: dict[str, int] | None = None) -> dict[str, dict[str, np.ndarray]] | None:
         """Dataset stats merged from each pack's stats and each loose episode's own; None when a
-        file carries neither (a dataset lerobot wrote: its meta/stats.json is used instead)."""
+        file carries neither (a dataset lerobot wrote: its meta/stats.json is used instead).
+        `sizes`: values per stat of each feature, checked in each part (naming its file)."""
         parts = []
         for position, f in enumerate(self.files):
             if self.pack_stats[position] is not None:
-                parts.append(self.pack_stats[position])
+                part = self.pack_stats[position]
+                try:
+                    stats_lib.check(part, sizes)
+                except ValueError as exc:
+                    raise DatasetError(f"dataset {self.root}: {f.relative_to(self.root)}: pack stats: {exc}") from None
+                parts.append(part)
                 continue
             for i in self.rows_of(position):
                 blob = self.value(i, STATS_COLUMN)
                 if blob is None:
                     return None
-                parts.append(episode_stats(self.root, f, blob))
+                parts.append(episode_stats(self.root, f, blob, sizes))
         if not parts:
             return None
         try:
@@ -211,11 +217,13 @@ def _check_lengths(lengths: np.ndarray, episodes: np.ndarray, what: str) -> None
         raise DatasetError(f"{what}: length {int(lengths.max())}, expected 1..{safety.MAX_EPISODE_FRAMES}")
 
 
-def episode_stats(root: Path, f: Path, blob: bytes) -> dict[str, dict[str, np.ndarray]]:
-    """One episode row's stats blob, or a DatasetError naming the file."""
+def episode_stats(
+    root: Path, f: Path, blob: bytes, sizes: dict[str, int] | None = None
+) -> dict[str, dict[str, np.ndarray]]:
+    """One episode row's stats blob, checked (`stats.check`), or a DatasetError naming the file."""
     try:
         stats = stats_lib.from_blob(blob)
-        stats_lib.check(stats)
+        stats_lib.check(stats, sizes)
         return stats
     except ValueError as exc:
         raise DatasetError(f"dataset {root}: {f.relative_to(root)}: {STATS_COLUMN} unreadable ({exc})") from None

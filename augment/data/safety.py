@@ -127,6 +127,8 @@ def read_json(path: Path, what: str, expect: type | None = dict) -> Any:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise DatasetError(f"{what} {path}: not valid JSON ({exc})") from None
+    except RecursionError:  # nesting deeper than Python's stack: no file of ours is shaped so
+        raise DatasetError(f"{what} {path}: JSON nested too deeply") from None
     if expect is not None and not isinstance(value, expect):
         names = {dict: "object", list: "array", str: "string"}
         raise DatasetError(

@@ -155,6 +155,10 @@ class DatasetWriter:
         if last >= 0:
             rows = _full_rows(self.root, index.files[last])
             self.pack = Pack(index=file_number(rows[0]))
+            for column in (DATA_BYTES, VIDEO_BYTES):  # what the open pack's fit rule sums
+                if any(not isinstance(row.get(column), int) for row in rows):
+                    where = index.files[last].relative_to(self.root)
+                    raise DatasetError(f"dataset {self.root}: {where}: rows lack {column} (cannot extend this pack)")
             for row in rows:
                 self.pack.add(row, episode_stats(self.root, index.files[last], row.get(STATS_COLUMN)), loose=False)
             self.next_file = self.pack.index + 1

@@ -192,13 +192,24 @@ def load_gr00t(path: Path) -> Iterator[SourceEpisode]:
     chunks_size = info.get("chunks_size", CHUNKS_SIZE)
     if isinstance(chunks_size, bool) or not isinstance(chunks_size, int) or chunks_size < 1:
         raise DatasetError(f"{where}: chunks_size {chunks_size!r}, expected a positive integer")
+    seen: set[int] = set()
     for n, row in enumerate(episodes):
+        line = f"dataset {path}: meta/episodes.jsonl line {n + 1}"
         ok = isinstance(row, dict) and all(
             isinstance(row.get(k), int) and not isinstance(row.get(k), bool) for k in ("episode_index", "length")
         )
         if not ok or not 0 <= row["episode_index"] or not 1 <= row["length"] <= safety.MAX_EPISODE_FRAMES:
-            raise DatasetError(f"dataset {path}: meta/episodes.jsonl line {n + 1}: expected episode_index and length")
+            raise DatasetError(f"{line}: expected episode_index and length")
         i, length = row["episode_index"], row["length"]
+        if i in seen:  # imported twice otherwise
+            raise DatasetError(f"{line}: episode_index {i} is listed twice")
+        seen.add(i)
+        tasks = row.get("tasks", [])
+        if not isinstance(tasks, list) or not all(isinstance(t, str) for t in tasks):
+            raise DatasetError(f"{line}: tasks is {tasks!r}, expected a list of task strings")
+        meta = row.get("demoforge_meta", {})
+        if not isinstance(meta, dict):
+            raise DatasetError(f"{line}: demoforge_meta is {meta!r}, expected an object")
         chunk = i // chunks_size
         data_path = safety.inside(
             path, info["data_path"].format(episode_chunk=chunk, episode_index=i), f"{where} data_path"
@@ -228,7 +239,4 @@ def load_gr00t(path: Path) -> Iterator[SourceEpisode]:
                     fields[key] = decode_video(vpath, count=length, fps=fps, shape=tuple(f["shape"]))
                 except Exception as exc:  # PyAV raises many types for a damaged file
                     raise DatasetError(f"dataset {path}: {vpath.relative_to(path)} undecodable ({exc})") from None
-        task = (row.get("tasks") or [""])[0]
-        yield SourceEpisode(
-            name=f"{path.name}:episode {i}", task=task, fields=fields, meta=row.get("demoforge_meta", {})
-        )
+        yield SourceEpisode(name=f"{path.name}:episode {i}", task=(tasks or [""])[0], fields=fields, meta=meta)
