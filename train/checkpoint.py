@@ -161,8 +161,8 @@ def _build(path: Path, meta: dict[str, Any], normalizer: Normalizer) -> torch.nn
     if wrong:
         k = wrong[0]
         raise CheckpointError(
-            f"checkpoint {path}: metadata policy_config builds {k} of shape {tuple(shapes[k])}, "
-            f"the file holds {stored.get(k, 'none')}"
+            f"checkpoint {path}: does not fit policy {meta['policy']!r}: its metadata policy_config builds {k} "
+            f"of shape {tuple(shapes[k])}, the file holds {stored.get(k, 'none')}"
         )
     return policy_cls(*args, normalizer, trained_image_shapes(meta))
 
