@@ -520,3 +520,27 @@ def test_a_full_disk_while_saving_a_checkpoint_says_so(demos, tmp_path, capsys, 
     run = tmp_path / "run"
     refused(capsys, "train", "--real", demos, "--steps", "1", "--batch-size", "8", "--out", run, names=["disk full"])
     assert not (run / "checkpoints/last.safetensors").exists()
+
+
+# 10. Bounds live in the configs: `run --config` refuses what the flags refuse ---------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "field"),
+    [
+        ("batch_size: 1.0e+9", "batch_size"),
+        ("eval_episodes: 1.0e+12", "eval_episodes"),
+        ("synthetic_demos: 1.0e+12", "synthetic_demos"),
+        ("seed: 1.0e+30", "seed"),
+        ("obs: [1]", "obs"),
+        ("obs: {a: 1}", "obs"),
+    ],
+)
+def test_run_config_files_are_bounded_as_the_flags_are(tmp_path, capsys, monkeypatch, line, field):
+    import demoforge.train.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "collect", lambda *a, **k: pytest.fail("a stage started"))
+    config = tmp_path / "run.yaml"
+    config.write_text(line + "\n")
+    refused(capsys, "run", "--config", config, "--out", tmp_path / "o", names=["run.yaml", field])
+    assert not (tmp_path / "o").exists()
