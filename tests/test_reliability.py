@@ -15,6 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from demoforge.augment.data.dataset import Dataset
 from demoforge.augment.data.record import CollectConfig, collect
 from demoforge.train import trainer
 from demoforge.train.cli import main
@@ -544,3 +545,31 @@ def test_run_config_files_are_bounded_as_the_flags_are(tmp_path, capsys, monkeyp
     config.write_text(line + "\n")
     refused(capsys, "run", "--config", config, "--out", tmp_path / "o", names=["run.yaml", field])
     assert not (tmp_path / "o").exists()
+
+
+# 17. A reader racing the packer ----------------------------------------------------------------
+
+
+def _episodes_of(ds):
+    return [(ep.task, {k: v.tolist() for k, v in ep.data.items()}) for ep in ds.iter_episodes()]
+
+
+@pytest.mark.parametrize("reuse", [False, True], ids=["pack", "pack then a new loose episode"])
+def test_a_reader_opened_before_a_pack_reads_the_committed_episodes(demos, tmp_path, reuse):
+    """The writer packs (moving loose episodes into one file and deleting theirs) between a reader's
+    opening and its reads; with `reuse` it then commits a new loose episode under a freed number."""
+    from demoforge.augment.data.writer import DatasetWriter
+
+    source = Dataset(demos)
+    episodes = [source.episode(i) for i in range(len(source))]
+    root = tmp_path / "ds"
+    writer = DatasetWriter.create(root, {k: source.features[k] for k in source.data_keys}, fps=source.fps)
+    for ep in episodes + episodes:
+        writer.add_episode(ep)  # four loose episodes, files 0-3
+    reader = Dataset(root)
+    assert len(reader) == 4
+    writer.close()  # packs them into file 0
+    if reuse:  # committed loose at file 1, which held episode 1 (not closed: closing would pack it)
+        DatasetWriter.append(root).add_episode(episodes[0])
+    assert _episodes_of(reader)[:4] == _episodes_of(Dataset(root))[:4]
+    assert [reader.meta(i) for i in range(4)] == [Dataset(root).meta(i) for i in range(4)]
