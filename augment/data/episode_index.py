@@ -73,7 +73,8 @@ class EpisodeIndex(Sequence):
     def _read(self) -> None:
         parts: dict[str, list[np.ndarray]] = {}
         firsts, count = [], 0
-        for f in sorted((self.root / "meta" / "episodes").glob("*/*.parquet")):
+        listed = self._listing()
+        for f in listed:
             what = f"dataset {self.root}: {f.relative_to(self.root)}"
             stamp = _stamp(f)
             try:
@@ -112,6 +113,11 @@ class EpisodeIndex(Sequence):
             count += len(episodes)
             for n, v in cols.items():
                 parts.setdefault(n, []).append(v)
+        # No snapshot when a listed file was replaced while the others were read, or when listing
+        # again shows a file the first listing missed (a directory read racing a rename can miss
+        # the renamed entry); files added after the last one listed are later episodes.
+        if not self.stands() or self._listing()[: len(listed)] != listed:
+            raise _Moved
         self._first = np.array(firsts, np.int64)
         self._file_of = np.repeat(np.arange(len(firsts)), np.diff([*firsts, count]).astype(np.int64))
         self.columns = {n: np.concatenate(v) for n, v in parts.items()}
@@ -138,11 +144,14 @@ class EpisodeIndex(Sequence):
     def __iter__(self) -> Iterator[dict[str, Any]]:
         return (self[i] for i in range(len(self)))
 
+    def _listing(self) -> list[Path]:
+        return sorted((self.root / "meta" / "episodes").glob("*/*.parquet"))
+
     def stands(self, row: int | None = None) -> bool:
         """Whether the meta file holding `row` (every listed file when None) is still the one this
         index read. A pack deletes its loose meta files before their data and videos, and a reused
         number gets its meta file last, so when it stands, what was read through it was its own."""
-        positions = range(len(self.files)) if row is None else [int(self._file_of[row])]
+        positions = range(len(self.files)) if row is None or not len(self._file_of) else [int(self._file_of[row])]
         return all(_stamp(self.files[p]) == self._stamps[p] for p in positions)
 
     def file_of(self, i: int) -> Path:
