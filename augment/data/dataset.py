@@ -385,7 +385,7 @@ class Dataset:
         task = self.tasks.get(task_index)
         if task is None:
             task = self._row_task(index) or ""
-        return Episode(task=task, data=data, videos=frames, meta=self.meta(index))
+        return Episode(task=task, data=data, videos=frames, meta=self._meta(index))  # within this read's check
 
     def __iter__(self) -> Iterator[Episode]:
         for i in range(len(self)):
