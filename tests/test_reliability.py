@@ -97,10 +97,12 @@ def test_export_never_replaces_what_appears_at_out_while_it_runs(demos, tmp_path
     name = f"save_{fmt}"
     save = getattr(module, name)
 
-    theirs = out / "theirs" if fmt == "lerobot" else out
+    # in the folder: a name a blank dataset holds too, which must not be taken for one
+    theirs = out / "meta" / "info.json" if fmt == "lerobot" else out
 
     def save_then_someone_writes_out(ds, path):
         save(ds, path)
+        theirs.parent.mkdir(exist_ok=True)
         theirs.write_text("theirs")
 
     monkeypatch.setattr(module, name, save_then_someone_writes_out)
