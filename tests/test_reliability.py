@@ -581,3 +581,13 @@ def test_a_reader_opened_before_a_pack_reads_the_committed_episodes(demos, tmp_p
         DatasetWriter.append(root).add_episode(episodes[0])
     assert _episodes_of(reader)[:4] == _episodes_of(Dataset(root))[:4]
     assert [reader.meta(i) for i in range(4)] == [Dataset(root).meta(i) for i in range(4)]
+
+
+def test_gr00t_export_refuses_a_video_of_another_size_than_declared(video_demos, tmp_path, capsys):
+    """The GR00T exporter copies a standalone episode's mp4 as it is: its size is checked first."""
+    root = tmp_path / "ds"
+    shutil.copytree(video_demos, root)
+    rel = "videos/observation.images.front/chunk-000/file-000.mp4"
+    _big_video(root / rel, int(pq.read_table(root / META0).column("length")[0].as_py()), side=64)
+    refused(capsys, "export", root, "--format", "gr00t", "--out", tmp_path / "gr", names=[rel])
+    assert not (tmp_path / "gr").exists()
