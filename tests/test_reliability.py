@@ -583,11 +583,12 @@ def test_a_reader_opened_before_a_pack_reads_the_committed_episodes(demos, tmp_p
     assert [reader.meta(i) for i in range(4)] == [Dataset(root).meta(i) for i in range(4)]
 
 
-def test_gr00t_export_refuses_a_video_of_another_size_than_declared(video_demos, tmp_path, capsys):
-    """The GR00T exporter copies a standalone episode's mp4 as it is: its size is checked first."""
+@pytest.mark.parametrize("fmt", ["gr00t", "lerobot"])
+def test_exports_copying_mp4s_refuse_one_of_another_size_than_declared(video_demos, tmp_path, capsys, fmt):
+    """Both exporters copy mp4s as they are (GR00T: a standalone episode's): sizes are checked first."""
     root = tmp_path / "ds"
     shutil.copytree(video_demos, root)
     rel = "videos/observation.images.front/chunk-000/file-000.mp4"
     _big_video(root / rel, int(pq.read_table(root / META0).column("length")[0].as_py()), side=64)
-    refused(capsys, "export", root, "--format", "gr00t", "--out", tmp_path / "gr", names=[rel])
-    assert not (tmp_path / "gr").exists()
+    refused(capsys, "export", root, "--format", fmt, "--out", tmp_path / "out", names=[rel])
+    assert not (tmp_path / "out").exists()

@@ -329,6 +329,20 @@ class Dataset:
             reader = self._readers[key] = VideoReader(path, self.fps, tuple(self.features[key]["shape"]))
         return reader
 
+    def video_frames_declared(self, key: str, path: Path) -> int:
+        """The frame count camera `key`'s mp4 at `path` states in its header, after checking its
+        frame size against info.json's (no frame decoded): for exporters that copy mp4s as they are."""
+        what = f"dataset {self.root}: {path.relative_to(self.root)}"
+        try:
+            reader = VideoReader(path, self.fps, tuple(self.features[key]["shape"]))
+        except VideoShapeError as exc:
+            raise DatasetError(f"{what} {exc}") from None
+        except Exception as exc:  # PyAV raises many types for a damaged file
+            raise DatasetError(f"{what} undecodable ({type(exc).__name__}: {exc})") from None
+        frames = reader.stream.frames
+        reader.close()
+        return frames
+
     def episode(self, index: int, videos: bool = True) -> Episode:
         """Episode `index` with its arrays (and decoded video frames unless `videos=False`), as
         committed: read again from a fresh index when a writer packed it meanwhile (`_steady`)."""

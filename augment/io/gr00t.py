@@ -32,7 +32,7 @@ from ..data.dataset import (
     check_info,
     column_to_numpy,
 )
-from ..data.video import VideoReader, VideoShapeError, decode_video, encode_video
+from ..data.video import decode_video, encode_video
 from .lerobot import modality_json
 from .source import SourceEpisode
 
@@ -59,14 +59,7 @@ def _standalone_video(ds: Dataset, index: int, key: str) -> Path | None:
         raise DatasetError(f"dataset {ds.root}: episode {index} has no video for camera {key!r} ({path.name} missing)")
     if float(row[f"videos/{key}/from_timestamp"]) != 0.0:
         return None
-    try:  # copied as it is: its frame size is checked against info.json's first (VideoReader)
-        reader = VideoReader(path, ds.fps, tuple(ds.features[key]["shape"]))
-        frames = reader.stream.frames
-        reader.close()
-    except VideoShapeError as exc:
-        raise DatasetError(f"dataset {ds.root}: {path.relative_to(ds.root)} {exc}") from None
-    except Exception as exc:  # PyAV raises many types for a damaged file
-        raise DatasetError(f"dataset {ds.root}: {path.relative_to(ds.root)} undecodable ({exc})") from None
+    frames = ds.video_frames_declared(key, path)  # copied as it is: its frame size is checked first
     return path if frames == row["length"] else None
 
 
