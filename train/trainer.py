@@ -231,7 +231,7 @@ def train(
     policy.train()
     t0, samples = time.perf_counter(), 0
     for step in range(start, total_steps):
-        batch = sampler.batch(policy.n_obs_steps, policy.horizon)
+        batch = sampler.batch(policy.n_obs_steps, policy.horizon, policy.n_past_actions)
         if device.type != "cpu":
             batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
         for group in optimizer.param_groups:
