@@ -87,6 +87,7 @@ class EpisodeIndex(Sequence):
             ):
                 continue  # an interrupted pack's leftover: its episodes are in the pack before it
             _check_lengths(cols["length"], episodes, what)
+            _check_span(cols, what)
             self.files.append(f)
             self.pack_stats.append(_pack_stats(schema, what))
             firsts.append(count)
@@ -152,19 +153,25 @@ class EpisodeIndex(Sequence):
             raise DatasetError(f"{what}: column {column!r} unreadable ({exc})") from None
         return {column: None} | {n: table.column(n).to_pylist() for n in wanted}
 
-    def stats(self) -> dict[str, dict[str, np.ndarray]] | None:
+    def stats(self, sizes: dict[str, int] | None = None) -> dict[str, dict[str, np.ndarray]] | None:
         """Dataset stats merged from each pack's stats and each loose episode's own; None when a
-        file carries neither (a dataset lerobot wrote: its meta/stats.json is used instead)."""
+        file carries neither (a dataset lerobot wrote: its meta/stats.json is used instead).
+        `sizes`: values per stat of each feature, checked in each part (naming its file)."""
         parts = []
         for position, f in enumerate(self.files):
             if self.pack_stats[position] is not None:
-                parts.append(self.pack_stats[position])
+                part = self.pack_stats[position]
+                try:
+                    stats_lib.check(part, sizes)
+                except ValueError as exc:
+                    raise DatasetError(f"dataset {self.root}: {f.relative_to(self.root)}: pack stats: {exc}") from None
+                parts.append(part)
                 continue
             for i in self.rows_of(position):
                 blob = self.value(i, STATS_COLUMN)
                 if blob is None:
                     return None
-                parts.append(episode_stats(self.root, f, blob))
+                parts.append(episode_stats(self.root, f, blob, sizes))
         if not parts:
             return None
         try:
@@ -192,6 +199,17 @@ def _seconds(column: pa.ChunkedArray, what: str, name: str) -> np.ndarray:
     return values
 
 
+def _check_span(cols: dict[str, np.ndarray], what: str) -> None:
+    """dataset_to_index = dataset_from_index + length (an exporter passes both on as they are)."""
+    wrong = np.flatnonzero(cols["dataset_to_index"] != cols["dataset_from_index"] + cols["length"])
+    if wrong.size:
+        i = int(wrong[0])
+        raise DatasetError(
+            f"{what}: episode {int(cols['episode_index'][i])} has dataset_to_index {int(cols['dataset_to_index'][i])}, "
+            f"expected dataset_from_index + length = {int(cols['dataset_from_index'][i] + cols['length'][i])}"
+        )
+
+
 def _check_lengths(lengths: np.ndarray, episodes: np.ndarray, what: str) -> None:
     if (lengths == 0).any():
         raise DatasetError(f"{what}: episode {int(episodes[np.argmin(lengths)])} has no frames (length 0)")
@@ -199,10 +217,14 @@ def _check_lengths(lengths: np.ndarray, episodes: np.ndarray, what: str) -> None
         raise DatasetError(f"{what}: length {int(lengths.max())}, expected 1..{safety.MAX_EPISODE_FRAMES}")
 
 
-def episode_stats(root: Path, f: Path, blob: bytes) -> dict[str, dict[str, np.ndarray]]:
-    """One episode row's stats blob, or a DatasetError naming the file."""
+def episode_stats(
+    root: Path, f: Path, blob: bytes, sizes: dict[str, int] | None = None
+) -> dict[str, dict[str, np.ndarray]]:
+    """One episode row's stats blob, checked (`stats.check`), or a DatasetError naming the file."""
     try:
-        return stats_lib.from_blob(blob)
+        stats = stats_lib.from_blob(blob)
+        stats_lib.check(stats, sizes)
+        return stats
     except ValueError as exc:
         raise DatasetError(f"dataset {root}: {f.relative_to(root)}: {STATS_COLUMN} unreadable ({exc})") from None
 
@@ -212,6 +234,8 @@ def _pack_stats(schema: pa.Schema, what: str) -> dict | None:
     if raw is None:
         return None
     try:
-        return stats_lib.from_json(json.loads(raw)["stats"])
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        stats = stats_lib.from_json(json.loads(raw)["stats"])
+        stats_lib.check(stats)
+        return stats
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
         raise DatasetError(f"{what}: {PACK_KEY.decode()} metadata is not pack stats ({exc})") from None

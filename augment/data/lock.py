@@ -1,10 +1,12 @@
 """One writer per output folder: `exclusive(folder)` takes an advisory lock on the folder itself
 (flock on its directory descriptor), so a second `collect`/`generate` on the same `--out` is
-refused at once instead of interleaving writes. The kernel drops the lock when the process dies,
+refused at once instead of interleaving writes. `train`, `import` and `export` hold the same lock
+on their --out. The kernel drops the lock when the process dies,
 kill -9 included, so a killed run never leaves a stale lock behind."""
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 from collections.abc import Iterator
@@ -42,3 +44,20 @@ def exclusive(folder: Path, what: str, sidecars: set[str] = frozenset()) -> Iter
             raise
     finally:
         os.close(fd)
+
+
+def rename_new(src: Path, dst: Path, what: str) -> None:
+    """Move the finished `src` to `dst`, never replacing what is there: a plain `os.replace` after
+    an existence check loses a file made at `dst` in between (another export, the user). A file
+    is hard-linked (which fails on an existing name) and its temporary name dropped; a folder is
+    renamed, which Linux allows only onto an empty folder (the one `exclusive` holds)."""
+    try:
+        if src.is_dir():
+            os.rename(src, dst)
+        else:
+            os.link(src, dst)
+            src.unlink()
+    except OSError as exc:
+        if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY, errno.EISDIR, errno.ENOTDIR):
+            raise
+        raise DatasetError(f"{what} {dst}: appeared while it was written (refusing to overwrite it)") from None

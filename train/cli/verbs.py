@@ -27,7 +27,6 @@ from ..pipeline import run_pipeline
 from ..policies import policy_classes
 from ..progress import progress_bar
 from ..run_config import RunConfig, load_run_config
-from ..run_folder import clear_unstarted_run, unstarted_run
 from ..trainer import train
 from .verb_flags import CALIBRATE, COLLECT, EVAL, GENERATE, RUN, TRAIN
 
@@ -145,10 +144,6 @@ def _cmd_train(args: argparse.Namespace, console: Console) -> int:
         raise ConfigError("train needs --real and/or --synthetic data")
     if args.real and args.synthetic and config.ratio == 0:  # the vision default: say what --real does not do
         console.print(f"ratio 0 ({config.obs}'s default): no batch draws from --real; pass --ratio to co-train")
-    resume = args.resume
-    if unstarted_run(out):  # killed before its first checkpoint: nothing to resume, start it again
-        clear_unstarted_run(out)
-        resume = False
     with progress_bar(console, unit="steps") as bar:
         job = bar.add_task(
             f"train {config.policy}", total=config.steps or policy_classes(config.policy)[0]().default_steps
@@ -158,7 +153,7 @@ def _cmd_train(args: argparse.Namespace, console: Console) -> int:
             config,
             real=args.real,
             synthetic=args.synthetic,
-            resume=resume,
+            resume=args.resume,  # a run killed before its first checkpoint starts again (train)
             progress=lambda step, total, loss: bar.update(
                 job, completed=step, description=f"train {config.policy} loss {loss:.4f}"
             ),
