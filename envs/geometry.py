@@ -2,7 +2,9 @@
 
 Conventions (MuJoCo's): quaternions are (w, x, y, z), unit norm; poses are 4×4 homogeneous
 matrices mapping points from the local frame to the world; rotation vectors (axis-angle) are
-axis · angle in radians; a "pose7" is position (3) ‖ quaternion (4). Rotation conversions call
+axis · angle in radians; a "pose7" is position (3) ‖ quaternion (4). q and −q are the same
+rotation: conversions return w ≥ 0, and what is stored picks the sign nearer a reference
+orientation (`quat_near`), so that a slowly turning frame's quaternion never jumps. Rotation conversions call
 MuJoCo's own C functions (`mju_quat2Mat`, `mju_mat2Quat`, `mju_quat2Vel`, `mju_mulQuat`,
 `mju_axisAngle2Quat`): they need no model or data, so generation code and tests use them freely.
 """
@@ -29,6 +31,17 @@ def mat_to_quat(m: np.ndarray) -> np.ndarray:
     q = np.empty(4)
     mujoco.mju_mat2Quat(q, _f64(m).reshape(9))
     return -q if q[0] < 0 else q
+
+
+def quat_near(q: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """q (..., 4) or −q, whichever lies in `reference`'s (4,) hemisphere (q · reference ≥ 0).
+
+    Both are the same rotation; picking the sign by a fixed reference, not by w ≥ 0, keeps the
+    values continuous for every orientation within 180° of the reference. w ≥ 0 is this rule for
+    the identity, and fails where w ≈ 0: a gripper pointing down is ~180° about a horizontal axis,
+    so w ≥ 0 flipped its x and y between about ±0.93 from one frame to the next."""
+    q = np.asarray(q)
+    return q * np.where(np.sum(q * reference, axis=-1, keepdims=True) < 0, -1.0, 1.0)
 
 
 def quat_mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -102,9 +115,13 @@ def pose7_to_mat(p7: np.ndarray) -> np.ndarray:
     return out.reshape(*p7.shape[:-1], 4, 4)
 
 
-def mat_to_pose7(m: np.ndarray) -> np.ndarray:
-    """(4, 4) pose → (7,) position + quaternion (w, x, y, z), w ≥ 0."""
-    return np.concatenate((m[:3, 3], mat_to_quat(m[:3, :3])))
+IDENTITY_QUAT = np.array([1.0, 0.0, 0.0, 0.0])
+
+
+def mat_to_pose7(m: np.ndarray, near: np.ndarray = IDENTITY_QUAT) -> np.ndarray:
+    """(4, 4) pose → (7,) position + quaternion (w, x, y, z), its sign the one nearer `near`
+    (default: w ≥ 0)."""
+    return np.concatenate((m[:3, 3], quat_near(mat_to_quat(m[:3, :3]), near)))
 
 
 def rot_z(angle: float) -> np.ndarray:

@@ -14,7 +14,7 @@ from . import observation as obs_spec
 from . import robot
 from .control import CONTROL_MODES, Control, ControllerConfig
 from .errors import ConfigError
-from .geometry import mat_to_axis_angle, mat_to_quat
+from .geometry import IDENTITY_QUAT, mat_to_axis_angle, mat_to_quat, quat_near
 from .scene import CAMERA_NAMES, SceneConfig, build_scene_xml
 from .task import SimView, Task, object_poses, site_pose
 
@@ -236,9 +236,12 @@ class ManipulationEnv(gym.Env):
         """The state observation vectors from the simulator's arrays: qpos (..., nq), qvel (..., nv),
         TCP position (..., 3) and quaternion (..., 4), object positions (..., n_obj, 3) and
         quaternions (..., n_obj, 4). Leading axes are simulations stepped together (the batched
-        generation runner); the arithmetic is elementwise, so a row reads the same in any batch."""
+        generation runner); the arithmetic is elementwise, so a row reads the same in any batch.
+        Quaternion signs: the TCP's nearer its home orientation (gripper down), the objects'
+        nearer identity (upright), so both read continuously (`geometry.quat_near`)."""
         lead = obj_pos.shape[:-2]
-        obj_quat = obj_quat * np.where(obj_quat[..., :1] < 0, -1.0, 1.0)  # canonical w ≥ 0
+        tcp_quat = quat_near(tcp_quat, robot.TCP_HOME_QUAT)
+        obj_quat = quat_near(obj_quat, IDENTITY_QUAT)
         return {
             obs_spec.JOINT_POS.key: qpos[..., self._arm_q].astype(np.float32),
             obs_spec.JOINT_VEL.key: qvel[..., self._arm_v].astype(np.float32),
@@ -251,7 +254,7 @@ class ManipulationEnv(gym.Env):
         }
 
     def _eef_quat(self) -> np.ndarray:
-        """TCP orientation (w, x, y, z), w ≥ 0."""
+        """TCP orientation (w, x, y, z); `observe_state` picks its sign."""
         return mat_to_quat(self.data.site_xmat[self.sim.tcp_site])
 
     def _info(self) -> dict[str, Any]:

@@ -66,12 +66,13 @@ class EnvField:
 JOINT_POS = EnvField("joint_pos", _indexed(7), "joint_pos")  # rad
 JOINT_VEL = EnvField("joint_vel", _indexed(7), "joint_vel")  # rad/s
 EEF_POS = EnvField("eef_pos", XYZ, "eef_pos")  # m, world frame (the TCP site)
-EEF_QUAT = EnvField("eef_quat", WXYZ, "eef_quat", quaternion=True)  # world frame, w ≥ 0
+# world frame; sign nearer the home orientation (robot.TCP_HOME_QUAT), not w ≥ 0 (w ≈ 0 gripper-down)
+EEF_QUAT = EnvField("eef_quat", WXYZ, "eef_quat", quaternion=True)
 GRIPPER_QPOS = EnvField("gripper_qpos", _indexed(2), "gripper_qpos")  # m per finger
 # Object poses: true simulator state, so privileged.
 _OBJECT = {"per_object": True, "privileged": True, "sensor": "object_pose"}
 OBJECT_POS = EnvField("object_pos", XYZ, "pos", **_OBJECT)  # m, world frame
-OBJECT_QUAT = EnvField("object_quat", WXYZ, "quat", quaternion=True, **_OBJECT)  # world frame, w ≥ 0
+OBJECT_QUAT = EnvField("object_quat", WXYZ, "quat", quaternion=True, **_OBJECT)  # world frame, w ≥ 0 (near upright)
 OBJECT_TO_EEF = EnvField("object_to_eef", XYZ, "to_eef", **_OBJECT)  # object minus TCP position (m, world)
 
 # Every vector of the env's observation dict, in the env's order.

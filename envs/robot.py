@@ -33,6 +33,11 @@ TCP_OFFSET = 0.1034  # m along hand z from the flange-side hand origin to the to
 
 # Gripper pointing straight down, fingers closing along world y: the pose all experts start from.
 HOME_QPOS = np.array([0.0, 0.1741, 0.0, -2.0552, 0.0, 2.2297, 0.7854])  # TCP at (0.5, 0, 0.25)
+# The TCP orientation at HOME_QPOS, 180° about world x (w, x, y, z). Stored and observed TCP
+# quaternions take the sign nearer it (`geometry.quat_near`): every gripper-down orientation the
+# tasks reach (any yaw within ±180° of home, modest tilt) then reads continuously, the same in
+# every episode, while w ≥ 0 flipped sign at w ≈ 0 — which is exactly gripper-down.
+TCP_HOME_QUAT = np.array([0.0, 1.0, 0.0, 0.0])
 
 # (mass kg, CoM, diagonal inertia) per link, Menagerie panda.xml (products of inertia dropped).
 _INERTIA = {

@@ -1,11 +1,15 @@
 """Recording episodes from an env into the store's layout, and collecting expert demos.
 
 Frame t holds the observation *before* action t, action t, and what followed it (`next.reward`,
-`next.done`, `next.success`), lerobot's convention. Beside the (possibly noisy) observations it
-records what generation and replay need, exactly: the true TCP and object poses
-(`datagen.eef_pose`, `datagen.object_poses`, pos + quat w x y z), the subtask signals of the
-state the observation shows, and the MuJoCo state (`sim.state` = qpos ‖ qvel) for robomimic's
-`states`.
+`next.done`, `next.success`, `next.subtask_signals`), lerobot's convention. Beside the (possibly
+noisy) observations it records what generation and replay need, exactly: the true TCP and object
+poses (`datagen.eef_pose`, `datagen.object_poses`, pos + quat w x y z) and the MuJoCo state
+(`sim.state` = qpos ‖ qvel) of the state the observation shows, for robomimic's `states`.
+
+The subtask signals are those of the state *after* action t: an episode ends on success, so the
+state where the last signal turns on (Lift's `lifted`) is never one a frame is observed in, and
+stored before each action that signal was false in every frame. Datasets written before this
+(issue 41) hold `subtask_signals`, of the state before action t; `signals_in_frames` reads either.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import numpy as np
 from ...envs import TASKS, ManipulationEnv, make_task_env, resolve_task_name
 from ...envs.experts import ExpertConfig, make_expert
 from ...envs.geometry import mat_to_pose7
+from ...envs.robot import TCP_HOME_QUAT
 from ...envs.observation import VECTOR_FEATURES, camera_feature, env_image_key, observation_features
 from ..config_bounds import (
     EPISODES,
@@ -59,7 +64,7 @@ def features_for(env: ManipulationEnv, cameras: tuple[str, ...] = (), image_size
         "next.reward": {"dtype": "float32", "shape": [1], "names": None},
         "next.done": {"dtype": "bool", "shape": [1], "names": None},
         "next.success": {"dtype": "bool", "shape": [1], "names": None},
-        "subtask_signals": {"dtype": "bool", "shape": [len(signals)], "names": signals},
+        "next.subtask_signals": {"dtype": "bool", "shape": [len(signals)], "names": signals},
         "datagen.eef_pose": {"dtype": "float32", "shape": [7], "names": _names("eef.pos", 3) + _names("eef.quat", 4)},
         "datagen.object_poses": {
             "dtype": "float32",
@@ -71,6 +76,29 @@ def features_for(env: ManipulationEnv, cameras: tuple[str, ...] = (), image_size
     for cam in cameras:
         feats[camera_feature(cam).key] = video_feature(*image_size, fps=int(env.config.control_hz))
     return feats
+
+
+SIGNALS_BEFORE, SIGNALS_AFTER = "subtask_signals", "next.subtask_signals"  # old and current layout
+
+
+def signals_in_frames(data: dict[str, np.ndarray]) -> np.ndarray | None:
+    """(T, n_signals) subtask signals of the state each frame shows (before its action), from
+    either layout; None if the episode has none. From `next.subtask_signals` they are moved one
+    frame later, and frame 0 — the reset state, which that layout does not hold — reads all
+    false (no task's signal is on at reset; segmentation never reads frame 0's)."""
+    if SIGNALS_BEFORE in data:
+        return np.asarray(data[SIGNALS_BEFORE], bool)
+    after = data.get(SIGNALS_AFTER)
+    if after is None:
+        return None
+    after = np.asarray(after, bool)
+    return np.concatenate([np.zeros_like(after[:1]), after[:-1]])
+
+
+def signal_names(features: dict) -> list[str]:
+    """The stored subtask signals' names, in column order, from either layout."""
+    feature = features.get(SIGNALS_BEFORE) or features.get(SIGNALS_AFTER) or {}
+    return list(feature.get("names") or [])
 
 
 def reached(x: np.ndarray) -> np.ndarray:
@@ -91,22 +119,21 @@ class EpisodeRecorder:
         self.frames: dict[str, list] = {camera_feature(c).key: [] for c in cameras}
         self._observed: dict[str, Any] | None = None
 
-    def observe(self, obs, signals: dict[str, bool]) -> None:
-        """Frame t's observation, signals and ground truth: call it before stepping action t."""
+    def observe(self, obs) -> None:
+        """Frame t's observation and ground truth: call it before stepping action t."""
         env = self.env
         self._observed = {
             **observation_features(obs),
-            "subtask_signals": np.array([signals[s] for s in self.signal_names], bool),
-            "datagen.eef_pose": mat_to_pose7(env.eef_pose()),
+            "datagen.eef_pose": mat_to_pose7(env.eef_pose(), near=TCP_HOME_QUAT),  # the observed sign
             "datagen.object_poses": np.concatenate([mat_to_pose7(p) for p in env.object_poses().values()]),
             "sim.state": env.sim_state(),
             **{camera_feature(c).key: obs[env_image_key(c)] for c in self.cameras},
         }
 
-    def act(self, action, reward: float, done: bool, success: bool) -> None:
-        """Completes frame t with action t and what followed it."""
+    def act(self, action, reward: float, done: bool, success: bool, signals: dict[str, bool]) -> None:
+        """Completes frame t with action t and what followed it (`signals`: step info's `subtasks`)."""
         if self._observed is None:
-            raise RuntimeError("EpisodeRecorder.act without observe: call observe(obs, signals) before each step")
+            raise RuntimeError("EpisodeRecorder.act without observe: call observe(obs) before each step")
         values, self._observed = self._observed, None
         values.update(
             {
@@ -114,6 +141,7 @@ class EpisodeRecorder:
                 "next.reward": np.float32(reward),
                 "next.done": done,
                 "next.success": success,
+                SIGNALS_AFTER: np.array([signals[s] for s in self.signal_names], bool),
             }
         )
         for k, v in values.items():
@@ -142,14 +170,13 @@ def rollout(
     if on_reset:
         on_reset()
     recorder = EpisodeRecorder(base, cameras)
-    signals, success = info["subtasks"], False
+    success = False
     for _ in range(base.task.max_episode_steps):
-        recorder.observe(obs, signals)
+        recorder.observe(obs)
         action = act(obs)
-        next_obs, reward, terminated, truncated, step_info = env.step(action)
+        obs, reward, terminated, truncated, step_info = env.step(action)
         success = bool(step_info["is_success"])
-        recorder.act(action, reward, terminated or truncated, success)
-        obs, signals = next_obs, step_info["subtasks"]
+        recorder.act(action, reward, terminated or truncated, success, step_info["subtasks"])
         if terminated or truncated:
             break
     meta = {

@@ -236,7 +236,7 @@ class BatchRunner:
         for k, i in enumerate(ids):
             a, view = g.slots[i], g.views[i]
             a.action = runner.command(view, a.seq, a.t, a.state, a.rng, a.noise and not a.quiet[a.t], a.domain)
-            a.recorder.observe(a.state["obs"], a.state["signals"])
+            a.recorder.observe(a.state["obs"])
             # the wrapper's validate_action: the command is finite, float32 and within the action
             # space already, so its float64 copy is what that check returns
             applied[k] = perturb_action(profile, a.domain, a.action.astype(np.float64), control, controls[i])

@@ -313,7 +313,7 @@ class AttemptRunner:
         t, waited = 0, 0
         while t < len(seq):
             action = self.command(self.base, seq, t, state, rng, noise and not quiet[t], self.env.episode)
-            recorder.observe(state["obs"], state["signals"])
+            recorder.observe(state["obs"])
             outcome = self.take(recorder, state, action, float(seq.gripper[t]), *self.env.step(action))
             if outcome is not None:
                 return outcome
@@ -364,7 +364,7 @@ class AttemptRunner:
         if info["physics_diverged"] or not np.isfinite(np.concatenate([np.ravel(v) for v in obs.values()])).all():
             return "diverged"  # the attempt is dropped: no bad frame is ever written
         success = bool(info["is_success"])
-        recorder.act(action, reward, terminated or truncated, success)
+        recorder.act(action, reward, terminated or truncated, success, info["subtasks"])
         state.update(obs=obs, signals=info["subtasks"], gripper=grip)
         if terminated:
             return "success" if success else "terminated"

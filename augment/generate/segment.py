@@ -16,7 +16,7 @@ import numpy as np
 from ...envs import Subtask
 from ...envs.geometry import pose7_to_mat
 from ..data.dataset import DatasetError, Episode
-from ..data.record import reached
+from ..data.record import reached, signals_in_frames
 from .transform import target_poses
 
 
@@ -45,7 +45,7 @@ def boundaries(ep: Episode, subtasks: tuple[Subtask, ...], signal_names: list[st
     """End frame (exclusive) of each subtask; the last is the episode's end."""
     n = ep.length
     ends = []
-    signals = ep.data.get("subtask_signals")
+    signals = signals_in_frames(ep.data)
     for k, sub in enumerate(subtasks[:-1]):
         if signals is not None and sub.signal in signal_names:
             on = np.flatnonzero(signals[:, signal_names.index(sub.signal)])

@@ -21,6 +21,7 @@ from ...envs.geometry import pose7_to_mat
 from ...envs.observation import IMAGE_PREFIX, OBSERVATION_PREFIX, camera_feature, is_image_key
 from ..data import safety
 from ..data.dataset import Dataset, DatasetError
+from ..data.record import signal_names, signals_in_frames
 from .source import SourceEpisode
 
 STANDARD = {"action": "actions", "next.reward": "rewards", "next.done": "dones", "sim.state": "states"}
@@ -48,10 +49,12 @@ def _write_datagen_info(group: h5py.Group, data: dict[str, np.ndarray], ds: Data
     for k in range(poses.shape[1] // 7):
         name = names[7 * k].split(".")[0] if names else f"object{k}"
         objects[name] = pose7_to_mat(poses[:, 7 * k : 7 * k + 7])
-    if "subtask_signals" in data:
+    # MimicGen's signals are those of the state each step is taken in
+    in_frames = signals_in_frames(data)
+    if in_frames is not None:
         signals = info.create_group("subtask_term_signals")
-        for j, name in enumerate(ds.features["subtask_signals"]["names"] or []):
-            signals[name] = data["subtask_signals"][:, j].astype(np.int64)
+        for j, name in enumerate(signal_names(ds.features)):
+            signals[name] = in_frames[:, j].astype(np.int64)
 
 
 def save_robomimic(ds: Dataset, out: Path) -> None:

@@ -26,7 +26,8 @@ def test_segments_end_where_the_subtask_signals_turn_on(stack_sources):
     ds = Dataset(stack_sources)
     for i in range(len(ds)):
         ep = ds.episode(i, videos=False)
-        first_grasp = int(np.flatnonzero(ep.data["subtask_signals"][:, 0])[0])
+        # stored after each action: frame f's signal is that of the state frame f + 1 shows
+        first_grasp = int(np.flatnonzero(ep.data["next.subtask_signals"][:, 0])[0]) + 1
         segs = _segments(ep, i)
         assert [s.subtask for s in segs] == [0, 1]
         assert segs[0].end == first_grasp + 1 and segs[1].start == segs[0].end and segs[1].end == ep.length
@@ -35,10 +36,25 @@ def test_segments_end_where_the_subtask_signals_turn_on(stack_sources):
         assert with_offset[0].end == first_grasp + 11
 
 
+def test_datasets_with_signals_of_the_state_before_each_action_segment_alike(stack_sources):
+    """Datasets written before issue 41 store `subtask_signals` of the state each frame shows;
+    they read as before, and cut where the same episode stored the current way is cut."""
+    ds = Dataset(stack_sources)
+    for i in range(len(ds)):
+        ep = ds.episode(i, videos=False)
+        after = ep.data["next.subtask_signals"]
+        data = {k: v for k, v in ep.data.items() if k != "next.subtask_signals"}
+        old = Episode(ep.task, {**data, "subtask_signals": np.concatenate([np.zeros_like(after[:1]), after[:-1]])})
+        for offset in (0, 10):
+            assert [(s.start, s.end) for s in _segments(old, i, offset=offset)] == [
+                (s.start, s.end) for s in _segments(ep, i, offset=offset)
+            ]
+
+
 def test_gripper_heuristic_finds_the_grasp_without_signals(stack_sources):
     ep = Dataset(stack_sources).episode(0, videos=False)
     by_signal = _segments(ep)[0].end
-    bare = Episode(ep.task, {k: v for k, v in ep.data.items() if k != "subtask_signals"})
+    bare = Episode(ep.task, {k: v for k, v in ep.data.items() if k != "next.subtask_signals"})
     by_gripper = _segments(bare)[0].end
     first_close = int(np.flatnonzero(ep.data["action"][:, -1] > 0)[0])
     assert by_gripper == first_close + 1 and 0 <= by_signal - by_gripper <= 4  # contact follows the command
@@ -63,7 +79,7 @@ def test_source_without_poses_is_a_clear_error(stack_sources):
     bare = Episode(ep.task, {"action": ep.data["action"], "observation.state": ep.data["observation.state"]})
     with pytest.raises(DatasetError, match=r"lacks \['datagen.eef_pose', 'datagen.object_poses'\]"):
         _segments(bare)
-    no_grasp = Episode(ep.task, {**ep.data, "subtask_signals": np.zeros_like(ep.data["subtask_signals"])})
+    no_grasp = Episode(ep.task, {**ep.data, "next.subtask_signals": np.zeros_like(ep.data["next.subtask_signals"])})
     with pytest.raises(DatasetError, match="never reaches subtask 0"):
         boundaries(no_grasp, make_task_env("Stack").task.subtasks, ["grasped", "lifted", "above_target"])
 
