@@ -300,7 +300,7 @@ def test_temporal_ensembling_leans_on_new_predictions_for_negative_m_and_old_for
         policy.normalizer.unaction = lambda x: x
         t = {"now": 0}
 
-        def forward(obs):
+        def forward(obs, *_, **__):  # images, past actions: none here
             return torch.full((1, 8, 1), float(t["now"]))
 
         policy.forward = forward
