@@ -25,8 +25,8 @@ import numpy as np
 from ...envs import TASKS, ManipulationEnv, make_task_env, resolve_task_name
 from ...envs.experts import ExpertConfig, make_expert
 from ...envs.geometry import mat_to_pose7
-from ...envs.robot import TCP_HOME_QUAT
 from ...envs.observation import VECTOR_FEATURES, camera_feature, env_image_key, observation_features
+from ...envs.robot import TCP_HOME_QUAT
 from ..config_bounds import (
     EPISODES,
     SEED,
