@@ -15,6 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from demoforge.augment.data.dataset import Dataset
 from demoforge.augment.data.record import CollectConfig, collect
 from demoforge.train import trainer
 from demoforge.train.cli import main
@@ -96,10 +97,12 @@ def test_export_never_replaces_what_appears_at_out_while_it_runs(demos, tmp_path
     name = f"save_{fmt}"
     save = getattr(module, name)
 
-    theirs = out / "theirs" if fmt == "lerobot" else out
+    # in the folder: a name a blank dataset holds too, which must not be taken for one
+    theirs = out / "meta" / "info.json" if fmt == "lerobot" else out
 
     def save_then_someone_writes_out(ds, path):
         save(ds, path)
+        theirs.parent.mkdir(exist_ok=True)
         theirs.write_text("theirs")
 
     monkeypatch.setattr(module, name, save_then_someone_writes_out)
@@ -114,7 +117,7 @@ class Killed(BaseException):
 
 @pytest.mark.parametrize("when", ["before", "after"])
 def test_train_killed_around_a_checkpoint_resumes_with_the_whole_loss_log(demos, tmp_path, monkeypatch, when):
-    cfg = TrainConfig(policy="bc", steps=60, batch_size=16, checkpoint_every=20, log_every=5)
+    cfg = TrainConfig(policy="bc", steps=24, batch_size=8, checkpoint_every=8, log_every=2)
     train(tmp_path / "straight", cfg, real=demos)
     save = trainer.save_checkpoint
     calls = []
@@ -250,22 +253,28 @@ def _peak_rss_mb(argv, env) -> tuple[int, str, float]:
     return int(rc), "\n".join(err[:-1]), int(kb) / 1024
 
 
+BOMB_ENV = {**os.environ, "DEMOFORGE_MAX_READ_BYTES": str(LIMIT_MB << 20), "MUJOCO_GL": "egl"}
+
+
+@pytest.fixture(scope="module")
+def baseline_rss_mb(video_demos):
+    """Peak RSS of `demoforge info` on an intact dataset: what a refused command costs anyway."""
+    rc, err, peak = _peak_rss_mb(["info", video_demos], BOMB_ENV)
+    assert rc == 0, err
+    return peak
+
+
 @pytest.mark.parametrize("bomb", list(BOMBS))
-def test_small_files_claiming_big_memory_are_refused_before_allocating(bomb, request, tmp_path):
+def test_small_files_claiming_big_memory_are_refused_before_allocating(bomb, request, tmp_path, baseline_rss_mb):
     make, fixture = BOMBS[bomb]
     root = tmp_path / "ds"
     shutil.copytree(request.getfixturevalue(fixture), root)
-    env = {**os.environ, "DEMOFORGE_MAX_READ_BYTES": str(LIMIT_MB << 20), "MUJOCO_GL": "egl"}
-    # the same verb on an intact dataset: what the command costs without the bomb
     argv, names = make(root, tmp_path)
-    rc, err, peak = _peak_rss_mb(argv, env)
+    rc, err, peak = _peak_rss_mb(argv, BOMB_ENV)
     assert rc != 0 and len(err.splitlines()) == 1, err
     assert names in err and "unexpected" not in err, err
-    intact = tmp_path / "intact"
-    shutil.copytree(request.getfixturevalue(fixture), intact)
-    baseline = _peak_rss_mb(["info", intact], env)[2]
-    assert peak < baseline + BOMB_MB / 2, (
-        f"{bomb}: peak RSS {peak:.0f} MB, `info` of an intact dataset {baseline:.0f} MB"
+    assert peak < baseline_rss_mb + BOMB_MB / 2, (
+        f"{bomb}: peak RSS {peak:.0f} MB, intact `info` {baseline_rss_mb:.0f} MB"
     )
 
 
@@ -544,3 +553,31 @@ def test_run_config_files_are_bounded_as_the_flags_are(tmp_path, capsys, monkeyp
     config.write_text(line + "\n")
     refused(capsys, "run", "--config", config, "--out", tmp_path / "o", names=["run.yaml", field])
     assert not (tmp_path / "o").exists()
+
+
+# 17. A reader racing the packer ----------------------------------------------------------------
+
+
+def _episodes_of(ds):
+    return [(ep.task, {k: v.tolist() for k, v in ep.data.items()}) for ep in ds.iter_episodes()]
+
+
+@pytest.mark.parametrize("reuse", [False, True], ids=["pack", "pack then a new loose episode"])
+def test_a_reader_opened_before_a_pack_reads_the_committed_episodes(demos, tmp_path, reuse):
+    """The writer packs (moving loose episodes into one file and deleting theirs) between a reader's
+    opening and its reads; with `reuse` it then commits a new loose episode under a freed number."""
+    from demoforge.augment.data.writer import DatasetWriter
+
+    source = Dataset(demos)
+    episodes = [source.episode(i) for i in range(len(source))]
+    root = tmp_path / "ds"
+    writer = DatasetWriter.create(root, {k: source.features[k] for k in source.data_keys}, fps=source.fps)
+    for ep in episodes + episodes:
+        writer.add_episode(ep)  # four loose episodes, files 0-3
+    reader = Dataset(root)
+    assert len(reader) == 4
+    writer.close()  # packs them into file 0
+    if reuse:  # committed loose at file 1, which held episode 1 (not closed: closing would pack it)
+        DatasetWriter.append(root).add_episode(episodes[0])
+    assert _episodes_of(reader)[:4] == _episodes_of(Dataset(root))[:4]
+    assert [reader.meta(i) for i in range(4)] == [Dataset(root).meta(i) for i in range(4)]

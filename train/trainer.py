@@ -178,7 +178,7 @@ def train(
     """Train `config.policy` on the datasets given; `resume=True` continues the run at `out`. A
     run killed before its first checkpoint (only train's own files in `out`) starts again."""
     out = Path(out)
-    with exclusive(out, "demoforge train"):
+    with exclusive(out, "demoforge train", dataset=False):
         if unstarted_run(out):  # nothing to resume: start it again
             clear_unstarted_run(out)
             resume = False

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,7 +36,7 @@ from ...envs import DemoforgeError
 from . import safety
 from . import stats as stats_lib
 from .data_file import DataFile, column_to_numpy  # noqa: F401  (column_to_numpy: io/gr00t.py)
-from .episode_index import TASK_INDEX, EpisodeIndex
+from .episode_index import MOVES, TASK_INDEX, EpisodeIndex
 from .safety import DatasetError
 from .video import VideoReader, VideoShapeError
 
@@ -166,26 +166,47 @@ class Dataset:
         self.features: dict[str, dict] = self.info["features"]
         self.video_keys = [k for k, f in self.features.items() if f["dtype"] == "video"]
         self.data_keys = [k for k, f in self.features.items() if f["dtype"] != "video" and k not in DEFAULT_FEATURES]
+        self._cache: DataFile | None = None
+        self._readers: dict[str, VideoReader] = {}  # per camera, the video file read last (kept open)
         self.episodes = EpisodeIndex(self.root, self.video_keys)
-        self.tasks = _read_tasks(self.root)
-        if TASK_INDEX in self.episodes.columns:  # tasks committed after tasks.parquet was last written
-            indices, first = np.unique(self.episodes.columns[TASK_INDEX], return_index=True)
-            for index, row in zip(indices.tolist(), first.tolist()):
-                task = self._row_task(row)
-                if task is None:
-                    continue
-                if self.tasks.setdefault(index, task) != task:  # the committed rows decide
-                    raise DatasetError(
-                        f"dataset {self.root}: meta/tasks.parquet names task {index} {self.tasks[index]!r}, "
-                        f"the committed rows {task!r} ({self.episodes.file_of(row).relative_to(self.root)})"
-                    )
+        self.tasks = self._steady(self._committed_tasks)
         # Totals derived from the committed episodes: info.json may trail them after a kill.
         self.info["total_episodes"] = len(self.episodes)
         self.info["total_frames"] = self.num_frames
         self.info["total_tasks"] = len(self.tasks)
         self.info["splits"] = {"train": f"0:{len(self.episodes)}"}
-        self._cache: DataFile | None = None
-        self._readers: dict[str, VideoReader] = {}  # per camera, the video file read last (kept open)
+
+    def _steady(self, read: Callable[[], Any], row: int | None = None) -> Any:
+        """`read()` as of one committed state. A writer packing meanwhile deletes the loose files
+        this reader listed and may reuse their numbers; when the meta file of `row` (every listed
+        file when None) changed during the read, the index is read again and so is `read`."""
+        for _ in range(MOVES):
+            try:
+                result = read()
+                if self.episodes.stands(row):
+                    return result
+            except DatasetError:
+                if self.episodes.stands(row):
+                    raise  # the file the row came from still stands: the error is the dataset's own
+            self.close()
+            self.episodes = EpisodeIndex(self.root, self.video_keys)
+        raise DatasetError(f"dataset {self.root}: rewritten by a writer {MOVES} times during one read; try again")
+
+    def _committed_tasks(self) -> dict[int, str]:
+        """tasks.parquet's tasks and those committed after it was last written (from the rows)."""
+        tasks = _read_tasks(self.root)
+        if TASK_INDEX in self.episodes.columns:
+            indices, first = np.unique(self.episodes.columns[TASK_INDEX], return_index=True)
+            for index, row in zip(indices.tolist(), first.tolist()):
+                task = self._row_task(row)
+                if task is None:
+                    continue
+                if tasks.setdefault(index, task) != task:  # the committed rows decide
+                    raise DatasetError(
+                        f"dataset {self.root}: meta/tasks.parquet names task {index} {tasks[index]!r}, "
+                        f"the committed rows {task!r} ({self.episodes.file_of(row).relative_to(self.root)})"
+                    )
+        return tasks
 
     def __len__(self) -> int:
         return len(self.episodes)
@@ -213,7 +234,7 @@ class Dataset:
         """Dataset stats merged from the packs' and loose episodes' own stats (demoforge's store), so
         they never trail the data; meta/stats.json (checked against the frame count) otherwise."""
         sizes = {k: 3 if f["dtype"] == "video" else int(np.prod(f["shape"])) for k, f in self.features.items()}
-        derived = self.episodes.stats(sizes) if len(self) else None
+        derived = self._steady(lambda: self.episodes.stats(sizes)) if len(self) else None
         if derived is not None:
             return derived
         path = self.root / "meta" / "stats.json"
@@ -240,6 +261,9 @@ class Dataset:
         return out
 
     def meta(self, index: int) -> dict[str, Any]:
+        return self._steady(lambda: self._meta(index), index)
+
+    def _meta(self, index: int) -> dict[str, Any]:
         raw = self.episodes.value(index, META_COLUMN)
         if not raw:
             return {}
@@ -306,7 +330,14 @@ class Dataset:
         return reader
 
     def episode(self, index: int, videos: bool = True) -> Episode:
-        """Episode `index` with its arrays (and decoded video frames unless `videos=False`)."""
+        """Episode `index` with its arrays (and decoded video frames unless `videos=False`), as
+        committed: read again from a fresh index when a writer packed it meanwhile (`_steady`)."""
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"episode {index} of {len(self)}")
+        index %= len(self)
+        return self._steady(lambda: self._episode(index, videos), index)
+
+    def _episode(self, index: int, videos: bool) -> Episode:
         row = self.episodes[index]
         path = self.data_file(row)
         file = self._data(path)
@@ -354,7 +385,7 @@ class Dataset:
         task = self.tasks.get(task_index)
         if task is None:
             task = self._row_task(index) or ""
-        return Episode(task=task, data=data, videos=frames, meta=self.meta(index))
+        return Episode(task=task, data=data, videos=frames, meta=self._meta(index))  # within this read's check
 
     def __iter__(self) -> Iterator[Episode]:
         for i in range(len(self)):

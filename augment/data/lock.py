@@ -17,10 +17,12 @@ from .dataset import DatasetError
 
 
 @contextmanager
-def exclusive(folder: Path, what: str, sidecars: set[str] = frozenset()) -> Iterator[None]:
+def exclusive(folder: Path, what: str, sidecars: set[str] = frozenset(), dataset: bool = True) -> Iterator[None]:
     """Create `folder` if needed and hold an exclusive lock on it for the block. A folder this
     call created is removed again if the block fails before an episode committed (it then holds
-    at most an empty dataset: `is_blank`, with `sidecars`), so a failed first run leaves nothing."""
+    at most an empty dataset: `is_blank`, with `sidecars`), so a failed first run leaves nothing.
+    `dataset=False` (train, import, export: they write no dataset into `folder` itself): removed
+    only when empty, so nothing that appeared in it is taken for a blank dataset's files."""
     from .writer import clear_blank, is_blank
 
     if folder.exists() and not folder.is_dir():
@@ -38,7 +40,7 @@ def exclusive(folder: Path, what: str, sidecars: set[str] = frozenset()) -> Iter
         try:
             yield
         except BaseException:
-            if created and folder.is_dir() and (not any(folder.iterdir()) or is_blank(folder, sidecars)):
+            if created and folder.is_dir() and (not any(folder.iterdir()) or (dataset and is_blank(folder, sidecars))):
                 clear_blank(folder)
                 folder.rmdir()
             raise

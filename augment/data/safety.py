@@ -74,8 +74,8 @@ def check_template(template: Any, what: str, fields: tuple[str, ...]) -> str:
         raise UnsafeInputError(f"{what}: {template!r} points outside the dataset (expected a relative path, no '..')")
     try:
         parts = list(string.Formatter().parse(template))
-    except ValueError as exc:
-        raise UnsafeInputError(f"{what}: {template!r} is not a path template ({exc})") from None
+    except ValueError:  # Python's text ("unexpected '{'") would read as demoforge's own surprise
+        raise UnsafeInputError(f"{what}: {template!r} is not a path template (braces do not pair up)") from None
     for _text, name, spec, conversion in parts:
         if name is None:
             continue

@@ -100,20 +100,24 @@ def check(stats: dict[str, dict[str, np.ndarray]], sizes: Mapping[str, int] | No
     a positive whole `count`, and the rest of one shape (of `sizes[feature]` values, where given):
     a count of 0 merged into NaN stats, a wrong shape was passed on unchanged."""
     for key, d in stats.items():
-        missing = [s for s in STAT_KEYS if s not in d]
+        missing = [s for s in STAT_KEYS if s not in d] if isinstance(d, Mapping) else list(STAT_KEYS)
         if missing:
             raise ValueError(f"{key!r} has no {missing[0]!r} stat")
-        count = np.asarray(d["count"])
-        if count.size != 1 or not np.isfinite(count).all() or count.ravel()[0] < 1 or count.ravel()[0] % 1:
+        try:
+            arrays = {s: np.asarray(d[s], np.float64) for s in STAT_KEYS}
+        except (TypeError, ValueError):
+            raise ValueError(f"{key!r} stats are not arrays of numbers") from None
+        if not all(np.isfinite(a).all() for a in arrays.values()):
+            raise ValueError(f"{key!r} stats hold NaN or inf")
+        count = arrays.pop("count").ravel()
+        if count.size != 1 or count[0] < 1 or count[0] % 1:
             raise ValueError(f"{key!r} count {count.tolist()}, expected one whole number ≥ 1")
-        shapes = {np.asarray(d[s]).shape for s in STAT_KEYS if s != "count"}
+        shapes = {a.shape for a in arrays.values()}
         if len(shapes) != 1:
             raise ValueError(f"{key!r} stats differ in shape ({sorted(shapes)})")
         size = int(np.prod(shapes.pop()))
         if sizes is not None and key in sizes and size != sizes[key]:
             raise ValueError(f"{key!r} stats hold {size} values per stat, the feature has {sizes[key]}")
-        if not all(np.isfinite(np.asarray(d[s], np.float64)).all() for s in STAT_KEYS):
-            raise ValueError(f"{key!r} stats hold NaN or inf")
 
 
 def to_json(stats: dict[str, np.ndarray]) -> dict[str, list]:

@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from . import stats as stats_lib
+from .card import write_card
 from .dataset import (
     CHUNKS_SIZE,
     CODEBASE_VERSION,
@@ -187,6 +188,8 @@ class DatasetWriter:
             self.pack = _packed(self.pack, rows)
             self.next_file = self.pack.index + 1
         self._write_meta(with_stats=True)
+        if self.num_episodes:  # the Hub's page for it; an empty store stays blank (`is_blank`)
+            write_card(Dataset(self.root))
 
     def _finish_pack(self) -> None:
         """Write the pack being filled (it is full) and start the next one."""

@@ -169,7 +169,7 @@ def _claimed(out: Path, what: str, folder: bool) -> Iterator[None]:
     if not folder:
         yield
         return
-    with exclusive(out, f"demoforge {what}"):
+    with exclusive(out, f"demoforge {what}", dataset=False):
         if any(out.iterdir()):  # written between the check and the lock
             raise DatasetError(f"{what} destination {out} already exists (refusing to overwrite)")
         yield

@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 from ...envs import DemoforgeError
 from ...envs.observation import STATE
 from ..data import safety
+from ..data.card import write_card
 from ..data.dataset import (
     DEFAULT_FEATURES,
     Dataset,
@@ -137,6 +138,7 @@ def save_gr00t(ds: Dataset, out: Path) -> None:
     modality = modality_json(ds)
     modality["annotation"] = {ANNOTATION.removeprefix("annotation."): {}}
     (out / "meta" / "modality.json").write_text(json.dumps(modality, indent=2))
+    write_card(ds, out, layout="LeRobot v2.1 (GR00T's, with meta/modality.json)")
 
 
 def groot_stats(stats: dict[str, dict[str, Any]]) -> dict[str, dict[str, list]]:

@@ -97,6 +97,7 @@ def save_lerobot(ds: Dataset, out: Path) -> None:
     import pandas as pd
 
     from ..data import safety
+    from ..data.card import write_card
     from ..data.dataset import DATA_PATH, EPISODES_PATH, VIDEO_PATH, write_json
     from ..data.stats import to_json
 
@@ -130,6 +131,7 @@ def save_lerobot(ds: Dataset, out: Path) -> None:
     df = pd.DataFrame({"task_index": [i for i, _ in ordered]}, index=pd.Index([t for _, t in ordered], name="task"))
     df.to_parquet(out / "meta" / "tasks.parquet")
     (out / "meta" / "modality.json").write_text(json.dumps(modality_json(ds), indent=2))
+    write_card(ds, out)  # the source's card may trail its episodes after a kill: written afresh
 
 
 def load_lerobot(path: Path) -> Iterator[SourceEpisode]:

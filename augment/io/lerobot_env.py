@@ -22,10 +22,13 @@ gives: the scene, the drawn domain and the sensor noise all follow from the seed
 
 An EnvHub `env.py` is three lines:
 `def make_env(n_envs=1, use_async_envs=False): return make_vec_env("Lift", n_envs, use_async_envs=use_async_envs)`.
+`lerobot-eval --env.type=demoforge` goes through the plugin in `integrations/lerobot_env_demoforge/`,
+whose gym ids make their env with `lerobot_env_maker`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -93,6 +96,21 @@ def make_lerobot_env(task: str, profile: Profile, config: EnvConfig) -> LeRobotO
     return LeRobotObservation(DomainRandomizationWrapper(env, profile), config.cameras)
 
 
+def lerobot_env_maker(
+    task: str,
+    profile: str | Path | Profile = "target",
+    cameras: tuple[str, ...] | list[str] = (),
+    image_size: tuple[int, int] | list[int] = (84, 84),
+) -> Callable[[], LeRobotObservation]:
+    """A picklable no-argument maker of one LeRobot-dialect env of `task` in `profile` (what a
+    vector env or a `gym.make` entry point calls); the names are checked here, once.
+    Raises UnknownNameError for an unknown task or profile, ConfigError for a bad camera."""
+    task = resolve_task_name(task)
+    profile = profile if isinstance(profile, Profile) else load_profile(profile)
+    config = EnvConfig(cameras=tuple(cameras), image_size=(int(image_size[0]), int(image_size[1])))
+    return partial(make_lerobot_env, task, profile, config)
+
+
 def make_vec_env(
     task: str,
     n_envs: int = 1,
@@ -108,10 +126,7 @@ def make_vec_env(
     Raises UnknownNameError for an unknown task or profile, ConfigError for a bad count or camera."""
     if isinstance(n_envs, bool) or not isinstance(n_envs, int) or n_envs < 1:
         raise ConfigError(f"make_vec_env n_envs={n_envs!r}: expected an integer ≥ 1")
-    task = resolve_task_name(task)
-    profile = profile if isinstance(profile, Profile) else load_profile(profile)  # a bad name fails once, here
-    config = EnvConfig(cameras=tuple(cameras), image_size=(int(image_size[0]), int(image_size[1])))
-    env_fns = [partial(make_lerobot_env, task, profile, config) for _ in range(n_envs)]
+    env_fns = [lerobot_env_maker(task, profile, cameras, image_size)] * n_envs
     if use_async_envs:
         return gym.vector.AsyncVectorEnv(env_fns, context="spawn")
     return gym.vector.SyncVectorEnv(env_fns)

@@ -12,6 +12,7 @@ from demoforge.envs.geometry import (
     pose7_to_mat,
     pose_inv,
     quat_mul,
+    quat_near,
     quat_to_axis_angle,
     quat_to_mat,
     rot_z,
@@ -94,3 +95,25 @@ def test_pose7_round_trip_normalizes_stored_quaternions():
 def test_pose_inverse_composes_to_identity():
     pose = make_pose(np.array([0.1, -0.2, 0.3]), quat_to_mat(QUATS[0]))
     assert np.allclose(pose @ pose_inv(pose), np.eye(4), atol=1e-12)
+
+
+def test_quat_near_picks_the_sign_in_the_references_hemisphere():
+    qs = np.array(QUATS)
+    ref = QUATS[3]
+    near = quat_near(qs, ref)  # (n, 4) at once
+    assert np.all(near @ ref >= 0) and np.all(np.abs(near) == np.abs(qs))
+    for q, n in zip(qs, near):
+        assert np.allclose(quat_to_mat(n), quat_to_mat(q), atol=1e-12)  # the same rotation
+    assert np.array_equal(quat_near(qs, np.array([1.0, 0, 0, 0]))[:, 0] >= 0, np.ones(len(qs), bool))  # w ≥ 0
+
+
+def test_a_gripper_pointing_down_turning_about_z_reads_continuously():
+    """The TCP pointing down is ~180° about a horizontal axis (w ≈ 0): canonical w ≥ 0 flips the
+    quaternion's sign as it turns, the hemisphere of the home orientation (0, 1, 0, 0) does not."""
+    from demoforge.envs.robot import TCP_HOME_QUAT
+
+    down = quat_to_mat(TCP_HOME_QUAT)
+    canonical = np.array([mat_to_quat(rot_z(a) @ down) for a in np.linspace(-3.0, 3.0, 121)])
+    assert np.any(np.sum(canonical[1:] * canonical[:-1], 1) < 0)
+    near = quat_near(canonical, TCP_HOME_QUAT)
+    assert np.all(np.sum(near[1:] * near[:-1], 1) > 0)
