@@ -25,7 +25,10 @@ class BCConfig:
     n_obs_steps: int = 1  # observation frames in the input window
     # The last actions the policy sent, as input beside the observation. Under actuation latency
     # the state shows the arm where commands of `latency` steps ago put it; the actions still in
-    # flight say where it is going, which the observation alone cannot.
+    # flight say where it is going, which the observation alone cannot. Off by default: it did
+    # not help where it should (PegInsert, the `laggy` development shift, two steps of latency,
+    # `demoforge run` defaults, 50 episodes in the shift: real + synthetic 23/50 without, 21/50
+    # with the last 3 actions; synthetic only 12/50 both).
     n_past_actions: int = 0
     chunk_size: int = 8  # actions predicted per query
     hidden: tuple[int, ...] = (512, 512, 512)
