@@ -21,7 +21,7 @@ import yaml
 
 from ..augment.data.record import CollectConfig, collect
 from ..augment.generate import GenerateConfig, generate
-from ..envs import ConfigError, resolve_task_name
+from ..envs import ConfigError, carry_registrations, resolve_task_name
 from .evaluate import EvalConfig, evaluate
 from .report import write_report
 from .run_config import RunConfig, run_train_config
@@ -65,7 +65,7 @@ class Stages:
         context = multiprocessing.get_context("spawn")
         errors = []
         with ProcessPoolExecutor(min(processes, len(pending)), mp_context=context) as pool:
-            futures = {pool.submit(fn): name for name, fn in pending.items()}
+            futures = {pool.submit(carry_registrations(fn)): name for name, fn in pending.items()}
             for future in as_completed(futures):
                 if future.cancelled():
                     continue

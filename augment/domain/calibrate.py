@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ...envs import ConfigError, make_task_env, resolve_task_name
+from ...envs import ConfigError, carry_registrations, make_task_env, resolve_task_name
 from ...envs.observation import ENVIRONMENT_STATE, GRIPPER_QPOS, JOINT_POS, JOINT_VEL, OBJECT_POS, OBJECT_QUAT, STATE
 from ..config_bounds import Bounds, ints
 from .profiles import ActionSpec, PhysicsSpec, Profile
@@ -271,7 +271,7 @@ class SplitReplayer:
         for share in np.array_split(np.arange(len(self.starts)), min(processes, len(self.starts))):
             parent, child = context.Pipe()
             starts = [self.starts[i] for i in share]
-            proc = context.Process(target=_serve_replays, args=(child, task, episodes, config, starts), daemon=True)
+            proc = context.Process(target=carry_registrations(_serve_replays), args=(child, task, episodes, config, starts), daemon=True)
             proc.start()
             child.close()
             self.conns.append(parent)

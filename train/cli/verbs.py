@@ -20,7 +20,7 @@ from ...augment.domain.preview import save_preview
 from ...augment.domain.profiles import check_new_profile_path, load_profile, save_profile
 from ...augment.generate import generate
 from ...augment.io.convert import export_dataset, import_dataset
-from ...envs import GYM_IDS, TASKS, ConfigError, make_task_env, resolve_task_name
+from ...envs import TASKS, ConfigError, gym_id, make_task_env, resolve_task_name
 from ..evaluate import evaluate
 from ..lerobot_eval import evaluate_lerobot, is_lerobot_checkpoint
 from ..pipeline import run_pipeline
@@ -40,7 +40,7 @@ def _info_envs(console: Console) -> None:
         subtasks = ", ".join(f"{s.signal or 'success'}→{s.object}" for s in env.task.subtasks)
         table.add_row(
             name,
-            GYM_IDS[name],
+            gym_id(name),
             ", ".join(env.task.objects),
             subtasks,
             str(env.task.max_episode_steps),

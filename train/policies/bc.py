@@ -97,6 +97,7 @@ def mlp(sizes: list[int], dropout: float = 0.0) -> nn.Sequential:
 
 class BCPolicy(PolicyModule):
     name = "bc"
+    config_class = BCConfig
 
     def __init__(
         self,
