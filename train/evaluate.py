@@ -160,7 +160,9 @@ def evaluate(run: str | Path, config: EvalConfig | None = None, out: str | Path 
         outcomes = [_episode(j) for j in jobs]
     else:
         ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=carry_registrations(_init), initargs=(str(checkpoint), 1)) as pool:
+        with ProcessPoolExecutor(
+            workers, mp_context=ctx, initializer=carry_registrations(_init), initargs=(str(checkpoint), 1)
+        ) as pool:
             outcomes = list(pool.map(_episode, jobs))
     result = summarize(task, config.profile, outcomes)
     out = (

@@ -271,7 +271,9 @@ class SplitReplayer:
         for share in np.array_split(np.arange(len(self.starts)), min(processes, len(self.starts))):
             parent, child = context.Pipe()
             starts = [self.starts[i] for i in share]
-            proc = context.Process(target=carry_registrations(_serve_replays), args=(child, task, episodes, config, starts), daemon=True)
+            proc = context.Process(
+                target=carry_registrations(_serve_replays), args=(child, task, episodes, config, starts), daemon=True
+            )
             proc.start()
             child.close()
             self.conns.append(parent)

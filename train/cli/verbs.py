@@ -50,6 +50,15 @@ def _info_envs(console: Console) -> None:
     console.print(table)
 
 
+def _info_tasks() -> None:
+    """Every registered task's name, one per line (for scripts), then where each comes from."""
+    names = list(TASKS)
+    print("\n".join(names))
+    print()
+    for name in names:
+        print(f"{name}: {TASKS.origin(name)}")
+
+
 def _info_profile(args: argparse.Namespace, console: Console) -> None:
     profile = load_profile(args.profile)
     data = profile.model_dump()
@@ -80,14 +89,16 @@ def _info_dataset(path: str, console: Console) -> None:
 
 
 def _cmd_info(args: argparse.Namespace, console: Console) -> int:
+    if args.tasks:
+        _info_tasks()
     if args.envs:
         _info_envs(console)
     if args.profile:
         _info_profile(args, console)
     if args.dataset:
         _info_dataset(args.dataset, console)
-    if not (args.envs or args.profile or args.dataset):
-        console.print("nothing to show: pass a dataset folder, --envs or --profile NAME")
+    if not (args.tasks or args.envs or args.profile or args.dataset):
+        console.print("nothing to show: pass a dataset folder, --tasks, --envs or --profile NAME")
         return 2
     return 0
 

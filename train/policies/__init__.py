@@ -19,7 +19,9 @@ def _policy_entry(name: str, obj: Any) -> tuple[type, type]:
     if not isinstance(policy_cls, type) or getattr(policy_cls, "name", None) != name:
         raise ConfigError(f"policy {name!r}: expected a policy class whose `name` is {name!r}, got {policy_cls!r}")
     if not isinstance(config_cls, type):
-        raise ConfigError(f"policy {name!r}: no config class (pass config_class=, or set {policy_cls.__qualname__}.config_class)")
+        raise ConfigError(
+            f"policy {name!r}: no config class (pass config_class=, or set {policy_cls.__qualname__}.config_class)"
+        )
     return config_cls, policy_cls
 
 
