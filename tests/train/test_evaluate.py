@@ -195,3 +195,12 @@ def test_evaluate_refuses_a_run_that_names_no_task_instead_of_guessing_lift(tmp_
         (meta_free.parents[1] / "config.json").write_text(json.dumps(run_config))
     with pytest.raises(ConfigError, match=rf"{meta_free.name}.*names no task"):
         evaluate(meta_free, EvalConfig(episodes=1, workers=1, videos=0))
+
+
+def test_evaluation_workers_know_a_task_registered_at_run_time(tmp_path, their_task):
+    import demoforge
+
+    demoforge.register_task(their_task.TheirLift)
+    path = _checkpoint(_stub_frames("TheirLift"), tmp_path, "TheirLift")
+    result = evaluate(path, EvalConfig(episodes=2, workers=2, videos=0))
+    assert result.task == "TheirLift" and result.episodes == 2

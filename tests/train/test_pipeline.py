@@ -191,3 +191,17 @@ def test_the_calibration_stage_writes_the_profile_generation_runs_in_and_the_rep
     pipeline.calibrate_real_domain(config, real, out, log=lambda _: None)
     with pytest.raises(ConfigError, match="calibration"):
         RunConfig(calibration="sometimes")
+
+
+def test_stages_run_side_by_side_know_the_tasks_registered_at_run_time(tmp_path, their_task):
+    """`demoforge.run()` from a script that registered its task: the training processes are spawned
+    and would not know the task unless the registrations travel with each job."""
+    from functools import partial
+
+    import demoforge
+    from demoforge.envs import make_task
+
+    demoforge.register_task(their_task.TheirLift)
+    jobs = {name: partial(make_task, "TheirLift") for name in ("a", "b")}
+    Stages(tmp_path).run_concurrently(jobs, processes=2, log=lambda _: None)
+    assert set(json.loads((tmp_path / "stages.json").read_text())) == {"a", "b"}
