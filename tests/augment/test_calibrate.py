@@ -85,6 +85,22 @@ def test_stretches_shared_among_worker_processes_replay_to_the_same_numbers(demo
     assert not any(p.is_alive() for p in split.procs)
 
 
+def test_calibration_workers_know_a_task_registered_at_run_time(their_task, tmp_path):
+    import demoforge
+
+    demoforge.register_task(their_task.TheirLift)
+    demoforge.register_expert("TheirLift", their_task.their_phases)
+    demoforge.collect_demos("TheirLift", 1, tmp_path / "real", profile="nominal", human_like=False)
+    episodes, config = _episodes(tmp_path / "real"), CalibrationConfig(max_segments=4)
+    one = Replayer("TheirLift", episodes, config)
+    split = SplitReplayer("TheirLift", episodes, config, processes=2)
+    try:  # a worker that does not know the task dies before serving: "ended unexpectedly"
+        np.testing.assert_array_equal(split.clusters(), one.clusters())
+    finally:
+        one.close()
+        split.close()
+
+
 def test_too_few_demos_and_bad_settings_are_refused_in_one_line(demo_dataset):
     with pytest.raises(ConfigError, match="at least 5 demos"):
         calibrate(demo_dataset("Lift", 3, profile=str(KNOWN)), "Lift")
