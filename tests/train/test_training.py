@@ -342,3 +342,22 @@ def test_the_co_training_ratio_defaults_by_observation_mode():
 
     with pytest.raises(ConfigError, match="ratio"):
         TrainConfig(obs="vision", ratio=1.5)
+
+
+def test_a_policy_registered_at_run_time_trains_and_reloads_from_its_checkpoint(tiny_lift, tmp_path):
+    import demoforge
+    from demoforge.envs import UnknownNameError, plugins
+    from demoforge.train.policies import BCPolicy
+
+    class SmallBC(BCPolicy):
+        name = "small_bc"
+
+    with pytest.raises(UnknownNameError, match="unknown policy 'small_bc'; known: bc, diffusion$"):
+        policy_classes("small_bc")
+    demoforge.register_policy(SmallBC)
+    try:
+        assert policy_classes("small_bc") == (SmallBC.config_class, SmallBC)
+        result = train(tmp_path / "run", TrainConfig(policy="small_bc", steps=3, batch_size=8), real=tiny_lift)
+        assert type(load_policy(result.run)) is SmallBC
+    finally:
+        del plugins._ADDED["demoforge.policies"]["small_bc"]
