@@ -16,7 +16,9 @@ plugins need no carrying: every process finds them in the installed metadata.
 
 from __future__ import annotations
 
+import functools
 import pickle
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib import metadata
@@ -61,7 +63,7 @@ class Registry(Mapping[str, T], Generic[T]):
 
     def _entry_points(self) -> dict[str, metadata.EntryPoint]:
         """The group's installed entry points by name (metadata only: nothing is imported)."""
-        return {point.name: point for point in sorted(metadata.entry_points(group=self.group), key=lambda p: p.name)}
+        return _installed(self.group, tuple(sys.path))
 
     def __getitem__(self, name: str) -> T:
         for source in (self._builtins, self._added, self._loaded):
@@ -127,6 +129,13 @@ class Registry(Mapping[str, T], Generic[T]):
             return self._check(point.name, obj)
         except ConfigError as exc:
             raise PluginError(f"{where}: {exc}") from exc
+
+
+@functools.lru_cache(maxsize=16)
+def _installed(group: str, path: tuple[str, ...]) -> dict[str, metadata.EntryPoint]:
+    """Entry points of `group` installed on `path`, by name. Cached: a metadata scan takes ~35 ms,
+    and names are resolved for every env made; a changed sys.path scans again."""
+    return {point.name: point for point in sorted(metadata.entry_points(group=group), key=lambda p: p.name)}
 
 
 def _distribution(point: metadata.EntryPoint) -> str:

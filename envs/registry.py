@@ -94,6 +94,8 @@ def register_task(task: type[Task], default_config: Callable[[], Any] | None = N
 
 def resolve_task_name(name: str) -> str:
     """Accept 'Lift', 'lift' or 'demoforge/Lift-v0'; raise listing the known tasks otherwise."""
+    if name in TASKS:
+        return name
     for known in TASKS:
         if name in (known, gym_id(known)) or name.lower() == known.lower():
             return known
