@@ -13,8 +13,9 @@ from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .envs import EnvConfig, ManipulationEnv
+from .envs import EnvConfig, ManipulationEnv, register_task
 from .envs import make_task_env as _make_task_env
+from .envs.experts import register_expert
 
 __version__ = "0.1.0"
 
@@ -38,6 +39,7 @@ _LAZY = {
     "wilson_interval": ("demoforge.train.stats", "wilson_interval"),
     "make_vec_env": ("demoforge.augment.io.lerobot_env", "make_vec_env"),
     "evaluate_lerobot": ("demoforge.train.lerobot_eval", "evaluate_lerobot"),
+    "register_policy": ("demoforge.train.policies", "register_policy"),
     "calibrate": ("demoforge.augment.domain.calibrate", "calibrate"),
     "CalibrationConfig": ("demoforge.augment.domain.calibrate", "CalibrationConfig"),
 }
@@ -150,6 +152,8 @@ __all__ = [
     "generate_demos",
     "make_env",
     "open_dataset",
+    "register_expert",
+    "register_task",
     "run",
     "train_policy",
     *_LAZY,

@@ -18,7 +18,17 @@ from .errors import (  # noqa: E402
     validation_summary,
 )
 from .manipulation_env import EnvConfig, ManipulationEnv  # noqa: E402
-from .registry import GYM_IDS, TASKS, make_task, make_task_env, register_gym_envs, resolve_task_name  # noqa: E402
+from .plugins import PluginError, carry_registrations  # noqa: E402
+from .registry import (  # noqa: E402
+    TASKS,
+    TaskEntry,
+    gym_id,
+    make_task,
+    make_task_env,
+    register_gym_envs,
+    register_task,
+    resolve_task_name,
+)
 from .task import Subtask, Task  # noqa: E402
 
 register_gym_envs()
@@ -27,16 +37,20 @@ __all__ = [
     "ConfigError",
     "DemoforgeError",
     "EnvConfig",
-    "GYM_IDS",
     "InvalidActionError",
     "ManipulationEnv",
+    "PluginError",
     "Subtask",
     "TASKS",
     "Task",
+    "TaskEntry",
     "UnknownNameError",
+    "carry_registrations",
+    "gym_id",
     "make_task_env",
     "make_task",
     "register_gym_envs",
+    "register_task",
     "resolve_task_name",
     "validation_summary",
 ]

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
-from .errors import UnknownNameError
+from .errors import ConfigError, UnknownNameError
 from .geometry import axis_angle_to_mat, make_pose, mat_to_axis_angle, rot_z, wrap_angle, yaw_of
 from .manipulation_env import ManipulationEnv
+from .plugins import Registry
 
 OPEN, CLOSED = -1.0, 1.0
 GRIPPER_DOWN = np.diag([1.0, -1.0, -1.0])  # TCP z pointing at the table, fingers closing along y
@@ -287,18 +289,35 @@ def peg_insert_phases(env: ManipulationEnv) -> list[Phase]:
     ]
 
 
-EXPERTS: dict[str, Callable[[ManipulationEnv], list[Phase]]] = {
-    "Lift": lift_phases,
-    "Stack": stack_phases,
-    "PickPlace": pick_place_phases,
-    "PegInsert": peg_insert_phases,
-}
+ExpertPhases = Callable[[ManipulationEnv], list[Phase]]
+
+
+def _expert_entry(task: str, phases: Any) -> ExpertPhases:
+    if not callable(phases):
+        raise ConfigError(f"scripted expert for task {task!r}: expected a function env → list[Phase], got {phases!r}")
+    return phases
+
+
+# task name → its phases (built-ins; `register_expert` and entry points in `demoforge.experts` add to it)
+EXPERTS: Registry[ExpertPhases] = Registry(
+    "demoforge.experts",
+    "scripted expert",
+    {"Lift": lift_phases, "Stack": stack_phases, "PickPlace": pick_place_phases, "PegInsert": peg_insert_phases},
+    check=_expert_entry,
+    adder="demoforge.register_expert",
+)
+
+
+def register_expert(task: str, phases: ExpertPhases) -> None:
+    """Make `phases` (env → the list of `Phase`s, computed at each reset) the scripted expert of task
+    `task`, in this process and in the worker processes demoforge starts from it."""
+    EXPERTS.add(task, phases)
 
 
 def make_expert(env: ManipulationEnv, config: ExpertConfig | None = None) -> ScriptedExpert:
     """The scripted expert for `env`'s task."""
     if env.task.name not in EXPERTS:
-        raise UnknownNameError(f"no scripted expert for task {env.task.name!r}; experts: {', '.join(EXPERTS)}")
+        raise UnknownNameError(f"no scripted expert for task {env.task.name!r}; experts: {EXPERTS.known()}")
     return ScriptedExpert(EXPERTS[env.task.name](env), config)
 
 

@@ -1,40 +1,113 @@
-"""The task registry: one explicit dict, and the Gymnasium ids built from it."""
+"""The task registry: the one source of task names, whose Gymnasium ids follow from it.
+
+`TASKS` holds the four built-in tasks, the tasks registered at run time (`register_task`) and those
+pip-installed packages declare as entry points in group `demoforge.tasks` (`plugins.py`).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import re
+import sys
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import gymnasium as gym
 
 from .errors import ConfigError, UnknownNameError
 from .manipulation_env import EnvConfig, ManipulationEnv
+from .plugins import Registry
 from .task import Task
 from .tasks import lift, peg_insert, pick_place, stack
 
-# name → (task class, module holding its config and `default_config()`)
-TASKS: dict[str, tuple[type[Task], Any]] = {
-    "Lift": (lift.Lift, lift),
-    "Stack": (stack.Stack, stack),
-    "PickPlace": (pick_place.PickPlace, pick_place),
-    "PegInsert": (peg_insert.PegInsert, peg_insert),
-}
-GYM_IDS = {name: f"demoforge/{name}-v0" for name in TASKS}
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")  # a Gymnasium id's name part: no '-', '/' or ':'
+
+
+class TaskEntry(NamedTuple):
+    """A registered task: its class and the function giving its default config (an instance of the
+    config class the task takes, e.g. LiftConfig)."""
+
+    task: type[Task]
+    default_config: Callable[[], Any]
+
+
+def gym_id(name: str) -> str:
+    """The Gymnasium id of task `name`: `demoforge/<name>-v0`."""
+    return f"demoforge/{name}-v0"
+
+
+def _task_entry(name: str, obj: Any) -> TaskEntry:
+    """`obj` (a Task subclass or a TaskEntry) as the entry of task `name`; its default config is
+    the `default_config()` beside the class in its module unless the entry gives one."""
+    entry = obj if isinstance(obj, TaskEntry) else TaskEntry(obj, None)  # type: ignore[arg-type]
+    cls = entry.task
+    if not (isinstance(cls, type) and issubclass(cls, Task)):
+        raise ConfigError(f"task {name!r}: expected a subclass of demoforge.envs.Task, got {cls!r}")
+    if not _NAME.fullmatch(name):
+        raise ConfigError(f"task name {name!r}: expected a letter, then letters, digits or '_'")
+    if cls.name != name:
+        raise ConfigError(f"task {name!r}: {cls.__qualname__}.name is {cls.name!r}; they must be equal")
+    default = entry.default_config or getattr(sys.modules.get(cls.__module__), "default_config", None)
+    if not callable(default):
+        raise ConfigError(
+            f"task {name!r}: no default config: pass default_config=, or define default_config() in {cls.__module__}"
+        )
+    return TaskEntry(cls, default)
+
+
+def _register_gym_id(name: str, _entry: Any = None) -> None:
+    """Register `demoforge/<name>-v0` (idempotent). Episode limits are enforced inside the env (they
+    depend on the task config), so no TimeLimit wrapper is added. The entry point is a
+    "module:callable" string and the task a JSON kwarg, so the EnvSpec serialises (Minari's
+    DataCollector stores it; `recover_environment()` rebuilds the env from it)."""
+    if gym_id(name) not in gym.registry:
+        gym.register(
+            id=gym_id(name),
+            entry_point=f"{__name__}:make_task_env",
+            kwargs={"name": name},
+            disable_env_checker=False,
+        )
+
+
+# name → TaskEntry (built-ins; `register_task` and entry points add to it)
+TASKS: Registry[TaskEntry] = Registry(
+    "demoforge.tasks",
+    "task",
+    {
+        "Lift": TaskEntry(lift.Lift, lift.default_config),
+        "Stack": TaskEntry(stack.Stack, stack.default_config),
+        "PickPlace": TaskEntry(pick_place.PickPlace, pick_place.default_config),
+        "PegInsert": TaskEntry(peg_insert.PegInsert, peg_insert.default_config),
+    },
+    check=_task_entry,
+    adder="demoforge.register_task",
+    on_add=_register_gym_id,
+)
+
+
+def register_task(task: type[Task], default_config: Callable[[], Any] | None = None) -> None:
+    """Add `task` (a Task subclass) under `task.name`, in this process and in the worker processes
+    demoforge starts from it; `gymnasium.make("demoforge/<name>-v0")` then finds it too.
+    `default_config` gives its default config (default: `default_config()` in the class's module).
+    Raises ConfigError for a built-in name, a name that is not `task.name`, or no default config."""
+    TASKS.add(getattr(task, "name", ""), TaskEntry(task, default_config))  # type: ignore[arg-type]
 
 
 def resolve_task_name(name: str) -> str:
     """Accept 'Lift', 'lift' or 'demoforge/Lift-v0'; raise listing the known tasks otherwise."""
-    for known, gym_id in GYM_IDS.items():
-        if name in (known, gym_id) or name.lower() == known.lower():
+    if name in TASKS:
+        return name
+    for known in TASKS:
+        if name in (known, gym_id(known)) or name.lower() == known.lower():
             return known
-    raise UnknownNameError(f"unknown task {name!r}; known tasks: {', '.join(TASKS)}")
+    raise UnknownNameError(f"unknown task {name!r}; known tasks: {TASKS.known()}")
 
 
 def make_task(name: str, task_config: Any = None) -> Task:
     """The task `name` with `task_config` (an instance of the task's own config class, e.g.
     LiftConfig; None: its default). Raises ConfigError for any other kind of config."""
     known = resolve_task_name(name)
-    cls, module = TASKS[known]
-    default = module.default_config()
+    cls, default_config = TASKS[known]
+    default = default_config()
     if task_config is not None and not isinstance(task_config, type(default)):
         hint = " (a domain profile? use demoforge.make_env(task, profile))" if isinstance(task_config, str) else ""
         raise ConfigError(
@@ -56,15 +129,8 @@ def make_task_env(
 
 
 def register_gym_envs() -> None:
-    """Register `demoforge/<Task>-v0` for every task (idempotent). Episode limits are enforced
-    inside the env (they depend on the task config), so no TimeLimit wrapper is added. The entry
-    point is a "module:callable" string and the task a JSON kwarg, so the EnvSpec serialises
-    (Minari's DataCollector stores it; `recover_environment()` rebuilds the env from it)."""
-    for name, gym_id in GYM_IDS.items():
-        if gym_id not in gym.registry:
-            gym.register(
-                id=gym_id,
-                entry_point=f"{__name__}:make_task_env",
-                kwargs={"name": name},
-                disable_env_checker=False,
-            )
+    """Register `demoforge/<Task>-v0` for every task known now (idempotent): built-ins, run-time
+    ones and installed plugins (by name: a plugin loads when its env is made)."""
+    for name in TASKS:
+        if _NAME.fullmatch(name):  # a plugin's bad name is its one-line error when it is used, not here
+            _register_gym_id(name)

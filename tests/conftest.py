@@ -65,3 +65,66 @@ def demo_dataset(tmp_path_factory):
     yield make
     changed = [str(path) for path, before in fingerprints.items() if _fingerprint(path) != before]
     assert not changed, f"a test wrote into a shared demo_dataset (use copy_to=): {changed}"
+
+
+THEIR_TASK = '''"""their_task: a user's task packaged outside demoforge (a Lift with a 6 cm cube) and its expert."""
+
+from demoforge.envs.experts import lift_phases
+from demoforge.envs.tasks.lift import Lift, LiftConfig
+
+
+def default_config() -> LiftConfig:
+    return LiftConfig(cube_half_size=0.03)
+
+
+class TheirLift(Lift):
+    name = "TheirLift"
+    description = "lift the big red cube"
+
+
+def their_phases(env):
+    return lift_phases(env)
+'''
+
+THEIR_PYPROJECT = """[build-system]
+requires = ["setuptools>=61"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "their-task"
+version = "0.1.0"
+
+[project.entry-points."demoforge.tasks"]
+TheirLift = "their_task:TheirLift"
+
+[project.entry-points."demoforge.experts"]
+TheirLift = "their_task:their_phases"
+"""
+
+
+@pytest.fixture
+def their_task_package(tmp_path) -> Path:
+    """A user's task package in a temp folder (outside the repo): `their_task.TheirLift` (a Lift
+    with a 6 cm cube, `default_config()` beside it) and its expert `their_phases`, declared as
+    entry points of distribution `their-task`. Returns the project folder (pyproject.toml)."""
+    root = tmp_path / "their-task"
+    (root / "their_task").mkdir(parents=True)
+    (root / "their_task" / "__init__.py").write_text(THEIR_TASK)
+    (root / "pyproject.toml").write_text(THEIR_PYPROJECT)
+    return root
+
+
+@pytest.fixture
+def their_task(their_task_package, monkeypatch):
+    """`their_task` importable in this process and in the processes it spawns (not installed:
+    no entry points), and removed from the registries afterwards."""
+    import gymnasium as gym
+    from demoforge.envs import plugins
+
+    monkeypatch.syspath_prepend(str(their_task_package))
+    saved = {group: dict(entries) for group, entries in plugins._ADDED.items()}
+    yield __import__("their_task")
+    for group, entries in plugins._ADDED.items():
+        entries.clear()
+        entries.update(saved.get(group, {}))
+    gym.registry.pop("demoforge/TheirLift-v0", None)

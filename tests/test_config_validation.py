@@ -370,3 +370,11 @@ def test_each_bound_is_refused_just_outside_and_accepted_at_its_edge(cls):
         if bounds.top is not None:
             with pytest.raises(ConfigError, match=f"{cls.__name__}.{name}="):
                 cls(**{name: bounds.top + 1})
+
+
+def test_a_policy_field_at_its_own_default_is_accepted():
+    """BC's temporal_ensemble defaults to -0.3 (an exponent): `--set` and a checkpoint's stored
+    policy_config (checked by the same rule) refused it as 'expected a finite number ≥ 0'."""
+    from demoforge.train.policies.overrides import check_overrides
+
+    assert check_overrides("bc", {"temporal_ensemble": -0.3}) == {"temporal_ensemble": -0.3}

@@ -3,7 +3,8 @@ co-training sampler that mixes real and synthetic episodes at a fixed ratio.
 
 A sample at frame t of an episode is obs[t − n_obs + 1 … t] (the first frame repeated before the
 start) and actions[t … t + chunk − 1] (the last action repeated past the end, with a mask saying
-which entries are real). Episodes are small (state vectors), so they are held in memory.
+which entries are real), and, for a policy that reads them, the actions already sent,
+actions[t − n_past … t − 1] (zeros before the start, as a policy has sent nothing yet). Episodes are small (state vectors), so they are held in memory.
 
 Camera images (the vision observation mode) are decoded from the dataset's videos once, into
 uint8 (N, C, H, W) arrays also held in memory: at 84 × 84 a frame of one camera is 21 kB, so
@@ -22,6 +23,7 @@ import torch
 from ..augment.data.dataset import Dataset
 from ..augment.data.safety import DatasetError
 from ..envs.observation import is_image_key, observation_keys
+from .policies.base import PAST_ACTION_KEY
 
 # What a policy reads unless told otherwise (the "state" observation mode), concatenated in order.
 DEFAULT_OBS_KEYS = observation_keys()
@@ -93,20 +95,27 @@ def load_frames(
     )
 
 
-def windows(frames: Frames, rows: np.ndarray, n_obs: int, chunk: int) -> dict[str, torch.Tensor]:
+def windows(frames: Frames, rows: np.ndarray, n_obs: int, chunk: int, n_past: int = 0) -> dict[str, torch.Tensor]:
     """Batch for frame indices `rows`: obs (B, n_obs, D), action (B, chunk, A), action_is_pad (B, chunk),
-    and per image key uint8 frames (B, n_obs, C, H, W) of the same observation window."""
+    per image key uint8 frames (B, n_obs, C, H, W) of the same observation window, and with
+    `n_past` > 0 the actions sent before, past_action (B, n_past, A), oldest first."""
     offsets_obs = np.arange(-n_obs + 1, 1)
     obs_idx = np.maximum(rows[:, None] + offsets_obs, frames.starts[rows][:, None])
     act_idx = rows[:, None] + np.arange(chunk)
     pad = act_idx >= frames.ends[rows][:, None]
     act_idx = np.minimum(act_idx, frames.ends[rows][:, None] - 1)
-    return {
+    batch = {
         "obs": torch.from_numpy(frames.obs[obs_idx]),
         "action": torch.from_numpy(frames.actions[act_idx]),
         "action_is_pad": torch.from_numpy(pad),
         **{k: torch.from_numpy(v[obs_idx]) for k, v in frames.images.items()},
     }
+    if n_past:
+        past_idx = rows[:, None] + np.arange(-n_past, 0)
+        sent = past_idx >= frames.starts[rows][:, None]
+        past = np.where(sent[..., None], frames.actions[np.maximum(past_idx, 0)], 0.0).astype(np.float32)
+        batch[PAST_ACTION_KEY] = torch.from_numpy(past)
+    return batch
 
 
 class MixedSampler:
@@ -139,8 +148,8 @@ class MixedSampler:
             parts.append((self.synthetic, rows))
         return tuple(parts)
 
-    def batch(self, n_obs: int, chunk: int) -> dict[str, torch.Tensor]:
-        pieces = [windows(frames, rows, n_obs, chunk) for frames, rows in self.sample()]
+    def batch(self, n_obs: int, chunk: int, n_past: int = 0) -> dict[str, torch.Tensor]:
+        pieces = [windows(frames, rows, n_obs, chunk, n_past) for frames, rows in self.sample()]
         return {k: torch.cat([p[k] for p in pieces]) for k in pieces[0]}
 
 

@@ -23,7 +23,7 @@ import torch
 
 from ..augment.config_bounds import EPISODES, SEED, WORKERS, Bounds, check_bounds, check_profile, ints
 from ..augment.domain.wrapper import DomainRandomizationWrapper
-from ..envs import ConfigError, EnvConfig, make_task, make_task_env
+from ..envs import ConfigError, EnvConfig, carry_registrations, make_task, make_task_env
 from ..envs.observation import IMAGE_PREFIX, VECTOR_FEATURES, env_image_key, is_image_key, observation_features
 from ..envs.scene import CAMERA_NAMES
 from .checkpoint import checkpoint_path, load_policy, read_meta, trained_image_shapes, trained_obs_keys
@@ -148,7 +148,7 @@ def evaluate(run: str | Path, config: EvalConfig | None = None, out: str | Path 
     run = Path(run)
     checkpoint = checkpoint_path(run)
     meta = read_meta(checkpoint)
-    task = meta.get("task") or json.loads((checkpoint.parents[1] / "config.json").read_text()).get("task", "Lift")
+    task = run_task(checkpoint, meta)
     inputs = policy_inputs(checkpoint, meta, task)
     jobs = [
         (task, config.profile, config.seed + k, k < config.videos, config.video_size, inputs)
@@ -160,7 +160,9 @@ def evaluate(run: str | Path, config: EvalConfig | None = None, out: str | Path 
         outcomes = [_episode(j) for j in jobs]
     else:
         ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init, initargs=(str(checkpoint), 1)) as pool:
+        with ProcessPoolExecutor(
+            workers, mp_context=ctx, initializer=carry_registrations(_init), initargs=(str(checkpoint), 1)
+        ) as pool:
             outcomes = list(pool.map(_episode, jobs))
     result = summarize(task, config.profile, outcomes)
     out = (
@@ -170,6 +172,20 @@ def evaluate(run: str | Path, config: EvalConfig | None = None, out: str | Path 
     )
     write_eval(out, result, outcomes)
     return result
+
+
+def run_task(checkpoint: Path, meta: dict) -> str:
+    """The task `checkpoint` was trained on: its metadata's, else its run's config.json's. A run
+    that names none is a ConfigError (evaluating it in some default task would report a number
+    for the wrong task)."""
+    config = checkpoint.parents[1] / "config.json"
+    task = meta.get("task") or (json.loads(config.read_text()).get("task") if config.is_file() else None)
+    if not task:
+        raise ConfigError(
+            f"checkpoint {checkpoint}: names no task, and neither does {config}"
+            f"{'' if config.is_file() else ' (missing)'}; cannot tell which task to evaluate it in"
+        )
+    return task
 
 
 def policy_inputs(checkpoint: Path, meta: dict, task: str) -> PolicyInputs:

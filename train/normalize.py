@@ -12,7 +12,16 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..envs import DemoforgeError
+
 EPS = 1e-6
+# Largest statistic accepted: (x − mean) / std and the action range (max − min) stay finite in
+# float32 (max 3.4e38) with this much headroom.
+FLOAT32_SAFE = 1e37
+
+
+class NormalizationError(DemoforgeError, ValueError):
+    """Training data whose statistics float32 cannot hold."""
 
 
 @dataclass
@@ -24,13 +33,23 @@ class Normalizer:
 
     @classmethod
     def from_arrays(cls, obs: np.ndarray, actions: np.ndarray) -> Normalizer:
-        """Stats over concatenated frames: obs (N, D_obs), actions (N, D_act)."""
-        return cls(
-            obs_mean=torch.as_tensor(obs.mean(0), dtype=torch.float32),
-            obs_std=torch.as_tensor(obs.std(0), dtype=torch.float32),
-            act_min=torch.as_tensor(actions.min(0), dtype=torch.float32),
-            act_max=torch.as_tensor(actions.max(0), dtype=torch.float32),
-        )
+        """Stats over concatenated frames: obs (N, D_obs), actions (N, D_act). Summed in float64:
+        in float32 one 3e38 (a valid float32) overflowed the sum to inf and every loss to NaN.
+        Stats that do not fit float32 are refused, naming the dimension."""
+        stats = {
+            "obs_mean": obs.mean(0, dtype=np.float64),
+            "obs_std": obs.std(0, dtype=np.float64),
+            "act_min": actions.min(0).astype(np.float64),
+            "act_max": actions.max(0).astype(np.float64),
+        }
+        for name, values in stats.items():
+            bad = np.flatnonzero(~np.isfinite(values.astype(np.float32)) | (np.abs(values) > FLOAT32_SAFE))
+            if bad.size:
+                raise NormalizationError(
+                    f"training data: {name} of dimension {int(bad[0])} is {values[bad[0]]:.3g}, too large to "
+                    "normalize in float32 (check the datasets for extreme values)"
+                )
+        return cls(**{k: torch.as_tensor(v, dtype=torch.float32) for k, v in stats.items()})
 
     def _std(self) -> torch.Tensor:
         return torch.where(self.obs_std < EPS, torch.ones_like(self.obs_std), self.obs_std)

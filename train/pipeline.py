@@ -8,17 +8,20 @@ resume exactly; collection and evaluation are redone, they are short).
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import shutil
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from functools import partial
 from pathlib import Path
 
 import yaml
 
 from ..augment.data.record import CollectConfig, collect
 from ..augment.generate import GenerateConfig, generate
-from ..envs import ConfigError, resolve_task_name
+from ..envs import ConfigError, carry_registrations, resolve_task_name
 from .evaluate import EvalConfig, evaluate
 from .report import write_report
 from .run_config import RunConfig, run_train_config
@@ -42,11 +45,44 @@ class Stages:
         log(f"[run ] {name}")
         start = time.perf_counter()
         fn()
-        self.done[name] = time.perf_counter() - start
+        self._finished(name, time.perf_counter() - start)
+        return True
+
+    def run_concurrently(
+        self, jobs: dict[str, Callable[[], None]], processes: int, log: Callable[[str], None] = print
+    ) -> None:
+        """Run the unfinished `jobs` (stage name → picklable function) in up to `processes` spawned
+        processes at once, each marked done as it finishes; with one process, one after another."""
+        pending = {name: fn for name, fn in jobs.items() if name not in self.done}
+        for name in jobs.keys() - pending.keys():
+            log(f"[skip] {name}: finished earlier ({self.done[name]:.1f} s)")
+        if processes <= 1 or len(pending) <= 1:
+            for name, fn in pending.items():
+                self.run(name, fn, log)
+            return
+        log(f"[run ] {', '.join(pending)} ({min(processes, len(pending))} processes)")
+        start = time.perf_counter()
+        context = multiprocessing.get_context("spawn")
+        errors = []
+        with ProcessPoolExecutor(min(processes, len(pending)), mp_context=context) as pool:
+            futures = {pool.submit(carry_registrations(fn)): name for name, fn in pending.items()}
+            for future in as_completed(futures):
+                if future.cancelled():
+                    continue
+                if future.exception() is None:
+                    self._finished(futures[future], time.perf_counter() - start)
+                    continue
+                errors.append(future.exception())
+                for other in futures:  # those not started yet; the running ones finish and count
+                    other.cancel()
+        if errors:
+            raise errors[0]
+
+    def _finished(self, name: str, seconds: float) -> None:
+        self.done[name] = seconds
         tmp = self.path.with_name("stages.json.tmp")
         tmp.write_text(json.dumps(self.done, indent=2))
         os.replace(tmp, self.path)
-        return True
 
 
 def collect_real_demos(config: RunConfig, real: Path) -> None:
@@ -120,7 +156,8 @@ def generate_synthetic_demos(config: RunConfig, real: Path, synthetic: Path, pro
 
 
 def train_arm(config: RunConfig, run_dir: Path, real: Path | None, synthetic: Path | None) -> None:
-    """Stage 4, one arm: train on the data given, resuming from the arm's last checkpoint."""
+    """Stage 4, one arm: train on the data given, resuming from the arm's last checkpoint. Runs in
+    a process of its own when arms train side by side, so it takes everything as arguments."""
     resume = (run_dir / "checkpoints" / "last.safetensors").is_file()
     if not resume:
         clear_unstarted_run(run_dir)  # only what train() wrote; anything else is refused
@@ -160,12 +197,17 @@ def run_pipeline(config: RunConfig, out: str | Path, log: Callable[[str], None] 
     real, synthetic = run_data_dirs(out)
     workers = config.workers or os.cpu_count() or 1
     same = same_as(config)
+    jobs = {}
     for arm, (use_real, use_syn) in ARMS.items():
         if arm in same:
             log(f"[same] train {arm}: ratio 0 puts no real frame in a batch, so it is the {same[arm]} policy")
             continue
         data = {"real": real if use_real else None, "synthetic": synthetic if use_syn else None}
-        stages.run(f"train {arm}", lambda arm=arm, data=data: train_arm(config, out / "runs" / arm, **data), log)
+        jobs[f"train {arm}"] = partial(train_arm, config, out / "runs" / arm, **data)
+    # State policies train side by side, one thread each (run_train_config): small networks keep
+    # one core busy, and a two-thread torch beside other work on 2 cores spins more than it
+    # computes. Vision arms hold every camera frame in memory, so they train one at a time.
+    stages.run_concurrently(jobs, workers if config.obs == "state" else 1, log)
     for arm in ARMS:
 
         def eval_arm(arm=arm) -> None:

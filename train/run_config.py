@@ -191,6 +191,12 @@ def run_cameras(config: RunConfig) -> tuple[str, ...]:
     return TrainConfig.cameras if config.obs == "vision" else ()
 
 
+# Torch threads of each state arm's training. The arms train side by side (train/pipeline.py), and
+# one thread each keeps a run's numbers the same whether its arms trained together or one by one,
+# on any number of cores. Vision arms train one at a time with torch's default.
+STATE_TRAIN_THREADS = 1
+
+
 def run_train_config(config: RunConfig) -> TrainConfig:
     """Each arm's training settings (the arms differ only in their data)."""
     return TrainConfig(
@@ -200,4 +206,5 @@ def run_train_config(config: RunConfig) -> TrainConfig:
         ratio=config.ratio,
         seed=config.seed,
         obs=config.obs,
+        threads=STATE_TRAIN_THREADS if config.obs == "state" else 0,
     )

@@ -62,7 +62,8 @@ def _train_files(run: Path) -> list[Path]:
                 continue
         elif entry.name == "checkpoints" and entry.is_dir():
             inner = list(entry.iterdir())
-            if all(p.is_file() and not p.is_symlink() and p.name.endswith(".tmp") for p in inner):
+            # only the temporary file `save_checkpoint` writes: a user's other `.tmp` stays
+            if all(p.is_file() and not p.is_symlink() and p.name == CHECKPOINT.name + ".tmp" for p in inner):
                 found.append(entry)
                 continue
         raise ConfigError(

@@ -2,7 +2,10 @@
 
 Each batch draws round(ratio · B) samples from the real episodes and the rest from the synthetic
 ones (`data.MixedSampler`). The run folder holds `config.json`, `checkpoints/last.safetensors`
-(every `checkpoint_every` steps and at the end), `loss.csv` and `loss.png`.
+(every `checkpoint_every` steps and at the end), `loss.csv` and `loss.png`. `train` holds the
+folder lock `collect` holds on its --out (a second `train` on it is refused), and writes each file
+by temp-file-and-rename; `loss.csv` goes before each checkpoint, and a resume keeps its rows up to
+the checkpoint's step, so a kill anywhere resumes with the log an uninterrupted run writes.
 
 `obs` picks what the policy reads (`envs.observation`): "state" (proprioception and object poses)
 or "vision" (proprioception and `cameras`, no object poses). A vision run trains on CUDA when
@@ -25,7 +28,9 @@ import numpy as np
 import torch
 
 from ..augment.config_bounds import MAX_BATCH, MAX_STEPS, SEED, SHARE, Bounds, check_bounds, check_name, ints
-from ..envs import ConfigError
+from ..augment.data.dataset import atomic_write_bytes, write_json
+from ..augment.data.lock import exclusive
+from ..envs import ConfigError, DemoforgeError
 from ..envs.observation import DEFAULT_OBS_MODE, OBS_MODES, observation_keys
 from ..envs.scene import CAMERA_NAMES
 from .checkpoint import read_meta, restore_training, save_checkpoint
@@ -33,6 +38,7 @@ from .data import Frames, MixedSampler, load_frames
 from .normalize import Normalizer
 from .policies import policy_classes
 from .policies.overrides import check_overrides
+from .run_folder import clear_unstarted_run, unstarted_run
 
 LR_SCHEDULES = ("cosine", "constant")
 
@@ -148,6 +154,10 @@ class TrainConfig:
         return observation_keys(self.obs, self.cameras if self.obs == "vision" else ())
 
 
+class TrainingDiverged(DemoforgeError):
+    """The loss went NaN or infinite: no checkpoint is written from such weights."""
+
+
 @dataclass
 class TrainResult:
     run: Path
@@ -165,8 +175,24 @@ def train(
     resume: bool = False,
     progress: Callable[[int, int, float], None] | None = None,
 ) -> TrainResult:
-    """Train `config.policy` on the datasets given; `resume=True` continues the run at `out`."""
+    """Train `config.policy` on the datasets given; `resume=True` continues the run at `out`. A
+    run killed before its first checkpoint (only train's own files in `out`) starts again."""
     out = Path(out)
+    with exclusive(out, "demoforge train", dataset=False):
+        if unstarted_run(out):  # nothing to resume: start it again
+            clear_unstarted_run(out)
+            resume = False
+        return _train(out, config, real, synthetic, resume, progress)
+
+
+def _train(
+    out: Path,
+    config: TrainConfig,
+    real: str | Path | None,
+    synthetic: str | Path | None,
+    resume: bool,
+    progress: Callable[[int, int, float], None] | None,
+) -> TrainResult:
     ckpt = out / "checkpoints" / "last.safetensors"
     if config.threads:
         torch.set_num_threads(config.threads)
@@ -213,25 +239,23 @@ def train(
         meta = restore_training(ckpt, policy, optimizer, {**generators, "global": global_gen})
         start = meta["step"]
         torch.set_rng_state(global_gen.get_state())
-        log = read_loss_log(out)
+        log = [row for row in read_loss_log(out) if row[0] <= start]  # rows past a kill's checkpoint go
     else:
         out.mkdir(parents=True, exist_ok=True)
-        (out / "config.json").write_text(
-            json.dumps(
-                {
-                    "task": task,
-                    "train": _jsonable(config),
-                    "policy_config": asdict(policy_config),
-                    "real": _path(real),
-                    "synthetic": _path(synthetic),
-                },
-                indent=2,
-            )
+        write_json(
+            out / "config.json",
+            {
+                "task": task,
+                "train": _jsonable(config),
+                "policy_config": asdict(policy_config),
+                "real": _path(real),
+                "synthetic": _path(synthetic),
+            },
         )
     policy.train()
     t0, samples = time.perf_counter(), 0
     for step in range(start, total_steps):
-        batch = sampler.batch(policy.n_obs_steps, policy.horizon)
+        batch = sampler.batch(policy.n_obs_steps, policy.horizon, policy.n_past_actions)
         if device.type != "cpu":
             batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
         for group in optimizer.param_groups:
@@ -246,8 +270,13 @@ def train(
             if progress:
                 progress(step + 1, total_steps, log[-1][1])
         if (step + 1) % config.checkpoint_every == 0 or step + 1 == total_steps:
+            if not math.isfinite(float(loss.detach())):  # NaN weights would follow into the checkpoint
+                raise TrainingDiverged(
+                    f"run {out}: training diverged (loss {float(loss.detach())} at step {step + 1}); "
+                    "the last checkpoint is kept (try a lower --set lr=..., or check the data for extreme values)"
+                )
+            write_loss_log(out, log)  # first: a checkpoint never stands without its log rows
             _save(ckpt, policy, optimizer, generators, step + 1, config, task, obs_keys)
-            write_loss_log(out, log)
     seconds = time.perf_counter() - t0
     write_loss_log(out, log)
     plot_loss(out, log)
@@ -297,10 +326,13 @@ def _path(p) -> str | None:
 
 
 def write_loss_log(out: Path, log: list[tuple[int, float]]) -> None:
-    with open(out / "loss.csv", "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["step", "loss"])
-        writer.writerows(log)
+    def write(tmp: Path) -> None:
+        with open(tmp, "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["step", "loss"])
+            writer.writerows(log)
+
+    atomic_write_bytes(out / "loss.csv", write)
 
 
 def read_loss_log(out: Path) -> list[tuple[int, float]]:
@@ -324,7 +356,7 @@ def plot_loss(out: Path, log: list[tuple[int, float]]) -> Path:
     ax.set(xlabel="step", ylabel="training loss", yscale="log", title=out.name)
     fig.tight_layout()
     path = out / "loss.png"
-    fig.savefig(path, dpi=110)
+    atomic_write_bytes(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
     plt.close(fig)
     return path
 

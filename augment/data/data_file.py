@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ...envs import DemoforgeError
 from . import safety
@@ -77,6 +78,15 @@ class DataFile:
 
 def column_to_numpy(column: pa.ChunkedArray | pa.Array, shape: list[int], dtype: str) -> np.ndarray:
     col = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if pa.types.is_list(col.type) or pa.types.is_large_list(col.type):
+        # Each row's own length: a row one value short beside one a value long flattens to the
+        # right total, and reshaping it would shift every value between them by one.
+        lengths = pc.list_value_length(col).to_numpy(zero_copy_only=False)
+        width = int(np.prod(shape))
+        if col.null_count or (lengths != width).any():
+            row = int(np.flatnonzero(lengths != width)[0]) if not col.null_count else None
+            got = "a null" if row is None else f"{lengths[row]} values in row {row}"
+            raise ValueError(f"expected {width} values per row, got {got}")
     if pa.types.is_list(col.type) or pa.types.is_fixed_size_list(col.type) or pa.types.is_large_list(col.type):
         arr = col.flatten().to_numpy(zero_copy_only=False).reshape(len(col), *shape)
     else:

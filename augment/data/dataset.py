@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,14 +36,16 @@ from ...envs import DemoforgeError
 from . import safety
 from . import stats as stats_lib
 from .data_file import DataFile, column_to_numpy  # noqa: F401  (column_to_numpy: io/gr00t.py)
-from .episode_index import TASK_INDEX, EpisodeIndex
+from .episode_index import MOVES, TASK_INDEX, EpisodeIndex
 from .safety import DatasetError
-from .video import VideoReader
+from .video import VideoReader, VideoShapeError
 
 CODEBASE_VERSION = "v3.0"
 CHUNKS_SIZE = 1000
 DATA_PATH = "data/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet"
 VIDEO_PATH = "videos/{video_key}/chunk-{chunk_index:03d}/file-{file_index:03d}.mp4"
+DATA_FIELDS = ("chunk_index", "file_index")  # what DATA_PATH and VIDEO_PATH may name
+VIDEO_FIELDS = ("video_key", *DATA_FIELDS)
 EPISODES_PATH = "meta/episodes/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet"
 DEFAULT_FEATURES = {
     "timestamp": {"dtype": "float32", "shape": [1], "names": None},
@@ -164,20 +166,47 @@ class Dataset:
         self.features: dict[str, dict] = self.info["features"]
         self.video_keys = [k for k, f in self.features.items() if f["dtype"] == "video"]
         self.data_keys = [k for k, f in self.features.items() if f["dtype"] != "video" and k not in DEFAULT_FEATURES]
+        self._cache: DataFile | None = None
+        self._readers: dict[str, VideoReader] = {}  # per camera, the video file read last (kept open)
         self.episodes = EpisodeIndex(self.root, self.video_keys)
-        self.tasks = _read_tasks(self.root)
-        if TASK_INDEX in self.episodes.columns:  # tasks committed after tasks.parquet was last written
-            indices, first = np.unique(self.episodes.columns[TASK_INDEX], return_index=True)
-            for index, row in zip(indices.tolist(), first.tolist()):
-                if index not in self.tasks and self.episodes.value(row, "tasks"):
-                    self.tasks[index] = str(self.episodes.value(row, "tasks")[0])
+        self.tasks = self._steady(self._committed_tasks)
         # Totals derived from the committed episodes: info.json may trail them after a kill.
         self.info["total_episodes"] = len(self.episodes)
         self.info["total_frames"] = self.num_frames
         self.info["total_tasks"] = len(self.tasks)
         self.info["splits"] = {"train": f"0:{len(self.episodes)}"}
-        self._cache: DataFile | None = None
-        self._readers: dict[str, VideoReader] = {}  # per camera, the video file read last (kept open)
+
+    def _steady(self, read: Callable[[], Any], row: int | None = None) -> Any:
+        """`read()` as of one committed state. A writer packing meanwhile deletes the loose files
+        this reader listed and may reuse their numbers; when the meta file of `row` (every listed
+        file when None) changed during the read, the index is read again and so is `read`."""
+        for _ in range(MOVES):
+            try:
+                result = read()
+                if self.episodes.stands(row):
+                    return result
+            except DatasetError:
+                if self.episodes.stands(row):
+                    raise  # the file the row came from still stands: the error is the dataset's own
+            self.close()
+            self.episodes = EpisodeIndex(self.root, self.video_keys)
+        raise DatasetError(f"dataset {self.root}: rewritten by a writer {MOVES} times during one read; try again")
+
+    def _committed_tasks(self) -> dict[int, str]:
+        """tasks.parquet's tasks and those committed after it was last written (from the rows)."""
+        tasks = _read_tasks(self.root)
+        if TASK_INDEX in self.episodes.columns:
+            indices, first = np.unique(self.episodes.columns[TASK_INDEX], return_index=True)
+            for index, row in zip(indices.tolist(), first.tolist()):
+                task = self._row_task(row)
+                if task is None:
+                    continue
+                if tasks.setdefault(index, task) != task:  # the committed rows decide
+                    raise DatasetError(
+                        f"dataset {self.root}: meta/tasks.parquet names task {index} {tasks[index]!r}, "
+                        f"the committed rows {task!r} ({self.episodes.file_of(row).relative_to(self.root)})"
+                    )
+        return tasks
 
     def __len__(self) -> int:
         return len(self.episodes)
@@ -204,7 +233,8 @@ class Dataset:
     def stats(self) -> dict[str, dict[str, np.ndarray]]:
         """Dataset stats merged from the packs' and loose episodes' own stats (demoforge's store), so
         they never trail the data; meta/stats.json (checked against the frame count) otherwise."""
-        derived = self.episodes.stats() if len(self) else None
+        sizes = {k: 3 if f["dtype"] == "video" else int(np.prod(f["shape"])) for k, f in self.features.items()}
+        derived = self._steady(lambda: self.episodes.stats(sizes)) if len(self) else None
         if derived is not None:
             return derived
         path = self.root / "meta" / "stats.json"
@@ -231,6 +261,9 @@ class Dataset:
         return out
 
     def meta(self, index: int) -> dict[str, Any]:
+        return self._steady(lambda: self._meta(index), index)
+
+    def _meta(self, index: int) -> dict[str, Any]:
         raw = self.episodes.value(index, META_COLUMN)
         if not raw:
             return {}
@@ -241,6 +274,16 @@ class Dataset:
         if not isinstance(value, dict):
             raise DatasetError(self._where(index, f"{META_COLUMN} is not a JSON object"))
         return value
+
+    def _row_task(self, index: int) -> str | None:
+        """Episode `index`'s task from its meta row's `tasks` (a list of strings; a bare string
+        used to become its first character)."""
+        tasks = self.episodes.value(index, "tasks")
+        if tasks is None:
+            return None
+        if not isinstance(tasks, list) or not all(isinstance(t, str) for t in tasks):
+            raise DatasetError(self._where(index, f"tasks is {tasks!r}, expected a list of task strings"))
+        return tasks[0] if tasks else None
 
     def _where(self, index: int, what: str) -> str:
         return f"dataset {self.root}: {self.episodes.file_of(index).relative_to(self.root)} (episode {index}): {what}"
@@ -277,16 +320,38 @@ class Dataset:
 
     def _video(self, key: str, path: Path) -> VideoReader:
         """Camera `key`'s reader of `path`; the last one read stays open, so episodes read in order
-        continue its decoder instead of reopening the file."""
+        continue its decoder instead of reopening the file. Its frame size is checked on opening."""
         reader = self._readers.get(key)
         if reader is None or reader.path != path:
             if reader is not None:
                 reader.close()
-            reader = self._readers[key] = VideoReader(path, self.fps)
+            self._readers.pop(key, None)
+            reader = self._readers[key] = VideoReader(path, self.fps, tuple(self.features[key]["shape"]))
         return reader
 
+    def video_frames_declared(self, key: str, path: Path) -> int:
+        """The frame count camera `key`'s mp4 at `path` states in its header, after checking its
+        frame size against info.json's (no frame decoded): for exporters that copy mp4s as they are."""
+        what = f"dataset {self.root}: {path.relative_to(self.root)}"
+        try:
+            reader = VideoReader(path, self.fps, tuple(self.features[key]["shape"]))
+        except VideoShapeError as exc:
+            raise DatasetError(f"{what} {exc}") from None
+        except Exception as exc:  # PyAV raises many types for a damaged file
+            raise DatasetError(f"{what} undecodable ({type(exc).__name__}: {exc})") from None
+        frames = reader.stream.frames
+        reader.close()
+        return frames
+
     def episode(self, index: int, videos: bool = True) -> Episode:
-        """Episode `index` with its arrays (and decoded video frames unless `videos=False`)."""
+        """Episode `index` with its arrays (and decoded video frames unless `videos=False`), as
+        committed: read again from a fresh index when a writer packed it meanwhile (`_steady`)."""
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"episode {index} of {len(self)}")
+        index %= len(self)
+        return self._steady(lambda: self._episode(index, videos), index)
+
+    def _episode(self, index: int, videos: bool) -> Episode:
         row = self.episodes[index]
         path = self.data_file(row)
         file = self._data(path)
@@ -316,9 +381,8 @@ class Dataset:
                     frames[key] = self._video(key, vpath).read(start, int(row["length"]))
                 except Exception as exc:  # PyAV raises many types for a damaged file
                     self._readers.pop(key, None)  # a failed read leaves the decoder anywhere
-                    raise DatasetError(
-                        f"dataset {self.root}: {vpath.relative_to(self.root)} undecodable ({type(exc).__name__}: {exc})"
-                    ) from None
+                    why = exc if isinstance(exc, VideoShapeError) else f"undecodable ({type(exc).__name__}: {exc})"
+                    raise DatasetError(f"dataset {self.root}: {vpath.relative_to(self.root)} {why}") from None
                 if frames[key].shape[1:] != shape:
                     raise DatasetError(
                         f"dataset {self.root}: {vpath.relative_to(self.root)} frames are {frames[key].shape[1:]}, "
@@ -334,8 +398,8 @@ class Dataset:
             )
         task = self.tasks.get(task_index)
         if task is None:
-            task = (self.episodes.value(index, "tasks") or [""])[0]
-        return Episode(task=task, data=data, videos=frames, meta=self.meta(index))
+            task = self._row_task(index) or ""
+        return Episode(task=task, data=data, videos=frames, meta=self._meta(index))  # within this read's check
 
     def __iter__(self) -> Iterator[Episode]:
         for i in range(len(self)):
@@ -350,8 +414,9 @@ _DTYPES = {"float16", "float32", "float64", "int8", "int16", "int32", "int64", "
 _DTYPES |= {"bool", "string", "video", "image"}
 
 
-def check_info(root: Path, info: Any) -> None:
-    """info.json's fields used here, typed and bounded (the message names the field)."""
+def check_info(root: Path, info: Any, templates: bool = True) -> None:
+    """info.json's fields used here, typed and bounded (the message names the field); the path
+    templates too unless `templates` is False (another layout's, checked by its reader)."""
     where = f"dataset {root}: meta/info.json"
     for key in ("codebase_version", "fps", "features"):
         if key not in info:
@@ -376,9 +441,9 @@ def check_info(root: Path, info: Any) -> None:
             raise DatasetError(f"{where}: features.{key}.shape {shape} is too large per frame")
         if "/" in key or "\\" in key or key in (".", ".."):
             raise DatasetError(f"{where}: feature name {key!r} must not contain '/' or be '.' or '..'")
-    for key in ("data_path", "video_path"):
-        if info.get(key) is not None:
-            safety.check_template(info[key], f"{where} {key}")
+    for key, fields in (("data_path", DATA_FIELDS), ("video_path", VIDEO_FIELDS)):
+        if templates and info.get(key) is not None:
+            safety.check_template(info[key], f"{where} {key}", fields)
     if any(f["dtype"] == "video" for f in features.values()) and "video_path" in info and not info["video_path"]:
         raise DatasetError(f"{where}: has video features but no video_path")
 

@@ -7,6 +7,11 @@ time offsets) from each meta/episodes file and checks them as whole arrays; per-
 
 A file whose episodes an earlier file already holds is what a pack interrupted right after its
 commit leaves behind (dataset_writer.py): it is skipped here and deleted by the next writer.
+
+A writer may pack while a reader holds an index: it deletes the loose files it packed and reuses
+their numbers. Each file's identity (inode, mtime, size) is taken before it is read, so `stands`
+tells a reader whether what it listed is still there (Dataset rereads the index when not), and a
+file gone while the index is read makes it read the listing again.
 """
 
 from __future__ import annotations
@@ -49,7 +54,14 @@ class EpisodeIndex(Sequence):
         self._file_of = np.zeros(0, np.int64)  # row → position in `files`
         self._first = np.zeros(0, np.int64)  # position in `files` → its first row
         self._cache: tuple[int, dict[str, list | None]] | None = None  # one file's lazily read columns
-        self._read()
+        self._stamps: list[tuple[int, int, int] | None] = []  # per live file: its identity when read
+        for _ in range(MOVES):
+            try:
+                self._read()
+                return
+            except _Moved:  # a pack deleted a file this listing named: list again
+                self.files, self.pack_stats, self._stamps = [], [], []
+        raise DatasetError(f"dataset {root}: meta/episodes rewritten {MOVES} times while being read; try again")
 
     # reading ------------------------------------------------------------------------------------
 
@@ -61,11 +73,15 @@ class EpisodeIndex(Sequence):
     def _read(self) -> None:
         parts: dict[str, list[np.ndarray]] = {}
         firsts, count = [], 0
-        for f in sorted((self.root / "meta" / "episodes").glob("*/*.parquet")):
+        listed = self._listing()
+        for f in listed:
             what = f"dataset {self.root}: {f.relative_to(self.root)}"
+            stamp = _stamp(f)
             try:
                 schema = pq.read_schema(f)
             except (pa.ArrowException, OSError) as exc:
+                if stamp is None or _stamp(f) != stamp:
+                    raise _Moved from None
                 raise DatasetError(f"{what} unreadable ({type(exc).__name__}: {exc})") from None
             ints, floats = self._wanted(schema.names)
             for name in ints + floats:
@@ -76,6 +92,8 @@ class EpisodeIndex(Sequence):
             except safety.UnsafeInputError:
                 raise
             except DemoforgeError as exc:
+                if _stamp(f) != stamp:
+                    raise _Moved from None
                 raise DatasetError(str(exc)) from None
             cols = {n: _ints(table.column(n), what, n) for n in ints}
             cols |= {n: _seconds(table.column(n), what, n) for n in floats}
@@ -87,12 +105,19 @@ class EpisodeIndex(Sequence):
             ):
                 continue  # an interrupted pack's leftover: its episodes are in the pack before it
             _check_lengths(cols["length"], episodes, what)
+            _check_span(cols, what)
             self.files.append(f)
+            self._stamps.append(stamp)
             self.pack_stats.append(_pack_stats(schema, what))
             firsts.append(count)
             count += len(episodes)
             for n, v in cols.items():
                 parts.setdefault(n, []).append(v)
+        # No snapshot when a listed file was replaced while the others were read, or when listing
+        # again shows a file the first listing missed (a directory read racing a rename can miss
+        # the renamed entry); files added after the last one listed are later episodes.
+        if not self.stands() or self._listing()[: len(listed)] != listed:
+            raise _Moved
         self._first = np.array(firsts, np.int64)
         self._file_of = np.repeat(np.arange(len(firsts)), np.diff([*firsts, count]).astype(np.int64))
         self.columns = {n: np.concatenate(v) for n, v in parts.items()}
@@ -118,6 +143,16 @@ class EpisodeIndex(Sequence):
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         return (self[i] for i in range(len(self)))
+
+    def _listing(self) -> list[Path]:
+        return sorted((self.root / "meta" / "episodes").glob("*/*.parquet"))
+
+    def stands(self, row: int | None = None) -> bool:
+        """Whether the meta file holding `row` (every listed file when None) is still the one this
+        index read. A pack deletes its loose meta files before their data and videos, and a reused
+        number gets its meta file last, so when it stands, what was read through it was its own."""
+        positions = range(len(self.files)) if row is None or not len(self._file_of) else [int(self._file_of[row])]
+        return all(_stamp(self.files[p]) == self._stamps[p] for p in positions)
 
     def file_of(self, i: int) -> Path:
         """The meta/episodes file holding episode i's row."""
@@ -152,25 +187,46 @@ class EpisodeIndex(Sequence):
             raise DatasetError(f"{what}: column {column!r} unreadable ({exc})") from None
         return {column: None} | {n: table.column(n).to_pylist() for n in wanted}
 
-    def stats(self) -> dict[str, dict[str, np.ndarray]] | None:
+    def stats(self, sizes: dict[str, int] | None = None) -> dict[str, dict[str, np.ndarray]] | None:
         """Dataset stats merged from each pack's stats and each loose episode's own; None when a
-        file carries neither (a dataset lerobot wrote: its meta/stats.json is used instead)."""
+        file carries neither (a dataset lerobot wrote: its meta/stats.json is used instead).
+        `sizes`: values per stat of each feature, checked in each part (naming its file)."""
         parts = []
         for position, f in enumerate(self.files):
             if self.pack_stats[position] is not None:
-                parts.append(self.pack_stats[position])
+                part = self.pack_stats[position]
+                try:
+                    stats_lib.check(part, sizes)
+                except ValueError as exc:
+                    raise DatasetError(f"dataset {self.root}: {f.relative_to(self.root)}: pack stats: {exc}") from None
+                parts.append(part)
                 continue
             for i in self.rows_of(position):
                 blob = self.value(i, STATS_COLUMN)
                 if blob is None:
                     return None
-                parts.append(episode_stats(self.root, f, blob))
+                parts.append(episode_stats(self.root, f, blob, sizes))
         if not parts:
             return None
         try:
             return stats_lib.merge(parts)
         except ValueError as exc:
             raise DatasetError(f"dataset {self.root}: per-episode {exc}") from None
+
+
+MOVES = 5  # packs a reader may meet in a row while reading before it gives up
+
+
+class _Moved(Exception):
+    """A listed meta/episodes file changed or went while being read (a writer's pack)."""
+
+
+def _stamp(f: Path) -> tuple[int, int, int] | None:
+    try:
+        st = f.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
 
 
 def _ints(column: pa.ChunkedArray, what: str, name: str) -> np.ndarray:
@@ -192,6 +248,17 @@ def _seconds(column: pa.ChunkedArray, what: str, name: str) -> np.ndarray:
     return values
 
 
+def _check_span(cols: dict[str, np.ndarray], what: str) -> None:
+    """dataset_to_index = dataset_from_index + length (an exporter passes both on as they are)."""
+    wrong = np.flatnonzero(cols["dataset_to_index"] != cols["dataset_from_index"] + cols["length"])
+    if wrong.size:
+        i = int(wrong[0])
+        raise DatasetError(
+            f"{what}: episode {int(cols['episode_index'][i])} has dataset_to_index {int(cols['dataset_to_index'][i])}, "
+            f"expected dataset_from_index + length = {int(cols['dataset_from_index'][i] + cols['length'][i])}"
+        )
+
+
 def _check_lengths(lengths: np.ndarray, episodes: np.ndarray, what: str) -> None:
     if (lengths == 0).any():
         raise DatasetError(f"{what}: episode {int(episodes[np.argmin(lengths)])} has no frames (length 0)")
@@ -199,10 +266,14 @@ def _check_lengths(lengths: np.ndarray, episodes: np.ndarray, what: str) -> None
         raise DatasetError(f"{what}: length {int(lengths.max())}, expected 1..{safety.MAX_EPISODE_FRAMES}")
 
 
-def episode_stats(root: Path, f: Path, blob: bytes) -> dict[str, dict[str, np.ndarray]]:
-    """One episode row's stats blob, or a DatasetError naming the file."""
+def episode_stats(
+    root: Path, f: Path, blob: bytes, sizes: dict[str, int] | None = None
+) -> dict[str, dict[str, np.ndarray]]:
+    """One episode row's stats blob, checked (`stats.check`), or a DatasetError naming the file."""
     try:
-        return stats_lib.from_blob(blob)
+        stats = stats_lib.from_blob(blob)
+        stats_lib.check(stats, sizes)
+        return stats
     except ValueError as exc:
         raise DatasetError(f"dataset {root}: {f.relative_to(root)}: {STATS_COLUMN} unreadable ({exc})") from None
 
@@ -212,6 +283,8 @@ def _pack_stats(schema: pa.Schema, what: str) -> dict | None:
     if raw is None:
         return None
     try:
-        return stats_lib.from_json(json.loads(raw)["stats"])
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        stats = stats_lib.from_json(json.loads(raw)["stats"])
+        stats_lib.check(stats)
+        return stats
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
         raise DatasetError(f"{what}: {PACK_KEY.decode()} metadata is not pack stats ({exc})") from None

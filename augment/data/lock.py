@@ -1,10 +1,12 @@
 """One writer per output folder: `exclusive(folder)` takes an advisory lock on the folder itself
 (flock on its directory descriptor), so a second `collect`/`generate` on the same `--out` is
-refused at once instead of interleaving writes. The kernel drops the lock when the process dies,
+refused at once instead of interleaving writes. `train`, `import` and `export` hold the same lock
+on their --out. The kernel drops the lock when the process dies,
 kill -9 included, so a killed run never leaves a stale lock behind."""
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 from collections.abc import Iterator
@@ -15,10 +17,12 @@ from .dataset import DatasetError
 
 
 @contextmanager
-def exclusive(folder: Path, what: str, sidecars: set[str] = frozenset()) -> Iterator[None]:
+def exclusive(folder: Path, what: str, sidecars: set[str] = frozenset(), dataset: bool = True) -> Iterator[None]:
     """Create `folder` if needed and hold an exclusive lock on it for the block. A folder this
     call created is removed again if the block fails before an episode committed (it then holds
-    at most an empty dataset: `is_blank`, with `sidecars`), so a failed first run leaves nothing."""
+    at most an empty dataset: `is_blank`, with `sidecars`), so a failed first run leaves nothing.
+    `dataset=False` (train, import, export: they write no dataset into `folder` itself): removed
+    only when empty, so nothing that appeared in it is taken for a blank dataset's files."""
     from .writer import clear_blank, is_blank
 
     if folder.exists() and not folder.is_dir():
@@ -36,9 +40,26 @@ def exclusive(folder: Path, what: str, sidecars: set[str] = frozenset()) -> Iter
         try:
             yield
         except BaseException:
-            if created and folder.is_dir() and (not any(folder.iterdir()) or is_blank(folder, sidecars)):
+            if created and folder.is_dir() and (not any(folder.iterdir()) or (dataset and is_blank(folder, sidecars))):
                 clear_blank(folder)
                 folder.rmdir()
             raise
     finally:
         os.close(fd)
+
+
+def rename_new(src: Path, dst: Path, what: str) -> None:
+    """Move the finished `src` to `dst`, never replacing what is there: a plain `os.replace` after
+    an existence check loses a file made at `dst` in between (another export, the user). A file
+    is hard-linked (which fails on an existing name) and its temporary name dropped; a folder is
+    renamed, which Linux allows only onto an empty folder (the one `exclusive` holds)."""
+    try:
+        if src.is_dir():
+            os.rename(src, dst)
+        else:
+            os.link(src, dst)
+            src.unlink()
+    except OSError as exc:
+        if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY, errno.EISDIR, errno.ENOTDIR):
+            raise
+        raise DatasetError(f"{what} {dst}: appeared while it was written (refusing to overwrite it)") from None

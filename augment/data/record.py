@@ -191,7 +191,7 @@ def rollout(
 
 def task_description(task: str) -> str:
     """The language instruction of the task named `task`: its Task class's `description`."""
-    return TASKS[resolve_task_name(task)][0].description
+    return TASKS[resolve_task_name(task)].task.description
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
+import string
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -54,13 +56,34 @@ def check_bytes(nbytes: float, what: str) -> None:
         )
 
 
-def check_template(template: Any, what: str) -> str:
-    """A path template from a file (info.json's data_path, video_path): a relative path with no `..`."""
+# A field's format spec in a path template: lerobot writes `03d`/`06d`. A width is what formatting
+# allocates, so it stays small (`{chunk_index:>50000000}` built a 50 MB path).
+_FIELD_SPEC = re.compile(r"0?\d?\d?d?")
+
+
+def check_template(template: Any, what: str, fields: tuple[str, ...]) -> str:
+    """A path template from a file (info.json's data_path, video_path): a relative path with no
+    `..` or NUL, whose `{...}` are among `fields` (by name, no conversion) with at most a
+    two-digit width, so formatting it cannot fail or allocate."""
     if not isinstance(template, str) or not template:
         raise UnsafeInputError(f"{what}: expected a relative path template (string), got {template!r}")
+    if "\0" in template:
+        raise UnsafeInputError(f"{what}: {template!r} holds a NUL byte")
     pure = PurePosixPath(template.replace("\\", "/"))
     if pure.is_absolute() or template.startswith(("/", "\\")) or ":" in pure.parts[0] or ".." in pure.parts:
         raise UnsafeInputError(f"{what}: {template!r} points outside the dataset (expected a relative path, no '..')")
+    try:
+        parts = list(string.Formatter().parse(template))
+    except ValueError:  # Python's text ("unexpected '{'") would read as demoforge's own surprise
+        raise UnsafeInputError(f"{what}: {template!r} is not a path template (braces do not pair up)") from None
+    for _text, name, spec, conversion in parts:
+        if name is None:
+            continue
+        if name not in fields or conversion or not _FIELD_SPEC.fullmatch(spec or ""):
+            raise UnsafeInputError(
+                f"{what}: {template!r} has {{{name}{'!' + conversion if conversion else ''}{':' + spec if spec else ''}}}"
+                f", expected fields among {', '.join(fields)} with at most a 2-digit width (e.g. {{{fields[0]}:03d}})"
+            )
     return template
 
 
@@ -104,6 +127,8 @@ def read_json(path: Path, what: str, expect: type | None = dict) -> Any:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise DatasetError(f"{what} {path}: not valid JSON ({exc})") from None
+    except RecursionError:  # nesting deeper than Python's stack: no file of ours is shaped so
+        raise DatasetError(f"{what} {path}: JSON nested too deeply") from None
     if expect is not None and not isinstance(value, expect):
         names = {dict: "object", list: "array", str: "string"}
         raise DatasetError(

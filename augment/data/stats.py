@@ -18,6 +18,8 @@ import numpy as np
 import safetensors
 import safetensors.numpy
 
+from . import safety
+
 QUANTILES = {"q01": 0.01, "q10": 0.10, "q50": 0.50, "q90": 0.90, "q99": 0.99}
 STAT_KEYS = ("min", "max", "mean", "std", "count", *QUANTILES)
 
@@ -93,6 +95,31 @@ def merge(parts: list[dict[str, dict[str, np.ndarray]]]) -> dict[str, dict[str, 
     return {k: aggregate([p[k] for p in parts]) for k in keys}
 
 
+def check(stats: dict[str, dict[str, np.ndarray]], sizes: Mapping[str, int] | None = None) -> None:
+    """Raise ValueError naming the feature unless each holds every stat `aggregate` reads, finite,
+    a positive whole `count`, and the rest of one shape (of `sizes[feature]` values, where given):
+    a count of 0 merged into NaN stats, a wrong shape was passed on unchanged."""
+    for key, d in stats.items():
+        missing = [s for s in STAT_KEYS if s not in d] if isinstance(d, Mapping) else list(STAT_KEYS)
+        if missing:
+            raise ValueError(f"{key!r} has no {missing[0]!r} stat")
+        try:
+            arrays = {s: np.asarray(d[s], np.float64) for s in STAT_KEYS}
+        except (TypeError, ValueError):
+            raise ValueError(f"{key!r} stats are not arrays of numbers") from None
+        if not all(np.isfinite(a).all() for a in arrays.values()):
+            raise ValueError(f"{key!r} stats hold NaN or inf")
+        count = arrays.pop("count").ravel()
+        if count.size != 1 or count[0] < 1 or count[0] % 1:
+            raise ValueError(f"{key!r} count {count.tolist()}, expected one whole number ≥ 1")
+        shapes = {a.shape for a in arrays.values()}
+        if len(shapes) != 1:
+            raise ValueError(f"{key!r} stats differ in shape ({sorted(shapes)})")
+        size = int(np.prod(shapes.pop()))
+        if sizes is not None and key in sizes and size != sizes[key]:
+            raise ValueError(f"{key!r} stats hold {size} values per stat, the feature has {sizes[key]}")
+
+
 def to_json(stats: dict[str, np.ndarray]) -> dict[str, list]:
     return {k: np.asarray(v).tolist() for k, v in stats.items()}
 
@@ -139,5 +166,9 @@ def _stored_order(blob: bytes) -> list[str]:
 
 
 def _read_npz(blob: bytes) -> tuple[dict[str, np.ndarray], list[str]]:
+    # What the archive's members inflate to, checked before inflating: bzip2 turns 500 bytes into
+    # 500 MB. (A member cannot inflate past its declared size: zipfile stops there.)
+    with zipfile.ZipFile(io.BytesIO(blob)) as archive:
+        safety.check_bytes(sum(i.file_size for i in archive.infolist()), "stats blob")
     with np.load(io.BytesIO(blob), allow_pickle=False) as npz:
         return {name: npz[name] for name in npz.files}, list(npz.files)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -155,6 +156,10 @@ class DatasetWriter:
         if last >= 0:
             rows = _full_rows(self.root, index.files[last])
             self.pack = Pack(index=file_number(rows[0]))
+            for column in (DATA_BYTES, VIDEO_BYTES):  # what the open pack's fit rule sums
+                if any(not isinstance(row.get(column), int) for row in rows):
+                    where = index.files[last].relative_to(self.root)
+                    raise DatasetError(f"dataset {self.root}: {where}: rows lack {column} (cannot extend this pack)")
             for row in rows:
                 self.pack.add(row, episode_stats(self.root, index.files[last], row.get(STATS_COLUMN)), loose=False)
             self.next_file = self.pack.index + 1
@@ -324,17 +329,29 @@ class DatasetWriter:
 
 
 CREATE_FILES = {"meta/info.json", "meta/tasks.parquet", "meta/stats.json"}  # what `create` writes
+# The temporary files this store writes (`atomic_write_bytes`'s `NAME.tmp` beside a store file, and
+# `add_episode`'s pending ones), as paths relative to the dataset. Any other `.tmp` is the user's:
+# a `notes/draft.tmp` under --out must survive a clean-up.
+_OWN_TMP = re.compile(
+    r"meta/(info|stats|collect|generation|generation_stats)\.json\.tmp|meta/tasks\.parquet\.tmp"
+    r"|(meta/episodes|data|videos/[^/]+)/chunk-\d+/file-\d+\.(parquet|mp4)\.tmp"
+    r"|data/\.pending\.parquet\.tmp|videos/[^/]+/\.pending\.mp4\.tmp"
+)
+
+
+def is_own_tmp(root: Path, path: Path) -> bool:
+    """Whether `path` is a temporary file this store writes (so a kill may have left it)."""
+    return _OWN_TMP.fullmatch(path.relative_to(root).as_posix()) is not None and not path.is_symlink()
 
 
 def is_blank(root: Path, allowed: set[str] = frozenset()) -> bool:
     """True when `root` holds only what `DatasetWriter.create` writes before any episode commits
-    (plus `allowed` relative paths and `.tmp` files): what a kill right after creation leaves."""
+    (plus `allowed` relative paths and its own `.tmp` files): what a kill right after creation leaves."""
     if not root.is_dir():
         return False
     for p in root.rglob("*"):
         if p.is_symlink() or (
-            p.is_file()
-            and not (p.name.endswith(".tmp") or p.relative_to(root).as_posix() in CREATE_FILES | set(allowed))
+            p.is_file() and not (is_own_tmp(root, p) or p.relative_to(root).as_posix() in CREATE_FILES | set(allowed))
         ):
             return False
     return not any((root / "meta" / "episodes").glob("*/*.parquet"))
@@ -350,10 +367,11 @@ def clear_blank(root: Path) -> None:
 
 
 def _remove_orphans(root: Path, ds: Dataset) -> None:
-    """Delete `.tmp` files, meta/episodes files an interrupted pack left (not in the index), and
+    """Delete the store's own `.tmp` files, meta/episodes files an interrupted pack left (not in the index), and
     data and video files no committed row points at (a dead episode's, or a pack's leftovers)."""
     for tmp in root.rglob("*.tmp"):
-        tmp.unlink()
+        if is_own_tmp(root, tmp):
+            tmp.unlink()
     live = set(ds.episodes.files)
     for f in (root / "meta" / "episodes").glob("*/*.parquet"):
         if f not in live:

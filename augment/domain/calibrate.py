@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ...envs import ConfigError, make_task_env, resolve_task_name
+from ...envs import ConfigError, carry_registrations, make_task_env, resolve_task_name
 from ...envs.observation import ENVIRONMENT_STATE, GRIPPER_QPOS, JOINT_POS, JOINT_VEL, OBJECT_POS, OBJECT_QUAT, STATE
 from ..config_bounds import Bounds, ints
 from .profiles import ActionSpec, PhysicsSpec, Profile
@@ -69,6 +69,9 @@ class CalibrationConfig:
     # Uncertainties come from how much the demos disagree (see `cluster_std`): with fewer demos that
     # spread is itself a guess (3 Lift demos once called an unidentifiable mass ±6 %).
     min_demos: int = 5
+    # Worker processes that share the stretches (0: one per core, at most 8). Each stretch starts
+    # from a clean solver state, so the split changes the time a fit takes, never its numbers.
+    workers: int = 0
 
     BOUNDS = {
         "max_latency": ints(0, 10),
@@ -79,6 +82,7 @@ class CalibrationConfig:
         "latency_evaluations": ints(1, 10_000),
         "max_relative_std": Bounds(0.0, 10.0, integer=False, low_open=True),
         "min_demos": ints(2, 100_000),
+        "workers": ints(0, 1024),
     }
 
     def __post_init__(self) -> None:
@@ -157,7 +161,13 @@ class CalibrationResult:
 class Replayer:
     """Replays stretches of recorded demos in a task env under a candidate domain."""
 
-    def __init__(self, task: str, episodes: list[dict[str, np.ndarray]], config: CalibrationConfig):
+    def __init__(
+        self,
+        task: str,
+        episodes: list[dict[str, np.ndarray]],
+        config: CalibrationConfig,
+        starts: list[tuple[int, int]] | None = None,
+    ):
         self.config = config
         self.env = DomainRandomizationWrapper(make_task_env(task), Profile(name="calibrating", version=1))
         base = self.env.base
@@ -170,17 +180,7 @@ class Replayer:
         # each free object's qpos address (objects without a free joint, e.g. a fixed hole, are not set)
         self.free_qpos = [int(m.jnt_qposadr[m.body_jntadr[b]]) if b in free else -1 for b in self.bodies]
         self.episodes = episodes
-        self.starts = self._starts()
-
-    def _starts(self) -> list[tuple[int, int]]:
-        """(episode, frame) of every stretch: every `stride` frames with a full horizon after it,
-        thinned evenly to at most `max_segments`."""
-        h, stride = self.config.horizon, self.config.stride
-        starts = [(e, t) for e, ep in enumerate(self.episodes) for t in range(0, len(ep["action"]) - h, stride)]
-        if len(starts) > self.config.max_segments:
-            pick = np.linspace(0, len(starts) - 1, self.config.max_segments).round().astype(int)
-            starts = [starts[i] for i in pick]
-        return starts
+        self.starts = stretch_starts(episodes, config) if starts is None else starts
 
     def _set_start(self, ep: dict[str, np.ndarray], t: int) -> None:
         base, s, e = self.base, ep[STATE.key][t], ep[ENVIRONMENT_STATE.key][t]
@@ -196,6 +196,7 @@ class Replayer:
                 qpos[adr : adr + 3] = pos[k]
                 qpos[adr + 3 : adr + 7] = quat[k] / np.linalg.norm(quat[k])
         base.set_sim_state(np.concatenate((qpos, qvel)))
+        base.data.qacc_warmstart[:] = 0  # the solver starts clean, not from the last stretch's end
 
     def residuals(self, scales: dict[str, float], latency: int) -> np.ndarray:
         """Predicted minus recorded joint positions (rad) and object positions (m) over every
@@ -231,7 +232,104 @@ class Replayer:
         self.env.close()
 
 
-def _fit(replayer: Replayer, latency: int, evaluations: int, x0: np.ndarray, names=ARM, fixed: dict | None = None):
+def stretch_starts(episodes: list[dict[str, np.ndarray]], config: CalibrationConfig) -> list[tuple[int, int]]:
+    """(episode, frame) of every stretch: every `stride` frames with a full horizon after it,
+    thinned evenly to at most `max_segments`."""
+    h, stride = config.horizon, config.stride
+    starts = [(e, t) for e, ep in enumerate(episodes) for t in range(0, len(ep["action"]) - h, stride)]
+    if len(starts) > config.max_segments:
+        pick = np.linspace(0, len(starts) - 1, config.max_segments).round().astype(int)
+        starts = [starts[i] for i in pick]
+    return starts
+
+
+def _serve_replays(conn, task: str, episodes: list[dict[str, np.ndarray]], config, starts) -> None:
+    """A worker process of `SplitReplayer`: answers (method, args) with (ok, result) until None."""
+    replayer = Replayer(task, episodes, config, starts)
+    try:
+        while (request := conn.recv()) is not None:
+            name, args = request
+            try:
+                conn.send((True, getattr(replayer, name)(*args)))
+            except Exception as exc:  # sent back: the parent raises it with the worker's message
+                first_line = (str(exc).splitlines() or [""])[0]
+                conn.send((False, f"{type(exc).__name__}: {first_line}"))
+    finally:
+        replayer.close()
+
+
+class SplitReplayer:
+    """A Replayer whose stretches are shared among worker processes, each replaying a contiguous
+    share: `residuals` and `clusters` come back in the order one Replayer gives them."""
+
+    def __init__(self, task: str, episodes: list[dict[str, np.ndarray]], config: CalibrationConfig, processes: int):
+        import multiprocessing
+
+        self.starts = stretch_starts(episodes, config)
+        context = multiprocessing.get_context("spawn")
+        self.conns, self.procs = [], []
+        for share in np.array_split(np.arange(len(self.starts)), min(processes, len(self.starts))):
+            parent, child = context.Pipe()
+            starts = [self.starts[i] for i in share]
+            proc = context.Process(
+                target=carry_registrations(_serve_replays), args=(child, task, episodes, config, starts), daemon=True
+            )
+            proc.start()
+            child.close()
+            self.conns.append(parent)
+            self.procs.append(proc)
+
+    def _each(self, name: str, *args) -> np.ndarray:
+        for conn in self.conns:
+            conn.send((name, args))
+        answers = []
+        for conn in self.conns:  # every answer read before raising, so none is left for the next call
+            try:
+                answers.append(conn.recv())
+            except EOFError:
+                answers.append((False, "a calibration worker process ended unexpectedly"))
+        for ok, result in answers:
+            if not ok:
+                raise RuntimeError(f"calibration worker: {result}")
+        return np.concatenate([result for _, result in answers])
+
+    def residuals(self, scales: dict[str, float], latency: int) -> np.ndarray:
+        return self._each("residuals", scales, latency)
+
+    def clusters(self) -> np.ndarray:
+        return self._each("clusters")
+
+    def close(self) -> None:
+        for conn in self.conns:
+            try:
+                conn.send(None)
+            except OSError:  # the worker is gone already
+                pass
+        for proc in self.procs:
+            proc.join(timeout=10)
+            if proc.is_alive():
+                proc.kill()
+
+
+def replayer_for(task: str, episodes: list[dict[str, np.ndarray]], config: CalibrationConfig):
+    """One Replayer in this process, or a SplitReplayer over `config.workers` processes (0: one
+    per core, at most 8)."""
+    import os
+
+    processes = config.workers or min(os.cpu_count() or 1, 8)
+    if processes <= 1:
+        return Replayer(task, episodes, config)
+    return SplitReplayer(task, episodes, config, processes)
+
+
+def _fit(
+    replayer: Replayer | SplitReplayer,
+    latency: int,
+    evaluations: int,
+    x0: np.ndarray,
+    names=ARM,
+    fixed: dict | None = None,
+):
     """Least squares over the log scales `names` from x0, the other scales held at `fixed`
     (nominal where not given)."""
     from scipy.optimize import least_squares
@@ -246,7 +344,7 @@ def _fit(replayer: Replayer, latency: int, evaluations: int, x0: np.ndarray, nam
     return least_squares(fun, x0, bounds=(lo, hi), diff_step=0.03, max_nfev=evaluations, x_scale=1.0)
 
 
-def _wide_jacobian(replayer: Replayer, latency: int, x: np.ndarray, step: float = 0.2) -> np.ndarray:
+def _wide_jacobian(replayer: Replayer | SplitReplayer, latency: int, x: np.ndarray, step: float = 0.2) -> np.ndarray:
     """Central differences over ±`step` in log scale (±20 %): wide enough that what a parameter
     does to the trajectories outweighs the contact noise a few-per-cent step picks up, so a
     parameter the demos do not depend on gets a near-zero column (and a large uncertainty)."""
@@ -310,7 +408,7 @@ def calibrate(
     if len(usable) < config.min_demos:
         raise TooFewDemos(len(usable), config)
     episodes = usable
-    replayer = Replayer(task, episodes, config)
+    replayer = replayer_for(task, episodes, config)
     try:
         x0 = np.zeros(len(ARM))
         # Latency first: every candidate at the nominal scales (one pass each), then the two best
@@ -350,7 +448,7 @@ def calibrate(
             values=values,
             stds=stds,
             not_identified=unknown,
-            proprio_noise_std=proprio_noise(episodes, replayer.state_at),
+            proprio_noise_std=proprio_noise(episodes, STATE.slices(())),  # no per-object field in it
             residual_rms=_rms(residuals),
             latency_residuals=rms,
             segments=len(replayer.starts),

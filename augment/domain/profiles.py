@@ -20,9 +20,19 @@ from ...envs.textures import TEXTURE_NAMES
 BUILTIN_DIR = Path(__file__).parent / "profiles"
 
 
+# Every number of a profile lies within ± this: far past any physical value used, and small
+# enough that hi − lo of a range stays finite (±1e308 overflowed numpy's uniform draw).
+MAX_PROFILE_VALUE = 1e6
+# Blur sigma in px: a sigma past the image's side flattens it anyway, and the kernel's cost grows
+# with sigma (20000 px took minutes a frame).
+MAX_BLUR_SIGMA_PX = 50.0
+
+
 def _ordered(r: tuple[float, float]) -> tuple[float, float]:
     if r[0] > r[1]:
         raise ValueError(f"range [{r[0]}, {r[1]}] has lo > hi")
+    if max(abs(r[0]), abs(r[1])) > MAX_PROFILE_VALUE:
+        raise ValueError(f"range [{r[0]}, {r[1]}] reaches past ±{MAX_PROFILE_VALUE:g}")
     return r
 
 
@@ -37,7 +47,7 @@ Range = Annotated[tuple[float, float], AfterValidator(_ordered)]
 Scale = Annotated[tuple[float, float], AfterValidator(_positive)]
 IntRange = Annotated[tuple[int, int], AfterValidator(_ordered)]
 Prob = Annotated[float, Field(ge=0.0, le=1.0)]
-NonNeg = Annotated[float, Field(ge=0.0)]
+NonNeg = Annotated[float, Field(ge=0.0, le=MAX_PROFILE_VALUE)]
 
 
 def _texture_name(name: str | None) -> str | None:
@@ -108,7 +118,9 @@ class ImageSpec(_Section):
     saturation: NonNeg = 0.0  # × U[1 - x, 1 + x] of the distance from grey
     color_gain: NonNeg = 0.0  # × U[1 - x, 1 + x] per channel (white balance)
     blur_prob: Prob = 0.0  # chance an episode's frames are blurred
-    blur_sigma_px: NonNeg = 0.0  # px, Gaussian blur sigma drawn in [this / 2, this] when blurred
+    blur_sigma_px: Annotated[float, Field(ge=0.0, le=MAX_BLUR_SIGMA_PX)] = (
+        0.0  # px, Gaussian blur sigma drawn in [this / 2, this] when blurred
+    )
     noise_std: NonNeg = 0.0  # Gaussian pixel noise in 0-255 units, fresh every frame
 
 

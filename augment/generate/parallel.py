@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from ...envs import carry_registrations
 from .batch_runner import BatchRunner
 from .config import LOCKSTEP_BACKENDS, GenerateConfig
 from .runner import AttemptResult, AttemptRunner
@@ -110,7 +111,7 @@ def _pool_results(
     # spawn, not fork: a forked child would inherit the parent's MuJoCo/OpenGL state
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_init_worker, initargs=(source, task, config)
+        workers, mp_context=context, initializer=carry_registrations(_init_worker), initargs=(source, task, config)
     ) as pool:
         pending: deque = deque()
         next_attempt = start
@@ -133,10 +134,12 @@ def _ray_results(
     if not ray.is_initialized():
         ray.init(address=config.ray_address, ignore_reinit_error=True, log_to_driver=False)
 
+    make_runner = carry_registrations(AttemptRunner)  # the tasks registered here, in each Ray worker
+
     @ray.remote
     class Worker:
         def __init__(self):
-            self.runner = AttemptRunner(source, task, config)
+            self.runner = make_runner(source, task, config)
 
         def run(self, attempt: int) -> AttemptResult:
             return self.runner.run(attempt)

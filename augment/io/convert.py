@@ -2,6 +2,9 @@
 
 Both write into a hidden temporary sibling of the destination and rename it into place at the
 end, so a malformed or truncated input leaves the destination untouched (absent), never half full.
+A folder destination is created empty and held with collect's folder lock meanwhile (so no
+collect, generate, train, import or export writes it too), and the final rename never replaces
+what appeared there (`rename_new`).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import os
 import re
 import shutil
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +24,7 @@ from ...envs import ConfigError, DemoforgeError, UnknownNameError
 from ...envs.observation import is_image_key
 from ..data import safety
 from ..data.dataset import Dataset, DatasetError, Episode, video_feature
+from ..data.lock import exclusive, rename_new
 from ..data.writer import DatasetWriter
 from . import gr00t, lerobot, minari, robomimic
 from .mapping import FieldMapping, check_feature_shapes, load_mapping
@@ -44,6 +49,7 @@ class Format:
     default_target: Callable[[str, np.ndarray], str | None]
     write: Callable[[Dataset, Path, str | None], None]
     fps: Callable[[Path], int | None] = lambda _src: None
+    writes_folder: bool = True  # False: `write` makes one file (robomimic's .hdf5)
 
 
 def _is_lerobot(src: Path, v2: bool) -> bool:
@@ -98,6 +104,7 @@ FORMATS: dict[str, Format] = {
             robomimic.load_robomimic,
             robomimic.default_target,
             lambda ds, out, _id: robomimic.save_robomimic(ds, out),
+            writes_folder=False,
         ),
     )
 }
@@ -153,8 +160,19 @@ def _remove_dead_partials(out: Path) -> None:
             pass  # alive, another user's
 
 
-def _publish(tmp: Path, out: Path) -> None:
-    os.replace(tmp, out)
+@contextmanager
+def _claimed(out: Path, what: str, folder: bool) -> Iterator[None]:
+    """Hold `out` for the block: absent or an empty folder, then (for a folder output) created and
+    locked as collect locks its --out. A file output is guarded by `rename_new` alone."""
+    if out.exists() and not (folder and out.is_dir() and not any(out.iterdir())):
+        raise DatasetError(f"{what} destination {out} already exists (refusing to overwrite)")
+    if not folder:
+        yield
+        return
+    with exclusive(out, f"demoforge {what}", dataset=False):
+        if any(out.iterdir()):  # written between the check and the lock
+            raise DatasetError(f"{what} destination {out} already exists (refusing to overwrite)")
+        yield
 
 
 def _discard(tmp: Path) -> None:
@@ -266,8 +284,6 @@ def import_dataset(
     src, out = Path(src), Path(out)
     fmt = fmt or detect_format(src)
     spec = _format(fmt, "import")
-    if out.exists():
-        raise DatasetError(f"import destination {out} already exists (refusing to overwrite)")
     field_map = mapping if isinstance(mapping, FieldMapping) else load_mapping(mapping)
     if fps is None:
         fps = spec.fps(src)
@@ -275,23 +291,24 @@ def import_dataset(
     if isinstance(fps, bool) or not isinstance(fps, int) or not 1 <= fps <= 10_000:
         raise ConfigError(f"import fps {fps!r}: expected a whole number of frames per second in 1..10000")
     report = ImportReport(format=fmt)
-    tmp = _temp_sibling(out)
-    writer = None
-    try:
-        for source_episode in spec.read(src):
-            ep = _map_episode(source_episode, field_map, spec.default_target, report)
+    with _claimed(out, "import", folder=True):
+        tmp = _temp_sibling(out)
+        writer = None
+        try:
+            for source_episode in spec.read(src):
+                ep = _map_episode(source_episode, field_map, spec.default_target, report)
+                if writer is None:
+                    writer = DatasetWriter.create(tmp, _features_of(ep, fps), fps=fps)
+                writer.add_episode(ep)
+                report.episodes += 1
+                report.frames += ep.length
             if writer is None:
-                writer = DatasetWriter.create(tmp, _features_of(ep, fps), fps=fps)
-            writer.add_episode(ep)
-            report.episodes += 1
-            report.frames += ep.length
-        if writer is None:
-            raise DatasetError(f"import source {src}: holds no episodes")
-        writer.close()
-        _publish(tmp, out)
-    except BaseException:
-        _discard(tmp)
-        raise
+                raise DatasetError(f"import source {src}: holds no episodes")
+            writer.close()
+            rename_new(tmp, out, "import destination")
+        except BaseException:
+            _discard(tmp)
+            raise
     return report
 
 
@@ -303,17 +320,17 @@ def export_dataset(src: str | Path, fmt: str, out: str | Path, dataset_id: str |
     spec = _format(fmt, "export")
     if dataset_id is not None:
         minari.check_dataset_id(dataset_id, "--dataset-id")
-    if out.exists():
-        raise DatasetError(f"export destination {out} already exists (refusing to overwrite)")
     if len(ds) == 0:
         raise DatasetError(f"dataset {src}: has no episodes to export")
-    tmp = _temp_sibling(out)
     try:
-        spec.write(ds, tmp, dataset_id)
-        _publish(tmp, out)
-    except BaseException:
-        _discard(tmp)
-        raise
+        with _claimed(out, "export", spec.writes_folder):
+            tmp = _temp_sibling(out)
+            try:
+                spec.write(ds, tmp, dataset_id)
+                rename_new(tmp, out, "export destination")
+            except BaseException:
+                _discard(tmp)
+                raise
     finally:
         ds.close()
     return out

@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import av
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -42,6 +41,7 @@ CODEBASE_VERSION = "v2.1"
 CHUNKS_SIZE = 1000  # episodes per chunk in v2.x
 DATA_PATH = "data/chunk-{episode_chunk:03d}/episode_{episode_index:06d}.parquet"
 VIDEO_PATH = "videos/chunk-{episode_chunk:03d}/{video_key}/episode_{episode_index:06d}.mp4"
+DATA_FIELDS = ("episode_chunk", "episode_index")  # what DATA_PATH and VIDEO_PATH may name
 ANNOTATION = "annotation.human.action.task_description"  # int64 index into tasks.jsonl, per frame
 GROOT_STATS = ("mean", "std", "min", "max", "q01", "q99")
 
@@ -60,11 +60,7 @@ def _standalone_video(ds: Dataset, index: int, key: str) -> Path | None:
         raise DatasetError(f"dataset {ds.root}: episode {index} has no video for camera {key!r} ({path.name} missing)")
     if float(row[f"videos/{key}/from_timestamp"]) != 0.0:
         return None
-    try:
-        with av.open(str(path)) as container:
-            frames = container.streams.video[0].frames
-    except Exception as exc:  # PyAV raises many types for a damaged file
-        raise DatasetError(f"dataset {ds.root}: {path.relative_to(ds.root)} undecodable ({exc})") from None
+    frames = ds.video_frames_declared(key, path)  # copied as it is: its frame size is checked first
     return path if frames == row["length"] else None
 
 
@@ -174,11 +170,11 @@ def load_gr00t(path: Path) -> Iterator[SourceEpisode]:
         raise DatasetError(str(exc)) from None
     if not str(info.get("codebase_version", "")).startswith("v2."):
         raise DatasetError(f"dataset {path}: codebase_version {info.get('codebase_version')!r}, expected v2.x")
-    check_info(path, {**info, "codebase_version": "v3.0"})  # the same fields, typed and bounded
+    check_info(path, {**info, "codebase_version": "v3.0"}, templates=False)  # the same fields, typed and bounded
     where = f"dataset {path}: meta/info.json"
-    for key in ("data_path", "video_path"):
-        if info.get(key) is not None:
-            safety.check_template(info[key], f"{where} {key}")
+    safety.check_template(info.get("data_path"), f"{where} data_path", DATA_FIELDS)
+    if info.get("video_path") is not None or any(f["dtype"] == "video" for f in info["features"].values()):
+        safety.check_template(info.get("video_path"), f"{where} video_path", ("video_key", *DATA_FIELDS))
     episodes_path = path / "meta" / "episodes.jsonl"
     if not episodes_path.is_file():
         raise DatasetError(f"dataset {path}: meta/episodes.jsonl missing")
@@ -193,13 +189,24 @@ def load_gr00t(path: Path) -> Iterator[SourceEpisode]:
     chunks_size = info.get("chunks_size", CHUNKS_SIZE)
     if isinstance(chunks_size, bool) or not isinstance(chunks_size, int) or chunks_size < 1:
         raise DatasetError(f"{where}: chunks_size {chunks_size!r}, expected a positive integer")
+    seen: set[int] = set()
     for n, row in enumerate(episodes):
+        line = f"dataset {path}: meta/episodes.jsonl line {n + 1}"
         ok = isinstance(row, dict) and all(
             isinstance(row.get(k), int) and not isinstance(row.get(k), bool) for k in ("episode_index", "length")
         )
         if not ok or not 0 <= row["episode_index"] or not 1 <= row["length"] <= safety.MAX_EPISODE_FRAMES:
-            raise DatasetError(f"dataset {path}: meta/episodes.jsonl line {n + 1}: expected episode_index and length")
+            raise DatasetError(f"{line}: expected episode_index and length")
         i, length = row["episode_index"], row["length"]
+        if i in seen:  # imported twice otherwise
+            raise DatasetError(f"{line}: episode_index {i} is listed twice")
+        seen.add(i)
+        tasks = row.get("tasks", [])
+        if not isinstance(tasks, list) or not all(isinstance(t, str) for t in tasks):
+            raise DatasetError(f"{line}: tasks is {tasks!r}, expected a list of task strings")
+        meta = row.get("demoforge_meta", {})
+        if not isinstance(meta, dict):
+            raise DatasetError(f"{line}: demoforge_meta is {meta!r}, expected an object")
         chunk = i // chunks_size
         data_path = safety.inside(
             path, info["data_path"].format(episode_chunk=chunk, episode_index=i), f"{where} data_path"
@@ -226,10 +233,7 @@ def load_gr00t(path: Path) -> Iterator[SourceEpisode]:
                     raise DatasetError(f"dataset {path}: {vpath.relative_to(path)} missing")
                 safety.check_bytes(length * int(np.prod(f["shape"])), f"dataset {path}: {vpath.relative_to(path)}")
                 try:
-                    fields[key] = decode_video(vpath, count=length, fps=fps)
+                    fields[key] = decode_video(vpath, count=length, fps=fps, shape=tuple(f["shape"]))
                 except Exception as exc:  # PyAV raises many types for a damaged file
                     raise DatasetError(f"dataset {path}: {vpath.relative_to(path)} undecodable ({exc})") from None
-        task = (row.get("tasks") or [""])[0]
-        yield SourceEpisode(
-            name=f"{path.name}:episode {i}", task=task, fields=fields, meta=row.get("demoforge_meta", {})
-        )
+        yield SourceEpisode(name=f"{path.name}:episode {i}", task=(tasks or [""])[0], fields=fields, meta=meta)

@@ -105,9 +105,13 @@ def save_lerobot(ds: Dataset, out: Path) -> None:
     for i in range(len(ds)):  # every committed episode reads back (finite numbers, complete files)
         ds.episode(i, videos=False)
     keep = {f.resolve() for f in ds.episodes.files}  # not an interrupted pack's leftover meta files
+    videos = {}
     for row in ds.episodes:
         keep.add(ds.data_file(row).resolve())
-        keep.update(ds.video_file(row, key).resolve() for key in ds.video_keys)
+        videos.update({ds.video_file(row, key): key for key in ds.video_keys})
+    for path, key in videos.items():  # copied as they are: each one's frame size is checked first
+        ds.video_frames_declared(key, path)
+        keep.add(path.resolve())
     layout = [
         (ds.root / p.split("{")[0]).resolve()
         for p in (ds.info.get("data_path") or DATA_PATH, ds.info.get("video_path") or VIDEO_PATH, EPISODES_PATH)

@@ -36,7 +36,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from ...envs import ConfigError, EnvConfig, make_task_env, resolve_task_name
+from ...envs import ConfigError, EnvConfig, carry_registrations, make_task_env, resolve_task_name
 from ...envs.observation import LEROBOT_PIXELS, VECTOR_FEATURES, camera_feature, env_image_key, observation_features
 from ..data.record import features_for
 from ..domain.profiles import Profile, load_profile
@@ -108,7 +108,7 @@ def lerobot_env_maker(
     task = resolve_task_name(task)
     profile = profile if isinstance(profile, Profile) else load_profile(profile)
     config = EnvConfig(cameras=tuple(cameras), image_size=(int(image_size[0]), int(image_size[1])))
-    return partial(make_lerobot_env, task, profile, config)
+    return carry_registrations(partial(make_lerobot_env, task, profile, config))
 
 
 def make_vec_env(

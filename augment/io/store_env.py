@@ -16,7 +16,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.envs.registration import EnvSpec
 
-from ...envs import GYM_IDS, TASKS, DemoforgeError, EnvConfig, make_task, make_task_env
+from ...envs import TASKS, DemoforgeError, EnvConfig, gym_id, make_task, make_task_env
 from ...envs.observation import (
     IMAGE_PREFIX,
     OBSERVATION_PREFIX,
@@ -92,7 +92,7 @@ def store_env_spec(task: str, features: dict[str, dict[str, Any]], fps: int) -> 
     except DemoforgeError:  # a camera the scene lacks, a rate it cannot run at
         return None
     return EnvSpec(
-        id=GYM_IDS[task].replace("-v0", "-store-v0"),
+        id=gym_id(task).replace("-v0", "-store-v0"),
         entry_point=ENTRY_POINT,
         kwargs={"task": task, "cameras": cameras, "image_size": size, "control_hz": float(fps)},
     )

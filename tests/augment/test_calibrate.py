@@ -6,7 +6,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 from demoforge.augment.data.dataset import Dataset
-from demoforge.augment.domain.calibrate import CalibrationConfig, CalibrationResult, calibrate, calibrated_profile
+from demoforge.augment.domain.calibrate import (
+    CalibrationConfig,
+    CalibrationResult,
+    Replayer,
+    SplitReplayer,
+    calibrate,
+    calibrated_profile,
+)
 from demoforge.augment.domain.profiles import load_profile, save_profile
 from demoforge.envs import ConfigError
 from demoforge.train.cli import main
@@ -53,6 +60,45 @@ def test_ten_demos_of_a_cube_slipping_in_the_gripper_give_its_friction_back(demo
         assert abs(result.values[name] - 1) < 0.15, (name, result.values[name])
     # heavier by 2×, yet a 120 g cube still barely loads the arm: not identified, and said so
     assert "object_mass_scale" in result.not_identified
+
+
+def test_stretches_shared_among_worker_processes_replay_to_the_same_numbers(demo_dataset):
+    """The split changes how long a fit takes, never its numbers: every stretch starts from a
+    clean solver state, so three workers give one Replayer's residuals bit for bit."""
+    episodes = _episodes(demo_dataset("Lift", 2, profile=str(KNOWN)))
+    config = CalibrationConfig(max_segments=12)
+    scales = {"actuator_gain_scale": 0.8, "joint_damping_scale": 1.5}
+    one = Replayer("Lift", episodes, config)
+    split = SplitReplayer("Lift", episodes, config, processes=3)
+    try:
+        assert len(split.procs) == 3 and split.starts == one.starts
+        np.testing.assert_array_equal(split.residuals(scales, 2), one.residuals(scales, 2))
+        np.testing.assert_array_equal(split.clusters(), one.clusters())
+        with pytest.raises(
+            RuntimeError, match="^calibration worker: ValidationError: 1 validation error for PhysicsSpec$"
+        ):  # the worker's error, raised here
+            split.residuals({"no_such_scale": 1.0}, 1)
+        np.testing.assert_array_equal(split.residuals(scales, 1), one.residuals(scales, 1))  # still serving
+    finally:
+        one.close()
+        split.close()
+    assert not any(p.is_alive() for p in split.procs)
+
+
+def test_calibration_workers_know_a_task_registered_at_run_time(their_task, tmp_path):
+    import demoforge
+
+    demoforge.register_task(their_task.TheirLift)
+    demoforge.register_expert("TheirLift", their_task.their_phases)
+    demoforge.collect_demos("TheirLift", 1, tmp_path / "real", profile="nominal", human_like=False)
+    episodes, config = _episodes(tmp_path / "real"), CalibrationConfig(max_segments=4)
+    one = Replayer("TheirLift", episodes, config)
+    split = SplitReplayer("TheirLift", episodes, config, processes=2)
+    try:  # a worker that does not know the task dies before serving: "ended unexpectedly"
+        np.testing.assert_array_equal(split.clusters(), one.clusters())
+    finally:
+        one.close()
+        split.close()
 
 
 def test_too_few_demos_and_bad_settings_are_refused_in_one_line(demo_dataset):

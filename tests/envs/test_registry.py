@@ -4,7 +4,7 @@ import demoforge  # (importing it registers the ids)
 import gymnasium as gym
 import numpy as np
 import pytest
-from demoforge.envs import GYM_IDS, TASKS, ConfigError, EnvConfig, ManipulationEnv, UnknownNameError, make_task_env
+from demoforge.envs import TASKS, ConfigError, EnvConfig, ManipulationEnv, UnknownNameError, gym_id, make_task_env
 from gymnasium.utils.env_checker import check_env
 
 TASK_NAMES = list(TASKS)
@@ -12,7 +12,7 @@ TASK_NAMES = list(TASKS)
 
 @pytest.mark.parametrize("name", TASK_NAMES)
 def test_check_env_passes(name):
-    env = gym.make(GYM_IDS[name])
+    env = gym.make(gym_id(name))
     check_env(env.unwrapped, skip_render_check=True)
     env.close()
 
@@ -64,7 +64,7 @@ def test_different_seeds_give_different_object_layouts(name):
 def test_make_accepts_task_and_env_configs():
     from demoforge.envs.tasks.lift import LiftConfig
 
-    env = gym.make(GYM_IDS["Lift"], task_config=LiftConfig(max_episode_steps=3), config=EnvConfig(control_hz=10))
+    env = gym.make(gym_id("Lift"), task_config=LiftConfig(max_episode_steps=3), config=EnvConfig(control_hz=10))
     env.reset(seed=0)
     assert env.unwrapped.n_substeps == 50
     for _ in range(3):
@@ -102,7 +102,7 @@ def test_task_names_resolve_case_insensitively_and_by_gym_id():
 def test_every_task_states_its_language_instruction(name):
     from demoforge.augment.data.record import task_description
 
-    description = TASKS[name][0].description
+    description = TASKS[name].task.description
     assert description and description != name
     assert make_task_env(name).task.description == task_description(name.lower()) == description
 
@@ -111,12 +111,12 @@ def test_gym_ids_have_string_entry_points_that_serialise():
     """Minari stores env.spec as JSON; a function-object entry point cannot be serialised."""
     from gymnasium.envs.registration import EnvSpec
 
-    for gym_id in GYM_IDS.values():
-        spec = gym.spec(gym_id)
+    for name in TASKS:
+        spec = gym.spec(gym_id(name))
         assert isinstance(spec.entry_point, str) and ":" in spec.entry_point
         again = EnvSpec.from_json(spec.to_json())
         env = gym.make(again)
-        assert isinstance(env.unwrapped, ManipulationEnv) and env.unwrapped.task.name == gym_id.split("/")[1][:-3]
+        assert isinstance(env.unwrapped, ManipulationEnv) and env.unwrapped.task.name == name
         env.close()
 
 
@@ -124,12 +124,12 @@ def test_minari_data_collector_records_the_registered_env(tmp_path, monkeypatch)
     minari = pytest.importorskip("minari")
     pytest.importorskip("jax", reason="minari's DataCollector.step needs jax (minari[create])")
     monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path))
-    env = minari.DataCollector(gym.make(GYM_IDS["Lift"]), record_infos=False)
+    env = minari.DataCollector(gym.make(gym_id("Lift")), record_infos=False)
     env.reset(seed=0)
     for _ in range(4):
         env.step(env.action_space.sample())
     dataset = env.create_dataset(dataset_id="test/lift-v0", algorithm_name="random", author="test")
-    assert dataset.total_steps == 4 and dataset.spec.env_spec.id == GYM_IDS["Lift"]
+    assert dataset.total_steps == 4 and dataset.spec.env_spec.id == gym_id("Lift")
     again = dataset.recover_environment()
     obs, _ = again.reset(seed=0)
     assert again.observation_space.contains(obs)

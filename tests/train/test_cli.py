@@ -13,6 +13,29 @@ def test_info_envs_lists_every_gym_id(capsys):
         assert gym_id in out
 
 
+def test_info_tasks_lists_every_registered_task_one_name_per_line_first(capsys, their_task):
+    import demoforge
+
+    demoforge.register_task(their_task.TheirLift)
+    assert main(["info", "--tasks"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    names = ["Lift", "Stack", "PickPlace", "PegInsert", "TheirLift"]
+    assert lines[: len(names) + 1] == [*names, ""]
+    assert "Lift: built in" in lines and "TheirLift: registered at run time" in lines
+
+
+def test_a_broken_task_plugin_is_one_line_naming_its_distribution(tmp_path, capsys, monkeypatch):
+    info = tmp_path / "site" / "broken_plugin-0.3.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-plugin\nVersion: 0.3\n")
+    (info / "entry_points.txt").write_text("[demoforge.tasks]\nBroken = no_such_module_xyz:Broken\n")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    assert main(["collect", "--task", "Broken", "--episodes", "1", "--out", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0, err
+    assert "task plugin 'Broken' (entry point 'no_such_module_xyz:Broken'" in err and "broken-plugin 0.3" in err
+
+
 def test_console_script_is_installed_and_bad_verbs_fail():
     ok = subprocess.run(["demoforge", "info", "--envs"], capture_output=True, text=True)
     assert ok.returncode == 0 and "demoforge/Stack-v0" in ok.stdout

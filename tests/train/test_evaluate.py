@@ -179,3 +179,28 @@ def test_a_checkpoint_without_stored_keys_evaluates_on_the_default_keys(tiny_lif
     assert "obs_keys" not in read_meta(path) and trained_obs_keys(read_meta(path)) == DEFAULT_OBS_KEYS
     result = evaluate(path, EvalConfig(profile="nominal", episodes=1, workers=1, videos=0), out=tmp_path / "ev")
     assert result.episodes == 1
+
+
+@pytest.mark.parametrize("run_config", [None, {"steps": 10}])
+def test_evaluate_refuses_a_run_that_names_no_task_instead_of_guessing_lift(tmp_path, run_config):
+    """Neither the checkpoint nor the run's config.json names a task (or there is no config.json):
+    evaluating it as Lift would report a number for the wrong task, so it is an error naming the run."""
+    path = _checkpoint(_stub_frames("Lift"), tmp_path, "Lift")
+    meta_free = path.with_name("untasked.safetensors")
+    config_cls, policy_cls = policy_classes("bc")
+    frames = _stub_frames("Lift")
+    policy = policy_cls(config_cls(), frames.obs.shape[1], 7, Normalizer.from_arrays(frames.obs, frames.actions))
+    save_checkpoint(meta_free, policy, None, {}, {"step": 0}, DEFAULT_OBS_KEYS)
+    if run_config is not None:
+        (meta_free.parents[1] / "config.json").write_text(json.dumps(run_config))
+    with pytest.raises(ConfigError, match=rf"{meta_free.name}.*names no task"):
+        evaluate(meta_free, EvalConfig(episodes=1, workers=1, videos=0))
+
+
+def test_evaluation_workers_know_a_task_registered_at_run_time(tmp_path, their_task):
+    import demoforge
+
+    demoforge.register_task(their_task.TheirLift)
+    path = _checkpoint(_stub_frames("TheirLift"), tmp_path, "TheirLift")
+    result = evaluate(path, EvalConfig(episodes=2, workers=2, videos=0))
+    assert result.task == "TheirLift" and result.episodes == 2

@@ -25,6 +25,30 @@ def test_finished_stages_are_skipped_after_an_interruption(tmp_path):
     assert set(json.loads((tmp_path / "stages.json").read_text())) == {"a", "b", "c"}
 
 
+def _write(path, text: str) -> None:
+    if text == "fail":
+        raise ValueError(f"{path.name} failed")
+    path.write_text(text)
+
+
+def test_stages_run_side_by_side_are_each_marked_done_as_they_finish(tmp_path):
+    """Arms train in processes of their own: each finished stage is recorded, a failed one is not
+    and its error reaches the caller, and a rerun skips what finished."""
+    from functools import partial
+
+    stages = Stages(tmp_path)
+    jobs = {name: partial(_write, tmp_path / name, text) for name, text in (("a", "x"), ("b", "fail"), ("c", "y"))}
+    with pytest.raises(ValueError, match="b failed"):
+        stages.run_concurrently(jobs, processes=3, log=lambda _: None)
+    assert (tmp_path / "a").read_text() == "x" and (tmp_path / "c").read_text() == "y"
+    assert set(json.loads((tmp_path / "stages.json").read_text())) == {"a", "c"}
+    lines = []
+    jobs["b"] = partial(_write, tmp_path / "b", "z")
+    Stages(tmp_path).run_concurrently(jobs, processes=3, log=lines.append)
+    assert (tmp_path / "b").read_text() == "z" and set(json.loads((tmp_path / "stages.json").read_text())) == set("abc")
+    assert sum(line.startswith("[skip]") for line in lines) == 2
+
+
 def test_run_config_round_trips_through_yaml_and_rejects_unknown_keys(tmp_path):
     import yaml
 
@@ -102,7 +126,7 @@ def test_at_ratio_zero_real_plus_synthetic_is_the_synthetic_only_policy_trained_
 
     monkeypatch.setattr(pipeline, "evaluate", evaluate)
     monkeypatch.setattr(pipeline, "write_report", lambda out, config, task, timings: {})
-    pipeline.run_pipeline(RunConfig(ratio=ratio), tmp_path / "run", log=lambda _: None)
+    pipeline.run_pipeline(RunConfig(ratio=ratio, workers=1), tmp_path / "run", log=lambda _: None)
     if ratio == 0:
         assert trained == evaluated == ["real_only", "synthetic_only"]
         copied = json.loads((tmp_path / "run" / "eval" / "real_synthetic" / "eval.json").read_text())
@@ -167,3 +191,17 @@ def test_the_calibration_stage_writes_the_profile_generation_runs_in_and_the_rep
     pipeline.calibrate_real_domain(config, real, out, log=lambda _: None)
     with pytest.raises(ConfigError, match="calibration"):
         RunConfig(calibration="sometimes")
+
+
+def test_stages_run_side_by_side_know_the_tasks_registered_at_run_time(tmp_path, their_task):
+    """`demoforge.run()` from a script that registered its task: the training processes are spawned
+    and would not know the task unless the registrations travel with each job."""
+    from functools import partial
+
+    import demoforge
+    from demoforge.envs import make_task
+
+    demoforge.register_task(their_task.TheirLift)
+    jobs = {name: partial(make_task, "TheirLift") for name in ("a", "b")}
+    Stages(tmp_path).run_concurrently(jobs, processes=2, log=lambda _: None)
+    assert set(json.loads((tmp_path / "stages.json").read_text())) == {"a", "b"}

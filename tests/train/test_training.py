@@ -55,6 +55,41 @@ def test_windows_pad_at_episode_edges(tiny_lift):
     assert len(ds) == len(frames) and ds[0]["obs"].shape == (2, frames.obs.shape[1])
 
 
+def test_past_actions_are_the_actions_sent_before_the_frame(tiny_lift):
+    frames = load_frames([tiny_lift])
+    second = int(frames.ends[0])  # the second episode's first row
+    rows = np.array([0, 2, second, second + 1])
+    past = windows(frames, rows, n_obs=1, chunk=2, n_past=3)["past_action"].numpy()
+    assert past.shape == (4, 3, 7)
+    assert not past[0].any() and not past[2].any()  # nothing sent before an episode's start
+    np.testing.assert_array_equal(past[1], np.vstack([np.zeros(7), frames.actions[0:2]]))
+    np.testing.assert_array_equal(past[3, 2], frames.actions[second])  # never the other episode's
+    assert not past[3, :2].any()
+    assert "past_action" not in windows(frames, rows, n_obs=1, chunk=2)
+
+
+def test_a_policy_reading_past_actions_is_fed_what_it_sent(tiny_lift, tmp_path):
+    """At evaluation the policy's input holds the actions it returned, newest last, as training's
+    windows do: a changed past action changes the next prediction."""
+    cfg = TrainConfig(policy="bc", steps=2, batch_size=8, policy_overrides={"n_past_actions": 2})
+    train(tmp_path / "run", cfg, real=tiny_lift)
+    policy = load_policy(tmp_path / "run/checkpoints/last.safetensors")
+    assert policy.n_past_actions == 2
+    frames = load_frames([tiny_lift])
+    policy.reset(0)
+    first = policy.select_action(frames.obs[0])
+    assert torch.equal(policy._sent[-1], torch.from_numpy(first)) and not policy._sent[0].any()
+    inputs = []
+    policy.net.register_forward_hook(lambda module, args, out: inputs.append(args[0]))
+    policy.select_action(frames.obs[1])
+    width = policy.net[0].in_features
+    assert width == frames.obs.shape[1] + 2 * 7
+    sent = policy.normalizer.unaction(inputs[-1][0, -14:].view(2, 7))
+    np.testing.assert_allclose(sent[1].numpy(), first, atol=1e-5)
+    with pytest.raises(ValueError, match="n_past_actions"):
+        TrainConfig(policy="bc", policy_overrides={"n_past_actions": -1})
+
+
 def test_co_training_sampler_honours_the_ratio(tiny_lift, tiny_lift_other):
     real, syn = load_frames([tiny_lift]), load_frames([tiny_lift_other])
     sampler = MixedSampler(real, syn, ratio=0.3, batch_size=100, seed=0)
@@ -265,7 +300,7 @@ def test_temporal_ensembling_leans_on_new_predictions_for_negative_m_and_old_for
         policy.normalizer.unaction = lambda x: x
         t = {"now": 0}
 
-        def forward(obs):
+        def forward(obs, *_, **__):  # images, past actions: none here
             return torch.full((1, 8, 1), float(t["now"]))
 
         policy.forward = forward
@@ -307,3 +342,22 @@ def test_the_co_training_ratio_defaults_by_observation_mode():
 
     with pytest.raises(ConfigError, match="ratio"):
         TrainConfig(obs="vision", ratio=1.5)
+
+
+def test_a_policy_registered_at_run_time_trains_and_reloads_from_its_checkpoint(tiny_lift, tmp_path):
+    import demoforge
+    from demoforge.envs import UnknownNameError, plugins
+    from demoforge.train.policies import BCPolicy
+
+    class SmallBC(BCPolicy):
+        name = "small_bc"
+
+    with pytest.raises(UnknownNameError, match="unknown policy 'small_bc'; known: bc, diffusion$"):
+        policy_classes("small_bc")
+    demoforge.register_policy(SmallBC)
+    try:
+        assert policy_classes("small_bc") == (SmallBC.config_class, SmallBC)
+        result = train(tmp_path / "run", TrainConfig(policy="small_bc", steps=3, batch_size=8), real=tiny_lift)
+        assert type(load_policy(result.run)) is SmallBC
+    finally:
+        del plugins._ADDED["demoforge.policies"]["small_bc"]

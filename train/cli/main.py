@@ -37,6 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="demoforge", description=DESCRIPTION)
     verbs = parser.add_subparsers(dest="verb", metavar="VERB")
     info = verbs.add_parser("info", help="describe tasks and domain profiles")
+    info.add_argument(
+        "--tasks", action="store_true", help="list every registered task, one name per line, then where each comes from"
+    )
     info.add_argument("--envs", action="store_true", help="list tasks, their ids, objects and subtasks")
     info.add_argument("--profile", metavar="NAME|PATH", help="print a resolved domain profile (built-in name or .toml)")
     info.add_argument("--preview", metavar="OUT.png", help="with --profile: write a grid of randomized resets")

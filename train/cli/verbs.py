@@ -20,14 +20,13 @@ from ...augment.domain.preview import save_preview
 from ...augment.domain.profiles import check_new_profile_path, load_profile, save_profile
 from ...augment.generate import generate
 from ...augment.io.convert import export_dataset, import_dataset
-from ...envs import GYM_IDS, TASKS, ConfigError, make_task_env, resolve_task_name
+from ...envs import TASKS, ConfigError, gym_id, make_task_env, resolve_task_name
 from ..evaluate import evaluate
 from ..lerobot_eval import evaluate_lerobot, is_lerobot_checkpoint
 from ..pipeline import run_pipeline
 from ..policies import policy_classes
 from ..progress import progress_bar
 from ..run_config import RunConfig, load_run_config
-from ..run_folder import clear_unstarted_run, unstarted_run
 from ..trainer import train
 from .verb_flags import CALIBRATE, COLLECT, EVAL, GENERATE, RUN, TRAIN
 
@@ -41,7 +40,7 @@ def _info_envs(console: Console) -> None:
         subtasks = ", ".join(f"{s.signal or 'success'}→{s.object}" for s in env.task.subtasks)
         table.add_row(
             name,
-            GYM_IDS[name],
+            gym_id(name),
             ", ".join(env.task.objects),
             subtasks,
             str(env.task.max_episode_steps),
@@ -49,6 +48,15 @@ def _info_envs(console: Console) -> None:
         )
         env.close()
     console.print(table)
+
+
+def _info_tasks() -> None:
+    """Every registered task's name, one per line (for scripts), then where each comes from."""
+    names = list(TASKS)
+    print("\n".join(names))
+    print()
+    for name in names:
+        print(f"{name}: {TASKS.origin(name)}")
 
 
 def _info_profile(args: argparse.Namespace, console: Console) -> None:
@@ -81,14 +89,16 @@ def _info_dataset(path: str, console: Console) -> None:
 
 
 def _cmd_info(args: argparse.Namespace, console: Console) -> int:
+    if args.tasks:
+        _info_tasks()
     if args.envs:
         _info_envs(console)
     if args.profile:
         _info_profile(args, console)
     if args.dataset:
         _info_dataset(args.dataset, console)
-    if not (args.envs or args.profile or args.dataset):
-        console.print("nothing to show: pass a dataset folder, --envs or --profile NAME")
+    if not (args.tasks or args.envs or args.profile or args.dataset):
+        console.print("nothing to show: pass a dataset folder, --tasks, --envs or --profile NAME")
         return 2
     return 0
 
@@ -145,10 +155,6 @@ def _cmd_train(args: argparse.Namespace, console: Console) -> int:
         raise ConfigError("train needs --real and/or --synthetic data")
     if args.real and args.synthetic and config.ratio == 0:  # the vision default: say what --real does not do
         console.print(f"ratio 0 ({config.obs}'s default): no batch draws from --real; pass --ratio to co-train")
-    resume = args.resume
-    if unstarted_run(out):  # killed before its first checkpoint: nothing to resume, start it again
-        clear_unstarted_run(out)
-        resume = False
     with progress_bar(console, unit="steps") as bar:
         job = bar.add_task(
             f"train {config.policy}", total=config.steps or policy_classes(config.policy)[0]().default_steps
@@ -158,7 +164,7 @@ def _cmd_train(args: argparse.Namespace, console: Console) -> int:
             config,
             real=args.real,
             synthetic=args.synthetic,
-            resume=resume,
+            resume=args.resume,  # a run killed before its first checkpoint starts again (train)
             progress=lambda step, total, loss: bar.update(
                 job, completed=step, description=f"train {config.policy} loss {loss:.4f}"
             ),

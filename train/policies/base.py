@@ -23,6 +23,7 @@ from ...envs import ConfigError
 from ..normalize import Normalizer
 
 VECTOR_KEY = "obs"  # the observation vector in a training batch and in a step's observation dict
+PAST_ACTION_KEY = "past_action"  # the actions sent before the current frame, in a training batch
 ImageShapes = dict[str, tuple[int, int, int]]  # dataset image key → (C, H, W), in input order
 
 
@@ -38,6 +39,12 @@ class Policy(Protocol):
     @property
     def n_obs_steps(self) -> int:
         """Observation frames per sample (the window ends at the current frame)."""
+        ...
+
+    @property
+    def n_past_actions(self) -> int:
+        """Actions sent before the current frame that the policy reads (0: none); a training batch
+        then holds them as past_action (B, n_past_actions, A), oldest first."""
         ...
 
     @property
@@ -83,6 +90,10 @@ class PolicyModule(torch.nn.Module):
     @property
     def n_obs_steps(self) -> int:
         return self.config.n_obs_steps
+
+    @property
+    def n_past_actions(self) -> int:
+        return getattr(self.config, "n_past_actions", 0)
 
     def split_observation(self, obs: np.ndarray | Mapping[str, np.ndarray]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """A step's observation → (vector (D,), {image key: (C, H, W) uint8 frame}), checked against

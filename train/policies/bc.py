@@ -16,13 +16,20 @@ import torch
 from torch import nn
 
 from ..normalize import Normalizer
-from .base import VECTOR_KEY, PolicyModule
+from .base import PAST_ACTION_KEY, VECTOR_KEY, PolicyModule
 from .vision_encoder import ImageEncoder, ImageEncoderConfig
 
 
 @dataclass(frozen=True)
 class BCConfig:
     n_obs_steps: int = 1  # observation frames in the input window
+    # The last actions the policy sent, as input beside the observation. Under actuation latency
+    # the state shows the arm where commands of `latency` steps ago put it; the actions still in
+    # flight say where it is going, which the observation alone cannot. Off by default: it did
+    # not help where it should (PegInsert, the `laggy` development shift, two steps of latency,
+    # `demoforge run` defaults, 50 episodes in the shift: real + synthetic 23/50 without, 21/50
+    # with the last 3 actions; synthetic only 12/50 both).
+    n_past_actions: int = 0
     chunk_size: int = 8  # actions predicted per query
     hidden: tuple[int, ...] = (512, 512, 512)
     dropout: float = 0.1
@@ -55,6 +62,8 @@ class BCConfig:
             object.__setattr__(self, "encoder", ImageEncoderConfig.from_dict(dict(self.encoder)))
         if self.loss not in ("l1", "l2"):
             raise ValueError(f"BCConfig.loss={self.loss!r}; allowed: l1, l2")
+        if not 0 <= self.n_past_actions <= 16:
+            raise ValueError(f"BCConfig.n_past_actions={self.n_past_actions} must be in [0, 16]")
         if self.temporal_ensemble is None and not 1 <= self.n_action_steps <= self.chunk_size:
             raise ValueError(
                 f"BCConfig.n_action_steps={self.n_action_steps} must be in [1, chunk_size={self.chunk_size}]"
@@ -88,6 +97,7 @@ def mlp(sizes: list[int], dropout: float = 0.0) -> nn.Sequential:
 
 class BCPolicy(PolicyModule):
     name = "bc"
+    config_class = BCConfig
 
     def __init__(
         self,
@@ -101,9 +111,8 @@ class BCPolicy(PolicyModule):
         frame_width = obs_dim + len(self.image_shapes) * config.encoder.features
         # Built before the encoders, so a policy without images draws its initial weights exactly
         # as it did before images existed.
-        self.net = mlp(
-            [config.n_obs_steps * frame_width, *config.hidden, config.chunk_size * action_dim], config.dropout
-        )
+        inputs = config.n_obs_steps * frame_width + config.n_past_actions * action_dim
+        self.net = mlp([inputs, *config.hidden, config.chunk_size * action_dim], config.dropout)
         # A list in `image_shapes` order: the dataset keys hold dots, which ModuleDict refuses.
         self.image_encoders = nn.ModuleList(ImageEncoder(config.encoder, s) for s in self.image_shapes.values())
         self.reset()
@@ -117,20 +126,26 @@ class BCPolicy(PolicyModule):
         obs: torch.Tensor,
         images: Mapping[str, torch.Tensor] | None = None,
         generator: torch.Generator | None = None,
+        past_actions: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """(B, n_obs, D) raw observations (and per image key (B, n_obs, C, H, W) uint8 frames) →
-        (B, chunk, A) normalized actions. `generator` draws the training crops of the images."""
+        """(B, n_obs, D) raw observations (and per image key (B, n_obs, C, H, W) uint8 frames, and
+        (B, n_past_actions, A) raw actions sent before) → (B, chunk, A) normalized actions.
+        `generator` draws the training crops of the images."""
         x = self.normalizer.obs(obs)
         if self.image_shapes:
             feats = [enc(images[k], generator) for k, enc in zip(self.image_shapes, self.image_encoders)]
             x = torch.cat([x, *feats], -1)
-        return self.net(x.flatten(1)).view(len(obs), self.config.chunk_size, self.action_dim)
+        x = x.flatten(1)
+        if self.config.n_past_actions:
+            x = torch.cat([x, self.normalizer.action(past_actions).flatten(1)], -1)
+        return self.net(x).view(len(obs), self.config.chunk_size, self.action_dim)
 
     def loss(self, batch: dict[str, torch.Tensor], generator: torch.Generator | None = None) -> torch.Tensor:
         """Squared (or L1, ACT's) error on normalized actions, padded steps masked out. `generator`
         draws the image crops (a policy without images draws nothing from it; dropout draws from
         torch's global generator, which checkpoints save)."""
-        pred = self(batch[VECTOR_KEY], {k: batch[k] for k in self.image_shapes}, generator)
+        images = {k: batch[k] for k in self.image_shapes}
+        pred = self(batch[VECTOR_KEY], images, generator, batch.get(PAST_ACTION_KEY))
         target = self.normalizer.action(batch["action"])
         diff = pred - target
         err = (diff.square() if self.config.loss == "l2" else diff.abs()).mean(-1)
@@ -142,6 +157,7 @@ class BCPolicy(PolicyModule):
         self._image_windows = {k: ObservationWindow(self.config.n_obs_steps, torch.uint8) for k in self.image_shapes}
         self._queue: deque = deque()
         self._chunks: list[tuple[int, torch.Tensor]] = []
+        self._sent = deque([torch.zeros(self.action_dim)] * self.config.n_past_actions, self.config.n_past_actions)
         self._t = 0
 
     @torch.no_grad()
@@ -152,8 +168,10 @@ class BCPolicy(PolicyModule):
         window = self._window.push(vector)
         images = {k: self._image_windows[k].push(frame) for k, frame in frames.items()}
 
+        past = torch.stack(list(self._sent))[None] if self._sent else None
+
         def predict() -> torch.Tensor:
-            return self.normalizer.unaction((self(window, images) if images else self(window))[0])
+            return self.normalizer.unaction(self(window, images, past_actions=past)[0])
 
         m = self.config.temporal_ensemble
         if m is None:
@@ -168,4 +186,5 @@ class BCPolicy(PolicyModule):
             weights = torch.softmax(-m * torch.arange(len(preds), dtype=torch.float32), 0)
             action = (weights[:, None] * preds).sum(0)
         self._t += 1
+        self._sent.append(action)
         return action.numpy()

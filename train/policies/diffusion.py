@@ -162,6 +162,7 @@ class ConditionalUnet1D(nn.Module):
 
 class DiffusionPolicy(PolicyModule):
     name = "diffusion"
+    config_class = DiffusionConfig
 
     def __init__(
         self,

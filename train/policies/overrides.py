@@ -35,8 +35,8 @@ def check_overrides(policy: str, overrides: Mapping[str, Any], where: str = "Tra
             raise ConfigError(f"{where} {key}: not a {policy} policy field; known: {', '.join(fields)}")
         default = getattr(defaults, key)
         nullable = "None" in str(fields[key].type)
-        if value is None and nullable:
-            continue
+        if (value is None and nullable) or (type(value) is type(default) and value == default):
+            continue  # a field at its own default holds (BC's temporal_ensemble default is -0.3)
         if isinstance(default, bool):
             ok, want = isinstance(value, bool), "true or false"
         elif isinstance(default, int):

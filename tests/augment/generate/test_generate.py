@@ -200,3 +200,17 @@ def test_the_runner_closes_its_source_dataset_once_read(lift_sources, monkeypatc
     monkeypatch.setattr(Dataset, "close", lambda self: (closed.append(self.root), original(self))[1])
     runner = AttemptRunner(lift_sources, None, GenerateConfig())
     assert closed == [Path(lift_sources)] and runner.source_count > 0
+
+
+def test_a_task_registered_at_run_time_reaches_the_generation_workers(their_task, tmp_path):
+    """Workers start with spawn and import demoforge afresh: without the parent's run-time
+    registrations carried to them, each would fail with "unknown task 'TheirLift'"."""
+    import demoforge
+
+    demoforge.register_task(their_task.TheirLift)
+    demoforge.register_expert("TheirLift", their_task.their_phases)
+    demoforge.collect_demos("TheirLift", 3, tmp_path / "real", profile="nominal", human_like=False)
+    summary = generate(tmp_path / "real", tmp_path / "gen", GenerateConfig(num=3, workers=2, profile="nominal"))
+    assert summary.task == "TheirLift" and summary.episodes == 3
+    out = Dataset(tmp_path / "gen")
+    assert len(out) == 3 and {out.meta(i)["task"] for i in range(3)} == {"TheirLift"}

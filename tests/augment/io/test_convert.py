@@ -176,8 +176,12 @@ def test_truncated_file_and_bad_choices(tmp_path, demos):
         import_dataset(src, tmp_path / "out")
     assert not (tmp_path / "out").exists()
     (tmp_path / "exists").mkdir()
+    (tmp_path / "exists" / "notes.txt").write_text("mine")
     with pytest.raises(DatasetError, match="already exists"):
         export_dataset(demos, "lerobot", tmp_path / "exists")
+    (tmp_path / "empty").mkdir()  # an empty folder holds nothing to lose: taken, as collect takes it
+    export_dataset(demos, "lerobot", tmp_path / "empty")
+    assert (tmp_path / "empty" / "meta" / "info.json").is_file()
     with pytest.raises(UnknownNameError, match="known: lerobot, gr00t, minari, robomimic"):
         export_dataset(demos, "rlds", tmp_path / "x")
     bad_map = tmp_path / "m.toml"
