@@ -2,6 +2,7 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -128,3 +129,4 @@ def their_task(their_task_package, monkeypatch):
         entries.clear()
         entries.update(saved.get(group, {}))
     gym.registry.pop("demoforge/TheirLift-v0", None)
+    sys.modules.pop("their_task", None)  # the next test's copy lives in another temp folder

@@ -178,3 +178,17 @@ def test_success_reaches_lerobot_eval_through_final_info():
     assert terminated.tolist() == [True, False]
     assert info["final_info"]["is_success"].tolist() == [True, False]
     assert info["is_success"].tolist() == [True, False]
+
+
+def test_async_vector_envs_know_a_task_registered_at_run_time(their_task):
+    """Async envs are made in spawned processes: the task must travel with each env maker."""
+    import demoforge
+
+    demoforge.register_task(their_task.TheirLift)
+    envs = make_vec_env("TheirLift", n_envs=2, profile="nominal", use_async_envs=True)
+    try:
+        obs, _ = envs.reset(seed=SEED)
+        assert obs["agent_pos"].shape[0] == 2
+        assert envs.call("task_description") == ("lift the big red cube",) * 2
+    finally:
+        envs.close()
