@@ -281,13 +281,16 @@ class SplitReplayer:
 
     def _each(self, name: str, *args) -> np.ndarray:
         for conn in self.conns:
-            conn.send((name, args))
+            try:
+                conn.send((name, args))
+            except OSError:  # a worker that died: its answer below says so
+                pass
         answers = []
         for conn in self.conns:  # every answer read before raising, so none is left for the next call
             try:
                 answers.append(conn.recv())
-            except EOFError:
-                answers.append((False, "a calibration worker process ended unexpectedly"))
+            except (EOFError, OSError):
+                answers.append((False, "its process ended unexpectedly"))
         for ok, result in answers:
             if not ok:
                 raise RuntimeError(f"calibration worker: {result}")

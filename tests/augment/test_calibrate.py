@@ -79,6 +79,10 @@ def test_stretches_shared_among_worker_processes_replay_to_the_same_numbers(demo
         ):  # the worker's error, raised here
             split.residuals({"no_such_scale": 1.0}, 1)
         np.testing.assert_array_equal(split.residuals(scales, 1), one.residuals(scales, 1))  # still serving
+        split.procs[0].kill()
+        split.procs[0].join()
+        with pytest.raises(RuntimeError, match="^calibration worker: its process ended unexpectedly$"):
+            split.residuals(scales, 1)
     finally:
         one.close()
         split.close()
