@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# tests/hostile.py: helpers the hostile-input test modules import (importlib mode adds no path itself)
+sys.path.insert(0, str(Path(__file__).parent))
+
 # Headless rendering for every test, before anything imports mujoco.
 os.environ.setdefault("MUJOCO_GL", "egl")
 
@@ -130,3 +133,21 @@ def their_task(their_task_package, monkeypatch):
         entries.update(saved.get(group, {}))
     gym.registry.pop("demoforge/TheirLift-v0", None)
     sys.modules.pop("their_task", None)  # the next test's copy lives in another temp folder
+
+
+# Small datasets the hostile-input tests (test_hardening.py, test_reliability.py) break.
+@pytest.fixture(scope="module")
+def demos(demo_dataset):
+    return demo_dataset("Lift", 2, profile="nominal", human_like=False)
+
+
+@pytest.fixture(scope="module")
+def video_demos(demo_dataset):
+    return demo_dataset("Lift", 1, profile="nominal", human_like=False, cameras=("front",), image_size=(32, 32))
+
+
+@pytest.fixture
+def copy(demos, tmp_path):
+    dst = tmp_path / "copy"
+    shutil.copytree(demos, dst)
+    return dst

@@ -17,49 +17,10 @@ from demoforge.augment.data.dataset import DEFAULT_FEATURES, Dataset
 from demoforge.augment.data.record import CollectConfig, collect
 from demoforge.augment.data.writer import DatasetWriter
 from demoforge.train.cli import main
+from hostile import cli, refused
 
 EP0 = "data/chunk-000/file-000.parquet"
 META0 = "meta/episodes/chunk-000/file-000.parquet"
-
-
-def cli(capsys, *argv):
-    """Run `demoforge argv` in-process: (exit code, stdout, stderr). An escaping exception fails."""
-    capsys.readouterr()
-    try:
-        rc = main([str(a) for a in argv])
-    except SystemExit as exc:  # argparse
-        rc = exc.code
-    out, err = capsys.readouterr()
-    return rc, out, err
-
-
-def refused(capsys, *argv, names=()):
-    """Assert `demoforge argv` fails with one line on stderr that contains every string in `names`."""
-    rc, out, err = cli(capsys, *argv)
-    assert rc != 0, f"exit 0 for {argv}: {out[-300:]}"
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, f"expected one line on stderr, got {err!r}"
-    assert "Traceback" not in err + out
-    for name in names:
-        assert str(name) in lines[0], f"{name!r} not in {lines[0]!r}"
-    return lines[0]
-
-
-@pytest.fixture(scope="module")
-def demos(demo_dataset):
-    return demo_dataset("Lift", 2, profile="nominal", human_like=False)
-
-
-@pytest.fixture(scope="module")
-def video_demos(demo_dataset):
-    return demo_dataset("Lift", 1, profile="nominal", human_like=False, cameras=("front",), image_size=(32, 32))
-
-
-@pytest.fixture
-def copy(demos, tmp_path):
-    dst = tmp_path / "copy"
-    shutil.copytree(demos, dst)
-    return dst
 
 
 def _rewrite_parquet(path, **columns):
