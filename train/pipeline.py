@@ -204,10 +204,12 @@ def run_pipeline(config: RunConfig, out: str | Path, log: Callable[[str], None] 
             continue
         data = {"real": real if use_real else None, "synthetic": synthetic if use_syn else None}
         jobs[f"train {arm}"] = partial(train_arm, config, out / "runs" / arm, **data)
-    # State policies train side by side, one thread each (run_train_config): small networks keep
-    # one core busy, and a two-thread torch beside other work on 2 cores spins more than it
-    # computes. Vision arms hold every camera frame in memory, so they train one at a time.
-    stages.run_concurrently(jobs, workers if config.obs == "state" else 1, log)
+    # State policies train side by side, one thread each (run_train_config), all arms at once even
+    # on 2 cores: a single-thread arm takes twice a two-thread one on an idle machine (Lift 181 s
+    # against ~95 s), so two processes then a third (362 s) lose to three sharing the cores, and a
+    # two-thread torch beside other work spins more than it computes. Vision arms hold every
+    # camera frame in memory, so they train one at a time.
+    stages.run_concurrently(jobs, len(jobs) if config.obs == "state" and workers > 1 else 1, log)
     for arm in ARMS:
 
         def eval_arm(arm=arm) -> None:
