@@ -243,9 +243,10 @@ def stretch_starts(episodes: list[dict[str, np.ndarray]], config: CalibrationCon
     return starts
 
 
-def _serve_replays(conn, task: str, episodes: list[dict[str, np.ndarray]], config, starts) -> None:
-    """A worker process of `SplitReplayer`: answers (method, args) with (ok, result) until None."""
-    replayer = Replayer(task, episodes, config, starts)
+def _serve_replays(conn, task: str, config, starts) -> None:
+    """A worker process of `SplitReplayer`: reads the episodes, then answers (method, args) with
+    (ok, result) until None."""
+    replayer = Replayer(task, conn.recv(), config, starts)
     try:
         while (request := conn.recv()) is not None:
             name, args = request
@@ -256,6 +257,14 @@ def _serve_replays(conn, task: str, episodes: list[dict[str, np.ndarray]], confi
                 conn.send((False, f"{type(exc).__name__}: {first_line}"))
     finally:
         replayer.close()
+
+
+# Workers are spawned, so a script that starts calibration at its top level re-runs itself in each
+# and the worker dies starting: the commonest cause, said where it shows.
+WORKER_ENDED = (
+    "its process ended unexpectedly (killed, out of memory, or started by a script without "
+    "`if __name__ == '__main__':` around its work)"
+)
 
 
 class SplitReplayer:
@@ -272,12 +281,21 @@ class SplitReplayer:
             parent, child = context.Pipe()
             starts = [self.starts[i] for i in share]
             proc = context.Process(
-                target=carry_registrations(_serve_replays), args=(child, task, episodes, config, starts), daemon=True
+                target=carry_registrations(_serve_replays), args=(child, task, config, starts), daemon=True
             )
             proc.start()
             child.close()
             self.conns.append(parent)
             self.procs.append(proc)
+        # The episodes go through the pipe, not the start arguments: a child that dies while
+        # starting (a script without `if __name__ == "__main__":` re-runs itself in it) then breaks
+        # the pipe, where start arguments larger than a pipe's buffer blocked the parent forever.
+        for conn in self.conns:
+            try:
+                conn.send(episodes)
+            except OSError:
+                self.close()
+                raise RuntimeError(f"calibration worker: {WORKER_ENDED}") from None
 
     def _each(self, name: str, *args) -> np.ndarray:
         for conn in self.conns:
@@ -290,7 +308,7 @@ class SplitReplayer:
             try:
                 answers.append(conn.recv())
             except (EOFError, OSError):
-                answers.append((False, "its process ended unexpectedly"))
+                answers.append((False, WORKER_ENDED))
         for ok, result in answers:
             if not ok:
                 raise RuntimeError(f"calibration worker: {result}")

@@ -81,7 +81,9 @@ def test_stretches_shared_among_worker_processes_replay_to_the_same_numbers(demo
         np.testing.assert_array_equal(split.residuals(scales, 1), one.residuals(scales, 1))  # still serving
         split.procs[0].kill()
         split.procs[0].join()
-        with pytest.raises(RuntimeError, match="^calibration worker: its process ended unexpectedly$"):
+        with pytest.raises(
+            RuntimeError, match=r"^calibration worker: its process ended unexpectedly \(killed, [^\n]*\)$"
+        ):
             split.residuals(scales, 1)
     finally:
         one.close()
@@ -103,6 +105,24 @@ def test_calibration_workers_know_a_task_registered_at_run_time(their_task, tmp_
     finally:
         one.close()
         split.close()
+
+
+def test_a_script_without_a_main_guard_gets_an_error_not_a_hang(demo_dataset, tmp_path):
+    """Spawned workers re-run an unguarded script and die starting; the episodes (far more than a
+    pipe's buffer) used to travel as start arguments, and the parent blocked writing them forever."""
+    import subprocess
+    import sys
+
+    real = demo_dataset("Lift", 5)
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "from demoforge.augment.domain.calibrate import CalibrationConfig, calibrate\n"
+        f"calibrate({str(real)!r}, 'Lift', CalibrationConfig(workers=2, max_segments=4))\n"
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=240)
+    assert done.returncode != 0
+    last = done.stderr.splitlines()[-1]
+    assert last.startswith("RuntimeError: calibration worker: its process ended") and "__main__" in last, last
 
 
 def test_too_few_demos_and_bad_settings_are_refused_in_one_line(demo_dataset):
