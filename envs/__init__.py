@@ -18,7 +18,7 @@ from .errors import (  # noqa: E402
     validation_summary,
 )
 from .manipulation_env import EnvConfig, ManipulationEnv  # noqa: E402
-from .plugins import PluginError, carry_registrations  # noqa: E402
+from .plugins import WORKER_ENDED, PluginError, carry_registrations, spawned_pool  # noqa: E402
 from .registry import (  # noqa: E402
     TASKS,
     TaskEntry,
@@ -46,6 +46,8 @@ __all__ = [
     "TaskEntry",
     "UnknownNameError",
     "carry_registrations",
+    "spawned_pool",
+    "WORKER_ENDED",
     "gym_id",
     "make_task_env",
     "make_task",

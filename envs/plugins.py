@@ -16,6 +16,7 @@ plugins need no carrying: every process finds them in the installed metadata.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import pickle
 import sys
@@ -187,3 +188,30 @@ def carry_registrations(fn: Callable[..., Any]) -> Callable[..., Any]:
                     "define it at the top level of a module"
                 ) from None
     return CarryRegistrations(fn, snapshot)
+
+
+# Workers are spawned, so a script that starts them at its top level re-runs itself in each and
+# every worker dies starting: the commonest cause, said where it shows.
+WORKER_ENDED = (
+    "its process ended unexpectedly (killed, out of memory, or started by a script without "
+    "`if __name__ == '__main__':` around its work)"
+)
+
+
+@contextlib.contextmanager
+def spawned_pool(what: str, workers: int, initializer: Callable[..., Any] | None = None, initargs: tuple = ()):
+    """A process pool of `workers` spawned processes (not forked: a forked child would inherit the
+    parent's MuJoCo/OpenGL state) that know this process's registrations. A worker that dies is
+    the one-line RuntimeError "<what> worker: …", not concurrent.futures' BrokenProcessPool."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    init = carry_registrations(initializer) if initializer is not None else None
+    try:
+        with ProcessPoolExecutor(
+            workers, mp_context=multiprocessing.get_context("spawn"), initializer=init, initargs=initargs
+        ) as pool:
+            yield pool
+    except BrokenProcessPool:
+        raise RuntimeError(f"{what} worker: {WORKER_ENDED}") from None

@@ -11,9 +11,7 @@ The env renders exactly the cameras a checkpoint's policy reads, at the size it 
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import ClassVar
@@ -23,7 +21,7 @@ import torch
 
 from ..augment.config_bounds import EPISODES, SEED, WORKERS, Bounds, check_bounds, check_profile, ints
 from ..augment.domain.wrapper import DomainRandomizationWrapper
-from ..envs import ConfigError, EnvConfig, carry_registrations, make_task, make_task_env
+from ..envs import ConfigError, EnvConfig, make_task, make_task_env, spawned_pool
 from ..envs.observation import IMAGE_PREFIX, VECTOR_FEATURES, env_image_key, is_image_key, observation_features
 from ..envs.scene import CAMERA_NAMES
 from .checkpoint import checkpoint_path, load_policy, read_meta, trained_image_shapes, trained_obs_keys
@@ -159,10 +157,7 @@ def evaluate(run: str | Path, config: EvalConfig | None = None, out: str | Path 
         _init(str(checkpoint), 1)
         outcomes = [_episode(j) for j in jobs]
     else:
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(
-            workers, mp_context=ctx, initializer=carry_registrations(_init), initargs=(str(checkpoint), 1)
-        ) as pool:
+        with spawned_pool("evaluation", workers, _init, (str(checkpoint), 1)) as pool:
             outcomes = list(pool.map(_episode, jobs))
     result = summarize(task, config.profile, outcomes)
     out = (

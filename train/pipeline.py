@@ -8,12 +8,11 @@ resume exactly; collection and evaluation are redone, they are short).
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import shutil
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from functools import partial
 from pathlib import Path
 
@@ -21,7 +20,7 @@ import yaml
 
 from ..augment.data.record import CollectConfig, collect
 from ..augment.generate import GenerateConfig, generate
-from ..envs import ConfigError, carry_registrations, resolve_task_name
+from ..envs import ConfigError, carry_registrations, resolve_task_name, spawned_pool
 from .evaluate import EvalConfig, evaluate
 from .report import write_report
 from .run_config import RunConfig, run_train_config
@@ -62,9 +61,8 @@ class Stages:
             return
         log(f"[run ] {', '.join(pending)} ({min(processes, len(pending))} processes)")
         start = time.perf_counter()
-        context = multiprocessing.get_context("spawn")
         errors = []
-        with ProcessPoolExecutor(min(processes, len(pending)), mp_context=context) as pool:
+        with spawned_pool("training", min(processes, len(pending))) as pool:
             futures = {pool.submit(carry_registrations(fn)): name for name, fn in pending.items()}
             for future in as_completed(futures):
                 if future.cancelled():

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ...envs import ConfigError, carry_registrations, make_task_env, resolve_task_name
+from ...envs import WORKER_ENDED, ConfigError, carry_registrations, make_task_env, resolve_task_name
 from ...envs.observation import ENVIRONMENT_STATE, GRIPPER_QPOS, JOINT_POS, JOINT_VEL, OBJECT_POS, OBJECT_QUAT, STATE
 from ..config_bounds import Bounds, ints
 from .profiles import ActionSpec, PhysicsSpec, Profile
@@ -257,14 +257,6 @@ def _serve_replays(conn, task: str, config, starts) -> None:
                 conn.send((False, f"{type(exc).__name__}: {first_line}"))
     finally:
         replayer.close()
-
-
-# Workers are spawned, so a script that starts calibration at its top level re-runs itself in each
-# and the worker dies starting: the commonest cause, said where it shows.
-WORKER_ENDED = (
-    "its process ended unexpectedly (killed, out of memory, or started by a script without "
-    "`if __name__ == '__main__':` around its work)"
-)
 
 
 class SplitReplayer:

@@ -12,14 +12,12 @@ own processes); nothing pickled is ever written to disk or read from a file.
 from __future__ import annotations
 
 import dataclasses
-import multiprocessing
 import os
 from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from ...envs import carry_registrations
+from ...envs import carry_registrations, spawned_pool
 from .batch_runner import BatchRunner
 from .config import LOCKSTEP_BACKENDS, GenerateConfig
 from .runner import AttemptResult, AttemptRunner
@@ -108,11 +106,7 @@ def _pool_results(
         chunk, window = max(1, min(4 * config.batch_size, config.num // workers)), 2 * workers
     else:
         chunk, window = 1, 4 * workers
-    # spawn, not fork: a forked child would inherit the parent's MuJoCo/OpenGL state
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=carry_registrations(_init_worker), initargs=(source, task, config)
-    ) as pool:
+    with spawned_pool("generation", workers, _init_worker, (source, task, config)) as pool:
         pending: deque = deque()
         next_attempt = start
         try:
