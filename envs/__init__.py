@@ -27,6 +27,7 @@ from .registry import (  # noqa: E402
     make_task_env,
     register_gym_envs,
     register_task,
+    register_task_file,
     resolve_task_name,
 )
 from .task import Subtask, Task  # noqa: E402
@@ -51,6 +52,7 @@ __all__ = [
     "make_task",
     "register_gym_envs",
     "register_task",
+    "register_task_file",
     "resolve_task_name",
     "validation_summary",
 ]
