@@ -109,6 +109,7 @@ def file_task_class(spec: TaskSpec) -> type[FileTask]:
             "__qualname__": spec.name,
             "__doc__": f"{spec.instruction} (task file {spec.path})",
             "spec": spec,
+            "origin": f"task file {spec.path}",
             "name": spec.name,
             "description": spec.instruction,
             "objects": tuple(b.name for b in spec.bodies),

@@ -35,6 +35,11 @@ class TaskEntry(NamedTuple):
     task: type[Task]
     default_config: Callable[[], Any]
 
+    @property
+    def origin(self) -> str | None:
+        """Where the task comes from when its class says (a task file's path), else None."""
+        return getattr(self.task, "origin", None)
+
 
 def gym_id(name: str) -> str:
     """The Gymnasium id of task `name`: `demoforge/<name>-v0`."""

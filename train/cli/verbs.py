@@ -68,8 +68,8 @@ def _info_profile(args: argparse.Namespace, console: Console) -> None:
         line = ", ".join(f"{k}={v}" for k, v in fields.items())
         console.print(f"  {section} ({state}): {line}", markup=False, highlight=False)
     if args.preview:
-        path = save_preview(args.preview, resolve_task_name(args.task), profile, count=args.count)
-        console.print(f"wrote {path} ({args.count} resets of {args.task}, front camera)")
+        path = save_preview(args.preview, args.task or "Lift", profile, count=args.count)
+        console.print(f"wrote {path} ({args.count} resets of {args.task or 'Lift'}, front camera)")
 
 
 def _info_dataset(path: str, console: Console) -> None:
@@ -89,6 +89,8 @@ def _info_dataset(path: str, console: Console) -> None:
 
 
 def _cmd_info(args: argparse.Namespace, console: Console) -> int:
+    if args.task:  # a task file registers its task here, so --tasks and --envs list it too
+        args.task = resolve_task_name(args.task)
     if args.tasks:
         _info_tasks()
     if args.envs:

@@ -1,0 +1,206 @@
+"""Tasks as files (envs/task_file.py, envs/file_task.py): the shipped stack_three.toml builds, resets
+inside its distribution, steps, and its predicates answer hand-set states; a task file is accepted
+wherever a task name is, and reaches spawned worker processes."""
+
+import math
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
+from pathlib import Path
+
+import gymnasium as gym
+import mujoco
+import numpy as np
+import pytest
+from demoforge.envs import TASKS, carry_registrations, make_task_env, plugins, resolve_task_name
+from demoforge.envs.file_task import FileTask
+from demoforge.envs.geometry import yaw_quat
+from demoforge.envs.predicate_parser import parse_predicate
+from demoforge.envs.predicates import evaluate
+from demoforge.envs.scene import TABLE_TOP_Z, WORKSPACE_CENTER
+from demoforge.train.cli.main import main
+
+ROOT = Path(__file__).resolve().parents[2]
+STACK_THREE = ROOT / "examples" / "tasks" / "stack_three.toml"
+HALF = {"cubeA": 0.025, "cubeB": 0.022, "cubeC": 0.02}  # the file's half-sizes
+
+
+@pytest.fixture
+def forget_file_tasks():
+    """Registrations this test makes are dropped afterwards (as the their_task fixture does)."""
+    saved = {group: dict(entries) for group, entries in plugins._ADDED.items()}
+    yield
+    for group, entries in plugins._ADDED.items():
+        entries.clear()
+        entries.update(saved.get(group, {}))
+
+
+@pytest.fixture
+def env(forget_file_tasks):
+    e = make_task_env(str(STACK_THREE))
+    e.reset(seed=0)
+    yield e
+    e.close()
+
+
+def _place(env, poses: dict[str, tuple[float, float, float]], yaw: float = 0.0) -> None:
+    """Cubes at (x, y, z) of their centres, at rest; the arm stays at home, above them."""
+    for name, pos in poses.items():
+        env.task.set_free_pose(name, pos, yaw_quat(yaw))
+    mujoco.mj_forward(env.model, env.data)
+
+
+def _stacked(x=0.5, y=0.18, b_dx=0.0, c_dx=0.0, c_gap=0.0) -> dict:
+    """A on the table, B on A (shifted b_dx in x), C on B (shifted c_dx, lifted c_gap); 0.5 mm into
+    each other so that MuJoCo reports the contact."""
+    za = TABLE_TOP_Z + HALF["cubeA"]
+    zb = za + HALF["cubeA"] + HALF["cubeB"] - 0.0005
+    zc = zb + HALF["cubeB"] + HALF["cubeC"] - 0.0005 + c_gap
+    return {"cubeA": (x, y, za), "cubeB": (x + b_dx, y, zb), "cubeC": (x + b_dx + c_dx, y, zc)}
+
+
+def test_stack_three_builds_with_its_objects_stages_and_instruction(env):
+    task = env.task
+    assert (
+        isinstance(task, FileTask)
+        and task.name == "StackThree"
+        and TASKS.origin("StackThree").endswith("stack_three.toml")
+    )
+    assert task.objects == ("cubeA", "cubeB", "cubeC") and task.symmetry == {"cubeA": 4, "cubeB": 4, "cubeC": 4}
+    assert [(s.signal, s.object, s.grasp) for s in task.subtasks] == [
+        ("grasped_b", "cubeB", True),
+        ("b_on_a", "cubeA", False),
+        ("grasped_c", "cubeC", True),
+        (None, "cubeB", False),
+    ]
+    assert task.description.startswith("stack the green cube on the red cube") and task.max_episode_steps == 500
+    assert env.observation_space["object_pos"].shape == (9,)
+    masses = {n: env.model.body_mass[env.sim.body_id(n)] for n in HALF}
+    assert masses == pytest.approx({"cubeA": 0.06, "cubeB": 0.05, "cubeC": 0.04})
+
+
+@pytest.mark.parametrize(
+    "layout, b_on_a, success",
+    [
+        (_stacked(), True, True),
+        (_stacked(b_dx=0.004, c_dx=-0.004), True, True),  # a little off-centre still stacks
+        ({**_stacked(), "cubeC": (0.45, -0.15, TABLE_TOP_Z + HALF["cubeC"])}, True, False),  # C still on the table
+        ({**_stacked(), "cubeB": (0.45, -0.15, TABLE_TOP_Z + HALF["cubeB"])}, False, False),  # B beside A, C in air
+        (_stacked(c_gap=0.01), True, False),  # C hovers 1 cm over B: not touching
+        (_stacked(c_dx=0.03), True, False),  # C's centre off B's top face
+    ],
+)
+def test_stack_three_success_answers_hand_set_states(env, layout, b_on_a, success):
+    _place(env, layout)
+    info = env.unwrapped._info()
+    assert info["is_success"] is success
+    assert info["subtasks"]["b_on_a"] is b_on_a and not info["subtasks"]["grasped_b"]
+
+
+def test_a_finished_stack_stays_a_success_under_physics(env):
+    _place(env, _stacked(), yaw=0.3)
+    for _ in range(10):  # the arm holds still, gripper open; the stack settles
+        _, reward, terminated, _, info = env.step(np.zeros(7, np.float32))
+    assert info["is_success"] and terminated and reward == 1.0
+
+
+def test_stack_three_resets_inside_its_distribution_without_overlaps(env):
+    for seed in range(25):
+        env.reset(seed=seed)
+        poses = env.object_poses()
+        xy = {n: poses[n][:2, 3] - WORKSPACE_CENTER[:2] for n in HALF}
+        for n, h in HALF.items():
+            assert -0.1 <= xy[n][0] <= 0.1 and -0.15 <= xy[n][1] <= 0.15
+            assert poses[n][2, 3] == pytest.approx(TABLE_TOP_Z + h)
+            assert abs(math.degrees(math.atan2(poses[n][1, 0], poses[n][0, 0]))) <= 45 + 1e-6
+        for a, b in (("cubeA", "cubeB"), ("cubeA", "cubeC"), ("cubeB", "cubeC")):
+            assert np.linalg.norm(xy[a] - xy[b]) > math.sqrt(2) * (HALF[a] + HALF[b])  # circles apart
+        assert not any(env.unwrapped._info()["subtasks"].values())
+
+
+def test_stack_three_steps_with_random_actions(env):
+    env.action_space.seed(0)
+    for _ in range(30):
+        obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
+        assert env.observation_space.contains(obs) and not info["physics_diverged"]
+    assert set(info["subtasks"]) == {"grasped_b", "b_on_a", "grasped_c"}
+
+
+def test_each_vocabulary_predicate_on_hand_set_states(env):
+    task = env.task
+
+    def holds(text: str) -> bool:
+        return evaluate(parse_predicate(text, task.objects), task)
+
+    _place(env, _stacked())
+    assert holds("on(cubeB, cubeA)") and not holds("on(cubeA, cubeB)")
+    assert holds("lifted(cubeC, 0.09)") and not holds("lifted(cubeC, 0.1)") and not holds("lifted(cubeA, 0.001)")
+    assert holds("near(cubeA, cubeB, 0.05)") and not holds("near(cubeA, cubeC, 0.05)")
+    assert holds("aligned(cubeC, cubeA, 0.001, 1)") and holds("upright(cubeA)")
+    assert holds("all(upright(cubeA), any(grasped(cubeA), not(grasped(cubeB))))")
+    sunk = {"cubeA": (0.45, -0.15, HALF["cubeA"]), "cubeB": (0.5, 0.18, HALF["cubeB"]), "cubeC": (0.5, 0.18, 0.03)}
+    _place(env, sunk)  # C sunk into B as into a bin; A elsewhere on the table
+    assert holds("inside(cubeC, cubeB)") and not holds("inside(cubeA, cubeB)")
+    # turned 30° on z: aligned modulo a cube's 90° only within a tolerance above 30°
+    env.task.set_free_pose("cubeC", (0.5, 0.18, 0.2), yaw_quat(math.radians(30)))
+    mujoco.mj_forward(env.model, env.data)
+    assert not holds("aligned(cubeC, cubeB, 0.001, 29)") and holds("aligned(cubeC, cubeB, 0.001, 31)")
+    env.task.set_free_pose("cubeC", (0.5, 0.18, 0.2), [math.cos(0.3), math.sin(0.3), 0, 0])  # tilted 34° about x
+    mujoco.mj_forward(env.model, env.data)
+    assert not holds("upright(cubeC)") and holds("upright(cubeC, 40)")
+
+
+def test_grasped_is_the_finger_pad_test_of_the_built_in_tasks(env):
+    """Closing the gripper on cubeB from the Stack expert's approach makes grasped(cubeB) true."""
+    from demoforge.envs.experts import aligned_grasp_rotation
+
+    _place(env, {"cubeB": (0.5, 0.0, TABLE_TOP_Z + HALF["cubeB"])})
+    u = env.unwrapped
+    target = np.eye(4)
+    target[:3, :3] = aligned_grasp_rotation(u, u.object_poses()["cubeB"][:3, :3])
+    for z, gripper, steps in ((0.12, -1.0, 40), (HALF["cubeB"], -1.0, 40), (HALF["cubeB"], 1.0, 15)):
+        target[:3, 3] = (0.5, 0.0, TABLE_TOP_Z + z)
+        for _ in range(steps):
+            _, _, _, _, info = env.step(u.ee_action_to(target, gripper))
+    assert info["subtasks"]["grasped_b"] and not info["subtasks"]["grasped_c"]
+
+
+def test_a_task_file_path_resolves_registers_and_gymnasium_makes_it(forget_file_tasks, tmp_path):
+    assert resolve_task_name(str(STACK_THREE)) == "StackThree" == resolve_task_name("stackthree")
+    env = gym.make("demoforge/StackThree-v0")
+    assert type(env.unwrapped.task).name == "StackThree"
+    env.close()
+    moved = tmp_path / "renamed.toml"  # the name comes from the file, not its file name
+    moved.write_text(STACK_THREE.read_text().replace('name = "StackThree"', 'name = "MyStack"'))
+    assert resolve_task_name(str(moved)) == "MyStack" and list(TASKS)[-2:] == ["StackThree", "MyStack"]
+
+
+def test_info_lists_a_task_file_given_with_task(forget_file_tasks, capsys):
+    assert main(["info", "--tasks", "--task", str(STACK_THREE)]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[:5] == ["Lift", "Stack", "PickPlace", "PegInsert", "StackThree"]
+    assert f"StackThree: task file {STACK_THREE}" in out
+
+
+def _reset_in_worker(name: str) -> tuple[str, list[float]]:
+    env = gym.make(f"demoforge/{name}-v0")
+    _, info = env.reset(seed=3)
+    return type(env.unwrapped.task).__name__, sorted(info["subtasks"])
+
+
+def test_a_task_file_reaches_spawned_workers(forget_file_tasks):
+    name = resolve_task_name(str(STACK_THREE))
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        assert pool.submit(carry_registrations(_reset_in_worker), name).result() == (
+            "StackThree",
+            ["b_on_a", "grasped_b", "grasped_c"],
+        )
+    vector = gym.vector.AsyncVectorEnv(
+        [carry_registrations(partial(gym.make, "demoforge/StackThree-v0"))] * 2, context="spawn"
+    )
+    try:
+        obs, _ = vector.reset(seed=0)
+        assert obs["object_pos"].shape == (2, 9)
+        vector.step(np.zeros((2, 7), np.float32))
+    finally:
+        vector.close()
