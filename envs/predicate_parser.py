@@ -99,7 +99,9 @@ class _Parser:
     def call(self, name: str, args: list, column: int) -> Call:
         entry = PREDICATES[name]
         if not entry.required <= len(args) <= len(entry.args):
-            raise PredicateSyntaxError(f"{name} takes {entry.signature}, got {len(args)} arguments", column)
+            raise PredicateSyntaxError(
+                f"{name} takes {entry.signature}, got {len(args)} argument{'s' if len(args) > 1 else ''}", column
+            )
         for k, (arg, kind) in enumerate(zip(args, entry.args), 1):
             if (kind == "object") != isinstance(arg, str):
                 shown = arg if isinstance(arg, str) else f"{arg:g}"

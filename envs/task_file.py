@@ -218,7 +218,7 @@ def _bodies(r: _Reader, data: dict) -> tuple[BodySpec, ...]:
         for group, table in (("objects", objects), ("fixtures", fixtures))
         for name, value in table.items()
     )
-    names = {b.name for b in bodies}
+    names = [b.name for b in bodies]
     for b in bodies:
         key = ("fixtures" if b.fixed else "objects", b.name, "on_top_of")
         if b.on_top_of is not None and b.on_top_of not in names:

@@ -28,11 +28,14 @@ class Placement:
 
 
 def placement_order(bodies: tuple[BodySpec, ...]) -> list[BodySpec]:
-    """Bodies with every support before what rests on it (the file checked there is no cycle)."""
+    """Bodies with every support before what rests on it; those in an on_top_of loop (or on an
+    unknown body) are left out, which is how the file reader finds them."""
     done: dict[str, BodySpec] = {}
     pending = list(bodies)
     while pending:
         ready = [b for b in pending if b.on_top_of is None or b.on_top_of in done]
+        if not ready:
+            break
         done.update((b.name, b) for b in ready)
         pending = [b for b in pending if b.name not in done]
     return list(done.values())
