@@ -204,3 +204,40 @@ def test_a_task_file_reaches_spawned_workers(forget_file_tasks):
         vector.step(np.zeros((2, 7), np.float32))
     finally:
         vector.close()
+
+
+SQUARE = ROOT / "examples" / "tasks" / "square.toml"
+
+
+@pytest.mark.parametrize(
+    "nut, yaw, over_peg, success",
+    [
+        ((0.5, 0.15, 0.006), math.pi / 2, False, True),  # round the peg, on the table, turned 90°: a square's same
+        ((0.5, 0.152, 0.006), 0.0, False, True),  # 2 mm off centre still round it
+        ((0.5, 0.15, 0.12), 0.05, True, False),  # turned to the peg above it, not yet down
+        ((0.5, 0.15, 0.12), 0.5, False, False),  # above it but turned 29°
+        ((0.5, -0.1, 0.006), 0.0, False, False),  # on the table beside it
+    ],
+)
+def test_square_success_answers_hand_set_states(forget_file_tasks, nut, yaw, over_peg, success):
+    env = make_task_env(str(SQUARE))
+    env.reset(seed=0)
+    assert env.task.objects == ("nut", "peg") and [s.grasp for s in env.task.subtasks] == [True, False]
+    env.task.set_mocap_pose("peg", (0.5, 0.15, 0.05), yaw_quat(0.0))
+    env.task.set_free_pose("nut", nut, yaw_quat(yaw))
+    mujoco.mj_forward(env.model, env.data)
+    info = env._info()
+    assert info == {"subtasks": {"grasped": False, "over_peg": over_peg}, "is_success": success}
+    if success:  # the nut rests round the peg under physics: the parts build a ring with a hole
+        for _ in range(10):
+            _, _, _, _, info = env.step(np.zeros(7, np.float32))
+        assert info["is_success"] and env.object_poses()["nut"][2, 3] == pytest.approx(0.006, abs=1e-3)
+
+
+def test_square_resets_put_the_peg_on_the_left_and_the_nut_on_the_right(forget_file_tasks):
+    env = make_task_env(str(SQUARE))
+    for seed in range(10):
+        env.reset(seed=seed)
+        poses = env.object_poses()
+        assert poses["nut"][1, 3] < -0.07 and poses["peg"][1, 3] > 0.09
+        assert poses["peg"][2, 3] == pytest.approx(0.05) and poses["nut"][2, 3] == pytest.approx(0.006)
