@@ -241,3 +241,12 @@ def test_square_resets_put_the_peg_on_the_left_and_the_nut_on_the_right(forget_f
         poses = env.object_poses()
         assert poses["nut"][1, 3] < -0.07 and poses["peg"][1, 3] > 0.09
         assert poses["peg"][2, 3] == pytest.approx(0.05) and poses["nut"][2, 3] == pytest.approx(0.006)
+
+
+def test_eval_of_a_run_takes_a_task_file_to_make_its_task_known(forget_file_tasks, tmp_path, capsys):
+    from hostile import refused
+
+    refused(capsys, "eval", tmp_path / "no_run", "--task", "Lift", names=["--task is for LeRobot checkpoints"])
+    assert "StackThree" not in TASKS
+    line = refused(capsys, "eval", tmp_path / "no_run", "--task", STACK_THREE, names=["no_run"])
+    assert "LeRobot" not in line and "StackThree" in TASKS  # read, then the missing run is the error

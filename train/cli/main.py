@@ -76,7 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     ev = verbs.add_parser("eval", help="closed-loop evaluation of a trained policy in a domain profile")
     ev.add_argument("run", help="run folder, checkpoint file, or a LeRobot pretrained_model folder")
-    ev.add_argument("--task", help="task of a LeRobot checkpoint (default: read from its train_config.json dataset)")
+    ev.add_argument(
+        "--task",
+        help="task of a LeRobot checkpoint (default: read from its train_config.json dataset); "
+        "for a run trained on a task file, that .toml file",
+    )
     EVAL.add_to(ev)
 
     cal = verbs.add_parser(

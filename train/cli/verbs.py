@@ -20,7 +20,7 @@ from ...augment.domain.preview import save_preview
 from ...augment.domain.profiles import check_new_profile_path, load_profile, save_profile
 from ...augment.generate import generate
 from ...augment.io.convert import export_dataset, import_dataset
-from ...envs import TASKS, ConfigError, gym_id, make_task_env, resolve_task_name
+from ...envs import TASKS, ConfigError, gym_id, is_task_file, make_task_env, resolve_task_name
 from ..evaluate import evaluate
 from ..lerobot_eval import evaluate_lerobot, is_lerobot_checkpoint
 from ..pipeline import run_pipeline
@@ -182,9 +182,11 @@ def _cmd_eval(args: argparse.Namespace, console: Console) -> int:
     config = EVAL.build(args)
     if is_lerobot_checkpoint(args.run):  # lerobot-train's pretrained_model folder
         result = evaluate_lerobot(args.run, config, task=args.task)
-    elif args.task:
+    elif args.task and not is_task_file(args.task):
         raise ConfigError(f"--task is for LeRobot checkpoints; {args.run} records the task it was trained on")
     else:
+        if args.task:  # the run records its task's name; a task file's task must be read to be known here
+            resolve_task_name(args.task)
         result = evaluate(args.run, config)
     lo, hi = result.ci95
     console.print(
