@@ -250,3 +250,12 @@ def test_eval_of_a_run_takes_a_task_file_to_make_its_task_known(forget_file_task
     assert "StackThree" not in TASKS
     line = refused(capsys, "eval", tmp_path / "no_run", "--task", STACK_THREE, names=["no_run"])
     assert "LeRobot" not in line and "StackThree" in TASKS  # read, then the missing run is the error
+
+
+def test_run_and_collect_of_a_task_without_an_expert_stop_before_writing(forget_file_tasks, tmp_path, capsys):
+    from hostile import refused
+
+    for verb in ("collect", "run"):
+        out = tmp_path / verb
+        refused(capsys, verb, "--task", STACK_THREE, "--out", out, names=["no scripted expert for task 'StackThree'"])
+        assert not out.exists()
