@@ -95,6 +95,8 @@ def test_stack_three_success_answers_hand_set_states(env, layout, b_on_a, succes
     info = env.unwrapped._info()
     assert info["is_success"] is success
     assert info["subtasks"]["b_on_a"] is b_on_a and not info["subtasks"]["grasped_b"]
+    # staged dense reward: 1 at success, else 0.9 × the share of the three stage signals holding
+    assert env.task.dense_reward() == pytest.approx(1.0 if success else 0.9 * b_on_a / 3)
 
 
 def test_a_finished_stack_stays_a_success_under_physics(env):
@@ -259,3 +261,43 @@ def test_run_and_collect_of_a_task_without_an_expert_stop_before_writing(forget_
         out = tmp_path / verb
         refused(capsys, verb, "--task", STACK_THREE, "--out", out, names=["no scripted expert for task 'StackThree'"])
         assert not out.exists()
+
+
+ON_A_PLATE = """
+name = "CubeOnPlate"
+instruction = "lift the cube off the plate"
+success = "lifted(cube, 0.1)"
+
+[objects.cube]
+shape = "box"
+size = [0.02, 0.02, 0.02]
+mass = 0.05
+on_top_of = "plate"
+x = [-0.03, 0.03]  # m in the plate's frame
+y = [-0.03, 0.03]
+yaw_deg = [-90, 90]
+
+[fixtures.plate]
+shape = "cylinder"
+size = [0.08, 0.01]
+x = [-0.05, 0.05]
+y = [-0.1, 0.1]
+yaw_deg = [0, 360]
+"""
+
+
+def test_on_top_of_places_a_body_on_its_support_inside_the_region_in_the_supports_frame(forget_file_tasks, tmp_path):
+    path = tmp_path / "plate.toml"
+    path.write_text(ON_A_PLATE)
+    env = make_task_env(str(path))
+    assert env.task.objects == ("cube", "plate") and env.task.subtasks[0].object == "cube"
+    for seed in range(10):
+        env.reset(seed=seed)
+        poses = env.object_poses()
+        cube, plate = poses["cube"][:3, 3], poses["plate"][:3, 3]
+        assert plate[2] == pytest.approx(0.01) and cube[2] == pytest.approx(0.02 + 0.02)
+        local = poses["plate"][:3, :3].T @ (cube - plate)
+        assert np.all(np.abs(local[:2]) <= 0.03 + 1e-9)
+    for _ in range(10):  # it rests there: the plate holds it up
+        _, _, _, _, info = env.step(np.zeros(7, np.float32))
+    assert env.object_poses()["cube"][2, 3] == pytest.approx(0.04, abs=2e-3) and not info["is_success"]
