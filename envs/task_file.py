@@ -1,16 +1,11 @@
-"""Reads a task file (TOML, see docs/add-your-task.md) into a `TaskSpec`, checking every key.
-
-Anything wrong is one ConfigError line: the file, the line (where it can be found), the dotted key,
-what was expected and what was there, e.g. `stack.toml, line 9, objects.cubeA.mass: expected a
-number > 0, got -0.1`. TOML itself reports the line of a syntax error; for a value, the line is
-found by scanning the file's table headers and keys (`key_lines`).
+"""Reads a task file (TOML, see docs/add-your-task.md) into a `TaskSpec`, checking every key: its
+schema, defaults and the checks across keys (names, references, a layout that can be placed, a scene
+that compiles). Anything wrong is one ConfigError line naming file, line and key (`toml_checks.py`).
 """
 
 from __future__ import annotations
 
-import difflib
 import re
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +19,7 @@ from .scene import TABLE_CENTER, TABLE_HALF, WORKSPACE_CENTER, SceneConfig, buil
 from .task_layout import placement_order, sample_layout
 from .task_spec import SHAPE_SIZES, BodySpec, Part, StageSpec, TaskSpec
 from .task_xml import bodies_xml, scene_names
+from .toml_checks import CheckedToml, load_toml, shown
 
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")  # a task's name is a Gymnasium id part; an object's an MJCF name
 TOP_KEYS = ("name", "instruction", "max_episode_steps", "success", "objects", "fixtures", "subtasks", "signals")
@@ -37,116 +33,21 @@ DEFAULT_STEPS = 300
 TABLE_X = (TABLE_CENTER[0] - TABLE_HALF[0] - WORKSPACE_CENTER[0], TABLE_CENTER[0] + TABLE_HALF[0] - WORKSPACE_CENTER[0])
 TABLE_Y = (TABLE_CENTER[1] - TABLE_HALF[1] - WORKSPACE_CENTER[1], TABLE_CENTER[1] + TABLE_HALF[1] - WORKSPACE_CENTER[1])
 
-_HEADER = re.compile(r"\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
-_KEY = re.compile(r"\s*([A-Za-z0-9_\-\".' ]+?)\s*=")
+
+def _predicate(r: CheckedToml, value: Any, key: tuple, objects: list[str]) -> Predicate:
+    text = r.text(value, key)
+    try:
+        return parse_predicate(text, objects)
+    except PredicateSyntaxError as exc:
+        raise r.fail(key, f"{exc} in {text!r}") from None
 
 
-def _split_key(text: str) -> tuple[str, ...]:
-    return tuple(part.strip().strip("\"'") for part in text.split("."))
-
-
-def key_lines(text: str) -> dict[tuple, int]:
-    """Dotted key path → the 1-based line that sets it or opens its table; an array of tables'
-    entries are ("subtasks", 0), ("subtasks", 1), ... Best effort: inline tables count as their key."""
-    lines: dict[tuple, int] = {}
-    table: tuple = ()
-    counts: dict[tuple, int] = {}
-    for number, line in enumerate(text.splitlines(), 1):
-        header = _HEADER.match(line)
-        if header:
-            path = _split_key(header.group(2))
-            if header.group(1) == "[[":
-                counts[path] = counts.get(path, -1) + 1
-                path = (*path, counts[path])
-            table = path
-            lines.setdefault(table, number)
-            continue
-        key = _KEY.match(line)
-        if key and not line.lstrip().startswith("#"):
-            lines.setdefault((*table, *_split_key(key.group(1))), number)
-    return lines
-
-
-class _Reader:
-    """Checks values of one file, each failure one line naming the file, line and key."""
-
-    def __init__(self, path: Path, text: str):
-        self.path, self.lines = path, key_lines(text)
-
-    def fail(self, key: tuple, message: str) -> ConfigError:
-        shown = ".".join(f"[{k}]" if isinstance(k, int) else k for k in key).replace(".[", "[")
-        for n in range(len(key), 0, -1):  # the key's line, else its nearest enclosing table's
-            if key[:n] in self.lines:
-                return ConfigError(f"{self.path}, line {self.lines[key[:n]]}, {shown}: {message}")
-        return ConfigError(f"{self.path}, {shown or '(top level)'}: {message}")
-
-    def table(self, value: Any, key: tuple, allowed: tuple[str, ...], required: tuple[str, ...] = ()) -> dict:
-        if not isinstance(value, dict):
-            raise self.fail(key, f"expected a table, got {_shown(value)}")
-        for name in value:
-            if name not in allowed:
-                close = difflib.get_close_matches(name, allowed, n=1)
-                hint = f"did you mean {close[0]!r}? " if close else ""
-                raise self.fail((*key, name), f"unknown key; {hint}expected one of {', '.join(allowed)}")
-        for name in required:
-            if name not in value:
-                raise self.fail((*key, name), "missing; this key is required")
-        return value
-
-    def number(self, value: Any, key: tuple, low: float = -np.inf, positive: bool = False) -> float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
-            raise self.fail(key, f"expected a number, got {_shown(value)}")
-        if (positive and value <= 0) or value < low:
-            bound = "> 0" if positive else f">= {low:g}"
-            raise self.fail(key, f"expected a number {bound}, got {value:g}")
-        return float(value)
-
-    def integer(self, value: Any, key: tuple, low: int) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise self.fail(key, f"expected an integer >= {low}, got {_shown(value)}")
-        return value
-
-    def text(self, value: Any, key: tuple, pattern: re.Pattern | None = None) -> str:
-        if not isinstance(value, str) or not value.strip():
-            raise self.fail(key, f"expected a non-empty string, got {_shown(value)}")
-        if pattern is not None and not pattern.fullmatch(value):
-            raise self.fail(key, f"expected a letter, then letters, digits or '_', got {value!r}")
-        return value
-
-    def numbers(self, value: Any, key: tuple, count: int, what: str, **bounds) -> tuple[float, ...]:
-        if not isinstance(value, list) or len(value) != count:
-            raise self.fail(key, f"expected {what}, got {_shown(value)}")
-        return tuple(self.number(v, (*key,), **bounds) for v in value)
-
-    def interval(self, value: Any, key: tuple, what: str, within: tuple[float, float] | None = None) -> tuple:
-        low, high = self.numbers(value, key, 2, f"[low, high] ({what})")
-        if low > high:
-            raise self.fail(key, f"expected [low, high] with low <= high ({what}), got [{low:g}, {high:g}]")
-        if within is not None and (low < within[0] or high > within[1]):
-            raise self.fail(
-                key, f"expected a range within [{within[0]:g}, {within[1]:g}] (the table), got [{low:g}, {high:g}]"
-            )
-        return low, high
-
-    def predicate(self, value: Any, key: tuple, objects: list[str]) -> Predicate:
-        text = self.text(value, key)
-        try:
-            return parse_predicate(text, objects)
-        except PredicateSyntaxError as exc:
-            raise self.fail(key, f"{exc} in {text!r}") from None
-
-
-def _shown(value: Any) -> str:
-    kind = {bool: "a boolean", str: "a string", list: "an array", dict: "a table", int: "an integer", float: "a float"}
-    return f"{kind.get(type(value), type(value).__name__)} {value!r}"
-
-
-def _part(r: _Reader, value: Any, key: tuple, with_pos: bool) -> Part:
+def _part(r: CheckedToml, value: Any, key: tuple, with_pos: bool) -> Part:
     allowed = PART_KEYS if with_pos else ("shape", "size")
     r.table(value, key, allowed, required=("shape", "size"))
     shape = value["shape"]
     if shape not in SHAPE_SIZES:
-        raise r.fail((*key, "shape"), f"expected one of {', '.join(SHAPE_SIZES)}, got {_shown(shape)}")
+        raise r.fail((*key, "shape"), f"expected one of {', '.join(SHAPE_SIZES)}, got {shown(shape)}")
     names = SHAPE_SIZES[shape]
     size = r.numbers(
         value["size"], (*key, "size"), len(names), f"a {shape}'s half-sizes [{', '.join(names)}] (m)", positive=True
@@ -156,14 +57,14 @@ def _part(r: _Reader, value: Any, key: tuple, with_pos: bool) -> Part:
     return Part(shape, size, pos, rgba)
 
 
-def _rgba(r: _Reader, value: Any, key: tuple) -> tuple:
+def _rgba(r: CheckedToml, value: Any, key: tuple) -> tuple:
     rgba = r.numbers(value, key, 4, "[r, g, b, a] in 0..1", low=0.0)
     if max(rgba) > 1:
         raise r.fail(key, f"expected [r, g, b, a] in 0..1, got {list(rgba)}")
     return rgba
 
 
-def _body(r: _Reader, name: str, value: Any, key: tuple, fixed: bool) -> BodySpec:
+def _body(r: CheckedToml, name: str, value: Any, key: tuple, fixed: bool) -> BodySpec:
     r.table(value, key, tuple(k for k in BODY_KEYS if not (fixed and k == "mass")), () if fixed else ("mass",))
     if not NAME.fullmatch(name):
         raise r.fail(key, f"an object's name must be a letter, then letters, digits or '_', got {name!r}")
@@ -177,7 +78,7 @@ def _body(r: _Reader, name: str, value: Any, key: tuple, fixed: bool) -> BodySpe
         parts = value["parts"]
         if not isinstance(parts, list) or not parts:
             raise r.fail(
-                (*key, "parts"), f"expected a non-empty array of {{shape, size, pos}} tables, got {_shown(parts)}"
+                (*key, "parts"), f"expected a non-empty array of {{shape, size, pos}} tables, got {shown(parts)}"
             )
         parts = tuple(_part(r, p, (*key, "parts", i), with_pos=True) for i, p in enumerate(parts))
     else:
@@ -204,13 +105,13 @@ def _body(r: _Reader, name: str, value: Any, key: tuple, fixed: bool) -> BodySpe
     )
 
 
-def _bodies(r: _Reader, data: dict) -> tuple[BodySpec, ...]:
+def _bodies(r: CheckedToml, data: dict) -> tuple[BodySpec, ...]:
     objects = data.get("objects")
     if not isinstance(objects, dict) or not objects:
         raise r.fail(("objects",), "expected at least one object: a [objects.<name>] table")
     fixtures = data.get("fixtures", {})
     if not isinstance(fixtures, dict):
-        raise r.fail(("fixtures",), f"expected [fixtures.<name>] tables, got {_shown(fixtures)}")
+        raise r.fail(("fixtures",), f"expected [fixtures.<name>] tables, got {shown(fixtures)}")
     for name in set(objects) & set(fixtures):
         raise r.fail(("fixtures", name), f"{name!r} is also an object; names must be unique")
     bodies = tuple(
@@ -231,7 +132,7 @@ def _bodies(r: _Reader, data: dict) -> tuple[BodySpec, ...]:
     return bodies
 
 
-def _stages(r: _Reader, data: dict, names: list[str]) -> tuple[StageSpec, ...]:
+def _stages(r: CheckedToml, data: dict, names: list[str]) -> tuple[StageSpec, ...]:
     stages = data.get("subtasks", [{"object": names[0]}])
     if not isinstance(stages, list) or not stages:
         raise r.fail(("subtasks",), "expected [[subtasks]] tables, each with object and until")
@@ -244,7 +145,7 @@ def _stages(r: _Reader, data: dict, names: list[str]) -> tuple[StageSpec, ...]:
             raise r.fail((*key, "object"), f"unknown object {stage['object']!r}; objects: {', '.join(names)}")
         if last and "until" in stage:
             raise r.fail((*key, "until"), "the last subtask ends at success: remove until")
-        until = None if last else r.predicate(stage["until"], (*key, "until"), names)
+        until = None if last else _predicate(r, stage["until"], (*key, "until"), names)
         signal = None if last else r.text(stage.get("signal", f"subtask{i + 1}"), (*key, "signal"), NAME)
         out.append(StageSpec(stage["object"], until, signal))
     return tuple(out)
@@ -253,32 +154,27 @@ def _stages(r: _Reader, data: dict, names: list[str]) -> tuple[StageSpec, ...]:
 def read_task_file(path: str | Path) -> TaskSpec:
     """The task `path` describes, every key checked (ConfigError: one line naming file, line, key)."""
     path = Path(path).resolve()
-    text = path.read_text(encoding="utf-8")
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        where = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
-        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
-        line = f", line {where.group(1)}, column {where.group(2)}" if where else ""
-        raise ConfigError(f"{path}{line}: invalid TOML: {message}") from None
-    r = _Reader(path, text)
+    data, r = load_toml(path)
     r.table(data, (), TOP_KEYS, ("name", "instruction", "success", "objects"))
+    name = r.text(data["name"], ("name",), NAME)
+    instruction = r.text(data["instruction"], ("instruction",))
+    steps = r.integer(data.get("max_episode_steps", DEFAULT_STEPS), ("max_episode_steps",), 1)
     bodies = _bodies(r, data)
     names = [b.name for b in bodies]
     stages = _stages(r, data, names)
     extra = r.table(data.get("signals", {}), ("signals",), tuple(data.get("signals", {})))
-    signals = tuple((s, r.predicate(p, ("signals", s), names)) for s, p in extra.items())
+    signals = tuple((s, _predicate(r, p, ("signals", s), names)) for s, p in extra.items())
     for s, _ in signals:
         r.text(s, ("signals", s), NAME)
         if s in {st.signal for st in stages}:
             raise r.fail(("signals", s), "a subtask's signal already has this name")
     spec = TaskSpec(
-        name=r.text(data["name"], ("name",), NAME),
-        instruction=r.text(data["instruction"], ("instruction",)),
-        max_episode_steps=r.integer(data.get("max_episode_steps", DEFAULT_STEPS), ("max_episode_steps",), 1),
+        name=name,
+        instruction=instruction,
+        max_episode_steps=steps,
         bodies=bodies,
         stages=stages,
-        success=r.predicate(data["success"], ("success",), names),
+        success=_predicate(r, data["success"], ("success",), names),
         signals=signals,
         path=str(path),
     )

@@ -3,7 +3,8 @@ was expected; the CLI prints that line and exits non-zero."""
 
 import pytest
 from demoforge.envs import ConfigError, UnknownNameError, resolve_task_name
-from demoforge.envs.task_file import key_lines, read_task_file
+from demoforge.envs.task_file import read_task_file
+from demoforge.envs.toml_checks import key_lines
 from hostile import refused
 
 GOOD = """\
