@@ -115,7 +115,10 @@ def shown(value: Any) -> str:
 
 def load_toml(path: Path) -> tuple[dict, CheckedToml]:
     """The file's data and its checker; a syntax error is one ConfigError line with TOML's line and column."""
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}); expected a TOML file") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -200,6 +200,14 @@ def test_the_cli_prints_the_one_line_and_exits_non_zero(tmp_path, capsys):
     refused(capsys, "info", "--tasks", "--task", tmp_path / "missing.toml", names=["missing.toml", "does not exist"])
 
 
+def test_a_task_file_that_is_not_utf8_is_one_line(tmp_path, capsys):
+    path = tmp_path / "latin1.toml"
+    path.write_bytes(GOOD.replace("red cube", "caf\xe9 cube").encode("latin-1"))
+    with pytest.raises(ConfigError, match=r"latin1.toml: not UTF-8 text \(byte 43\); expected a TOML file$"):
+        read_task_file(path)
+    refused(capsys, "info", "--tasks", "--task", path, names=[path.name, "UTF-8"])
+
+
 def test_a_missing_task_file_is_an_unknown_task(tmp_path):
     with pytest.raises(UnknownNameError, match=r"task file '.*nope.toml' does not exist"):
         resolve_task_name(str(tmp_path / "nope.toml"))
