@@ -203,7 +203,7 @@ def test_the_cli_prints_the_one_line_and_exits_non_zero(tmp_path, capsys):
 def test_a_task_file_that_is_not_utf8_is_one_line(tmp_path, capsys):
     path = tmp_path / "latin1.toml"
     path.write_bytes(GOOD.replace("red cube", "caf\xe9 cube").encode("latin-1"))
-    with pytest.raises(ConfigError, match=r"latin1.toml: not UTF-8 text \(byte 43\); expected a TOML file$"):
+    with pytest.raises(ConfigError, match=r"latin1.toml: not UTF-8 text \(byte 44\); expected a TOML file$"):
         read_task_file(path)
     refused(capsys, "info", "--tasks", "--task", path, names=[path.name, "UTF-8"])
 
