@@ -19,7 +19,7 @@ from .scene import TABLE_TOP_Z
 from .task import Subtask, Task
 from .task_layout import sample_layout
 from .task_spec import TaskSpec
-from .task_xml import bodies_xml
+from .task_xml import assets_xml, bodies_xml
 
 
 class FileTaskType(type):
@@ -42,6 +42,9 @@ class FileTask(Task, metaclass=FileTaskType):
 
     def objects_xml(self) -> str:
         return bodies_xml(self.config)
+
+    def assets_xml(self) -> str:
+        return assets_xml(self.config)
 
     def bind(self, sim) -> None:
         super().bind(sim)

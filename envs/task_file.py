@@ -13,18 +13,20 @@ import mujoco
 import numpy as np
 
 from .errors import ConfigError
+from .mesh_bounds import MESH_SUFFIXES, MeshError, mesh_bounds
 from .predicate_parser import PredicateSyntaxError, parse_predicate
 from .predicates import Predicate
 from .scene import TABLE_CENTER, TABLE_HALF, WORKSPACE_CENTER, SceneConfig, build_scene_xml
 from .task_layout import placement_order, sample_layout
-from .task_spec import SHAPE_SIZES, BodySpec, Part, StageSpec, TaskSpec
-from .task_xml import bodies_xml, scene_names
+from .task_spec import MESH_COLLISIONS, SHAPE_SIZES, BodySpec, Part, StageSpec, TaskSpec
+from .task_xml import assets_xml, bodies_xml, scene_names
 from .toml_checks import CheckedToml, load_toml, shown
 
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")  # a task's name is a Gymnasium id part; an object's an MJCF name
 TOP_KEYS = ("name", "instruction", "max_episode_steps", "success", "objects", "fixtures", "subtasks", "signals")
-BODY_KEYS = ("shape", "size", "parts", "mass", "friction", "rgba", "symmetry", "x", "y", "yaw_deg", "on_top_of")
-PART_KEYS = ("shape", "size", "pos", "rgba")
+GEOMETRY_KEYS = ("shape", "size", "file", "scale", "collision")  # one geom: a primitive, or a mesh file
+BODY_KEYS = (*GEOMETRY_KEYS, "parts", "mass", "friction", "rgba", "symmetry", "x", "y", "yaw_deg", "on_top_of")
+PART_KEYS = (*GEOMETRY_KEYS, "pos", "rgba")
 STAGE_KEYS = ("object", "until", "signal")
 DEFAULT_FRICTION = (1.0, 0.01, 0.0001)  # the scene's `object` geom class
 DEFAULT_RGBA = (0.6, 0.6, 0.6, 1.0)
@@ -43,18 +45,50 @@ def _predicate(r: CheckedToml, value: Any, key: tuple, objects: list[str]) -> Pr
 
 
 def _part(r: CheckedToml, value: Any, key: tuple, with_pos: bool) -> Part:
-    allowed = PART_KEYS if with_pos else ("shape", "size")
-    r.table(value, key, allowed, required=("shape", "size"))
+    r.table(value, key, PART_KEYS if with_pos else GEOMETRY_KEYS, required=("shape",))
     shape = value["shape"]
-    if shape not in SHAPE_SIZES:
-        raise r.fail((*key, "shape"), f"expected one of {', '.join(SHAPE_SIZES)}, got {shown(shape)}")
-    names = SHAPE_SIZES[shape]
-    size = r.numbers(
-        value["size"], (*key, "size"), len(names), f"a {shape}'s half-sizes [{', '.join(names)}] (m)", positive=True
-    )
+    if shape not in (*SHAPE_SIZES, "mesh"):
+        raise r.fail((*key, "shape"), f"expected one of {', '.join(SHAPE_SIZES)}, mesh, got {shown(shape)}")
     pos = r.numbers(value.get("pos", [0, 0, 0]), (*key, "pos"), 3, "[x, y, z] (m, in the body's frame)")
     rgba = _rgba(r, value["rgba"], (*key, "rgba")) if "rgba" in value else None
-    return Part(shape, size, pos, rgba)
+    if shape == "mesh":
+        return _mesh_part(r, value, key, pos, rgba)
+    for mesh_key in ("file", "scale", "collision"):
+        if mesh_key in value:
+            raise r.fail((*key, mesh_key), f"only a mesh takes {mesh_key}; a {shape} takes size")
+    if "size" not in value:
+        raise r.fail((*key, "size"), "missing; this key is required")
+    names = SHAPE_SIZES[shape]
+    what = f"a {shape}'s half-sizes [{', '.join(names)}] (m)"
+    return Part(shape, r.numbers(value["size"], (*key, "size"), len(names), what, positive=True), pos, rgba)
+
+
+def _mesh_part(r: CheckedToml, value: dict, key: tuple, pos: tuple, rgba: tuple | None) -> Part:
+    """A mesh part: its file (relative to the task file) read for its bounding box, scaled."""
+    if "size" in value:
+        raise r.fail((*key, "size"), "a mesh's size comes from its file; remove size (scale it with scale)")
+    if "file" not in value:
+        raise r.fail((*key, "file"), "missing; a mesh needs its file (.obj or .stl, relative to the task file)")
+    file = r.path.parent / r.text(value["file"], (*key, "file"))
+    if file.suffix.lower() not in MESH_SUFFIXES or not file.is_file():
+        raise r.fail((*key, "file"), f"expected an existing .obj or .stl file, got {str(file)!r}")
+    scale = value.get("scale", 1.0)
+    if isinstance(scale, list):
+        scale = r.numbers(scale, (*key, "scale"), 3, "a number or [x, y, z] > 0", positive=True)
+    else:
+        scale = (r.number(scale, (*key, "scale"), positive=True),) * 3
+    collision = value.get("collision", MESH_COLLISIONS[0])
+    if collision not in MESH_COLLISIONS:
+        raise r.fail((*key, "collision"), f"expected one of {', '.join(MESH_COLLISIONS)}, got {shown(collision)}")
+    try:
+        low, high = mesh_bounds(file)
+    except MeshError as exc:
+        raise r.fail((*key, "file"), str(exc)) from None
+    low, high = low * scale, high * scale
+    half, center = tuple(map(float, (high - low) / 2)), tuple(map(float, (high + low) / 2))
+    if min(half) <= 0:
+        raise r.fail((*key, "file"), f"the mesh is flat (half-extents {[round(h, 6) for h in half]} m)")
+    return Part("mesh", half, pos, rgba, str(file.resolve()), scale, collision, center)
 
 
 def _rgba(r: CheckedToml, value: Any, key: tuple) -> tuple:
@@ -82,7 +116,7 @@ def _body(r: CheckedToml, name: str, value: Any, key: tuple, fixed: bool) -> Bod
             )
         parts = tuple(_part(r, p, (*key, "parts", i), with_pos=True) for i, p in enumerate(parts))
     else:
-        parts = (_part(r, {k: value[k] for k in ("shape", "size") if k in value}, key, with_pos=False),)
+        parts = (_part(r, {k: value[k] for k in GEOMETRY_KEYS if k in value}, key, with_pos=False),)
     friction = value.get("friction", DEFAULT_FRICTION[0])
     if isinstance(friction, list):
         friction = r.numbers(friction, (*key, "friction"), 3, "[sliding, torsional, rolling] >= 0", low=0.0)
@@ -186,7 +220,7 @@ def read_task_file(path: str | Path) -> TaskSpec:
 def _check_compiles(spec: TaskSpec) -> None:
     """MuJoCo compiles the scene with the task's bodies (the last word on the MJCF made from the file)."""
     try:
-        mujoco.MjModel.from_xml_string(build_scene_xml(spec.name, bodies_xml(spec), SceneConfig()))
+        mujoco.MjModel.from_xml_string(build_scene_xml(spec.name, bodies_xml(spec), SceneConfig(), assets_xml(spec)))
     except ValueError as exc:
         first = (str(exc).splitlines() or [""])[0]
         raise ConfigError(f"{spec.path}: the scene built from it does not compile: {first}") from None

@@ -2,7 +2,8 @@
 success. Frozen and hashable, so it pickles into worker processes and keys a cache of task classes.
 
 Sizes follow MJCF's geom `size`: half-extents (box: x y z; cylinder: radius, half-height; sphere:
-radius), metres. Extents below are of the body upright (z-up) at yaw 0 in its own frame.
+radius), metres; a mesh's extents are its file's bounding box, scaled. Extents below are of the body
+upright (z-up) at yaw 0 in its own frame.
 """
 
 from __future__ import annotations
@@ -13,21 +14,31 @@ from dataclasses import dataclass
 from .predicates import Predicate
 
 SHAPE_SIZES = {"box": ("x", "y", "z"), "cylinder": ("radius", "half_height"), "sphere": ("radius",)}
+MESH_COLLISIONS = ("convex_hull", "box")
 
 
 @dataclass(frozen=True)
 class Part:
     """One geom of a body: a primitive shape at an offset (m) in the body frame."""
 
-    shape: str
-    size: tuple[float, ...]
+    shape: str  # box, cylinder, sphere, or mesh
+    size: tuple[float, ...]  # a mesh's: the half-extents of its scaled bounding box
     pos: tuple[float, float, float] = (0.0, 0.0, 0.0)
     rgba: tuple[float, float, float, float] | None = None  # None: the body's colour
+    file: str | None = None  # a mesh's file (absolute path)
+    scale: tuple[float, float, float] = (1.0, 1.0, 1.0)  # a mesh's scale per axis
+    collision: str = "convex_hull"  # a mesh's collision geometry: its convex hull, or its bounding "box"
+    center: tuple[float, float, float] = (0.0, 0.0, 0.0)  # a mesh's bounding-box centre in its own frame (m)
+
+    @property
+    def offset(self) -> tuple[float, float, float]:
+        """Where its bounding box's centre lies in the body frame (m)."""
+        return (self.pos[0] + self.center[0], self.pos[1] + self.center[1], self.pos[2] + self.center[2])
 
     @property
     def half_extents(self) -> tuple[float, float, float]:
         """Half-extents of its axis-aligned box in the body frame (m)."""
-        if self.shape == "box":
+        if self.shape in ("box", "mesh"):
             return self.size[0], self.size[1], self.size[2]
         if self.shape == "cylinder":
             return self.size[0], self.size[0], self.size[1]
@@ -35,7 +46,8 @@ class Part:
 
     @property
     def volume(self) -> float:
-        if self.shape == "box":
+        """m³; a mesh's is its bounding box's (it only shares the body's mass among parts)."""
+        if self.shape in ("box", "mesh"):
             return 8 * self.size[0] * self.size[1] * self.size[2]
         if self.shape == "cylinder":
             return 2 * math.pi * self.size[0] ** 2 * self.size[1]
@@ -62,25 +74,27 @@ class BodySpec:
     @property
     def bottom(self) -> float:
         """How far its lowest point lies below its origin (m): resting on z, its origin is at z + bottom."""
-        return max(p.half_extents[2] - p.pos[2] for p in self.parts)
+        return max(p.half_extents[2] - p.offset[2] for p in self.parts)
 
     @property
     def top(self) -> float:
         """How far its highest point lies above its origin (m)."""
-        return max(p.pos[2] + p.half_extents[2] for p in self.parts)
+        return max(p.offset[2] + p.half_extents[2] for p in self.parts)
 
     @property
     def footprint(self) -> tuple[float, float]:
         """xy half-extents of the box about its origin that holds every part (m, its own frame)."""
         return (
-            max(abs(p.pos[0]) + p.half_extents[0] for p in self.parts),
-            max(abs(p.pos[1]) + p.half_extents[1] for p in self.parts),
+            max(abs(p.offset[0]) + p.half_extents[0] for p in self.parts),
+            max(abs(p.offset[1]) + p.half_extents[1] for p in self.parts),
         )
 
     @property
     def radius(self) -> float:
         """The xy circle about its origin that holds it at any yaw (m): the overlap test's."""
-        return max(math.hypot(abs(p.pos[0]) + p.half_extents[0], abs(p.pos[1]) + p.half_extents[1]) for p in self.parts)
+        return max(
+            math.hypot(abs(p.offset[0]) + p.half_extents[0], abs(p.offset[1]) + p.half_extents[1]) for p in self.parts
+        )
 
 
 @dataclass(frozen=True)

@@ -155,6 +155,21 @@ BAD = [
         ["line 26, subtasks[1].until: the last subtask ends at success: remove until"],
     ),
     (
+        "a mesh file that does not exist",
+        [('shape = "box"\nsize = [0.02, 0.02, 0.02]', 'shape = "mesh"\nfile = "meshes/red.obj"')],
+        ["line 8, objects.red.file: expected an existing .obj or .stl file, got", "meshes/red.obj"],
+    ),
+    (
+        "a mesh with a size",
+        [('shape = "box"\nsize = [0.02,', 'shape = "mesh"\nsize = [0.02,')],
+        ["line 8, objects.red.size: a mesh's size comes from its file; remove size (scale it with scale)"],
+    ),
+    (
+        "a box with a mesh file",
+        [(RED_Y, RED_Y + 'file = "red.obj"\n')],
+        ["line 12, objects.red.file: only a mesh takes file"],
+    ),
+    (
         "a subtask relative to an unknown object",
         [('object = "green"\n', 'object = "blue"\n')],
         ["line 25, subtasks[1].object: unknown object 'blue'"],
@@ -217,3 +232,14 @@ def test_key_lines_finds_tables_keys_and_array_entries():
     lines = key_lines(GOOD)
     assert lines[("objects", "red")] == 6 and lines[("objects", "red", "mass")] == 9
     assert lines[("subtasks", 1)] == 24 and lines[("subtasks", 1, "object")] == 25 and lines[("success",)] == 4
+
+
+def test_a_mesh_file_that_holds_no_solid_is_one_line(tmp_path):
+    (tmp_path / "red.obj").write_text("# nothing but\nv 0 0 0\nv 1 0 0\n")
+    (tmp_path / "bad.toml").write_text(
+        GOOD.replace('shape = "box"\nsize = [0.02, 0.02, 0.02]', 'shape = "mesh"\nfile = "red.obj"')
+    )
+    with pytest.raises(
+        ConfigError, match=r"bad.toml, line 8, objects.red.file: red.obj holds 2 finite vertices; a solid needs"
+    ):
+        read_task_file(tmp_path / "bad.toml")

@@ -12,12 +12,13 @@ import gymnasium as gym
 import mujoco
 import numpy as np
 import pytest
-from demoforge.envs import TASKS, carry_registrations, make_task_env, plugins, resolve_task_name
+from demoforge.envs import TASKS, ConfigError, carry_registrations, make_task_env, plugins, resolve_task_name
 from demoforge.envs.file_task import FileTask
 from demoforge.envs.geometry import yaw_quat
 from demoforge.envs.predicate_parser import parse_predicate
 from demoforge.envs.predicates import evaluate
 from demoforge.envs.scene import TABLE_TOP_Z, WORKSPACE_CENTER
+from demoforge.envs.task_file import read_task_file
 from demoforge.train.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -301,3 +302,67 @@ def test_on_top_of_places_a_body_on_its_support_inside_the_region_in_the_support
     for _ in range(10):  # it rests there: the plate holds it up
         _, _, _, _, info = env.step(np.zeros(7, np.float32))
     assert env.object_poses()["cube"][2, 3] == pytest.approx(0.04, abs=2e-3) and not info["is_success"]
+
+
+def _block_mesh(folder: Path) -> None:
+    """A 4 × 4 × 6 cm block whose file origin is its bottom centre, in millimetres: block.obj, and
+    the same triangles as a binary STL (block.stl) and an ASCII one (block_ascii.stl, which MuJoCo
+    does not read)."""
+    import struct
+
+    v = np.array([[x, y, z] for z in (0, 60) for y in (-20, 20) for x in (-20, 20)], float)
+    faces = [(0, 2, 1), (1, 2, 3), (4, 5, 6), (5, 7, 6), (0, 1, 4), (1, 5, 4)]
+    faces += [(2, 6, 3), (3, 6, 7), (0, 4, 2), (2, 4, 6), (1, 3, 5), (3, 7, 5)]
+    obj = "".join(f"v {a:g} {b:g} {c:g}\n" for a, b, c in v) + "".join(
+        f"f {i + 1} {j + 1} {k + 1}\n" for i, j, k in faces
+    )
+    (folder / "block.obj").write_text(obj)
+    binary = b"\0" * 80 + struct.pack("<I", len(faces))
+    binary += b"".join(struct.pack("<12f", 0, 0, 1, *v[list(f)].ravel()) + b"\0\0" for f in faces)
+    (folder / "block.stl").write_bytes(binary)
+    ascii_stl = "solid block\n" + "".join(
+        "facet normal 0 0 1\nouter loop\n"
+        + "".join(f"vertex {a:g} {b:g} {c:g}\n" for a, b, c in v[list(f)])
+        + "endloop\nendfacet\n"
+        for f in faces
+    )
+    (folder / "block_ascii.stl").write_text(ascii_stl + "endsolid block\n")
+
+
+@pytest.mark.parametrize("file, collision", [("block.obj", "convex_hull"), ("block.stl", "box")])
+def test_a_mesh_object_rests_on_the_table_by_its_files_bounding_box(forget_file_tasks, tmp_path, file, collision):
+    (tmp_path / "meshes").mkdir()
+    _block_mesh(tmp_path / "meshes")
+    path = tmp_path / "block.toml"
+    path.write_text(
+        f'name = "Block"\ninstruction = "lift the block"\nsuccess = "lifted(block, 0.05)"\n[objects.block]\n'
+        f'shape = "mesh"\nfile = "meshes/{file}"\nscale = 0.001\ncollision = "{collision}"\nmass = 0.1\n'
+        "x = [-0.05, 0.05]\ny = [-0.1, 0.1]\nyaw_deg = [-45, 45]\n"
+    )
+    env = make_task_env(str(path))
+    body = env.task.config.bodies[0]
+    assert (body.bottom, body.top, *body.footprint) == pytest.approx((0.0, 0.06, 0.02, 0.02))
+    env.reset(seed=0)
+    assert env.object_poses()["block"][2, 3] == pytest.approx(TABLE_TOP_Z)  # its origin is its bottom
+    for _ in range(10):
+        _, _, _, _, info = env.step(np.zeros(7, np.float32))
+    assert env.object_poses()["block"][2, 3] == pytest.approx(TABLE_TOP_Z, abs=1e-3) and not info["is_success"]
+    colliding = [g for g in env.task.object_geoms["block"] if env.model.geom_contype[g]]
+    assert [env.model.geom_type[g] for g in colliding] == [
+        mujoco.mjtGeom.mjGEOM_MESH if collision == "convex_hull" else mujoco.mjtGeom.mjGEOM_BOX
+    ]
+    assert env.model.body_mass[env.sim.body_id("block")] == pytest.approx(0.1)
+    env.task.set_free_pose("block", (0.5, 0.0, 0.08), yaw_quat(0.0))  # its bottom 8 cm up: lifted
+    mujoco.mj_forward(env.model, env.data)
+    assert env._info()["is_success"]
+
+
+def test_an_ascii_stl_is_refused_in_one_line_as_mujoco_reads_binary_stl_only(forget_file_tasks, tmp_path):
+    _block_mesh(tmp_path)
+    path = tmp_path / "block.toml"
+    path.write_text(
+        'name = "Block"\ninstruction = "lift it"\nsuccess = "lifted(block, 0.05)"\n[objects.block]\n'
+        'shape = "mesh"\nfile = "block_ascii.stl"\nmass = 0.1\n'
+    )
+    with pytest.raises(ConfigError, match=r"line 6, objects.block.file: block_ascii.stl is not a binary STL"):
+        read_task_file(path)
