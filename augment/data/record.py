@@ -216,6 +216,7 @@ class CollectConfig:
     def __post_init__(self) -> None:
         check_name("CollectConfig.task", self.task, resolve_task_name)
         task = resolve_task_name(self.task)
+        TASKS[task]  # loads a plugin task: a broken one is its own one-line error, said before a missing expert
         if task not in EXPERTS:  # e.g. a task file's: said before a run writes anything, not at its first episode
             raise UnknownConfigName(
                 f"CollectConfig.task={self.task!r}: no scripted expert for task {task!r} to record demos with; "
