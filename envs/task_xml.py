@@ -5,6 +5,7 @@ part in the scene's `object` geom class (its contact settings), and the mesh ass
 from __future__ import annotations
 
 import functools
+import html
 import re
 
 from .scene import SceneConfig, build_scene_xml
@@ -63,7 +64,7 @@ def bodies_xml(spec: TaskSpec) -> str:
 def assets_xml(spec: TaskSpec) -> str:
     """The mesh assets the task's bodies use (`Task.assets_xml`); files by absolute path."""
     return "\n".join(
-        f'<mesh name="{_mesh_name(b, i)}" file="{p.file}" scale="{_numbers(p.scale)}"/>'
+        f'<mesh name="{_mesh_name(b, i)}" file="{html.escape(p.file or "")}" scale="{_numbers(p.scale)}"/>'
         for b in spec.bodies
         for i, p in enumerate(b.parts)
         if p.shape == "mesh"

@@ -331,12 +331,13 @@ def _block_mesh(folder: Path) -> None:
 
 @pytest.mark.parametrize("file, collision", [("block.obj", "convex_hull"), ("block.stl", "box")])
 def test_a_mesh_object_rests_on_the_table_by_its_files_bounding_box(forget_file_tasks, tmp_path, file, collision):
-    (tmp_path / "meshes").mkdir()
-    _block_mesh(tmp_path / "meshes")
+    folder = tmp_path / 'mesh & "files"'  # a path MJCF must quote
+    folder.mkdir()
+    _block_mesh(folder)
     path = tmp_path / "block.toml"
     path.write_text(
         f'name = "Block"\ninstruction = "lift the block"\nsuccess = "lifted(block, 0.05)"\n[objects.block]\n'
-        f'shape = "mesh"\nfile = "meshes/{file}"\nscale = 0.001\ncollision = "{collision}"\nmass = 0.1\n'
+        f'shape = "mesh"\nfile = \'{folder.name}/{file}\'\nscale = 0.001\ncollision = "{collision}"\nmass = 0.1\n'
         "x = [-0.05, 0.05]\ny = [-0.1, 0.1]\nyaw_deg = [-45, 45]\n"
     )
     env = make_task_env(str(path))
