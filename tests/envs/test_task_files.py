@@ -425,3 +425,16 @@ def test_the_built_in_stack_written_as_a_file_agrees_with_it_along_an_expert_epi
         if terminated:
             break
     assert seen == {"grasped": {False, True}, "success": {False, True}}  # both answers were compared
+
+
+@pytest.mark.parametrize("file", [STACK_THREE, SQUARE], ids=lambda p: p.name)
+def test_each_shipped_task_file_passes_gymnasiums_env_check_and_resets_by_seed(forget_file_tasks, file):
+    from gymnasium.utils.env_checker import check_env
+
+    env = gym.make(f"demoforge/{resolve_task_name(str(file))}-v0")
+    check_env(env.unwrapped, skip_render_check=True)
+    first = env.reset(seed=5)[0]["object_pos"]
+    again = env.reset(seed=5)[0]["object_pos"]
+    other = env.reset(seed=6)[0]["object_pos"]
+    assert np.array_equal(first, again) and not np.allclose(first, other)
+    env.close()
