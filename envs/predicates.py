@@ -133,13 +133,6 @@ def evaluate(predicate: Predicate, scene: Scene) -> bool:
     return bool(PREDICATES[predicate.name].test(scene, *predicate.args))
 
 
-def objects_named(predicate: Predicate) -> set[str]:
-    """Every object name a predicate mentions."""
-    if isinstance(predicate, Combine):
-        return set().union(*(objects_named(item) for item in predicate.items))
-    return {a for a in predicate.args if isinstance(a, str)}
-
-
 def render(predicate: Predicate) -> str:
     """The predicate as task-file text (what the parser reads back)."""
     if isinstance(predicate, Combine):

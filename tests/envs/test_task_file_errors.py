@@ -243,3 +243,21 @@ def test_a_mesh_file_that_holds_no_solid_is_one_line(tmp_path):
         ConfigError, match=r"bad.toml, line 8, objects.red.file: red.obj holds 2 finite vertices; a solid needs"
     ):
         read_task_file(tmp_path / "bad.toml")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "grasped(red)",
+        "all(on(red, green), not(grasped(red)))",
+        "any(near(red, green, 0.05), all(upright(red, 30), lifted(green, 1e-3)))",
+        "aligned(red, green, 0.003, 10)",
+    ],
+)
+def test_a_predicate_reads_back_from_its_text_and_spacing_does_not_matter(text):
+    from demoforge.envs.predicate_parser import parse_predicate
+    from demoforge.envs.predicates import render
+
+    predicate = parse_predicate(text, ["red", "green"])
+    assert parse_predicate(render(predicate), ["red", "green"]) == predicate
+    assert parse_predicate(text.replace(", ", " ,\t").replace("(", " ( "), ["red", "green"]) == predicate
