@@ -31,6 +31,10 @@ STAGE_KEYS = ("object", "until", "signal")
 DEFAULT_FRICTION = (1.0, 0.01, 0.0001)  # the scene's `object` geom class
 DEFAULT_RGBA = (0.6, 0.6, 0.6, 1.0)
 DEFAULT_STEPS = 300
+# Sane physical ranges, so that a typo (a size in mm, a mass in g) is an error, not a diverging simulation
+SIZE_RANGE = (0.001, 0.5)  # m, any half-extent: from a 2 mm part to the table's half-depth
+MAX_MASS = 20.0  # kg; the arm lifts ~3
+MAX_FRICTION = 5.0
 # the table's top in workspace-centred coordinates (m): a region must lie on it
 TABLE_X = (TABLE_CENTER[0] - TABLE_HALF[0] - WORKSPACE_CENTER[0], TABLE_CENTER[0] + TABLE_HALF[0] - WORKSPACE_CENTER[0])
 TABLE_Y = (TABLE_CENTER[1] - TABLE_HALF[1] - WORKSPACE_CENTER[1], TABLE_CENTER[1] + TABLE_HALF[1] - WORKSPACE_CENTER[1])
@@ -60,7 +64,8 @@ def _part(r: CheckedToml, value: Any, key: tuple, with_pos: bool) -> Part:
         raise r.fail((*key, "size"), "missing; this key is required")
     names = SHAPE_SIZES[shape]
     what = f"a {shape}'s half-sizes [{', '.join(names)}] (m)"
-    return Part(shape, r.numbers(value["size"], (*key, "size"), len(names), what, positive=True), pos, rgba)
+    size = r.numbers(value["size"], (*key, "size"), len(names), what, low=SIZE_RANGE[0], high=SIZE_RANGE[1])
+    return Part(shape, size, pos, rgba)
 
 
 def _mesh_part(r: CheckedToml, value: dict, key: tuple, pos: tuple, rgba: tuple | None) -> Part:
@@ -86,8 +91,12 @@ def _mesh_part(r: CheckedToml, value: dict, key: tuple, pos: tuple, rgba: tuple 
         raise r.fail((*key, "file"), str(exc)) from None
     low, high = low * scale, high * scale
     half, center = tuple(map(float, (high - low) / 2)), tuple(map(float, (high + low) / 2))
-    if min(half) <= 0:
-        raise r.fail((*key, "file"), f"the mesh is flat (half-extents {[round(h, 6) for h in half]} m)")
+    if min(half) < SIZE_RANGE[0] or max(half) > SIZE_RANGE[1]:
+        shown_half = [round(h, 6) for h in half]
+        raise r.fail(
+            (*key, "scale"),
+            f"expected the scaled mesh's half-extents within {SIZE_RANGE[0]:g}..{SIZE_RANGE[1]:g} m, got {shown_half}",
+        )
     return Part("mesh", half, pos, rgba, str(file.resolve()), scale, collision, center)
 
 
@@ -119,16 +128,17 @@ def _body(r: CheckedToml, name: str, value: Any, key: tuple, fixed: bool) -> Bod
         parts = (_part(r, {k: value[k] for k in GEOMETRY_KEYS if k in value}, key, with_pos=False),)
     friction = value.get("friction", DEFAULT_FRICTION[0])
     if isinstance(friction, list):
-        friction = r.numbers(friction, (*key, "friction"), 3, "[sliding, torsional, rolling] >= 0", low=0.0)
+        what = f"[sliding, torsional, rolling] in 0..{MAX_FRICTION:g}"
+        friction = r.numbers(friction, (*key, "friction"), 3, what, low=0.0, high=MAX_FRICTION)
     else:
-        friction = (r.number(friction, (*key, "friction"), low=0.0), *DEFAULT_FRICTION[1:])
+        friction = (r.number(friction, (*key, "friction"), low=0.0, high=MAX_FRICTION), *DEFAULT_FRICTION[1:])
     on_top_of = value.get("on_top_of")
     region = None if on_top_of is not None else (TABLE_X, TABLE_Y)
     return BodySpec(
         name=name,
         parts=parts,
         fixed=fixed,
-        mass=None if fixed else r.number(value["mass"], (*key, "mass"), positive=True),
+        mass=None if fixed else r.number(value["mass"], (*key, "mass"), positive=True, high=MAX_MASS),
         friction=friction,
         rgba=_rgba(r, value["rgba"], (*key, "rgba")) if "rgba" in value else DEFAULT_RGBA,
         symmetry=r.integer(value.get("symmetry", 1), (*key, "symmetry"), 1),

@@ -72,11 +72,14 @@ class CheckedToml:
                 raise self.fail((*key, name), "missing; this key is required")
         return value
 
-    def number(self, value: Any, key: tuple, low: float = -np.inf, positive: bool = False) -> float:
+    def number(
+        self, value: Any, key: tuple, low: float = -np.inf, positive: bool = False, high: float = np.inf
+    ) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
             raise self.fail(key, f"expected a number, got {shown(value)}")
-        if (positive and value <= 0) or value < low:
+        if (positive and value <= 0) or value < low or value > high:
             bound = "> 0" if positive else f">= {low:g}"
+            bound = bound if high == np.inf else f"{bound} and <= {high:g}"
             raise self.fail(key, f"expected a number {bound}, got {value:g}")
         return float(value)
 

@@ -1,6 +1,7 @@
 """A malformed task file is one ConfigError line naming the file, the line, the dotted key and what
 was expected; the CLI prints that line and exits non-zero."""
 
+import numpy as np
 import pytest
 from demoforge.envs import ConfigError, UnknownNameError, resolve_task_name
 from demoforge.envs.task_file import read_task_file
@@ -50,7 +51,7 @@ BAD = [
     (
         "negative mass",
         [("mass = 0.05", "mass = -0.05")],
-        ["line 9, objects.red.mass: expected a number > 0, got -0.05"],
+        ["line 9, objects.red.mass: expected a number > 0 and <= 20, got -0.05"],
     ),
     (
         "unknown shape",
@@ -261,3 +262,56 @@ def test_a_predicate_reads_back_from_its_text_and_spacing_does_not_matter(text):
     predicate = parse_predicate(text, ["red", "green"])
     assert parse_predicate(render(predicate), ["red", "green"]) == predicate
     assert parse_predicate(text.replace(", ", " ,\t").replace("(", " ( "), ["red", "green"]) == predicate
+
+
+FUZZ_CASES = 120
+ODD_VALUES = ["-1", "0", '"x"', "[]", "{}", "1e308", "true", "[-1]", "nan", "inf", '"all("', '"on(cubeA, cubeA)"']
+ODD_VALUES += ["[0.1, 0.2, 0.3, 0.4]", '"../../etc/passwd"', '["cubeA"]', '"hand"', "[1e-9, 1e-9, 1e-9]"]
+
+
+def _fuzzed(rng, text: str) -> str:
+    """stack_three.toml with one seeded mutation: a value swapped for an odd one, a line dropped or
+    doubled, or one character changed."""
+    lines = text.splitlines()
+    i = int(rng.integers(len(lines)))
+    kind = rng.integers(4)
+    if kind == 0 and "=" in lines[i]:
+        key = lines[i].split("=")[0]
+        lines[i] = f"{key}= {ODD_VALUES[rng.integers(len(ODD_VALUES))]}"
+    elif kind == 1:
+        del lines[i]
+    elif kind == 2:
+        lines.insert(i, lines[i])
+    elif lines[i]:
+        j = int(rng.integers(len(lines[i])))
+        lines[i] = lines[i][:j] + "[]{}=,\"'#(x0"[rng.integers(12)] + lines[i][j + 1 :]
+    return "\n".join(lines) + "\n"
+
+
+def test_fuzzed_task_files_read_or_are_one_line_never_another_error(tmp_path):
+    """Seeded mutations of stack_three.toml: each reads (and then builds and resets) or is one
+    ConfigError line naming the file; nothing else escapes."""
+    from pathlib import Path
+
+    from demoforge.envs import ManipulationEnv
+    from demoforge.envs.file_task import file_task_class
+
+    text = (Path(__file__).resolve().parents[2] / "examples" / "tasks" / "stack_three.toml").read_text()
+    rng = np.random.default_rng(37)
+    outcomes = {"read": 0, "refused": 0}
+    for case in range(FUZZ_CASES):
+        path = tmp_path / f"case{case}.toml"
+        path.write_text(_fuzzed(rng, text))
+        try:
+            spec = read_task_file(path)
+        except ConfigError as exc:
+            message = str(exc)
+            assert "\n" not in message and message.startswith(str(path)), (path.read_text(), message)
+            outcomes["refused"] += 1
+            continue
+        env = ManipulationEnv(file_task_class(spec)())
+        env.reset(seed=case)
+        env.step(env.action_space.sample())
+        env.close()
+        outcomes["read"] += 1
+    assert min(outcomes.values()) >= 10, outcomes  # the mutations exercised both paths
