@@ -19,6 +19,9 @@ _TOKEN = re.compile(
 )
 
 
+MAX_DEPTH = 20  # levels of all/any/not: far beyond any task, well within Python's recursion limit
+
+
 class PredicateSyntaxError(ValueError):
     """What is wrong with a predicate's text, and where (1-based column)."""
 
@@ -58,17 +61,19 @@ class _Parser:
         self.i += 1
         return kind, value, column
 
-    def predicate(self) -> Predicate:
+    def predicate(self, depth: int = 0) -> Predicate:
         _, name, column = self.take("name", "a predicate name")
+        if depth > MAX_DEPTH:
+            raise PredicateSyntaxError(f"predicates nested more than {MAX_DEPTH} deep", column)
         if name not in PREDICATES and name not in COMBINATORS:
             raise PredicateSyntaxError(
                 f"unknown predicate {name!r}; known: {', '.join([*PREDICATES, *COMBINATORS])}", column
             )
         self.take("(", f"'(' after {name}")
-        args = [self.argument(name)]
+        args = [self.argument(name, depth)]
         while self.peek()[1] == ",":
             self.i += 1
-            args.append(self.argument(name))
+            args.append(self.argument(name, depth))
         self.take(")", f"',' or ')' in {name}(...)")
         if name in COMBINATORS:
             if name == "not" and len(args) != 1:
@@ -76,11 +81,11 @@ class _Parser:
             return Combine(name, tuple(args))
         return self.call(name, args, column)
 
-    def argument(self, parent: str) -> Predicate | str | float:
+    def argument(self, parent: str, depth: int) -> Predicate | str | float:
         kind, value, column = self.peek()
         if parent in COMBINATORS:
             if kind == "name" and self.tokens[self.i + 1][1] == "(":
-                return self.predicate()
+                return self.predicate(depth + 1)
             raise PredicateSyntaxError(
                 f"{parent}(...) takes predicates, e.g. grasped(cube); got {value or 'the end'!r}", column
             )

@@ -45,7 +45,8 @@ def _predicate(r: CheckedToml, value: Any, key: tuple, objects: list[str]) -> Pr
     try:
         return parse_predicate(text, objects)
     except PredicateSyntaxError as exc:
-        raise r.fail(key, f"{exc} in {text!r}") from None
+        quoted = text if len(text) <= 120 else text[:117] + "..."  # the column says where; keep the line short
+        raise r.fail(key, f"{exc} in {quoted!r}") from None
 
 
 def _part(r: CheckedToml, value: Any, key: tuple, with_pos: bool) -> Part:

@@ -124,6 +124,8 @@ def load_toml(path: Path) -> tuple[dict, CheckedToml]:
         raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}); expected a TOML file") from None
     try:
         data = tomllib.loads(text)
+    except RecursionError:  # arrays nested thousands deep: tomllib recurses per level
+        raise ConfigError(f"{path}: invalid TOML: values nested too deeply") from None
     except tomllib.TOMLDecodeError as exc:
         where = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
         message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))

@@ -90,6 +90,16 @@ BAD = [
     ),
     ("bad TOML syntax", [("mass = 0.05", "mass 0.05")], ["line 9, column 6: invalid TOML: "]),
     (
+        "TOML nested too deeply",
+        [("", "deep = " + "[" * 5000 + "]" * 5000)],
+        ["bad.toml: invalid TOML: values nested too deeply"],
+    ),
+    (
+        "a predicate nested too deeply",
+        [('"all(on(red, green), not(grasped(red)))"', '"' + "not(" * 500 + "grasped(red)" + ")" * 500 + '"')],
+        ["line 4, success: column 85: predicates nested more than 20 deep"],
+    ),
+    (
         "reset region inverted",
         [("x = [-0.1, 0.1]\ny = [-0.15", "x = [0.1, -0.1]\ny = [-0.15")],
         ["line 10, objects.red.x: expected [low, high] with low <= high (m about the centre), got [0.1, -0.1]"],
