@@ -325,3 +325,10 @@ def test_fuzzed_task_files_read_or_are_one_line_never_another_error(tmp_path):
         env.close()
         outcomes["read"] += 1
     assert min(outcomes.values()) >= 10, outcomes  # the mutations exercised both paths
+
+
+def test_a_task_file_named_as_a_built_in_task_is_refused_naming_the_file(tmp_path):
+    path = tmp_path / "stack.toml"
+    path.write_text(GOOD.replace('"TwoCubes"', '"Stack"'))
+    with pytest.raises(ConfigError, match=r"stack.toml, name: task 'Stack' is built in; register yours under another"):
+        resolve_task_name(str(path))
