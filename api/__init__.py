@@ -13,7 +13,7 @@ from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .envs import EnvConfig, ManipulationEnv, register_task
+from .envs import EnvConfig, ManipulationEnv, register_task, register_task_file
 from .envs import make_task_env as _make_task_env
 from .envs.experts import register_expert
 
@@ -154,6 +154,7 @@ __all__ = [
     "open_dataset",
     "register_expert",
     "register_task",
+    "register_task_file",
     "run",
     "train_policy",
     *_LAZY,

@@ -23,10 +23,12 @@ from .registry import (  # noqa: E402
     TASKS,
     TaskEntry,
     gym_id,
+    is_task_file,
     make_task,
     make_task_env,
     register_gym_envs,
     register_task,
+    register_task_file,
     resolve_task_name,
 )
 from .task import Subtask, Task  # noqa: E402
@@ -49,10 +51,12 @@ __all__ = [
     "spawned_pool",
     "WORKER_ENDED",
     "gym_id",
+    "is_task_file",
     "make_task_env",
     "make_task",
     "register_gym_envs",
     "register_task",
+    "register_task_file",
     "resolve_task_name",
     "validation_summary",
 ]

@@ -94,7 +94,7 @@ class ManipulationEnv(gym.Env):
         self.render_mode = render_mode
         self.task = task
         self.metadata = {**self.metadata, "render_fps": self.config.control_hz}
-        xml = build_scene_xml(task.name, task.objects_xml(), self.config.scene)
+        xml = build_scene_xml(task.name, task.objects_xml(), self.config.scene, task.assets_xml())
         self.model = mujoco.MjModel.from_xml_string(xml)
         self.data = mujoco.MjData(self.model)
         self.n_substeps = max(1, round(1.0 / (self.config.control_hz * self.config.scene.timestep)))

@@ -98,8 +98,8 @@ class Registry(Mapping[str, T], Generic[T]):
         """Where `name` comes from: built in, registered at run time, or which plugin."""
         if name in self._builtins:
             return "built in"
-        if name in self._added:
-            return "registered at run time"
+        if name in self._added:  # an entry may say more (a task file: its path)
+            return getattr(self._added[name], "origin", None) or "registered at run time"
         point = self._entry_points().get(name)
         if point is None:
             raise UnknownNameError(f"unknown {self.what} {name!r}; known: {self.known()}")

@@ -1,22 +1,28 @@
 """The task registry: the one source of task names, whose Gymnasium ids follow from it.
 
 `TASKS` holds the four built-in tasks, the tasks registered at run time (`register_task`) and those
-pip-installed packages declare as entry points in group `demoforge.tasks` (`plugins.py`).
+pip-installed packages declare as entry points in group `demoforge.tasks` (`plugins.py`). A task
+file (`path/to/task.toml`, `task_file.py`) given where a task name is expected registers its task
+under the file's `name` at run time, so it reaches worker processes as any run-time registration.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import gymnasium as gym
 
 from .errors import ConfigError, UnknownNameError
+from .file_task import file_task_class
 from .manipulation_env import EnvConfig, ManipulationEnv
 from .plugins import Registry
 from .task import Task
+from .task_file import read_task_file
 from .tasks import lift, peg_insert, pick_place, stack
 
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")  # a Gymnasium id's name part: no '-', '/' or ':'
@@ -28,6 +34,11 @@ class TaskEntry(NamedTuple):
 
     task: type[Task]
     default_config: Callable[[], Any]
+
+    @property
+    def origin(self) -> str | None:
+        """Where the task comes from when its class says (a task file's path), else None."""
+        return getattr(self.task, "origin", None)
 
 
 def gym_id(name: str) -> str:
@@ -92,8 +103,39 @@ def register_task(task: type[Task], default_config: Callable[[], Any] | None = N
     TASKS.add(getattr(task, "name", ""), TaskEntry(task, default_config))  # type: ignore[arg-type]
 
 
+# (resolved path, mtime, size) → the task name it registered: every lookup of a path reads it once
+_FILES: dict[tuple[str, int, int], str] = {}
+
+
+def register_task_file(path: str | os.PathLike) -> str:
+    """Read the task file at `path`, register its task under the file's `name` (in this process and
+    the workers demoforge starts from it) and return that name. Reading the same unchanged file
+    again returns the name without reading it. Raises ConfigError naming the file, line and key."""
+    resolved = Path(path).resolve()
+    stat = resolved.stat()
+    key = (str(resolved), stat.st_mtime_ns, stat.st_size)
+    if key not in _FILES or _FILES[key] not in TASKS:
+        cls = file_task_class(read_task_file(resolved))
+        try:
+            TASKS.add(cls.name, TaskEntry(cls, cls.default_config))
+        except ConfigError as exc:
+            raise ConfigError(f"{resolved}, name: {exc}") from None
+        _FILES[key] = cls.name
+    return _FILES[key]
+
+
+def is_task_file(name: str) -> bool:
+    """Whether `name` means a task file: a path ending in .toml."""
+    return str(name).lower().endswith(".toml")
+
+
 def resolve_task_name(name: str) -> str:
-    """Accept 'Lift', 'lift' or 'demoforge/Lift-v0'; raise listing the known tasks otherwise."""
+    """Accept 'Lift', 'lift', 'demoforge/Lift-v0', or a task file's path (`path/to/task.toml`, which
+    registers its task: `register_task_file`); raise listing the known tasks otherwise."""
+    if is_task_file(name):
+        if not Path(name).is_file():
+            raise UnknownNameError(f"task file {name!r} does not exist (a task name or a path to a .toml task file)")
+        return register_task_file(name)
     if name in TASKS:
         return name
     for known in TASKS:

@@ -69,8 +69,9 @@ def _camera_xml(name: str, pos, target, fovy: float) -> str:
     return f'<camera name="{name}" pos="{pos[0]} {pos[1]} {pos[2]}" xyaxes="{axes}" fovy="{fovy}"/>'
 
 
-def build_scene_xml(task_name: str, objects_xml: str, config: SceneConfig) -> str:
-    """The full MJCF of a task: shared scene plus the task's object bodies (`objects_xml`)."""
+def build_scene_xml(task_name: str, objects_xml: str, config: SceneConfig, assets_xml: str = "") -> str:
+    """The full MJCF of a task: shared scene plus the task's object bodies (`objects_xml`) and the
+    assets they use (`assets_xml`: meshes)."""
     shadow = 0 if config.fast_render else 4096
     cameras = "\n".join(_camera_xml(n, *spec) for n, spec in CAMERAS.items())
     tx, ty = TABLE_CENTER
@@ -97,6 +98,7 @@ def build_scene_xml(task_name: str, objects_xml: str, config: SceneConfig) -> st
     <texture name="floor" type="2d" builtin="flat" rgb1="0.3 0.32 0.35" width="64" height="64"/>
     <material name="floor" texture="floor"/>
     {textures.bank_xml()}
+    {assets_xml}
   </asset>
   <worldbody>
     <light name="key" pos="0.6 -0.4 1.6" dir="-0.1 0.25 -1" diffuse="0.7 0.7 0.7" castshadow="true"/>

@@ -151,6 +151,10 @@ class Task:
         """Scene hook: MJCF bodies (free objects and fixtures) added to the worldbody."""
         raise NotImplementedError
 
+    def assets_xml(self) -> str:
+        """Scene hook: MJCF assets (meshes) the bodies of `objects_xml` use; none by default."""
+        return ""
+
     def bind(self, sim: SimView) -> None:
         """Cache the ids the other hooks need; called once after the model compiles."""
         self.sim = sim

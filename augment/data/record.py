@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ...envs import TASKS, ManipulationEnv, make_task_env, resolve_task_name
-from ...envs.experts import ExpertConfig, make_expert
+from ...envs.experts import EXPERTS, ExpertConfig, make_expert
 from ...envs.geometry import mat_to_pose7
 from ...envs.observation import VECTOR_FEATURES, camera_feature, env_image_key, observation_features
 from ...envs.robot import TCP_HOME_QUAT
@@ -31,6 +31,7 @@ from ..config_bounds import (
     EPISODES,
     SEED,
     Bounds,
+    UnknownConfigName,
     check_bounds,
     check_cameras,
     check_image_size,
@@ -214,6 +215,13 @@ class CollectConfig:
 
     def __post_init__(self) -> None:
         check_name("CollectConfig.task", self.task, resolve_task_name)
+        task = resolve_task_name(self.task)
+        TASKS[task]  # loads a plugin task: a broken one is its own one-line error, said before a missing expert
+        if task not in EXPERTS:  # e.g. a task file's: said before a run writes anything, not at its first episode
+            raise UnknownConfigName(
+                f"CollectConfig.task={self.task!r}: no scripted expert for task {task!r} to record demos with; "
+                f"experts: {EXPERTS.known()}"
+            )
         check_bounds(self)
         check_profile("CollectConfig.profile", self.profile)
         check_cameras("CollectConfig.cameras", self.cameras)

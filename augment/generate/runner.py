@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ...envs import EnvConfig, ManipulationEnv, make_task_env
+from ...envs import EnvConfig, ManipulationEnv, make_task_env, resolve_task_name
 from ...envs.control import ControllerConfig
 from ...envs.geometry import axis_angle_to_mat, pose_inv
 from ...envs.manipulation_env import ee_action
@@ -76,8 +76,8 @@ def attempt_seeds(run_seed: int, attempt: int) -> tuple[int, np.random.Generator
 
 def source_task(source: Dataset, task: str | None) -> str:
     tasks = {source.meta(i).get("task") for i in range(len(source))} - {None}
-    if task:
-        return task
+    if task:  # the registered name, also of a task file's path, is what the output records
+        return resolve_task_name(task)
     if len(tasks) != 1:
         raise DatasetError(
             f"source {source.root}: cannot tell the task from its episodes ({tasks or 'none recorded'}); pass --task"

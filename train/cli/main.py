@@ -43,7 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("--envs", action="store_true", help="list tasks, their ids, objects and subtasks")
     info.add_argument("--profile", metavar="NAME|PATH", help="print a resolved domain profile (built-in name or .toml)")
     info.add_argument("--preview", metavar="OUT.png", help="with --profile: write a grid of randomized resets")
-    info.add_argument("--task", default="Lift", help="task shown in --preview (default Lift)")
+    info.add_argument(
+        "--task", metavar="NAME|PATH", help="task shown in --preview (default Lift); a .toml task file is listed too"
+    )
     info.add_argument("--count", type=int_in(1, 64), default=16, help="resets in --preview (default 16)")
     info.add_argument("dataset", nargs="?", help="a dataset folder to summarize")
 
@@ -74,7 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     ev = verbs.add_parser("eval", help="closed-loop evaluation of a trained policy in a domain profile")
     ev.add_argument("run", help="run folder, checkpoint file, or a LeRobot pretrained_model folder")
-    ev.add_argument("--task", help="task of a LeRobot checkpoint (default: read from its train_config.json dataset)")
+    ev.add_argument(
+        "--task",
+        help="task of a LeRobot checkpoint (default: read from its train_config.json dataset); "
+        "for a run trained on a task file, that .toml file",
+    )
     EVAL.add_to(ev)
 
     cal = verbs.add_parser(

@@ -20,7 +20,7 @@ from ...augment.domain.preview import save_preview
 from ...augment.domain.profiles import check_new_profile_path, load_profile, save_profile
 from ...augment.generate import generate
 from ...augment.io.convert import export_dataset, import_dataset
-from ...envs import TASKS, ConfigError, gym_id, make_task_env, resolve_task_name
+from ...envs import TASKS, ConfigError, gym_id, is_task_file, make_task_env, resolve_task_name
 from ..evaluate import evaluate
 from ..lerobot_eval import evaluate_lerobot, is_lerobot_checkpoint
 from ..pipeline import run_pipeline
@@ -68,8 +68,8 @@ def _info_profile(args: argparse.Namespace, console: Console) -> None:
         line = ", ".join(f"{k}={v}" for k, v in fields.items())
         console.print(f"  {section} ({state}): {line}", markup=False, highlight=False)
     if args.preview:
-        path = save_preview(args.preview, resolve_task_name(args.task), profile, count=args.count)
-        console.print(f"wrote {path} ({args.count} resets of {args.task}, front camera)")
+        path = save_preview(args.preview, args.task or "Lift", profile, count=args.count)
+        console.print(f"wrote {path} ({args.count} resets of {args.task or 'Lift'}, front camera)")
 
 
 def _info_dataset(path: str, console: Console) -> None:
@@ -89,6 +89,8 @@ def _info_dataset(path: str, console: Console) -> None:
 
 
 def _cmd_info(args: argparse.Namespace, console: Console) -> int:
+    if args.task:  # a task file registers its task here, so --tasks and --envs list it too
+        args.task = resolve_task_name(args.task)
     if args.tasks:
         _info_tasks()
     if args.envs:
@@ -180,9 +182,11 @@ def _cmd_eval(args: argparse.Namespace, console: Console) -> int:
     config = EVAL.build(args)
     if is_lerobot_checkpoint(args.run):  # lerobot-train's pretrained_model folder
         result = evaluate_lerobot(args.run, config, task=args.task)
-    elif args.task:
+    elif args.task and not is_task_file(args.task):
         raise ConfigError(f"--task is for LeRobot checkpoints; {args.run} records the task it was trained on")
     else:
+        if args.task:  # the run records its task's name; a task file's task must be read to be known here
+            resolve_task_name(args.task)
         result = evaluate(args.run, config)
     lo, hi = result.ci95
     console.print(
