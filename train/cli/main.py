@@ -97,6 +97,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     CALIBRATE.add_to(cal)
 
+    rep = verbs.add_parser(
+        "replay",
+        help="replay stored demos in the simulator (seeded domain, first state, actions) and check they retrace",
+    )
+    rep.add_argument("dataset", help="a dataset written by collect or generate")
+    rep.add_argument("--profile", help="the profile it was recorded in (default: the built-in one its settings name)")
+    rep.add_argument("--episodes", type=int_in(1, 10_000_000), help="replay only the first N episodes")
+
     run = verbs.add_parser("run", help="the whole job: real demos → synthetic → 3 policies → target-domain report")
     run.add_argument("--quick", action="store_true", help=f"a CI-sized smoke run ({quick_run()})")
     run.add_argument("--config", help="a report's config.yaml, to reproduce that run")

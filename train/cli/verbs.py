@@ -224,6 +224,30 @@ def _cmd_calibrate(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def _cmd_replay(args: argparse.Namespace, console: Console) -> int:
+    """Exit 1 when any episode does not retrace its recording; each such episode gets a line."""
+    from ...augment.data.replay import Replayer
+
+    replayer = Replayer(args.dataset, args.profile)
+    try:
+        count = min(args.episodes or len(replayer.dataset), len(replayer.dataset))
+        worst, failed = 0.0, 0
+        for i in range(count):
+            r = replayer.replay(i)
+            worst = max(worst, r.max_state_error)
+            if not r.reproduced:
+                failed += 1
+                where = f"diverges at frame {r.first_divergence}" if r.first_divergence else "retraces"
+                console.print(
+                    f"episode {i}: {where} (largest state error {r.max_state_error:.3g}); success "
+                    f"{r.success}, recorded {r.recorded_success}"
+                )
+    finally:
+        replayer.close()
+    console.print(f"{count - failed}/{count} episodes replay (largest state error {worst:.3g})")
+    return 1 if failed else 0
+
+
 def _cmd_run(args: argparse.Namespace, console: Console) -> int:
     overrides = RUN.given(args)  # the flags given win over --config and --quick
     if args.config:
@@ -276,6 +300,7 @@ VERBS: dict[str, Verb] = {
     "train": _cmd_train,
     "eval": _cmd_eval,
     "calibrate": _cmd_calibrate,
+    "replay": _cmd_replay,
     "run": _cmd_run,
     "import": _cmd_import,
     "export": _cmd_export,
