@@ -165,12 +165,16 @@ def above(
     height: float,
     symmetry: float = np.pi / 2,
     point: tuple[float, float, float] = (0.0, 0.0, 0.0),
+    rotation: Callable[[ManipulationEnv, dict], np.ndarray] | None = None,
 ) -> Callable[[ManipulationEnv, dict], np.ndarray]:
     """TCP `height` m above object `name` (above its grasp `point`, see `_grasp_offset`), gripper yaw
-    aligned with it modulo `symmetry` (rad)."""
+    aligned with it modulo `symmetry` (rad), or the gripper rotation `rotation(env, memory)` gives."""
 
     def target(env: ManipulationEnv, memory: dict) -> np.ndarray:
-        rot = aligned_grasp_rotation(env, _object_rot(env, name), symmetry)
+        if rotation is None:
+            rot = aligned_grasp_rotation(env, _object_rot(env, name), symmetry)
+        else:
+            rot = rotation(env, memory)
         memory["grasp_rot"] = rot
         return make_pose(_object_pos(env, name) + [0.0, 0.0, height] + _grasp_offset(memory, point), rot)
 

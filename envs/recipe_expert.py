@@ -19,19 +19,85 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from .experts import CLOSED, OPEN, Phase, _frame_pos, _frame_yaw, _object_pos, above, at_grasp, carry_to, hold_here
+import numpy as np
+
+from .experts import (
+    CLOSED,
+    GRIPPER_DOWN,
+    OPEN,
+    Phase,
+    _frame_pos,
+    _frame_yaw,
+    _object_pos,
+    _object_rot,
+    above,
+    at_grasp,
+    carry_to,
+    hold_here,
+)
+from .geometry import rot_z, wrap_angle, yaw_of
+from .robot import JOINT_UPPER
 from .manipulation_env import ManipulationEnv
 from .task_spec import RecipeStep, TaskSpec
+
+NEIGHBOUR_RANGE = 0.15  # m between centres: a body nearer than this to a picked object can meet the open hand
+WRIST = "joint7"  # turns the hand about its vertical axis: Franka's ±2.9 rad (symmetric)
+WRIST_MARGIN = 0.3  # rad kept from the wrist's limit, for the turns while carrying
 
 def _symmetry(spec: TaskSpec, name: str) -> float:
     """The yaw (rad) after which body `name` looks the same."""
     return 2 * math.pi / spec.body(name).symmetry
 
 
+def _clear_grasp_rotation(name: str, symmetry: float, key: str) -> Callable[[ManipulationEnv, dict], np.ndarray]:
+    """Gripper-down rotation at one of `name`'s equivalent yaws (modulo `symmetry`), chosen on the
+    first call (kept in `memory[key]` as an offset from the object's yaw, so the approach does not
+    switch between two choices as things move); see `_grasp_yaw_offset`."""
+
+    def rotation(env: ManipulationEnv, memory: dict) -> np.ndarray:
+        obj_yaw = yaw_of(_object_rot(env, name))
+        if key not in memory:
+            memory[key] = _grasp_yaw_offset(env, name, symmetry, obj_yaw)
+        return rot_z(obj_yaw + memory[key]) @ GRIPPER_DOWN
+
+    return rotation
+
+
+def _grasp_yaw_offset(env: ManipulationEnv, name: str, symmetry: float, obj_yaw: float) -> float:
+    """Of the equivalent grasp yaws: those whose finger axis points most across the direction to the
+    nearest other body, if one is within `NEIGHBOUR_RANGE` (the open hand spans ~20 cm along its
+    fingers and would sweep a neighbour, e.g. a stack beside the cube, off the table; across them it
+    is ~4 cm); of those, the ones the wrist reaches without its joint limit (a recipe's turns add
+    up: the wrist may already be near it); of those, the smallest turn."""
+    here = _object_pos(env, name)[:2]
+    current = yaw_of(env.eef_pose()[:3, :3])
+    wrist = float(env.data.qpos[env.model.joint(WRIST).qposadr[0]])
+    offsets = [k * symmetry for k in range(max(1, round(2 * np.pi / symmetry)))]
+    gaps = sorted((float(np.linalg.norm(_object_pos(env, o)[:2] - here)), o) for o in env.task.objects if o != name)
+    if gaps and gaps[0][0] < NEIGHBOUR_RANGE:
+        away = _object_pos(env, gaps[0][1])[:2] - here
+        away /= max(np.linalg.norm(away), 1e-9)
+
+        def along_fingers(d: float) -> float:  # |cos| between the finger axis (TCP y) and the neighbour
+            return abs(np.sin(obj_yaw + d) * away[0] - np.cos(obj_yaw + d) * away[1])
+
+        best = min(map(along_fingers, offsets))
+        offsets = [d for d in offsets if along_fingers(d) < best + 0.2]
+
+    def cost(d: float) -> float:
+        turn = float(wrap_angle(obj_yaw + d - current))
+        # the wrist joint turns opposite to the TCP's yaw (its axis points down)
+        beyond = max(0.0, abs(wrist - turn) - (JOINT_UPPER[6] - WRIST_MARGIN))
+        return abs(turn) + 10.0 * beyond
+
+    return min(offsets, key=cost)
+
+
 def _pick(spec: TaskSpec, step: RecipeStep, tag: str) -> list[Phase]:
     sym, grasp_pose = _symmetry(spec, step.object), f"grasp_pose{tag}"
+    rotation = _clear_grasp_rotation(step.object, sym, f"grasp_yaw{tag}")
     return [
-        Phase("approach", above(step.object, step.approach, sym, step.grasp), OPEN, tolerance=0.012),
+        Phase("approach", above(step.object, step.approach, sym, step.grasp, rotation), OPEN, tolerance=0.012),
         Phase("descend", at_grasp(step.object, 0.0, step.grasp), OPEN, tolerance=0.006, precise=True, speed=0.6),
         Phase("close", hold_here(grasp_pose), CLOSED, hold=6, precise=True),
         Phase("lift", hold_here(grasp_pose, lift=step.lift), CLOSED, tolerance=0.02),
@@ -67,7 +133,8 @@ def _place_on(spec: TaskSpec, step: RecipeStep, tag: str) -> list[Phase]:
     return [
         *_via(step, goal_yaw, (0.0, 0.0, 0.0), False, sym),
         Phase("carry", over(step.clear), CLOSED, tolerance=0.01),
-        Phase("lower", over(step.release), CLOSED, tolerance=0.006, speed=0.5),
+        # precise: a human-like 4 mm waypoint offset is half the release gap; pressing down shoves the support
+        Phase("lower", over(step.release), CLOSED, tolerance=0.006, precise=True, speed=0.5),
         *_release(step, tag),
     ]
 
