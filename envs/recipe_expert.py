@@ -36,11 +36,15 @@ from .experts import (
     hold_here,
 )
 from .geometry import rot_z, wrap_angle, yaw_of
-from .robot import JOINT_UPPER
+from .robot import FINGER_MAX, JOINT_UPPER
 from .manipulation_env import ManipulationEnv
 from .task_spec import RecipeStep, TaskSpec
 
 NEIGHBOUR_RANGE = 0.15  # m between centres: a body nearer than this to a picked object can meet the open hand
+# m: the built-in experts' 6 mm is half a flat object's height (the square nut is 12 mm tall): the
+# pads would close over its top edge
+DESCEND_TOLERANCE = 0.003
+NARROW_MARGIN = 0.003  # m between a finger pad and the object's widest extent before closing on it
 WRIST = "joint7"  # turns the hand about its vertical axis: Franka's ±2.9 rad (symmetric)
 WRIST_MARGIN = 0.3  # rad kept from the wrist's limit, for the turns while carrying
 
@@ -93,12 +97,22 @@ def _grasp_yaw_offset(env: ManipulationEnv, name: str, symmetry: float, obj_yaw:
     return min(offsets, key=cost)
 
 
+def _narrowed(spec: TaskSpec, step: RecipeStep) -> float:
+    """The gripper command that brings each finger to just outside the object (the gripper is turned
+    to it): closing from fully open, the pads reach ~4 m/s and pass through a bar thinner than ~1 cm
+    in one physics step (the square nut's are 8 mm); from here they touch it slowly."""
+    reach = max(spec.body(step.object).footprint) + float(np.hypot(*step.grasp[:2])) + NARROW_MARGIN
+    return 1.0 - 2.0 * min(reach, FINGER_MAX) / FINGER_MAX  # inverse of robot.finger_target
+
+
 def _pick(spec: TaskSpec, step: RecipeStep, tag: str) -> list[Phase]:
     sym, grasp_pose = _symmetry(spec, step.object), f"grasp_pose{tag}"
     rotation = _clear_grasp_rotation(step.object, sym, f"grasp_yaw{tag}")
+    descend = at_grasp(step.object, 0.0, step.grasp)
     return [
         Phase("approach", above(step.object, step.approach, sym, step.grasp, rotation), OPEN, tolerance=0.012),
-        Phase("descend", at_grasp(step.object, 0.0, step.grasp), OPEN, tolerance=0.006, precise=True, speed=0.6),
+        Phase("descend", descend, OPEN, tolerance=DESCEND_TOLERANCE, precise=True, speed=0.6),
+        Phase("narrow", hold_here(grasp_pose), _narrowed(spec, step), hold=3, precise=True),
         Phase("close", hold_here(grasp_pose), CLOSED, hold=6, precise=True),
         Phase("lift", hold_here(grasp_pose, lift=step.lift), CLOSED, tolerance=0.02),
     ]
