@@ -36,8 +36,8 @@ from .experts import (
     hold_here,
 )
 from .geometry import rot_z, wrap_angle, yaw_of
-from .robot import FINGER_MAX, JOINT_UPPER
 from .manipulation_env import ManipulationEnv
+from .robot import FINGER_MAX, JOINT_UPPER
 from .task_spec import RecipeStep, TaskSpec
 
 NEIGHBOUR_RANGE = 0.15  # m between centres: a body nearer than this to a picked object can meet the open hand
@@ -45,8 +45,10 @@ NEIGHBOUR_RANGE = 0.15  # m between centres: a body nearer than this to a picked
 # pads would close over its top edge
 DESCEND_TOLERANCE = 0.003
 NARROW_MARGIN = 0.003  # m between a finger pad and the object's widest extent before closing on it
+CLOSING_STEP = 0.003  # m per control step the finger targets move inward while closing
 WRIST = "joint7"  # turns the hand about its vertical axis: Franka's ±2.9 rad (symmetric)
 WRIST_MARGIN = 0.3  # rad kept from the wrist's limit, for the turns while carrying
+
 
 def _symmetry(spec: TaskSpec, name: str) -> float:
     """The yaw (rad) after which body `name` looks the same."""
@@ -97,12 +99,21 @@ def _grasp_yaw_offset(env: ManipulationEnv, name: str, symmetry: float, obj_yaw:
     return min(offsets, key=cost)
 
 
-def _narrowed(spec: TaskSpec, step: RecipeStep) -> float:
-    """The gripper command that brings each finger to just outside the object (the gripper is turned
-    to it): closing from fully open, the pads reach ~4 m/s and pass through a bar thinner than ~1 cm
-    in one physics step (the square nut's are 8 mm); from here they touch it slowly."""
+def _closing(spec: TaskSpec, step: RecipeStep, grasp_pose: str) -> list[Phase]:
+    """Close on the object gently: first each finger to just outside it (the gripper is turned to
+    it), then the finger targets inward `CLOSING_STEP` per control step, then fully closed. Closing
+    from fully open in one command, the pads reach ~3 m/s and pass through a bar thinner than ~1 cm
+    within one physics step (the square nut's are 8 mm)."""
     reach = max(spec.body(step.object).footprint) + float(np.hypot(*step.grasp[:2])) + NARROW_MARGIN
-    return 1.0 - 2.0 * min(reach, FINGER_MAX) / FINGER_MAX  # inverse of robot.finger_target
+    targets = np.arange(min(reach, FINGER_MAX), 0.0, -CLOSING_STEP)
+    hold = hold_here(grasp_pose)
+    return [
+        *(
+            Phase("close", hold, 1.0 - 2.0 * q / FINGER_MAX, hold=3 if i == 0 else 1, precise=True)
+            for i, q in enumerate(targets)
+        ),
+        Phase("close", hold, CLOSED, hold=6, precise=True),
+    ]
 
 
 def _pick(spec: TaskSpec, step: RecipeStep, tag: str) -> list[Phase]:
@@ -112,8 +123,7 @@ def _pick(spec: TaskSpec, step: RecipeStep, tag: str) -> list[Phase]:
     return [
         Phase("approach", above(step.object, step.approach, sym, step.grasp, rotation), OPEN, tolerance=0.012),
         Phase("descend", descend, OPEN, tolerance=DESCEND_TOLERANCE, precise=True, speed=0.6),
-        Phase("narrow", hold_here(grasp_pose), _narrowed(spec, step), hold=3, precise=True),
-        Phase("close", hold_here(grasp_pose), CLOSED, hold=6, precise=True),
+        *_closing(spec, step, grasp_pose),  # gripper commands: the inverse of robot.finger_target
         Phase("lift", hold_here(grasp_pose, lift=step.lift), CLOSED, tolerance=0.02),
     ]
 
