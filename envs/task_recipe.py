@@ -38,8 +38,10 @@ def _point(r: CheckedToml, value: Any, key: tuple, what: str) -> tuple[float, fl
 def _step(r: CheckedToml, value: Any, key: tuple, bodies: dict[str, BodySpec], held: str | None) -> RecipeStep:
     if not isinstance(value, dict):
         raise r.fail(key, f"expected a table (a [[recipe]] step), got {shown(value)}")
-    do = value.get("do")
-    if do not in STEP_KEYS:
+    if "do" not in value:
+        raise r.fail((*key, "do"), f"missing; expected one of {', '.join(STEP_KEYS)}")
+    do = value["do"]
+    if not isinstance(do, str) or do not in STEP_KEYS:  # a list or table in `do` is not hashable
         raise r.fail((*key, "do"), f"expected one of {', '.join(STEP_KEYS)}, got {shown(do)}")
     target_key = TARGET_KEY.get(do)
     r.table(value, key, STEP_KEYS[do], ("object",) + ((target_key,) if target_key else ()))
