@@ -212,7 +212,7 @@ BAD += [
     ),
     (
         "a recipe placing what it never picked",
-        _recipe('\n[[recipe]]\n' + PICK_RED, ""),
+        _recipe("\n[[recipe]]\n" + PICK_RED, ""),
         ["line 29, recipe[0].object: expected the picked object, got 'red': the gripper holds nothing here"],
     ),
     (
