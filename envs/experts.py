@@ -152,22 +152,43 @@ def _object_pos(env: ManipulationEnv, name: str) -> np.ndarray:
     return env.sim.body_pos(env.task.object_bodies[env.task.objects.index(name)]).copy()
 
 
-def above(name: str, height: float) -> Callable[[ManipulationEnv, dict], np.ndarray]:
-    """TCP `height` m above object `name`, gripper yaw aligned with it."""
+def _grasp_offset(memory: dict, point: tuple[float, float, float]) -> np.ndarray:
+    """`point` (in the object's frame turned to the yaw chosen on approach, so the same side of a
+    symmetric object as the gripper faces) as a world offset (m)."""
+    if not any(point):
+        return np.zeros(3)
+    return memory["grasp_rot"] @ GRIPPER_DOWN @ np.asarray(point, dtype=float)  # GRIPPER_DOWN is its own inverse
+
+
+def above(
+    name: str,
+    height: float,
+    symmetry: float = np.pi / 2,
+    point: tuple[float, float, float] = (0.0, 0.0, 0.0),
+    rotation: Callable[[ManipulationEnv, dict], np.ndarray] | None = None,
+) -> Callable[[ManipulationEnv, dict], np.ndarray]:
+    """TCP `height` m above object `name` (above its grasp `point`, see `_grasp_offset`), gripper yaw
+    aligned with it modulo `symmetry` (rad), or the gripper rotation `rotation(env, memory)` gives."""
 
     def target(env: ManipulationEnv, memory: dict) -> np.ndarray:
-        rot = aligned_grasp_rotation(env, _object_rot(env, name))
+        if rotation is None:
+            rot = aligned_grasp_rotation(env, _object_rot(env, name), symmetry)
+        else:
+            rot = rotation(env, memory)
         memory["grasp_rot"] = rot
-        return make_pose(_object_pos(env, name) + [0.0, 0.0, height], rot)
+        return make_pose(_object_pos(env, name) + [0.0, 0.0, height] + _grasp_offset(memory, point), rot)
 
     return target
 
 
-def at_grasp(name: str, z_offset: float = 0.0) -> Callable[[ManipulationEnv, dict], np.ndarray]:
-    """TCP at the object's centre (+ z_offset), keeping the rotation chosen on approach."""
+def at_grasp(
+    name: str, z_offset: float = 0.0, point: tuple[float, float, float] = (0.0, 0.0, 0.0)
+) -> Callable[[ManipulationEnv, dict], np.ndarray]:
+    """TCP at the object's centre (+ z_offset, + its grasp `point`), keeping the rotation chosen on approach."""
 
     def target(env: ManipulationEnv, memory: dict) -> np.ndarray:
-        return make_pose(_object_pos(env, name) + [0.0, 0.0, z_offset], memory["grasp_rot"])
+        pos = _object_pos(env, name) + [0.0, 0.0, z_offset] + _grasp_offset(memory, point)
+        return make_pose(pos, memory["grasp_rot"])
 
     return target
 
@@ -191,10 +212,12 @@ def carry_to(
     goal_yaw: Callable[[ManipulationEnv], float] | None = None,
     point: tuple[float, float, float] = (0.0, 0.0, 0.0),
     upright: bool = False,
+    symmetry: float = np.pi / 2,
 ) -> Callable[[ManipulationEnv, dict], np.ndarray]:
     """TCP pose that puts a point of the held object (`point`, in the object's frame) at
     `goal(env)`. The live TCP-to-point offset absorbs any slip in the grasp. With `goal_yaw`, also
-    turns the object to that yaw (mod 90°); with `upright`, also tilts it back to vertical."""
+    turns the object to that yaw (mod `symmetry`, rad: the shortest turn to an equivalent yaw); with
+    `upright`, also tilts it back to vertical."""
 
     def target(env: ManipulationEnv, memory: dict) -> np.ndarray:
         tcp = env.eef_pose()
@@ -207,7 +230,7 @@ def carry_to(
             turn = axis_angle_to_mat(axis / max(np.linalg.norm(axis), 1e-9) * np.arccos(np.clip(z[2], -1, 1)))
         if goal_yaw is not None:
             d = wrap_angle(goal_yaw(env) - yaw_of(obj[:3, :3]))
-            turn = rot_z((d + np.pi / 4) % (np.pi / 2) - np.pi / 4) @ turn  # square symmetry
+            turn = rot_z((d + symmetry / 2) % symmetry - symmetry / 2) @ turn
         # Rotating the TCP by `turn` about the object point carries the point along unchanged.
         rot = turn @ tcp[:3, :3]
         offset = turn @ (tcp[:3, 3] - obj_point)

@@ -3,7 +3,8 @@
 `TASKS` holds the four built-in tasks, the tasks registered at run time (`register_task`) and those
 pip-installed packages declare as entry points in group `demoforge.tasks` (`plugins.py`). A task
 file (`path/to/task.toml`, `task_file.py`) given where a task name is expected registers its task
-under the file's `name` at run time, so it reaches worker processes as any run-time registration.
+under the file's `name` at run time, so it reaches worker processes as any run-time registration;
+a file with a `[[recipe]]` registers its scripted expert (`recipe_expert.py`) the same way.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from typing import Any, NamedTuple
 import gymnasium as gym
 
 from .errors import ConfigError, UnknownNameError
+from .experts import EXPERTS
 from .file_task import file_task_class
 from .manipulation_env import EnvConfig, ManipulationEnv
 from .plugins import Registry
+from .recipe_expert import recipe_phases
 from .task import Task
 from .task_file import read_task_file
 from .tasks import lift, peg_insert, pick_place, stack
@@ -109,7 +112,8 @@ _FILES: dict[tuple[str, int, int], str] = {}
 
 def register_task_file(path: str | os.PathLike) -> str:
     """Read the task file at `path`, register its task under the file's `name` (in this process and
-    the workers demoforge starts from it) and return that name. Reading the same unchanged file
+    the workers demoforge starts from it), and its recipe's scripted expert if it has one, and return
+    that name. Reading the same unchanged file
     again returns the name without reading it. Raises ConfigError naming the file, line and key."""
     resolved = Path(path).resolve()
     stat = resolved.stat()
@@ -120,6 +124,8 @@ def register_task_file(path: str | os.PathLike) -> str:
             TASKS.add(cls.name, TaskEntry(cls, cls.default_config))
         except ConfigError as exc:
             raise ConfigError(f"{resolved}, name: {exc}") from None
+        if cls.spec.recipe:  # its scripted expert, carried to workers as any run-time registration
+            EXPERTS.add(cls.name, recipe_phases)
         _FILES[key] = cls.name
     return _FILES[key]
 

@@ -18,12 +18,23 @@ from .predicate_parser import PredicateSyntaxError, parse_predicate
 from .predicates import Predicate
 from .scene import TABLE_CENTER, TABLE_HALF, WORKSPACE_CENTER, SceneConfig, build_scene_xml
 from .task_layout import placement_order, sample_layout
+from .task_recipe import read_recipe
 from .task_spec import MESH_COLLISIONS, SHAPE_SIZES, BodySpec, Part, StageSpec, TaskSpec
 from .task_xml import assets_xml, bodies_xml, scene_names
 from .toml_checks import CheckedToml, load_toml, shown
 
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")  # a task's name is a Gymnasium id part; an object's an MJCF name
-TOP_KEYS = ("name", "instruction", "max_episode_steps", "success", "objects", "fixtures", "subtasks", "signals")
+TOP_KEYS = (
+    "name",
+    "instruction",
+    "max_episode_steps",
+    "success",
+    "objects",
+    "fixtures",
+    "subtasks",
+    "signals",
+    "recipe",
+)
 GEOMETRY_KEYS = ("shape", "size", "file", "scale", "collision")  # one geom: a primitive, or a mesh file
 BODY_KEYS = (*GEOMETRY_KEYS, "parts", "mass", "friction", "rgba", "symmetry", "x", "y", "yaw_deg", "on_top_of")
 PART_KEYS = (*GEOMETRY_KEYS, "pos", "rgba")
@@ -222,6 +233,7 @@ def read_task_file(path: str | Path) -> TaskSpec:
         success=_predicate(r, data["success"], ("success",), names),
         signals=signals,
         path=str(path),
+        recipe=read_recipe(r, data["recipe"], bodies) if "recipe" in data else (),
     )
     sample_layout(bodies, np.random.default_rng(0), f"{path}, objects")  # one that can never be placed fails now
     _check_compiles(spec)

@@ -108,6 +108,26 @@ class StageSpec:
 
 
 @dataclass(frozen=True)
+class RecipeStep:
+    """One step of a task file's scripted recipe (`[[recipe]]`, see recipe_expert.py): `do` is pick,
+    place_on or insert; `object` the body picked, or the held body placed or inserted; `target` the
+    body it goes onto or into (None for a pick). Distances in m."""
+
+    do: str
+    object: str
+    target: str | None = None
+    grasp: tuple[float, float, float] = (0.0, 0.0, 0.0)  # pick: grasp point in the object's frame
+    approach: float = 0.08  # pick: approach height above the grasp point
+    lift: float = 0.1  # pick: lift after closing
+    clear: float = 0.04  # place_on/insert: gap, object's bottom over the target's top, while carried over
+    release: float = 0.01  # place_on: that gap when letting go
+    depth: float = 0.0  # insert: how far the object's bottom goes below the target's top
+    align_yaw: bool = True  # place_on: turn the object to the target's yaw (modulo its symmetry)
+    via: tuple[tuple[float, float, float], ...] = ()  # place_on/insert: points passed on the way
+    retreat: float = 0.1  # place_on/insert: back off upward after letting go
+
+
+@dataclass(frozen=True)
 class TaskSpec:
     """A whole task file, read and checked. `bodies`: free objects, then fixtures, each in file order
     (the observation order). `signals`: named predicates reported beside the stages' signals."""
@@ -120,6 +140,7 @@ class TaskSpec:
     success: Predicate
     signals: tuple[tuple[str, Predicate], ...]
     path: str  # the file it was read from (absolute)
+    recipe: tuple[RecipeStep, ...] = ()  # its scripted expert's steps; () when it has none
 
     def body(self, name: str) -> BodySpec:
         return next(b for b in self.bodies if b.name == name)

@@ -39,6 +39,17 @@ object = "green"
 RED_Y = "y = [-0.15, -0.05]\n"  # the last line of [objects.red] (line 11): keys added after it are line 12
 POST = '\n[fixtures.post]\nshape = "cylinder"\nsize = [0.01, 0.05]\n'
 
+# a scripted recipe appended to GOOD: [[recipe]] on lines 27 and 31
+RECIPE = '\n[[recipe]]\ndo = "pick"\nobject = "red"\n\n[[recipe]]\ndo = "place_on"\nobject = "red"\nonto = "green"\n'
+PICK_RED = 'do = "pick"\nobject = "red"\n'
+
+
+def _recipe(old: str, new: str) -> list:
+    """The edit that appends RECIPE with `old` replaced by `new` in it."""
+    assert RECIPE.count(old) == 1, old
+    return [("", RECIPE.replace(old, new))]
+
+
 NO_OBJECTS = (GOOD[: GOOD.index("[objects.red]")], GOOD[GOOD.index("[[subtasks]]") :])
 GREEN_SIZE = "size = [0.025, 0.025, 0.025]"
 
@@ -184,6 +195,75 @@ BAD = [
         "a subtask relative to an unknown object",
         [('object = "green"\n', 'object = "blue"\n')],
         ["line 25, subtasks[1].object: unknown object 'blue'"],
+    ),
+]
+
+
+BAD += [
+    (
+        "a recipe step of an unknown kind",
+        _recipe('do = "pick"', 'do = "push"'),
+        ["line 28, recipe[0].do: expected one of pick, place_on, insert, got a string 'push'"],
+    ),
+    (
+        "a recipe picking an unknown object",
+        _recipe(PICK_RED, 'do = "pick"\nobject = "blue"\n'),
+        ["line 29, recipe[0].object: unknown object 'blue'; objects: red, green"],
+    ),
+    (
+        "a recipe placing what it never picked",
+        _recipe("\n[[recipe]]\n" + PICK_RED, ""),
+        ["line 29, recipe[0].object: expected the picked object, got 'red': the gripper holds nothing here"],
+    ),
+    (
+        "a recipe picking while holding",
+        _recipe('do = "place_on"\nobject = "red"\nonto = "green"', 'do = "pick"\nobject = "green"'),
+        ["line 31, recipe[1]: pick 'green' while holding 'red': place or insert 'red' first"],
+    ),
+    (
+        "a place_on without onto",
+        _recipe('onto = "green"\n', ""),
+        ["line 31, recipe[1].onto: missing; this key is required"],
+    ),
+    (
+        "a typo in a recipe key",
+        _recipe('onto = "green"', 'ont = "green"'),
+        ["line 34, recipe[1].ont: unknown key; did you mean 'onto'?"],
+    ),
+    (
+        "a key of another step kind",
+        _recipe(PICK_RED, PICK_RED + "depth = 0.02\n"),
+        ["line 30, recipe[0].depth: unknown key; expected one of do, object, grasp, approach, lift"],
+    ),
+    (
+        "a negative approach height",
+        _recipe(PICK_RED, PICK_RED + "approach = -0.05\n"),
+        ["line 30, recipe[0].approach: expected a number >= 0.01 and <= 0.3, got -0.05"],
+    ),
+    (
+        "a grasp point of two numbers",
+        _recipe(PICK_RED, PICK_RED + "grasp = [0, 0.01]\n"),
+        ["line 30, recipe[0].grasp: expected [x, y, z] (m, in the object's frame), got an array [0, 0.01]"],
+    ),
+    (
+        "align_yaw that is not a boolean",
+        _recipe('onto = "green"', 'onto = "green"\nalign_yaw = "yes"'),
+        ["line 35, recipe[1].align_yaw: expected true or false, got a string 'yes'"],
+    ),
+    (
+        "placing an object onto itself",
+        _recipe('onto = "green"', 'onto = "red"'),
+        ["line 34, recipe[1].onto: an object cannot go onto itself"],
+    ),
+    (
+        "a recipe that is not an array of tables",
+        [("max_episode_steps = 200\n", 'max_episode_steps = 200\nrecipe = "pick(red)"\n')],
+        ["line 4, recipe: expected [[recipe]] tables, each with do and object"],
+    ),
+    (
+        "picking a fixture",
+        [("", POST), *_recipe('object = "red"\n\n', 'object = "post"\n\n')],
+        ["recipe[0].object: 'post' is a fixture: only an object can be picked"],
     ),
 ]
 

@@ -258,9 +258,12 @@ def test_eval_of_a_run_takes_a_task_file_to_make_its_task_known(forget_file_task
 def test_run_and_collect_of_a_task_without_an_expert_stop_before_writing(forget_file_tasks, tmp_path, capsys):
     from hostile import refused
 
+    text = STACK_THREE.read_text()
+    no_recipe = tmp_path / "stack_three.toml"
+    no_recipe.write_text(text[: text.index("[[recipe]]")])
     for verb in ("collect", "run"):
         out = tmp_path / verb
-        refused(capsys, verb, "--task", STACK_THREE, "--out", out, names=["no scripted expert for task 'StackThree'"])
+        refused(capsys, verb, "--task", no_recipe, "--out", out, names=["no scripted expert for task 'StackThree'"])
         assert not out.exists()
 
 
