@@ -57,7 +57,7 @@ def demo_dataset(tmp_path_factory):
         )
         key = json.dumps({**config.identity(), "episodes": episodes}, sort_keys=True)
         if key not in made:
-            out = tmp_path_factory.mktemp("demos") / task.lower()
+            out = tmp_path_factory.mktemp("demos") / Path(task).stem.lower()  # a task file: its stem
             collect(config, out)
             made[key], fingerprints[out] = out, _fingerprint(out)
         if copy_to is None:

@@ -5,6 +5,7 @@ actions stepped, the simulator retraces the recorded states and the task succeed
 import dataclasses
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 from demoforge.augment.data.dataset import Dataset
@@ -12,7 +13,9 @@ from demoforge.augment.data.replay import Replayer, replay_episodes
 from demoforge.augment.generate import GenerateConfig, generate
 from demoforge.envs import ConfigError
 
-TASKS = ["Lift", "Stack", "PickPlace", "PegInsert"]
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "tasks"
+# the four built-in tasks and a shipped task file (its recipe is its expert)
+TASKS = ["Lift", "Stack", "PickPlace", "PegInsert", str(EXAMPLES / "square.toml")]
 
 
 @pytest.fixture(scope="module")
@@ -21,13 +24,13 @@ def generated(demo_dataset, tmp_path_factory):
     out = {}
     for task in TASKS:
         real = demo_dataset(task, 2)
-        synthetic = tmp_path_factory.mktemp("replay") / task
+        synthetic = tmp_path_factory.mktemp("replay") / Path(task).stem
         generate(real, synthetic, GenerateConfig(num=2, workers=1, profile="randomized"))
         out[task] = (real, synthetic)
     return out
 
 
-@pytest.mark.parametrize("task", TASKS)
+@pytest.mark.parametrize("task", TASKS, ids=lambda t: Path(t).stem)
 def test_collected_and_generated_demos_replay_to_their_recorded_states_and_success(generated, task):
     for dataset in generated[task]:
         replays = replay_episodes(dataset)
