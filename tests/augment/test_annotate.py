@@ -98,3 +98,14 @@ def test_bad_input_is_one_line_and_nothing_is_written(demo_dataset, tmp_path, ca
     assert sorted(p.name for p in taken.iterdir()) == ["notes.txt"]
     with pytest.raises(SystemExit):  # --auto is required while it is the only mode
         main(["annotate", str(recorded), "--out", str(tmp_path / "out")])
+
+
+def test_camera_frames_come_along(demo_dataset, tmp_path):
+    recorded = demo_dataset("Lift", 1, profile="nominal", human_like=False, cameras=("front",), image_size=(32, 32))
+    out = tmp_path / "annotated"
+    annotate_auto(_rewrite(recorded, tmp_path / "stripped"), out)
+    before, after = Dataset(recorded).episode(0), Dataset(out).episode(0)
+    assert np.array_equal(after.data[SIGNALS_AFTER], before.data[SIGNALS_AFTER])
+    (key,) = before.videos
+    assert after.videos[key].shape == before.videos[key].shape
+    assert np.abs(after.videos[key].astype(int) - before.videos[key]).mean() < 5  # decoded and encoded again (lossy)
