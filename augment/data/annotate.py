@@ -32,6 +32,8 @@ SIDECAR = "meta/annotate.json"  # how the boundaries were made, and what was lef
 
 @dataclass
 class AnnotateReport:
+    """What `annotate_auto` did, by source episode index."""
+
     annotated: list[int] = field(default_factory=list)  # source episode indices, in output order
     diverged: dict[int, int] = field(default_factory=dict)  # source episode → first frame that diverges
 
