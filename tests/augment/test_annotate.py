@@ -2,6 +2,7 @@
 them back by replay, the same as recorded; generation cuts the annotated demos; a demo whose
 replay diverges is reported with its frame."""
 
+import hashlib
 import json
 
 import numpy as np
@@ -31,13 +32,18 @@ def _rewrite(src, dst, edit=None, drop=(SIGNALS_AFTER,)):
     return dst
 
 
+def _bytes(root):
+    return hashlib.sha256(b"".join(p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file())).hexdigest()
+
+
 @pytest.mark.parametrize("task", ["Lift", "Stack"])
 def test_stripped_signals_are_restored_exactly_and_generation_cuts_the_annotated_demos(demo_dataset, tmp_path, task):
     recorded = demo_dataset(task, 2)
     stripped = _rewrite(recorded, tmp_path / "stripped")
     assert SIGNALS_AFTER not in Dataset(stripped).info["features"]
-    out = tmp_path / "annotated"
+    out, before_bytes = tmp_path / "annotated", _bytes(stripped)
     assert main(["annotate", str(stripped), "--auto", "--out", str(out)]) == 0
+    assert _bytes(stripped) == before_bytes  # the input is only read
     before, after = Dataset(recorded), Dataset(out)
     assert after.info["features"][SIGNALS_AFTER] == before.info["features"][SIGNALS_AFTER]
     assert len(after) == len(before) == 2
