@@ -14,7 +14,7 @@ name is not opened (nothing outside the dataset is read on its say-so): pass it.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +39,9 @@ class Replay:
     recorded_success: bool
     max_state_error: float  # largest |simulated − recorded| sim.state entry over the frames
     first_divergence: int | None  # first frame whose state differs by more than the tolerance
+    # (T, n_signals) the task's subtask signals of the state each action led to, in the task's
+    # signal order: the recorder's `next.subtask_signals`, which `annotate --auto` rebuilds from it
+    signals: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def reproduced(self) -> bool:
@@ -95,8 +98,11 @@ class Replayer:
         base = self.env.unwrapped
         base.set_sim_state(states[0])  # reset_to: the recorded first state
         errors = np.zeros(len(actions))
+        names = list(base.task.signals())
+        signals = np.zeros((len(actions), len(names)), bool)
         for t, action in enumerate(actions):
             _, _, _, _, info = self.env.step(action)
+            signals[t] = [info["subtasks"][s] for s in names]
             if t + 1 < len(states):
                 errors[t] = float(np.max(np.abs(base.sim_state() - states[t + 1])))
         diverged = np.flatnonzero(errors > self.tol)
@@ -107,6 +113,7 @@ class Replayer:
             recorded_success=bool(meta.get("success", episode.data["next.success"][-1])),
             max_state_error=float(errors.max(initial=0.0)),
             first_divergence=int(diverged[0]) + 1 if len(diverged) else None,
+            signals=signals,
         )
 
     def close(self) -> None:

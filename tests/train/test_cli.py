@@ -81,7 +81,7 @@ def test_info_on_a_folder_that_is_not_a_dataset(tmp_path, capsys):
     assert "meta/info.json missing" in capsys.readouterr().err
 
 
-VERBS = ("info", "collect", "generate", "train", "eval", "run", "import", "export")
+VERBS = ("info", "collect", "generate", "train", "eval", "run", "import", "export", "replay", "annotate")
 
 
 def test_help_lists_every_verb_and_each_verb_has_its_own_parser(capsys):

@@ -105,6 +105,25 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--profile", help="the profile it was recorded in (default: the built-in one its settings name)")
     rep.add_argument("--episodes", type=int_in(1, 10_000_000), help="replay only the first N episodes")
 
+    ann = verbs.add_parser(
+        "annotate",
+        help="subtask boundaries for demos that lack them: --auto replays each demo and reads the task's signals",
+    )
+    ann.add_argument("dataset", help="a dataset recorded in demoforge's simulator (with sim.state and seeds)")
+    ann.add_argument(
+        "--auto",
+        action="store_true",
+        required=True,
+        help="replay in the simulator (required: the by-hand and CSV modes are not built yet)",
+    )
+    ann.add_argument("--out", required=True, help="the annotated dataset, a new folder (the input is not changed)")
+    ann.add_argument("--profile", help="the profile it was recorded in (default: the built-in one its settings name)")
+    ann.add_argument(
+        "--skip-diverged",
+        action="store_true",
+        help="write the demos that replay and leave out the ones that diverge (default: exit 1, write nothing)",
+    )
+
     run = verbs.add_parser("run", help="the whole job: real demos → synthetic → 3 policies → target-domain report")
     run.add_argument("--quick", action="store_true", help=f"a CI-sized smoke run ({quick_run()})")
     run.add_argument("--config", help="a report's config.yaml, to reproduce that run")

@@ -248,6 +248,16 @@ def _cmd_replay(args: argparse.Namespace, console: Console) -> int:
     return 1 if failed else 0
 
 
+def _cmd_annotate(args: argparse.Namespace, console: Console) -> int:
+    from ...augment.data.annotate import annotate_auto
+
+    report = annotate_auto(args.dataset, args.out, args.profile, skip_diverged=args.skip_diverged)
+    for line in report.lines():
+        console.print(line)
+    console.print(f"annotated {len(report.annotated)} episodes into {args.out} ({len(report.diverged)} left out)")
+    return 0
+
+
 def _cmd_run(args: argparse.Namespace, console: Console) -> int:
     overrides = RUN.given(args)  # the flags given win over --config and --quick
     if args.config:
@@ -301,6 +311,7 @@ VERBS: dict[str, Verb] = {
     "eval": _cmd_eval,
     "calibrate": _cmd_calibrate,
     "replay": _cmd_replay,
+    "annotate": _cmd_annotate,
     "run": _cmd_run,
     "import": _cmd_import,
     "export": _cmd_export,
