@@ -22,6 +22,7 @@ from pathlib import Path
 
 from ..domain.profiles import Profile
 from .dataset import DEFAULT_FEATURES, Dataset, Episode, write_json
+from .lock import claimed_out, discard, temp_sibling
 from .record import SIGNALS_AFTER, SIGNALS_BEFORE, features_for
 from .replay import SETTINGS, Replayer
 from .safety import DatasetError, read_json
@@ -52,7 +53,6 @@ def annotate_auto(
     Raises DatasetError naming every diverged episode and its frame (nothing written) unless
     `skip_diverged`, which writes the others."""
     # import's claim / hidden sibling / discard: the same never-overwrite path, not a second copy
-    from ..io.convert import _claimed, _discard, _temp_sibling
     from .lock import rename_new
 
     source, out = Dataset(dataset), Path(out)
@@ -69,8 +69,8 @@ def annotate_auto(
     sidecars = {rel: read_json(source.root / rel, "dataset file") for rel in SETTINGS if (source.root / rel).is_file()}
     report = AnnotateReport()
     try:
-        with _claimed(out, "annotate", folder=True):
-            tmp = _temp_sibling(out)
+        with claimed_out(out, "annotate", folder=True):
+            tmp = temp_sibling(out)
             try:
                 with DatasetWriter.create(
                     tmp,
@@ -100,7 +100,7 @@ def annotate_auto(
                 write_json(tmp / SIDECAR, {"mode": "auto", "source": str(source.root), "diverged": report.diverged})
                 rename_new(tmp, out, "annotate destination")
             except BaseException:
-                _discard(tmp)
+                discard(tmp)
                 raise
     finally:
         replayer.close()

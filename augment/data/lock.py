@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import glob
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -63,3 +65,50 @@ def rename_new(src: Path, dst: Path, what: str) -> None:
         if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY, errno.EISDIR, errno.ENOTDIR):
             raise
         raise DatasetError(f"{what} {dst}: appeared while it was written (refusing to overwrite it)") from None
+
+
+def temp_sibling(out: Path) -> Path:
+    """Where an output is built before `rename_new` publishes it: a hidden sibling named for this
+    process, after removing those a killed process left."""
+    _remove_dead_partials(out)
+    return out.with_name(f".{out.name}.partial-{os.getpid()}")
+
+
+def _remove_dead_partials(out: Path) -> None:
+    """Delete `.NAME.partial-PID` siblings whose process is gone (a killed import or export)."""
+    parent = out.parent if str(out.parent) else Path(".")
+    if not parent.is_dir():
+        return
+    for p in parent.glob(f".{glob.escape(out.name)}.partial-*"):
+        pid = p.name.rsplit("-", 1)[1]
+        if not pid.isdigit() or int(pid) == os.getpid() or p.is_symlink():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            discard(p)
+        except PermissionError:
+            pass  # alive, another user's
+
+
+@contextmanager
+def claimed_out(out: Path, what: str, folder: bool) -> Iterator[None]:
+    """Hold `out` for the block: absent or an empty folder, then (for a folder output) created and
+    locked as collect locks its --out. A file output is guarded by `rename_new` alone."""
+    if out.exists() and not (folder and out.is_dir() and not any(out.iterdir())):
+        raise DatasetError(f"{what} destination {out} already exists (refusing to overwrite)")
+    if not folder:
+        yield
+        return
+    with exclusive(out, f"demoforge {what}", dataset=False):
+        if any(out.iterdir()):  # written between the check and the lock
+            raise DatasetError(f"{what} destination {out} already exists (refusing to overwrite)")
+        yield
+
+
+def discard(tmp: Path) -> None:
+    """Remove a partial output (folder or file)."""
+    if tmp.is_dir():
+        shutil.rmtree(tmp, ignore_errors=True)
+    elif tmp.exists():
+        tmp.unlink()

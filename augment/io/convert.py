@@ -9,12 +9,8 @@ what appeared there (`rename_new`).
 
 from __future__ import annotations
 
-import glob
-import os
 import re
-import shutil
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +20,7 @@ from ...envs import ConfigError, DemoforgeError, UnknownNameError
 from ...envs.observation import is_image_key
 from ..data import safety
 from ..data.dataset import Dataset, DatasetError, Episode, video_feature
-from ..data.lock import exclusive, rename_new
+from ..data.lock import claimed_out, discard, rename_new, temp_sibling
 from ..data.writer import DatasetWriter
 from . import gr00t, lerobot, minari, robomimic
 from .mapping import FieldMapping, check_feature_shapes, load_mapping
@@ -138,50 +134,6 @@ def detect_format(src: Path) -> str:
     raise DatasetError(f"import source {src}: not a {', '.join(kinds[:-1])} or {kinds[-1]}")
 
 
-def _temp_sibling(out: Path) -> Path:
-    _remove_dead_partials(out)
-    return out.with_name(f".{out.name}.partial-{os.getpid()}")
-
-
-def _remove_dead_partials(out: Path) -> None:
-    """Delete `.NAME.partial-PID` siblings whose process is gone (a killed import or export)."""
-    parent = out.parent if str(out.parent) else Path(".")
-    if not parent.is_dir():
-        return
-    for p in parent.glob(f".{glob.escape(out.name)}.partial-*"):
-        pid = p.name.rsplit("-", 1)[1]
-        if not pid.isdigit() or int(pid) == os.getpid() or p.is_symlink():
-            continue
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            _discard(p)
-        except PermissionError:
-            pass  # alive, another user's
-
-
-@contextmanager
-def _claimed(out: Path, what: str, folder: bool) -> Iterator[None]:
-    """Hold `out` for the block: absent or an empty folder, then (for a folder output) created and
-    locked as collect locks its --out. A file output is guarded by `rename_new` alone."""
-    if out.exists() and not (folder and out.is_dir() and not any(out.iterdir())):
-        raise DatasetError(f"{what} destination {out} already exists (refusing to overwrite)")
-    if not folder:
-        yield
-        return
-    with exclusive(out, f"demoforge {what}", dataset=False):
-        if any(out.iterdir()):  # written between the check and the lock
-            raise DatasetError(f"{what} destination {out} already exists (refusing to overwrite)")
-        yield
-
-
-def _discard(tmp: Path) -> None:
-    if tmp.is_dir():
-        shutil.rmtree(tmp, ignore_errors=True)
-    elif tmp.exists():
-        tmp.unlink()
-
-
 def _map_episode(src: SourceEpisode, mapping: FieldMapping, default, report: ImportReport) -> Episode:
     data: dict[str, np.ndarray] = {}
     videos: dict[str, np.ndarray] = {}
@@ -291,8 +243,8 @@ def import_dataset(
     if isinstance(fps, bool) or not isinstance(fps, int) or not 1 <= fps <= 10_000:
         raise ConfigError(f"import fps {fps!r}: expected a whole number of frames per second in 1..10000")
     report = ImportReport(format=fmt)
-    with _claimed(out, "import", folder=True):
-        tmp = _temp_sibling(out)
+    with claimed_out(out, "import", folder=True):
+        tmp = temp_sibling(out)
         writer = None
         try:
             for source_episode in spec.read(src):
@@ -307,7 +259,7 @@ def import_dataset(
             writer.close()
             rename_new(tmp, out, "import destination")
         except BaseException:
-            _discard(tmp)
+            discard(tmp)
             raise
     return report
 
@@ -323,13 +275,13 @@ def export_dataset(src: str | Path, fmt: str, out: str | Path, dataset_id: str |
     if len(ds) == 0:
         raise DatasetError(f"dataset {src}: has no episodes to export")
     try:
-        with _claimed(out, "export", spec.writes_folder):
-            tmp = _temp_sibling(out)
+        with claimed_out(out, "export", spec.writes_folder):
+            tmp = temp_sibling(out)
             try:
                 spec.write(ds, tmp, dataset_id)
                 rename_new(tmp, out, "export destination")
             except BaseException:
-                _discard(tmp)
+                discard(tmp)
                 raise
     finally:
         ds.close()
