@@ -350,7 +350,8 @@ def test_a_mesh_object_rests_on_the_table_by_its_files_bounding_box(forget_file_
     assert env.object_poses()["block"][2, 3] == pytest.approx(TABLE_TOP_Z)  # its origin is its bottom
     for _ in range(10):
         _, _, _, _, info = env.step(np.zeros(7, np.float32))
-    assert env.object_poses()["block"][2, 3] == pytest.approx(TABLE_TOP_Z, abs=1e-3) and not info["is_success"]
+    # resting, not sunk by a wrong box nor floating: MuJoCo 3.3's mesh contact settles 1.2 mm deep, 4.0's less
+    assert env.object_poses()["block"][2, 3] == pytest.approx(TABLE_TOP_Z, abs=2.5e-3) and not info["is_success"]
     colliding = [g for g in env.task.object_geoms["block"] if env.model.geom_contype[g]]
     assert [env.model.geom_type[g] for g in colliding] == [
         mujoco.mjtGeom.mjGEOM_MESH if collision == "convex_hull" else mujoco.mjtGeom.mjGEOM_BOX
