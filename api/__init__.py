@@ -42,6 +42,8 @@ _LAZY = {
     "register_policy": ("demoforge.train.policies", "register_policy"),
     "calibrate": ("demoforge.augment.domain.calibrate", "calibrate"),
     "CalibrationConfig": ("demoforge.augment.domain.calibrate", "CalibrationConfig"),
+    "replay_episodes": ("demoforge.augment.data.replay", "replay_episodes"),
+    "annotate_auto": ("demoforge.augment.data.annotate", "annotate_auto"),
 }
 
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time these load lazily
