@@ -12,10 +12,17 @@ from demoforge.augment.data.dataset import Dataset
 from demoforge.augment.data.replay import Replayer, replay_episodes
 from demoforge.augment.generate import GenerateConfig, generate
 from demoforge.envs import ConfigError
+from registrations import registrations_restored
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "tasks"
 # the four built-in tasks and a shipped task file (its recipe is its expert)
 TASKS = ["Lift", "Stack", "PickPlace", "PegInsert", str(EXAMPLES / "square.toml")]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _forget_the_task_file():
+    with registrations_restored():
+        yield
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import gymnasium as gym
 import mujoco
 import numpy as np
 import pytest
-from demoforge.envs import TASKS, ConfigError, carry_registrations, make_task_env, plugins, resolve_task_name
+from demoforge.envs import TASKS, ConfigError, carry_registrations, make_task_env, resolve_task_name
 from demoforge.envs.file_task import FileTask
 from demoforge.envs.geometry import yaw_quat
 from demoforge.envs.predicate_parser import parse_predicate
@@ -20,6 +20,7 @@ from demoforge.envs.predicates import evaluate
 from demoforge.envs.scene import TABLE_TOP_Z, WORKSPACE_CENTER
 from demoforge.envs.task_file import read_task_file
 from demoforge.train.cli.main import main
+from registrations import registrations_restored
 
 ROOT = Path(__file__).resolve().parents[2]
 STACK_THREE = ROOT / "examples" / "tasks" / "stack_three.toml"
@@ -28,12 +29,8 @@ HALF = {"cubeA": 0.025, "cubeB": 0.022, "cubeC": 0.02}  # the file's half-sizes
 
 @pytest.fixture
 def forget_file_tasks():
-    """Registrations this test makes are dropped afterwards (as the their_task fixture does)."""
-    saved = {group: dict(entries) for group, entries in plugins._ADDED.items()}
-    yield
-    for group, entries in plugins._ADDED.items():
-        entries.clear()
-        entries.update(saved.get(group, {}))
+    with registrations_restored():
+        yield
 
 
 @pytest.fixture

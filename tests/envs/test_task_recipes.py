@@ -8,9 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from demoforge.envs import UnknownNameError, carry_registrations, make_task_env, plugins, resolve_task_name
+from demoforge.envs import UnknownNameError, carry_registrations, make_task_env, resolve_task_name
 from demoforge.envs.experts import EXPERTS, ExpertConfig, make_expert, run_expert_episode
 from demoforge.envs.recipe_expert import recipe_phases
+from registrations import registrations_restored
 
 ROOT = Path(__file__).resolve().parents[2]
 STACK_THREE = ROOT / "examples" / "tasks" / "stack_three.toml"
@@ -19,12 +20,8 @@ SQUARE = ROOT / "examples" / "tasks" / "square.toml"
 
 @pytest.fixture
 def forget_file_tasks():
-    """Registrations this test makes are dropped afterwards (as in test_task_files.py)."""
-    saved = {group: dict(entries) for group, entries in plugins._ADDED.items()}
-    yield
-    for group, entries in plugins._ADDED.items():
-        entries.clear()
-        entries.update(saved.get(group, {}))
+    with registrations_restored():
+        yield
 
 
 def test_reading_a_file_with_a_recipe_registers_its_expert_with_its_task(forget_file_tasks):
