@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ..domain.profiles import Profile
 from .dataset import DEFAULT_FEATURES, Dataset, Episode, write_json
-from .lock import claimed_out, discard, temp_sibling
+from .lock import published
 from .record import SIGNALS_AFTER, SIGNALS_BEFORE, features_for
 from .replay import SETTINGS, Replayer
 from .safety import DatasetError, read_json
@@ -52,9 +52,6 @@ def annotate_auto(
     `profile`: the one its demos were recorded in (default: the built-in one its settings name).
     Raises DatasetError naming every diverged episode and its frame (nothing written) unless
     `skip_diverged`, which writes the others."""
-    # import's claim / hidden sibling / discard: the same never-overwrite path, not a second copy
-    from .lock import rename_new
-
     source, out = Dataset(dataset), Path(out)
     replayer = Replayer(source, profile)  # refuses a dataset without sim.state or episodes, one line
     # The recorder's own definition of the column (dtype, shape, the task's signal names in order);
@@ -69,39 +66,31 @@ def annotate_auto(
     sidecars = {rel: read_json(source.root / rel, "dataset file") for rel in SETTINGS if (source.root / rel).is_file()}
     report = AnnotateReport()
     try:
-        with claimed_out(out, "annotate", folder=True):
-            tmp = temp_sibling(out)
-            try:
-                with DatasetWriter.create(
-                    tmp,
-                    features,
-                    fps=int(source.info["fps"]),
-                    robot_type=source.info.get("robot_type", "panda"),
-                    sidecars=sidecars,
-                ) as writer:
-                    for i in range(len(source)):
-                        replay = replayer.replay(i)
-                        if not replay.reproduced:
-                            report.diverged[i] = replay.first_divergence or replay.steps
-                            continue
-                        ep = source.episode(i)
-                        data = {k: v for k, v in ep.data.items() if k != SIGNALS_BEFORE}
-                        writer.add_episode(
-                            Episode(ep.task, {**data, SIGNALS_AFTER: replay.signals}, ep.videos, ep.meta)
-                        )
-                        report.annotated.append(i)
-                if report.diverged and not skip_diverged:
-                    raise DatasetError(
-                        f"dataset {source.root}: {'; '.join(report.lines())} (nothing written; "
-                        "--skip-diverged writes the others)"
-                    )
-                if not report.annotated:
-                    raise DatasetError(f"dataset {source.root}: no episode replays, nothing to annotate")
-                write_json(tmp / SIDECAR, {"mode": "auto", "source": str(source.root), "diverged": report.diverged})
-                rename_new(tmp, out, "annotate destination")
-            except BaseException:
-                discard(tmp)
-                raise
+        with published(out, "annotate") as tmp:
+            with DatasetWriter.create(
+                tmp,
+                features,
+                fps=int(source.info["fps"]),
+                robot_type=source.info.get("robot_type", "panda"),
+                sidecars=sidecars,
+            ) as writer:
+                for i in range(len(source)):
+                    ep = source.episode(i)
+                    replay = replayer.replay(i, ep)
+                    if not replay.reproduced:
+                        report.diverged[i] = replay.first_divergence or replay.steps
+                        continue
+                    data = {k: v for k, v in ep.data.items() if k != SIGNALS_BEFORE}
+                    writer.add_episode(Episode(ep.task, {**data, SIGNALS_AFTER: replay.signals}, ep.videos, ep.meta))
+                    report.annotated.append(i)
+            if report.diverged and not skip_diverged:
+                raise DatasetError(
+                    f"dataset {source.root}: {'; '.join(report.lines())} (nothing written; "
+                    "--skip-diverged writes the others)"
+                )
+            if not report.annotated:
+                raise DatasetError(f"dataset {source.root}: no episode replays, nothing to annotate")
+            write_json(tmp / SIDECAR, {"mode": "auto", "source": str(source.root), "diverged": report.diverged})
     finally:
         replayer.close()
         source.close()

@@ -112,3 +112,18 @@ def discard(tmp: Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
     elif tmp.exists():
         tmp.unlink()
+
+
+@contextmanager
+def published(out: Path, what: str, folder: bool = True) -> Iterator[Path]:
+    """Build a new `out` at a hidden sibling, which the block gets: `rename_new` publishes it when
+    the block ends, and it is discarded when the block raises. `out` is claimed meanwhile
+    (`claimed_out`), so it is never replaced nor left half-written."""
+    with claimed_out(out, what, folder):
+        tmp = temp_sibling(out)
+        try:
+            yield tmp
+            rename_new(tmp, out, f"{what} destination")
+        except BaseException:
+            discard(tmp)
+            raise

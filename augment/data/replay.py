@@ -22,7 +22,7 @@ import numpy as np
 from ...envs import ConfigError, make_task_env, resolve_task_name
 from ..domain.profiles import Profile, builtin_profiles, load_profile
 from ..domain.wrapper import DomainRandomizationWrapper
-from .dataset import Dataset
+from .dataset import Dataset, Episode
 from .safety import DatasetError
 
 SIM_STATE = "sim.state"  # the recorder's per-frame simulator state (before that frame's action)
@@ -84,8 +84,9 @@ class Replayer:
         self.env = DomainRandomizationWrapper(make_task_env(task), profile)
         self.tol = tol
 
-    def replay(self, index: int) -> Replay:
-        episode = self.dataset.episode(index, videos=False)
+    def replay(self, index: int, episode: Episode | None = None) -> Replay:
+        """Replay episode `index`; `episode`: it, already read (a caller that reads its videos too)."""
+        episode = episode if episode is not None else self.dataset.episode(index, videos=False)
         meta, states, actions = episode.meta, episode.data[SIM_STATE], episode.data["action"]
         if "seed" not in meta:
             raise DatasetError(f"dataset {self.dataset.root}: episode {index} records no seed to redraw its domain")

@@ -20,7 +20,7 @@ from ...envs import ConfigError, DemoforgeError, UnknownNameError
 from ...envs.observation import is_image_key
 from ..data import safety
 from ..data.dataset import Dataset, DatasetError, Episode, video_feature
-from ..data.lock import claimed_out, discard, rename_new, temp_sibling
+from ..data.lock import published
 from ..data.writer import DatasetWriter
 from . import gr00t, lerobot, minari, robomimic
 from .mapping import FieldMapping, check_feature_shapes, load_mapping
@@ -243,24 +243,18 @@ def import_dataset(
     if isinstance(fps, bool) or not isinstance(fps, int) or not 1 <= fps <= 10_000:
         raise ConfigError(f"import fps {fps!r}: expected a whole number of frames per second in 1..10000")
     report = ImportReport(format=fmt)
-    with claimed_out(out, "import", folder=True):
-        tmp = temp_sibling(out)
+    with published(out, "import") as tmp:
         writer = None
-        try:
-            for source_episode in spec.read(src):
-                ep = _map_episode(source_episode, field_map, spec.default_target, report)
-                if writer is None:
-                    writer = DatasetWriter.create(tmp, _features_of(ep, fps), fps=fps)
-                writer.add_episode(ep)
-                report.episodes += 1
-                report.frames += ep.length
+        for source_episode in spec.read(src):
+            ep = _map_episode(source_episode, field_map, spec.default_target, report)
             if writer is None:
-                raise DatasetError(f"import source {src}: holds no episodes")
-            writer.close()
-            rename_new(tmp, out, "import destination")
-        except BaseException:
-            discard(tmp)
-            raise
+                writer = DatasetWriter.create(tmp, _features_of(ep, fps), fps=fps)
+            writer.add_episode(ep)
+            report.episodes += 1
+            report.frames += ep.length
+        if writer is None:
+            raise DatasetError(f"import source {src}: holds no episodes")
+        writer.close()
     return report
 
 
@@ -275,14 +269,8 @@ def export_dataset(src: str | Path, fmt: str, out: str | Path, dataset_id: str |
     if len(ds) == 0:
         raise DatasetError(f"dataset {src}: has no episodes to export")
     try:
-        with claimed_out(out, "export", spec.writes_folder):
-            tmp = temp_sibling(out)
-            try:
-                spec.write(ds, tmp, dataset_id)
-                rename_new(tmp, out, "export destination")
-            except BaseException:
-                discard(tmp)
-                raise
+        with published(out, "export", spec.writes_folder) as tmp:
+            spec.write(ds, tmp, dataset_id)
     finally:
         ds.close()
     return out
