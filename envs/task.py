@@ -15,6 +15,7 @@ import numpy as np
 
 from .errors import UnknownNameError
 from .geometry import quat_to_mat
+from .reset_widen import widened_config
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,15 @@ class Task:
     def sample_reset(self, rng: np.random.Generator) -> None:
         """Reset distribution: place objects (and fixtures) in `self.sim.data` from `rng`."""
         raise NotImplementedError
+
+    def widen_reset(self, scale: float) -> None:
+        """Draw later resets from ranges `scale` times as wide about their centres as the config's
+        own (1: as configured); see `reset_widen`. Always relative to the config the task was made
+        with, so calling it again with another scale does not compound."""
+        narrow = self.__dict__.setdefault("_narrow_config", getattr(self, "config", None))
+        if scale != self.__dict__.get("_widened_by", 1.0):
+            self.config = narrow if scale == 1.0 else widened_config(narrow, scale, self.name)
+            self._widened_by = scale
 
     def signals(self) -> dict[str, bool]:
         """Subtask-termination signals of the current state (keys include every Subtask.signal)."""

@@ -4,7 +4,7 @@ by `python -m benchmarks uplift` / `vision`, so they cannot disagree about a run
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -40,5 +40,21 @@ _GOALS = {
 }
 
 
-def uplift_goal(task: str, obs: str) -> UpliftGoal:
-    return _GOALS.get((obs, task)) or _GOALS.get((obs, None)) or _STATE
+# MimicGen's D1 (generation and evaluation in a wider reset distribution than the source demos'):
+# its own table loses 6–37 points from D0 to D1; demoforge asks for 15 fewer.
+WIDE_DISCOUNT = 0.15
+
+
+def uplift_goal(task: str, obs: str, wide: bool = False) -> UpliftGoal:
+    """The goal of a run of `task` in observation mode `obs`; `wide`: a run that generates and
+    evaluates in wider reset ranges than its real demos cover (RunConfig.reset_widen > 1)."""
+    goal = _GOALS.get((obs, task)) or _GOALS.get((obs, None)) or _STATE
+    if not wide:
+        return goal
+    return replace(
+        goal,
+        success=goal.success - WIDE_DISCOUNT,
+        success_if_strong=goal.success_if_strong - WIDE_DISCOUNT,
+        source=f"{goal.source}; {WIDE_DISCOUNT * 100:.0f} points lower in a wider reset distribution than the real "
+        "demos' (MimicGen's D1)",
+    )

@@ -25,7 +25,15 @@ from .evaluate import EvalConfig, evaluate
 from .report import write_report
 from .run_config import RunConfig, run_train_config
 from .run_folder import check_run_out, clear_unstarted_run
-from .run_layout import ARMS, calibration_dir, generation_profile, run_cameras, run_data_dirs, same_as
+from .run_layout import (
+    ARMS,
+    calibration_dir,
+    evaluation_profile,
+    generation_profile,
+    run_cameras,
+    run_data_dirs,
+    same_as,
+)
 from .trainer import train
 
 
@@ -208,6 +216,7 @@ def run_pipeline(config: RunConfig, out: str | Path, log: Callable[[str], None] 
     # two-thread torch beside other work spins more than it computes. Vision arms hold every
     # camera frame in memory, so they train one at a time.
     stages.run_concurrently(jobs, len(jobs) if config.obs == "state" and workers > 1 else 1, log)
+    eval_profile = evaluation_profile(config, out)
     for arm in ARMS:
 
         def eval_arm(arm=arm) -> None:
@@ -216,9 +225,9 @@ def run_pipeline(config: RunConfig, out: str | Path, log: Callable[[str], None] 
                 return
             evaluate(
                 out / "runs" / arm,
-                EvalConfig(profile=config.profile_target, episodes=config.eval_episodes, workers=workers),
+                EvalConfig(profile=eval_profile, episodes=config.eval_episodes, workers=workers),
                 out=out / "eval" / arm,
             )
 
-        stages.run(f"evaluate {arm} in {config.profile_target}", eval_arm, log)
+        stages.run(f"evaluate {arm} in {eval_profile}", eval_arm, log)
     return write_report(out, config, task, stages.done)

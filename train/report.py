@@ -70,7 +70,7 @@ def write_report(out: Path, config, task: str, timings: dict[str, float]) -> dic
         " real frame, and the real demos seed generation only."
         for arm, other in same_as(config).items()
     )
-    goal = uplift_goal(task, config.obs)
+    goal = uplift_goal(task, config.obs, wide=config.reset_widen > 1)
     met = goal.met(real, mixed)
     verdict = (
         f"real + synthetic reached {mixed:.0%} in `{config.profile_target}`, {uplift * 100:+.0f} points over real only: "
@@ -157,6 +157,17 @@ def _md_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
     return "\n".join(lines)
 
 
+def _widening(config) -> str:
+    """The report's sentence on a run that widened the resets (MimicGen's D1); empty otherwise."""
+    if config.reset_widen == 1.0:
+        return ""
+    return (
+        f" Generation and evaluation placed objects from reset ranges {config.reset_widen:g} times as wide as the"
+        " real demos' (MimicGen's D1: `profiles/generate_wide.toml`, `profiles/evaluate_wide.toml`), so the"
+        " policies meet starting poses no real demo began from."
+    )
+
+
 def _markdown(task, config, rows, gen_rows, time_rows, gifs, verdict, gen_stats, calibration) -> str:
     gif_lines = "\n".join(f"![{ARM_LABELS[a]}]({g}) " for a, g in gifs.items())
     return f"""# demoforge report: {task}
@@ -164,7 +175,7 @@ def _markdown(task, config, rows, gen_rows, time_rows, gifs, verdict, gen_stats,
 {config.real_demos} human-like demos recorded in the `{config.profile_target}` domain (the stand-in for the real
 world), {config.synthetic_demos} synthetic demos generated from them in `{config.profile_generate}`, {_trained(config)}
 trained with the same budget and seed, each evaluated at its **last checkpoint** (no checkpoint selection) for
-{config.eval_episodes} episodes in `{config.profile_target}` (never used for generation).
+{config.eval_episodes} episodes in `{config.profile_target}` (never used for generation).{_widening(config)}
 
 ## Uplift
 
@@ -224,7 +235,7 @@ figure{{display:inline-block;margin:0 1em 0 0}}</style></head><body>
 <p>{config.real_demos} human-like demos in <code>{html.escape(config.profile_target)}</code>, {config.synthetic_demos} synthetic demos
 generated in <code>{html.escape(config.profile_generate)}</code>, {_trained(config, lambda t: f"<code>{html.escape(t)}</code>")},
 each evaluated at its last checkpoint (no checkpoint selection) for {config.eval_episodes} episodes in
-<code>{html.escape(config.profile_target)}</code>.</p>
+<code>{html.escape(config.profile_target)}</code>.{html.escape(_widening(config).replace("`", ""))}</p>
 <h2>Uplift</h2>{_html_table(("training data", "successes", "success", "Wilson 95 % CI", "mean length (steps)"), rows)}
 <p><b>Verdict:</b> {html.escape(verdict.replace("`", ""))}</p><img src="success.png">
 <h2>Calibration</h2><p>{html.escape(calibration[0].replace("`", ""))}</p>{_html_table(CALIBRATION_HEADER, calibration[1]) if calibration[1] else ""}

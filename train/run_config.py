@@ -25,6 +25,7 @@ from ..augment.config_bounds import (
 )
 from ..augment.data.record import CollectConfig
 from ..augment.domain.calibrate import CALIBRATED_MODES
+from ..augment.domain.profiles import MAX_RESET_WIDEN
 from ..augment.generate.config import GenerateConfig
 from ..envs import ConfigError, DemoforgeError, resolve_task_name
 from ..envs.observation import DEFAULT_OBS_MODE, OBS_MODES
@@ -83,6 +84,11 @@ class RunConfig(BaseModel):
     )
     batch_size: int | None = Field(None, description="samples per training step of each arm")
     ratio: float | None = Field(None, description="real share of each co-training batch (None: the mode's default)")
+    reset_widen: float = Field(
+        1.0,
+        description="MimicGen's D1: generation and evaluation place objects from reset ranges this many times as "
+        "wide about their centres as the real demos' (1: the same ranges)",
+    )
     eval_episodes: int = Field(50, description="evaluation episodes per arm")
     workers: int = Field(0, description="worker processes (0: one per core)")
     seed: int = Field(0, description="seed of collection, generation and training")
@@ -94,6 +100,7 @@ class RunConfig(BaseModel):
         "train_steps": ints(1, MAX_STEPS),
         "batch_size": ints(1, MAX_BATCH),
         "ratio": SHARE,
+        "reset_widen": Bounds(1.0, MAX_RESET_WIDEN, integer=False),
         "eval_episodes": EPISODES,
         "workers": WORKERS,
         "seed": SEED,

@@ -5,6 +5,7 @@ the cameras its datasets record.
     <out>/run_config.yaml  stages.json
     <out>/data/real/  data/synthetic/          the two datasets (collect, generate)
     <out>/calibration/                         result.json and calibrated.toml (calibrate), or skipped.json
+    <out>/profiles/                            generate_wide.toml, evaluate_wide.toml (reset_widen > 1 only)
     <out>/runs/<arm>/                          each arm's training run (checkpoints, loss.csv)
     <out>/eval/<arm>/                          each arm's evaluation in the target profile
     <out>/report/                              report.md, report.html, plots, GIFs, config.yaml
@@ -36,9 +37,34 @@ def calibration_dir(out: Path) -> Path:
 
 def generation_profile(config: RunConfig, out: Path) -> str:
     """The profile a run generates in: the calibrated one when calibration wrote it, else the
-    configured generation profile."""
+    configured generation profile; its wide copy where the run widens the resets."""
     calibrated = calibration_dir(out) / "calibrated.toml"
-    return str(calibrated) if config.calibration != "off" and calibrated.is_file() else config.profile_generate
+    base = str(calibrated) if config.calibration != "off" and calibrated.is_file() else config.profile_generate
+    return wide_profile(config, out, base, "generate")
+
+
+def evaluation_profile(config: RunConfig, out: Path) -> str:
+    """The profile a run evaluates its arms in: the target, widened where the run widens resets."""
+    return wide_profile(config, out, config.profile_target, "evaluate")
+
+
+def wide_profile(config: RunConfig, out: Path, base: str, role: str) -> str:
+    """`base` itself, or where `config.reset_widen` > 1 the copy of it that widens the resets,
+    `<out>/profiles/<role>_wide.toml` (written on first use: the real demos keep `base`'s ranges,
+    generation and evaluation draw from the wide ones, MimicGen's D1)."""
+    if config.reset_widen == 1.0:
+        return base
+    from ..augment.domain.profiles import load_profile, save_profile
+
+    path = out / "profiles" / f"{role}_wide.toml"
+    if not path.is_file():
+        profile = load_profile(base)
+        scene = profile.scene.model_copy(update={"enabled": True, "reset_widen": config.reset_widen})
+        name = f"{profile.name}_wide{config.reset_widen:g}"
+        description = f"{profile.name} with reset ranges {config.reset_widen:g} times as wide (demoforge run's D1)"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_profile(profile.model_copy(update={"name": name, "description": description, "scene": scene}), path)
+    return str(path)
 
 
 def same_as(config: RunConfig) -> dict[str, str]:
@@ -48,4 +74,14 @@ def same_as(config: RunConfig) -> dict[str, str]:
     return {"real_synthetic": "synthetic_only"} if config.ratio == 0 else {}
 
 
-__all__ = ["ARMS", "ARM_LABELS", "calibration_dir", "generation_profile", "run_cameras", "run_data_dirs", "same_as"]
+__all__ = [
+    "ARMS",
+    "ARM_LABELS",
+    "calibration_dir",
+    "evaluation_profile",
+    "generation_profile",
+    "wide_profile",
+    "run_cameras",
+    "run_data_dirs",
+    "same_as",
+]

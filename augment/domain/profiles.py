@@ -26,6 +26,8 @@ MAX_PROFILE_VALUE = 1e6
 # Blur sigma in px: a sigma past the image's side flattens it anyway, and the kernel's cost grows
 # with sigma (20000 px took minutes a frame).
 MAX_BLUR_SIGMA_PX = 50.0
+# Reset ranges wider than this many times their own put objects beyond the arm's reach on every task.
+MAX_RESET_WIDEN = 4.0
 
 
 def _ordered(r: tuple[float, float]) -> tuple[float, float]:
@@ -140,6 +142,9 @@ class SceneSpec(_Section):
     object_xy_jitter: NonNeg = 0.0  # m, extra uniform offset of free objects after task placement
     object_yaw_jitter_deg: NonNeg = 0.0  # degrees, extra uniform yaw of free objects
     object_size_scale: Scale = (1.0, 1.0)  # × every dimension of free objects (keep near 1 for PegInsert)
+    # × the width of every reset range of the task about its centre (object and fixture x, y, yaw):
+    # MimicGen's D1/D2, a wider distribution than the source demos cover (envs/reset_widen.py)
+    reset_widen: Annotated[float, Field(gt=0.0, le=MAX_RESET_WIDEN)] = 1.0
 
 
 class Profile(BaseModel):

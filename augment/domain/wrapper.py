@@ -146,6 +146,8 @@ class DomainRandomizationWrapper(gym.Wrapper):
 
     def _draw_model(self, env: ManipulationEnv, _env_rng: np.random.Generator) -> None:
         ep = self.episode
+        scene = self.profile.scene
+        env.task.widen_reset(scene.reset_widen if scene.enabled else 1.0)
         self.drawn = self.randomizer.apply(self.profile, ep.rng, ep.look_rng)
         ep.image_jitter = draw_image_jitter(self.profile.image, ep.look_rng)
         if self.profile.image.enabled:

@@ -133,7 +133,10 @@ def _other_value(verb: str, action: argparse.Action, default):
         value = 1 if default is None else default + 2 if default < 2 else default - 1
         return [flag, str(value)], value
     if action.metavar == "X":
-        value = 0.25 if default != 0.25 else 0.5
+        # a share in [0, 1] by default; a field whose bounds start higher (reset_widen ≥ 1) gets low + 0.25
+        bounds = getattr(VERB_CONFIGS[verb].cls, "BOUNDS", {}).get(action.dest)
+        low = bounds.low if bounds is not None and bounds.low > 0.25 else 0.0
+        value = low + 0.25 if default != low + 0.25 else low + 0.5
         return [flag, str(value)], value
     value = "Stack" if action.dest == "task" else "nominal"
     return [flag, value], value

@@ -63,3 +63,15 @@ def test_the_report_counts_the_policies_it_trained_and_names_what_they_read(tmp_
     write_report(tmp_path, RunConfig(), "Lift", {})
     md = (tmp_path / "report" / "report.md").read_text()
     assert "three `bc` policies" in md and "object poses" in md
+
+
+def test_a_wide_run_is_held_to_goals_fifteen_points_lower_and_its_report_says_why(tmp_path):
+    assert not uplift_goal("Lift", "state").met(0.10, 0.80)
+    assert uplift_goal("Lift", "state", wide=True).met(0.10, 0.80)  # 90 % - 15
+    assert not uplift_goal("PegInsert", "state", wide=True).met(0.0, 0.60)  # 80 % - 15
+    assert uplift_goal("Lift", "state", wide=True).met(0.70, 0.80)  # 95 % - 15 where real only is strong
+    _fake_run(tmp_path, real=5, mixed=40)  # 80 %
+    numbers = write_report(tmp_path, RunConfig(reset_widen=1.5), "Lift", {})
+    assert numbers["goal_met"] is True and "MimicGen's D1" in numbers["verdict"]
+    md = (tmp_path / "report" / "report.md").read_text()
+    assert "reset ranges 1.5 times as wide" in md and "profiles/evaluate_wide.toml" in md
