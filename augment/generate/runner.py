@@ -29,10 +29,12 @@ from .segment import SourceSegment, segment_episode
 from .select import get_strategy
 from .stitch import WaypointSequence, gripper_switches, stitch
 from .transform import (
+    MAX_ANCHOR_TILT,
     eef_target_for_object,
     in_hand_correction,
     least_turn_frame,
     nearest_symmetric_frame,
+    tilt_between,
     transform_segment,
 )
 
@@ -203,9 +205,9 @@ class AttemptRunner:
             for tries in range(cfg.subtask_retries + 1):
                 obj_now = view.object_poses()[sub.object]
                 carried = k > 0 and task.subtasks[k - 1].object == sub.object  # may tilt in the hand
-                if not carried and obj_now[2, 2] < 0.9:  # z axis no longer up: knocked over
-                    return f"subtask {k} ({sub.object} tipped over)"
                 seg = self.select(self.segments[k], obj_now, view.eef_pose(), rng, k=cfg.nn_k)
+                if not carried and tilt_between(obj_now, seg.object_pose) > MAX_ANCHOR_TILT:
+                    return f"subtask {k} ({sub.object} tipped over)"  # from how the source found it
                 frame = nearest_symmetric_frame(obj_now, seg.object_pose, task.symmetry.get(sub.object, 1))
                 if carried:
                     # A stage anchored on the object in the hand (Lift's lift) moves it relative to

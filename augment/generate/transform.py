@@ -46,6 +46,20 @@ def eef_target_for_object(object_target: np.ndarray, held_now: np.ndarray, eef_n
     return object_target @ pose_inv(held_now) @ eef_now
 
 
+# An anchor object whose z axis stands more than this far from its source's was knocked over
+# (cos 0.9: ~26°); a tilt this large no longer maps the source's motion onto the object sensibly.
+MAX_ANCHOR_TILT = float(np.arccos(0.9))
+
+
+def tilt_between(obj_now: np.ndarray, obj_src: np.ndarray) -> float:
+    """How far (rad) an object now is tipped from how a source demo found it: the difference of
+    their z axes' angles from world z. Relative to the source, not to world z, so an object that
+    rests on its side (a bottle lying down, a mesh whose frame is not z-up) is not called tipped
+    over for it; and blind to turns about world z, which the transform follows anyway."""
+    elevation = [float(np.arccos(np.clip(pose[2, 2], -1.0, 1.0))) for pose in (obj_now, obj_src)]
+    return abs(elevation[0] - elevation[1])
+
+
 def nearest_symmetric_frame(obj_new: np.ndarray, obj_src: np.ndarray, fold: int) -> np.ndarray:
     """Among the `fold` equivalent frames of a body with `fold`-fold symmetry about its z axis
     (a cube: 4), the one whose yaw is nearest the source object's. Without this, a cube turned by

@@ -4,11 +4,13 @@ import numpy as np
 import pytest
 from demoforge.augment.generate.stitch import hold_at_gripper_changes, stitch
 from demoforge.augment.generate.transform import (
+    MAX_ANCHOR_TILT,
     in_hand_correction,
     interpolate_poses,
     least_turn_frame,
     nearest_symmetric_frame,
     target_poses,
+    tilt_between,
     transform_segment,
 )
 from demoforge.envs.geometry import axis_angle_to_mat, make_pose, mat_to_axis_angle, rot_z, yaw_of
@@ -126,3 +128,17 @@ def test_least_turn_frame_turns_a_square_peg_at_most_45_degrees(goal_deg, turn_d
     rel = np.degrees(yaw_of(held[:3, :3].T @ frame[:3, :3]))
     assert np.isclose(rel % 90, 0) or np.isclose(rel % 90, 90)
     assert least_turn_frame(held, goal, 1) is held  # no symmetry: nothing to choose
+
+
+def test_an_object_is_tipped_over_relative_to_how_its_source_found_it_not_to_world_z():
+    lying = make_pose(np.array([0.5, 0.0, 0.02]), axis_angle_to_mat(np.array([np.pi / 2, 0.0, 0.0])))
+    upright = make_pose(np.array([0.5, 0.0, 0.02]), rot_z(0.7))
+    # a bottle that lies in its source demos and lies now (turned about world z) is not tipped over
+    turned_lying = make_pose(lying[:3, 3], rot_z(1.1) @ lying[:3, :3])
+    assert tilt_between(turned_lying, lying) < 1e-9 < MAX_ANCHOR_TILT
+    # one that stood in the source and lies now is, and so is one that lay and now stands
+    assert tilt_between(lying, upright) == pytest.approx(np.pi / 2)
+    assert tilt_between(upright, lying) > MAX_ANCHOR_TILT
+    # a small wobble is not
+    wobble = make_pose(upright[:3, 3], axis_angle_to_mat(np.array([0.2, 0.0, 0.0])) @ upright[:3, :3])
+    assert tilt_between(wobble, upright) == pytest.approx(0.2) and 0.2 < MAX_ANCHOR_TILT
