@@ -52,6 +52,16 @@ MODE_DEFAULTS = {
     for mode, demos in (("state", 2000), ("vision", 1000))
 }
 
+# Defaults of one task in one mode, over the mode's. Lift, state: 1000 synthetic demos and 2000 BC
+# steps, so that `demoforge run` on its defaults, calibration on, fits in 5 minutes on 2 cores.
+# Chosen in the development shift soft_arm (benchmarks/shifts/, never `target`), 10 human-like demos,
+# 50 episodes per arm (real only / synthetic only / real + synthetic), 2026-12-07:
+#   2000 demos, 6000 steps (the state defaults): 33/50, 50/50, 50/50;
+#   2000 demos, 2000 steps: 36/50, 50/50, 50/50;   2000 demos, 6000 steps of a 256×3 MLP: 40/50, 50/50, 50/50;
+#   1000 demos, 2000 steps: 36/50, 50/50, 50/50, the whole run 256 s wall (docs/calibration.md).
+# Keyed by (mode, task, policy or None for any policy): the steps are BC's (diffusion was not measured).
+TASK_DEFAULTS = {("state", "Lift", None): {"synthetic_demos": 1000}, ("state", "Lift", "bc"): {"train_steps": 2000}}
+
 
 CALIBRATION_CHOICES = ("off", *CALIBRATED_MODES)
 
@@ -116,11 +126,18 @@ class RunConfig(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _mode_defaults(cls, data):
-        """Fill the fields left unset (or None) with the defaults of the run's observation mode."""
+        """Fill the fields left unset (or None) with the defaults of the run's observation mode,
+        and over them its task's in that mode (TASK_DEFAULTS)."""
         if not isinstance(data, dict):
             return data
         obs = data.get("obs", DEFAULT_OBS_MODE)
-        defaults = MODE_DEFAULTS.get(obs if isinstance(obs, str) else "", MODE_DEFAULTS[DEFAULT_OBS_MODE])
+        obs = obs if isinstance(obs, str) and obs in MODE_DEFAULTS else DEFAULT_OBS_MODE
+        task, policy = _task_name(data), data.get("policy", cls.model_fields["policy"].default)
+        defaults = {
+            **MODE_DEFAULTS[obs],
+            **TASK_DEFAULTS.get((obs, task, None), {}),
+            **(TASK_DEFAULTS.get((obs, task, policy), {}) if isinstance(policy, str) else {}),
+        }
         return {**defaults, **{k: v for k, v in data.items() if v is not None or k not in defaults}}
 
     @model_validator(mode="after")
@@ -149,6 +166,14 @@ class RunConfig(BaseModel):
     def quick(cls, **overrides) -> RunConfig:
         """A CI-sized smoke run: a few demos, a short training, a few evaluation episodes."""
         return cls(**{"real_demos": 4, "synthetic_demos": 30, "train_steps": 300, "eval_episodes": 6, **overrides})
+
+
+def _task_name(data: dict) -> str:
+    """The registered name of the task `data` names ("" for a name the checks will refuse)."""
+    try:
+        return resolve_task_name(data.get("task", RunConfig.model_fields["task"].default))
+    except Exception:  # noqa: BLE001 - RunConfig.check says what is wrong with it, in one line
+        return ""
 
 
 def load_run_config(path: str | Path) -> RunConfig:

@@ -42,3 +42,17 @@ def test_a_wide_run_generates_and_evaluates_in_wide_copies_of_its_profiles(tmp_p
 def test_a_run_refuses_a_widening_out_of_bounds_in_one_line(bad):
     with pytest.raises(ConfigError, match=r"RunConfig.reset_widen"):
         RunConfig(reset_widen=bad)
+
+
+def test_lift_runs_on_its_own_smaller_budget_and_every_other_task_on_the_modes():
+    lift, stack = RunConfig(task="Lift"), RunConfig(task="Stack")
+    assert (lift.synthetic_demos, lift.train_steps) == (1000, 2000)
+    assert (stack.synthetic_demos, stack.train_steps) == (2000, None)  # None: the policy's (BC 6000)
+    # the steps are BC's: a diffusion Lift run keeps the policy's own, the demos stay Lift's
+    diffusion = RunConfig(task="Lift", policy="diffusion")
+    assert (diffusion.synthetic_demos, diffusion.train_steps) == (1000, None)
+    # what the user sets wins; a vision run keeps the vision mode's
+    assert RunConfig(task="Lift", train_steps=6000, synthetic_demos=2000).train_steps == 6000
+    assert RunConfig(task="Lift", obs="vision").train_steps == 24000
+    # the written config names the numbers used, so --config reproduces the run on any later defaults
+    assert RunConfig.model_validate(lift.model_dump()) == lift

@@ -17,7 +17,7 @@ from ...envs import resolve_task_name
 from ...envs.observation import OBS_MODES
 from ..evaluate import EvalConfig
 from ..policies import POLICIES
-from ..run_config import CALIBRATION_CHOICES, MODE_DEFAULTS, RunConfig
+from ..run_config import CALIBRATION_CHOICES, MODE_DEFAULTS, TASK_DEFAULTS, RunConfig
 from ..trainer import LR_SCHEDULES, MODE_TRAIN_DEFAULTS, TrainConfig
 from .flag_builder import ConfigFlags, Flag
 
@@ -55,7 +55,17 @@ def policy_steps() -> str:
 
 def mode_defaults(name: str) -> str:
     """What None means for a RunConfig field whose default depends on the observation mode."""
-    return "default: " + ", ".join(f"{mode} {defaults[name]}" for mode, defaults in MODE_DEFAULTS.items())
+    text = "default: " + ", ".join(f"{mode} {defaults[name]}" for mode, defaults in MODE_DEFAULTS.items())
+    return text + task_defaults(name)
+
+
+def task_defaults(name: str) -> str:
+    """'; Lift (state) 1000': the tasks whose own default of RunConfig field `name` differs."""
+    return "".join(
+        f"; {task} ({', '.join(filter(None, (mode, policy)))}) {d[name]}"
+        for (mode, task, policy), d in TASK_DEFAULTS.items()
+        if name in d
+    )
 
 
 POLICY = Flag(choices=list(POLICIES))
@@ -118,7 +128,8 @@ RUN = ConfigFlags(
         "obs": OBS_MODE,
         "calibration": Flag(choices=CALIBRATION_CHOICES),
         "train_steps": Flag(
-            help=f"training steps of each arm (default: vision {MODE_DEFAULTS['vision']['train_steps']}; state {policy_steps()})",
+            help=f"training steps of each arm (default: vision {MODE_DEFAULTS['vision']['train_steps']}; state "
+            f"{policy_steps()}{task_defaults('train_steps')})",
         ),
     },
 )
