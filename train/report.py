@@ -73,7 +73,7 @@ def write_report(out: Path, config, task: str, timings: dict[str, float]) -> dic
     goal = uplift_goal(task, config.obs, wide=config.reset_widen > 1)
     met = goal.met(real, mixed)
     verdict = (
-        f"real + synthetic reached {mixed:.0%} in `{config.profile_target}`, {uplift * 100:+.0f} points over real only: "
+        f"real + synthetic reached {mixed:.0%} in `{evaluated_in(config)}`, {uplift * 100:+.0f} points over real only: "
         f"{'meets' if met else 'falls short of'} the goal ({goal.describe()}).{shared}"
     )
     numbers = {
@@ -157,6 +157,13 @@ def _md_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
     return "\n".join(lines)
 
 
+def evaluated_in(config) -> str:
+    """The domain the arms were evaluated in, as the report names it: the target profile, and how much
+    wider its resets were drawn where the run widened them."""
+    wide = f" (resets ×{config.reset_widen:g})" if config.reset_widen != 1.0 else ""
+    return f"{config.profile_target}{wide}"
+
+
 def _widening(config) -> str:
     """The report's sentence on a run that widened the resets (MimicGen's D1); empty otherwise."""
     if config.reset_widen == 1.0:
@@ -175,7 +182,7 @@ def _markdown(task, config, rows, gen_rows, time_rows, gifs, verdict, gen_stats,
 {config.real_demos} human-like demos recorded in the `{config.profile_target}` domain (the stand-in for the real
 world), {config.synthetic_demos} synthetic demos generated from them in `{config.profile_generate}`, {_trained(config)}
 trained with the same budget and seed, each evaluated at its **last checkpoint** (no checkpoint selection) for
-{config.eval_episodes} episodes in `{config.profile_target}` (never used for generation).{_widening(config)}
+{config.eval_episodes} episodes in `{evaluated_in(config)}` (never used for generation).{_widening(config)}
 
 ## Uplift
 
@@ -203,7 +210,7 @@ Coverage of initial object positions: `data/synthetic/plots/coverage.png`.
 
 ![loss](loss.png)
 
-## Rollouts in `{config.profile_target}`
+## Rollouts in `{evaluated_in(config)}`
 
 {gif_lines}
 
@@ -235,7 +242,7 @@ figure{{display:inline-block;margin:0 1em 0 0}}</style></head><body>
 <p>{config.real_demos} human-like demos in <code>{html.escape(config.profile_target)}</code>, {config.synthetic_demos} synthetic demos
 generated in <code>{html.escape(config.profile_generate)}</code>, {_trained(config, lambda t: f"<code>{html.escape(t)}</code>")},
 each evaluated at its last checkpoint (no checkpoint selection) for {config.eval_episodes} episodes in
-<code>{html.escape(config.profile_target)}</code>.{html.escape(_widening(config).replace("`", ""))}</p>
+<code>{html.escape(evaluated_in(config))}</code>.{html.escape(_widening(config).replace("`", ""))}</p>
 <h2>Uplift</h2>{_html_table(("training data", "successes", "success", "Wilson 95 % CI", "mean length (steps)"), rows)}
 <p><b>Verdict:</b> {html.escape(verdict.replace("`", ""))}</p><img src="success.png">
 <h2>Calibration</h2><p>{html.escape(calibration[0].replace("`", ""))}</p>{_html_table(CALIBRATION_HEADER, calibration[1]) if calibration[1] else ""}

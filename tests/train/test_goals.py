@@ -75,3 +75,4 @@ def test_a_wide_run_is_held_to_goals_fifteen_points_lower_and_its_report_says_wh
     assert numbers["goal_met"] is True and "MimicGen's D1" in numbers["verdict"]
     md = (tmp_path / "report" / "report.md").read_text()
     assert "reset ranges 1.5 times as wide" in md and "profiles/evaluate_wide.toml" in md
+    assert "in `target (resets ×1.5)`" in numbers["verdict"] and "episodes in `target (resets ×1.5)`" in md
