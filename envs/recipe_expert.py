@@ -26,14 +26,14 @@ from .experts import (
     GRIPPER_DOWN,
     OPEN,
     Phase,
-    _frame_pos,
-    _frame_yaw,
-    _object_pos,
-    _object_rot,
     above,
     at_grasp,
     carry_to,
+    frame_pos,
+    frame_yaw,
     hold_here,
+    object_pos,
+    object_rot,
 )
 from .geometry import rot_z, wrap_angle, yaw_of
 from .manipulation_env import ManipulationEnv
@@ -61,7 +61,7 @@ def _clear_grasp_rotation(name: str, symmetry: float, key: str) -> Callable[[Man
     switch between two choices as things move); see `_grasp_yaw_offset`."""
 
     def rotation(env: ManipulationEnv, memory: dict) -> np.ndarray:
-        obj_yaw = yaw_of(_object_rot(env, name))
+        obj_yaw = yaw_of(object_rot(env, name))
         if key not in memory:
             memory[key] = _grasp_yaw_offset(env, name, symmetry, obj_yaw)
         return rot_z(obj_yaw + memory[key]) @ GRIPPER_DOWN
@@ -75,13 +75,13 @@ def _grasp_yaw_offset(env: ManipulationEnv, name: str, symmetry: float, obj_yaw:
     fingers and would sweep a neighbour, e.g. a stack beside the cube, off the table; across them it
     is ~4 cm); of those, the ones the wrist reaches without its joint limit (a recipe's turns add
     up: the wrist may already be near it); of those, the smallest turn."""
-    here = _object_pos(env, name)[:2]
+    here = object_pos(env, name)[:2]
     current = yaw_of(env.eef_pose()[:3, :3])
     wrist = float(env.data.qpos[env.model.joint(WRIST).qposadr[0]])
     offsets = [k * symmetry for k in range(max(1, round(2 * np.pi / symmetry)))]
-    gaps = sorted((float(np.linalg.norm(_object_pos(env, o)[:2] - here)), o) for o in env.task.objects if o != name)
+    gaps = sorted((float(np.linalg.norm(object_pos(env, o)[:2] - here)), o) for o in env.task.objects if o != name)
     if gaps and gaps[0][0] < NEIGHBOUR_RANGE:
-        away = _object_pos(env, gaps[0][1])[:2] - here
+        away = object_pos(env, gaps[0][1])[:2] - here
         away /= max(np.linalg.norm(away), 1e-9)
 
         def along_fingers(d: float) -> float:  # |cos| between the finger axis (TCP y) and the neighbour
@@ -132,7 +132,7 @@ def _via(step: RecipeStep, goal_yaw, point, upright: bool, sym: float) -> list[P
     """Carry the held object's `point` through each via point (offsets from the target's origin)."""
 
     def at(offset):
-        return lambda env: _object_pos(env, step.target) + offset
+        return lambda env: object_pos(env, step.target) + offset
 
     return [Phase("via", carry_to(step.object, at(v), goal_yaw, point, upright, sym), CLOSED) for v in step.via]
 
@@ -148,11 +148,11 @@ def _release(step: RecipeStep, tag: str) -> list[Phase]:
 def _place_on(spec: TaskSpec, step: RecipeStep, tag: str) -> list[Phase]:
     # the held object's origin when its bottom rests on the target's top
     rest = spec.body(step.target).top + spec.body(step.object).bottom
-    goal_yaw = _frame_yaw(step.target) if step.align_yaw else None
+    goal_yaw = frame_yaw(step.target) if step.align_yaw else None
     sym = _symmetry(spec, step.object)
 
     def over(gap: float):
-        return carry_to(step.object, _frame_pos(step.target, rest + gap), goal_yaw, symmetry=sym)
+        return carry_to(step.object, frame_pos(step.target, rest + gap), goal_yaw, symmetry=sym)
 
     return [
         *_via(step, goal_yaw, (0.0, 0.0, 0.0), False, sym),
@@ -166,10 +166,10 @@ def _place_on(spec: TaskSpec, step: RecipeStep, tag: str) -> list[Phase]:
 def _insert(spec: TaskSpec, step: RecipeStep, tag: str) -> list[Phase]:
     # steer by the bottom, upright (PegInsert's): a tilt in the grasp cannot jam it
     bottom = (0.0, 0.0, -spec.body(step.object).bottom)
-    top, goal_yaw, sym = spec.body(step.target).top, _frame_yaw(step.target), _symmetry(spec, step.object)
+    top, goal_yaw, sym = spec.body(step.target).top, frame_yaw(step.target), _symmetry(spec, step.object)
 
     def over(gap: float):
-        return carry_to(step.object, _frame_pos(step.target, top + gap), goal_yaw, bottom, upright=True, symmetry=sym)
+        return carry_to(step.object, frame_pos(step.target, top + gap), goal_yaw, bottom, upright=True, symmetry=sym)
 
     return [
         *_via(step, goal_yaw, bottom, True, sym),
