@@ -6,7 +6,9 @@ built-in experts (`experts.py`), so a file task's expert moves, grasps, slows do
 - place_on: carry the held object over the target, turned to its yaw, lower, open, back off
   (Stack's and PickPlace's place);
 - insert: carry the held object's bottom over the target, upright and turned to it, align
-  precisely, push it down, open, back off (PegInsert's insertion, then a release).
+  precisely, push it down, open, back off (PegInsert's insertion, then a release);
+- pull, push: grip a handle (a link of an MJCF fixture) as a pick does, move it along its joint's
+  motion until the joint reads `to` (a drawer opened or closed), open, back off.
 
 Heights come from the bodies' extents (`BodySpec.top`/`bottom`), so a recipe says gaps, not
 coordinates. `recipe_phases` is the entry registered in `EXPERTS` for such a file's task: a
@@ -19,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import mujoco
 import numpy as np
 
 from .experts import (
@@ -35,7 +38,7 @@ from .experts import (
     object_pos,
     object_rot,
 )
-from .geometry import rot_z, wrap_angle, yaw_of
+from .geometry import axis_angle_to_mat, make_pose, rot_z, wrap_angle, yaw_of
 from .manipulation_env import ManipulationEnv
 from .robot import FINGER_MAX, JOINT_UPPER
 from .task_spec import RecipeStep, TaskSpec
@@ -48,6 +51,7 @@ NARROW_MARGIN = 0.003  # m between a finger pad and the object's widest extent b
 CLOSING_STEP = 0.003  # m per control step the finger targets move inward while closing
 WRIST = "joint7"  # turns the hand about its vertical axis: Franka's ±2.9 rad (symmetric)
 WRIST_MARGIN = 0.3  # rad kept from the wrist's limit, for the turns while carrying
+JOINT_TOLERANCE = {"slide": 0.004, "hinge": 2.0}  # m, degrees: a pull or push has arrived within this of `to`
 
 
 def _symmetry(spec: TaskSpec, name: str) -> float:
@@ -104,7 +108,7 @@ def _closing(spec: TaskSpec, step: RecipeStep, grasp_pose: str) -> list[Phase]:
     it), then the finger targets inward `CLOSING_STEP` per control step, then fully closed. Closing
     from fully open in one command, the pads reach ~3 m/s and pass through a bar thinner than ~1 cm
     within one physics step (the square nut's are 8 mm)."""
-    reach = max(spec.body(step.object).footprint) + float(np.hypot(*step.grasp[:2])) + NARROW_MARGIN
+    reach = max(spec.extents(step.object).footprint) + float(np.hypot(*step.grasp[:2])) + NARROW_MARGIN
     targets = np.arange(min(reach, FINGER_MAX), 0.0, -CLOSING_STEP)
     hold = hold_here(grasp_pose)
     return [
@@ -137,6 +141,14 @@ def _via(step: RecipeStep, goal_yaw, point, upright: bool, sym: float) -> list[P
     return [Phase("via", carry_to(step.object, at(v), goal_yaw, point, upright, sym), CLOSED) for v in step.via]
 
 
+def _target_point(step: RecipeStep, dz: float) -> Callable[[ManipulationEnv], np.ndarray]:
+    """env → the point `step.at` of the target's frame (xy, turned with it), `dz` m above its origin."""
+    if not any(step.at):
+        return frame_pos(step.target, dz)
+    at = np.array([*step.at, 0.0])
+    return lambda env: object_pos(env, step.target) + object_rot(env, step.target) @ at + [0.0, 0.0, dz]
+
+
 def _release(step: RecipeStep, tag: str) -> list[Phase]:
     release_pose = f"release_pose{tag}"
     return [
@@ -147,12 +159,12 @@ def _release(step: RecipeStep, tag: str) -> list[Phase]:
 
 def _place_on(spec: TaskSpec, step: RecipeStep, tag: str) -> list[Phase]:
     # the held object's origin when its bottom rests on the target's top
-    rest = spec.body(step.target).top + spec.body(step.object).bottom
+    rest = spec.extents(step.target).top + spec.extents(step.object).bottom
     goal_yaw = frame_yaw(step.target) if step.align_yaw else None
     sym = _symmetry(spec, step.object)
 
     def over(gap: float):
-        return carry_to(step.object, frame_pos(step.target, rest + gap), goal_yaw, symmetry=sym)
+        return carry_to(step.object, _target_point(step, rest + gap), goal_yaw, symmetry=sym)
 
     return [
         *_via(step, goal_yaw, (0.0, 0.0, 0.0), False, sym),
@@ -165,11 +177,11 @@ def _place_on(spec: TaskSpec, step: RecipeStep, tag: str) -> list[Phase]:
 
 def _insert(spec: TaskSpec, step: RecipeStep, tag: str) -> list[Phase]:
     # steer by the bottom, upright (PegInsert's): a tilt in the grasp cannot jam it
-    bottom = (0.0, 0.0, -spec.body(step.object).bottom)
-    top, goal_yaw, sym = spec.body(step.target).top, frame_yaw(step.target), _symmetry(spec, step.object)
+    bottom = (0.0, 0.0, -spec.extents(step.object).bottom)
+    top, goal_yaw, sym = spec.extents(step.target).top, frame_yaw(step.target), _symmetry(spec, step.object)
 
     def over(gap: float):
-        return carry_to(step.object, frame_pos(step.target, top + gap), goal_yaw, bottom, upright=True, symmetry=sym)
+        return carry_to(step.object, _target_point(step, top + gap), goal_yaw, bottom, upright=True, symmetry=sym)
 
     return [
         *_via(step, goal_yaw, bottom, True, sym),
@@ -180,10 +192,50 @@ def _insert(spec: TaskSpec, step: RecipeStep, tag: str) -> list[Phase]:
     ]
 
 
+def _joint_motion(joint: str, to: float) -> Callable[[ManipulationEnv, dict], np.ndarray]:
+    """TCP pose that moves the gripped handle the rest of the way to joint value `to`: along a
+    slide's axis by the remaining distance, or about a hinge's axis by the remaining angle (the
+    gripper turning with the handle). Closed-loop on the joint's value, so the handle's own path,
+    not the arm's, says when the drawer is open; the expert's speed limit paces it."""
+
+    def target(env: ManipulationEnv, memory: dict) -> np.ndarray:
+        m, d = env.model, env.data
+        j = m.joint(joint).id
+        tcp = env.eef_pose()
+        rest = to - env.task.joint_value(joint)
+        axis = d.xaxis[j]
+        if m.jnt_type[j] == mujoco.mjtJoint.mjJNT_SLIDE:
+            return make_pose(tcp[:3, 3] + axis * rest, tcp[:3, :3])
+        turn = axis_angle_to_mat(axis * np.radians(rest))
+        return make_pose(d.xanchor[j] + turn @ (tcp[:3, 3] - d.xanchor[j]), turn @ tcp[:3, :3])
+
+    return target
+
+
+def _move_joint(spec: TaskSpec, step: RecipeStep, tag: str) -> list[Phase]:
+    """Pull or push: grip the handle from above (fingers across it, either way round), move it along
+    its joint to `to`, let go, back off. Pull and push differ only in the direction `to` lies."""
+    grasp_pose = f"grasp_pose{tag}"
+    tolerance = JOINT_TOLERANCE[spec.joint(step.joint).kind]
+
+    def arrived(env: ManipulationEnv, memory: dict) -> bool:
+        return abs(env.task.joint_value(step.joint) - step.to) < tolerance
+
+    return [
+        Phase("approach", above(step.object, step.approach, np.pi, step.grasp), OPEN, tolerance=0.012),
+        Phase("descend", at_grasp(step.object, 0.0, step.grasp), OPEN, tolerance=DESCEND_TOLERANCE, precise=True),
+        *_closing(spec, step, grasp_pose),
+        Phase(step.do, _joint_motion(step.joint, step.to), CLOSED, until=arrived, speed=0.6),
+        *_release(step, tag),
+    ]
+
+
 STEPS: dict[str, Callable[[TaskSpec, RecipeStep, str], list[Phase]]] = {
     "pick": _pick,
     "place_on": _place_on,
     "insert": _insert,
+    "pull": _move_joint,
+    "push": _move_joint,
 }
 
 
