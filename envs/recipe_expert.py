@@ -225,7 +225,8 @@ def _move_joint(spec: TaskSpec, step: RecipeStep, tag: str) -> list[Phase]:
         Phase("approach", above(step.object, step.approach, np.pi, step.grasp), OPEN, tolerance=0.012),
         Phase("descend", at_grasp(step.object, 0.0, step.grasp), OPEN, tolerance=DESCEND_TOLERANCE, precise=True),
         *_closing(spec, step, grasp_pose),
-        Phase(step.do, _joint_motion(step.joint, step.to), CLOSED, until=arrived, speed=0.6),
+        # precise: the handle guides a hand along its motion; a waypoint offset would pull it off the handle
+        Phase(step.do, _joint_motion(step.joint, step.to), CLOSED, until=arrived, precise=True, speed=0.6),
         *_release(step, tag),
     ]
 
