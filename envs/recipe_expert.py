@@ -52,6 +52,8 @@ CLOSING_STEP = 0.003  # m per control step the finger targets move inward while 
 WRIST = "joint7"  # turns the hand about its vertical axis: Franka's ±2.9 rad (symmetric)
 WRIST_MARGIN = 0.3  # rad kept from the wrist's limit, for the turns while carrying
 JOINT_TOLERANCE = {"slide": 0.004, "hinge": 2.0}  # m, degrees: a pull or push has arrived within this of `to`
+SEAT_BEYOND = {"slide": 0.02, "hinge": 8.0}  # m, degrees past a joint's stop a push to it aims (see _move_joint)
+SEAT_STEPS = 4  # control steps a push to a stop keeps pressing after it arrived
 
 
 def _symmetry(spec: TaskSpec, name: str) -> float:
@@ -212,21 +214,41 @@ def _joint_motion(joint: str, to: float) -> Callable[[ManipulationEnv, dict], np
     return target
 
 
+def _steps(n: int, key: str) -> Callable[[ManipulationEnv, dict], bool]:
+    """A phase's `until` that holds on its (n + 1)-th call: the phase lasts n control steps."""
+
+    def until(env: ManipulationEnv, memory: dict) -> bool:
+        memory[key] = memory.get(key, 0) + 1
+        return memory[key] > n
+
+    return until
+
+
 def _move_joint(spec: TaskSpec, step: RecipeStep, tag: str) -> list[Phase]:
     """Pull or push: grip the handle from above (fingers across it, either way round), move it along
-    its joint to `to`, let go, back off. Pull and push differ only in the direction `to` lies."""
-    grasp_pose = f"grasp_pose{tag}"
-    tolerance = JOINT_TOLERANCE[spec.joint(step.joint).kind]
+    its joint to `to`, let go, back off. Pull and push differ only in the direction `to` lies.
+
+    When `to` is one of the joint's limits (a drawer pushed shut), the motion aims past it and then
+    presses the part against its stop for `SEAT_STEPS`: a person pushes a drawer home, not to 4 mm
+    short of it. It also matters to generation, which replays the motion relative to where the
+    handle was grasped: a drawer that a generated pull left a centimetre further out than the
+    source's is still pushed home by waypoints that reach past the stop."""
+    joint = spec.joint(step.joint)
+    grasp_pose, tolerance = f"grasp_pose{tag}", JOINT_TOLERANCE[joint.kind]
+    at_limit = joint.limits is not None and step.to in joint.limits
+    beyond = SEAT_BEYOND[joint.kind] * (1 if joint.limits and step.to == joint.limits[1] else -1) if at_limit else 0.0
 
     def arrived(env: ManipulationEnv, memory: dict) -> bool:
         return abs(env.task.joint_value(step.joint) - step.to) < tolerance
 
+    motion = _joint_motion(step.joint, step.to + beyond)
     return [
         Phase("approach", above(step.object, step.approach, np.pi, step.grasp), OPEN, tolerance=0.012),
         Phase("descend", at_grasp(step.object, 0.0, step.grasp), OPEN, tolerance=DESCEND_TOLERANCE, precise=True),
         *_closing(spec, step, grasp_pose),
         # precise: the handle guides a hand along its motion; a waypoint offset would pull it off the handle
-        Phase(step.do, _joint_motion(step.joint, step.to), CLOSED, until=arrived, precise=True, speed=0.6),
+        Phase(step.do, motion, CLOSED, until=arrived, precise=True, speed=0.6),
+        *([Phase("seat", motion, CLOSED, until=_steps(SEAT_STEPS, f"seat{tag}"), precise=True)] if at_limit else []),
         *_release(step, tag),
     ]
 
