@@ -93,7 +93,7 @@ class FileTask(Task, metaclass=FileTaskType):
         return self._extents[obj].footprint
 
     def symmetry_of(self, obj: str) -> int:
-        return self._bodies[obj].symmetry if obj in self._bodies else 1  # a link: none
+        return self._extents[obj].symmetry
 
     def joint_value(self, joint: str) -> float:
         return joint_value(self.sim.model, self.sim.data, self._joints[joint])
@@ -125,9 +125,7 @@ def file_task_class(spec: TaskSpec) -> type[FileTask]:
             "description": spec.instruction,
             "objects": spec.object_names,
             "subtasks": tuple(Subtask(s.signal, s.object, grasp=_is_grasp(s)) for s in spec.stages),
-            "symmetry": {
-                n: spec.body(n).symmetry if n in {b.name for b in spec.bodies} else 1 for n in spec.object_names
-            },
+            "symmetry": {n: spec.extents(n).symmetry for n in spec.object_names},
             "max_episode_steps": spec.max_episode_steps,
         }
         cls = _CLASSES[spec] = FileTaskType(spec.name, (FileTask,), attrs)

@@ -109,9 +109,9 @@ def joint_at(scene: Scene, joint: str, low: float, high: float) -> bool:
 
 @dataclass(frozen=True)
 class Entry:
-    """A vocabulary predicate: its test, its argument kinds in order ("object" or "number"), how
-    many of them are required, and its signature as the docs and errors show it (units in names).
-    Kinds: "object" (a body or an MJCF fixture's link), "joint" (an MJCF fixture's joint), "number"."""
+    """A vocabulary predicate: its test, its argument kinds in order ("object": a body or an MJCF
+    fixture's link; "joint": an MJCF fixture's joint; "number"), how many of them are required, and
+    its signature as the docs and errors show it (units in names)."""
 
     test: Callable[..., bool]
     args: tuple[str, ...]

@@ -93,6 +93,7 @@ class Link(Extents):
 
     name: str
     parts: tuple[Part, ...]
+    symmetry: int = 1  # a link is its file's shape: no symmetry is assumed
 
 
 @dataclass(frozen=True)
@@ -204,7 +205,7 @@ class TaskSpec:
             n for b in self.bodies for n in (b.name, *(link.name for link in (b.mjcf.links if b.mjcf else ())))
         )
 
-    def extents(self, name: str) -> Extents:
+    def extents(self, name: str) -> BodySpec | Link:
         """The body or link called `name`."""
         return next(x for x in (*self.bodies, *self.links) if x.name == name)
 
