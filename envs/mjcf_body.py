@@ -98,6 +98,8 @@ def _box(model: mujoco.MjModel, data: mujoco.MjData, geoms: np.ndarray, frame: i
 def _joints(r: CheckedToml, key: tuple, value: Any, model: mujoco.MjModel, file: Path) -> tuple[JointSpec, ...]:
     """Each joint of the file with its reset range (`joints = { slide = [low, high] }`, default its value 0)."""
     names = [model.joint(j).name for j in range(model.njnt)]
+    if value is not None and not names:
+        raise r.fail(key, f"{file.name} has no joint to give a reset range to")
     init = r.table(value, key, tuple(names)) if value is not None else {}
     out = []
     for j, name in enumerate(names):
