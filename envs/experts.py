@@ -56,11 +56,11 @@ class Phase:
     speed: float = 1.0  # phase-specific slowdown (insertion, placing)
 
 
-def aligned_grasp_rotation(env: ManipulationEnv, object_rot: np.ndarray, symmetry: float = np.pi / 2) -> np.ndarray:
+def aligned_grasp_rotation(env: ManipulationEnv, obj_rot: np.ndarray, symmetry: float = np.pi / 2) -> np.ndarray:
     """Gripper-down rotation whose yaw matches the object's, modulo its symmetry, choosing the
     equivalent yaw nearest to the gripper's current one (no needless wrist spins)."""
     current = yaw_of(env.eef_pose()[:3, :3])
-    obj = yaw_of(object_rot)
+    obj = yaw_of(obj_rot)
     k = np.round((current - obj) / symmetry)
     return rot_z(obj + k * symmetry) @ GRIPPER_DOWN
 
@@ -144,11 +144,13 @@ class ScriptedExpert:
 # Phase helpers shared by the task experts -----------------------------------------------------
 
 
-def _object_rot(env: ManipulationEnv, name: str) -> np.ndarray:
+def object_rot(env: ManipulationEnv, name: str) -> np.ndarray:
+    """(3, 3) world rotation of task object `name` now (a part of an articulated body turns with its joint)."""
     return env.object_poses()[name][:3, :3]
 
 
-def _object_pos(env: ManipulationEnv, name: str) -> np.ndarray:
+def object_pos(env: ManipulationEnv, name: str) -> np.ndarray:
+    """(3,) world position (m) of task object `name` now, a copy."""
     return env.sim.body_pos(env.task.object_bodies[env.task.objects.index(name)]).copy()
 
 
@@ -172,11 +174,11 @@ def above(
 
     def target(env: ManipulationEnv, memory: dict) -> np.ndarray:
         if rotation is None:
-            rot = aligned_grasp_rotation(env, _object_rot(env, name), symmetry)
+            rot = aligned_grasp_rotation(env, object_rot(env, name), symmetry)
         else:
             rot = rotation(env, memory)
         memory["grasp_rot"] = rot
-        return make_pose(_object_pos(env, name) + [0.0, 0.0, height] + _grasp_offset(memory, point), rot)
+        return make_pose(object_pos(env, name) + [0.0, 0.0, height] + _grasp_offset(memory, point), rot)
 
     return target
 
@@ -187,7 +189,7 @@ def at_grasp(
     """TCP at the object's centre (+ z_offset, + its grasp `point`), keeping the rotation chosen on approach."""
 
     def target(env: ManipulationEnv, memory: dict) -> np.ndarray:
-        pos = _object_pos(env, name) + [0.0, 0.0, z_offset] + _grasp_offset(memory, point)
+        pos = object_pos(env, name) + [0.0, 0.0, z_offset] + _grasp_offset(memory, point)
         return make_pose(pos, memory["grasp_rot"])
 
     return target
@@ -257,22 +259,24 @@ def lift_phases(env: ManipulationEnv) -> list[Phase]:
     ]
 
 
-def _frame_pos(name: str, dz: float) -> Callable[[ManipulationEnv], np.ndarray]:
-    return lambda env: _object_pos(env, name) + [0.0, 0.0, dz]
+def frame_pos(name: str, dz: float) -> Callable[[ManipulationEnv], np.ndarray]:
+    """env → the point `dz` m above object `name`'s origin, live (for `carry_to`'s goal)."""
+    return lambda env: object_pos(env, name) + [0.0, 0.0, dz]
 
 
-def _frame_yaw(name: str) -> Callable[[ManipulationEnv], float]:
-    return lambda env: yaw_of(_object_rot(env, name))
+def frame_yaw(name: str) -> Callable[[ManipulationEnv], float]:
+    """env → object `name`'s yaw (rad), live (for `carry_to`'s goal_yaw)."""
+    return lambda env: yaw_of(object_rot(env, name))
 
 
 def _place_phases(name: str, onto: str, clear_dz: float, place_dz: float, yaw: bool) -> list[Phase]:
     """Lift the held object, carry it `clear_dz` m above frame `onto`, lower it to `place_dz`,
     let go, and back off upward."""
-    goal_yaw = _frame_yaw(onto) if yaw else None
+    goal_yaw = frame_yaw(onto) if yaw else None
     return [
         Phase("lift", hold_here("grasp_pose", lift=0.1), CLOSED, tolerance=0.02),
-        Phase("carry", carry_to(name, _frame_pos(onto, clear_dz), goal_yaw), CLOSED, tolerance=0.01),
-        Phase("lower", carry_to(name, _frame_pos(onto, place_dz), goal_yaw), CLOSED, tolerance=0.006, speed=0.5),
+        Phase("carry", carry_to(name, frame_pos(onto, clear_dz), goal_yaw), CLOSED, tolerance=0.01),
+        Phase("lower", carry_to(name, frame_pos(onto, place_dz), goal_yaw), CLOSED, tolerance=0.006, speed=0.5),
         Phase("release", hold_here("release_pose"), OPEN, hold=6, precise=True),
         Phase("retreat", hold_here("release_pose", lift=0.1), OPEN, hold=10**6),
     ]
@@ -301,7 +305,7 @@ def peg_insert_phases(env: ManipulationEnv) -> list[Phase]:
     bottom = (0.0, 0.0, -hz)  # steer by the peg's tip, upright, so a tilt in the grasp cannot jam it
 
     def over_socket(dz: float):
-        return carry_to("peg", _frame_pos("socket", dz), _frame_yaw("socket"), point=bottom, upright=True)
+        return carry_to("peg", frame_pos("socket", dz), frame_yaw("socket"), point=bottom, upright=True)
 
     return [
         *_grasp_phases("peg", approach_height=grip + 0.06, grasp_z=grip),

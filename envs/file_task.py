@@ -14,6 +14,7 @@ import copyreg
 import numpy as np
 
 from .geometry import yaw_quat
+from .mjcf_body import joint_value, set_joint_value
 from .predicates import evaluate
 from .scene import TABLE_TOP_Z
 from .task import Subtask, Task
@@ -35,6 +36,7 @@ class FileTask(Task, metaclass=FileTaskType):
         self.config = config or self.spec
         self.max_episode_steps = self.config.max_episode_steps
         self._bodies = {b.name: b for b in self.config.bodies}
+        self._extents = {n: self.config.extents(n) for n in self.config.object_names}
 
     @classmethod
     def default_config(cls) -> TaskSpec:
@@ -49,11 +51,14 @@ class FileTask(Task, metaclass=FileTaskType):
     def bind(self, sim) -> None:
         super().bind(sim)
         self._ids = dict(zip(self.objects, self.object_bodies))
+        self._joints = {j.name: sim.model.joint(j.name).id for j in self.config.joints}
 
     def sample_reset(self, rng: np.random.Generator) -> None:
         for name, p in sample_layout(self.config.bodies, rng, self.config.path).items():
             place = self.set_mocap_pose if self._bodies[name].fixed else self.set_free_pose
             place(name, p.pos, yaw_quat(p.yaw))
+        for joint in self.config.joints:  # after the layout: a task without joints draws as before
+            set_joint_value(self.sim.model, self.sim.data, self._joints[joint.name], rng.uniform(*joint.init))
 
     def signals(self) -> dict[str, bool]:
         out = {s.signal: evaluate(s.until, self) for s in self.config.stages if s.until is not None}
@@ -79,16 +84,19 @@ class FileTask(Task, metaclass=FileTaskType):
         return self.sim.body_rot(self._ids[obj])
 
     def bottom(self, obj: str) -> float:
-        return float(self.position(obj)[2] - self._bodies[obj].bottom)
+        return float(self.position(obj)[2] - self._extents[obj].bottom)
 
     def top(self, obj: str) -> float:
-        return float(self.position(obj)[2] + self._bodies[obj].top)
+        return float(self.position(obj)[2] + self._extents[obj].top)
 
     def footprint(self, obj: str) -> tuple[float, float]:
-        return self._bodies[obj].footprint
+        return self._extents[obj].footprint
 
     def symmetry_of(self, obj: str) -> int:
-        return self._bodies[obj].symmetry
+        return self._extents[obj].symmetry
+
+    def joint_value(self, joint: str) -> float:
+        return joint_value(self.sim.model, self.sim.data, self._joints[joint])
 
     def grasped(self, obj: str) -> bool:
         return self.sim.grasping(self.object_geoms[obj])
@@ -115,9 +123,9 @@ def file_task_class(spec: TaskSpec) -> type[FileTask]:
             "origin": f"task file {spec.path}",
             "name": spec.name,
             "description": spec.instruction,
-            "objects": tuple(b.name for b in spec.bodies),
+            "objects": spec.object_names,
             "subtasks": tuple(Subtask(s.signal, s.object, grasp=_is_grasp(s)) for s in spec.stages),
-            "symmetry": {b.name: b.symmetry for b in spec.bodies},
+            "symmetry": {n: spec.extents(n).symmetry for n in spec.object_names},
             "max_episode_steps": spec.max_episode_steps,
         }
         cls = _CLASSES[spec] = FileTaskType(spec.name, (FileTask,), attrs)

@@ -4,7 +4,7 @@ A string, not nested TOML tables: it reads as the docs and the issue write predi
 line of the file, and a hand-written parser can say exactly where it went wrong (a column) and what
 it expected there. Grammar: `predicate := NAME "(" arg ("," arg)* ")"`, `arg := predicate | NAME |
 NUMBER`; `all`/`any` take one or more predicates, `not` exactly one, a vocabulary predicate its
-object names and numbers (`predicates.PREDICATES`).
+object names, joint names and numbers (`predicates.PREDICATES`).
 """
 
 from __future__ import annotations
@@ -47,8 +47,8 @@ def _tokens(text: str) -> list[tuple[str, str, int]]:
 
 
 class _Parser:
-    def __init__(self, text: str, objects: Collection[str]):
-        self.tokens, self.i, self.objects = _tokens(text), 0, objects
+    def __init__(self, text: str, objects: Collection[str], joints: Collection[str]):
+        self.tokens, self.i, self.objects, self.joints = _tokens(text), 0, objects, joints
 
     def peek(self) -> tuple[str, str, int]:
         return self.tokens[self.i]
@@ -70,16 +70,18 @@ class _Parser:
                 f"unknown predicate {name!r}; known: {', '.join([*PREDICATES, *COMBINATORS])}", column
             )
         self.take("(", f"'(' after {name}")
+        columns = [self.peek()[2]]
         args = [self.argument(name, depth)]
         while self.peek()[1] == ",":
             self.i += 1
+            columns.append(self.peek()[2])
             args.append(self.argument(name, depth))
         self.take(")", f"',' or ')' in {name}(...)")
         if name in COMBINATORS:
             if name == "not" and len(args) != 1:
                 raise PredicateSyntaxError(f"not(...) takes one predicate, got {len(args)}", column)
             return Combine(name, tuple(args))
-        return self.call(name, args, column)
+        return self.call(name, args, column, columns)
 
     def argument(self, parent: str, depth: int) -> Predicate | str | float:
         kind, value, column = self.peek()
@@ -94,31 +96,37 @@ class _Parser:
             return float(value)
         if kind == "name":
             self.i += 1
-            if value not in self.objects:
-                raise PredicateSyntaxError(f"unknown object {value!r}; objects: {', '.join(self.objects)}", column)
-            return value
+            return value  # an object or a joint: `call` checks which its place wants
         raise PredicateSyntaxError(
             f"expected an object name or a number in {parent}(...), got {value or 'the end'!r}", column
         )
 
-    def call(self, name: str, args: list, column: int) -> Call:
+    def call(self, name: str, args: list, column: int, columns: list[int]) -> Call:
         entry = PREDICATES[name]
         if not entry.required <= len(args) <= len(entry.args):
             raise PredicateSyntaxError(
                 f"{name} takes {entry.signature}, got {len(args)} argument{'s' if len(args) > 1 else ''}", column
             )
-        for k, (arg, kind) in enumerate(zip(args, entry.args), 1):
-            if (kind == "object") != isinstance(arg, str):
+        for k, (arg, kind, at) in enumerate(zip(args, entry.args, columns), 1):
+            if (kind != "number") != isinstance(arg, str):
                 shown = arg if isinstance(arg, str) else f"{arg:g}"
-                wanted = "an object name" if kind == "object" else "a number"
+                wanted = {"object": "an object name", "joint": "a joint name"}.get(kind, "a number")
                 raise PredicateSyntaxError(f"{entry.signature}: argument {k} must be {wanted}, got {shown!r}", column)
+            known = self.objects if kind == "object" else self.joints
+            if kind != "number" and arg not in known:
+                listed = ", ".join(known) or "none (a joint is one of an MJCF fixture's)"
+                raise PredicateSyntaxError(f"unknown {kind} {arg!r}; {kind}s: {listed}", at)
+        if name == "joint_at" and args[1] > args[2]:
+            raise PredicateSyntaxError(
+                f"{entry.signature}: expected low <= high, got {args[1]:g} > {args[2]:g}", columns[1]
+            )
         return Call(name, tuple(args))
 
 
-def parse_predicate(text: str, objects: Collection[str]) -> Predicate:
-    """The predicate `text` says, whose object names must be among `objects`. Raises
-    PredicateSyntaxError naming the column and what was expected there."""
-    parser = _Parser(text, objects)
+def parse_predicate(text: str, objects: Collection[str], joints: Collection[str] = ()) -> Predicate:
+    """The predicate `text` says, whose object names must be among `objects` and joint names among
+    `joints`. Raises PredicateSyntaxError naming the column and what was expected there."""
+    parser = _Parser(text, objects, joints)
     predicate = parser.predicate()
     kind, value, column = parser.peek()
     if kind != "end":

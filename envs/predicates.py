@@ -53,6 +53,7 @@ class Scene(Protocol):
     def grasped(self, obj: str) -> bool: ...
     def touching(self, a: str, b: str) -> bool: ...
     def table_z(self) -> float: ...
+    def joint_value(self, joint: str) -> float: ...  # a slide's m, a hinge's degrees
 
 
 def _in_frame_xy(scene: Scene, a: str, b: str) -> np.ndarray:
@@ -101,10 +102,16 @@ def upright(scene: Scene, obj: str, max_tilt_deg: float = 25.0) -> bool:
     return bool(scene.rotation(obj)[2, 2] > np.cos(np.radians(max_tilt_deg)))
 
 
+def joint_at(scene: Scene, joint: str, low: float, high: float) -> bool:
+    """The joint's value within [low, high]: m for a slide (a drawer's opening), degrees for a hinge."""
+    return low <= scene.joint_value(joint) <= high
+
+
 @dataclass(frozen=True)
 class Entry:
-    """A vocabulary predicate: its test, its argument kinds in order ("object" or "number"), how
-    many of them are required, and its signature as the docs and errors show it (units in names)."""
+    """A vocabulary predicate: its test, its argument kinds in order ("object": a body or an MJCF
+    fixture's link; "joint": an MJCF fixture's joint; "number"), how many of them are required, and
+    its signature as the docs and errors show it (units in names)."""
 
     test: Callable[..., bool]
     args: tuple[str, ...]
@@ -120,6 +127,7 @@ PREDICATES: dict[str, Entry] = {
     "near": Entry(near, ("object", "object", "number"), 3, "near(a, b, distance_m)"),
     "aligned": Entry(aligned, ("object", "object", "number", "number"), 4, "aligned(a, b, pos_tol_m, angle_tol_deg)"),
     "upright": Entry(upright, ("object", "number"), 1, "upright(obj[, max_tilt_deg])"),
+    "joint_at": Entry(joint_at, ("joint", "number", "number"), 3, "joint_at(joint, low, high)"),
 }
 
 
@@ -131,6 +139,13 @@ def evaluate(predicate: Predicate, scene: Scene) -> bool:
         results = (evaluate(item, scene) for item in predicate.items)
         return all(results) if predicate.op == "all" else any(results)
     return bool(PREDICATES[predicate.name].test(scene, *predicate.args))
+
+
+def calls(predicate: Predicate) -> list[Call]:
+    """Every vocabulary call in `predicate`, depth first."""
+    if isinstance(predicate, Call):
+        return [predicate]
+    return [c for item in predicate.items for c in calls(item)]
 
 
 def render(predicate: Predicate) -> str:

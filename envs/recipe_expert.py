@@ -6,7 +6,9 @@ built-in experts (`experts.py`), so a file task's expert moves, grasps, slows do
 - place_on: carry the held object over the target, turned to its yaw, lower, open, back off
   (Stack's and PickPlace's place);
 - insert: carry the held object's bottom over the target, upright and turned to it, align
-  precisely, push it down, open, back off (PegInsert's insertion, then a release).
+  precisely, push it down, open, back off (PegInsert's insertion, then a release);
+- pull, push: grip a handle (a link of an MJCF fixture) as a pick does, move it along its joint's
+  motion until the joint reads `to` (a drawer opened or closed), open, back off.
 
 Heights come from the bodies' extents (`BodySpec.top`/`bottom`), so a recipe says gaps, not
 coordinates. `recipe_phases` is the entry registered in `EXPERTS` for such a file's task: a
@@ -19,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import mujoco
 import numpy as np
 
 from .experts import (
@@ -26,16 +29,16 @@ from .experts import (
     GRIPPER_DOWN,
     OPEN,
     Phase,
-    _frame_pos,
-    _frame_yaw,
-    _object_pos,
-    _object_rot,
     above,
     at_grasp,
     carry_to,
+    frame_pos,
+    frame_yaw,
     hold_here,
+    object_pos,
+    object_rot,
 )
-from .geometry import rot_z, wrap_angle, yaw_of
+from .geometry import axis_angle_to_mat, make_pose, rot_z, wrap_angle, yaw_of
 from .manipulation_env import ManipulationEnv
 from .robot import FINGER_MAX, JOINT_UPPER
 from .task_spec import RecipeStep, TaskSpec
@@ -48,6 +51,9 @@ NARROW_MARGIN = 0.003  # m between a finger pad and the object's widest extent b
 CLOSING_STEP = 0.003  # m per control step the finger targets move inward while closing
 WRIST = "joint7"  # turns the hand about its vertical axis: Franka's ±2.9 rad (symmetric)
 WRIST_MARGIN = 0.3  # rad kept from the wrist's limit, for the turns while carrying
+JOINT_TOLERANCE = {"slide": 0.004, "hinge": 2.0}  # m, degrees: a pull or push has arrived within this of `to`
+SEAT_BEYOND = {"slide": 0.02, "hinge": 8.0}  # m, degrees past a joint's stop a push to it aims (see _move_joint)
+SEAT_STEPS = 4  # control steps a push to a stop keeps pressing after it arrived
 
 
 def _symmetry(spec: TaskSpec, name: str) -> float:
@@ -61,7 +67,7 @@ def _clear_grasp_rotation(name: str, symmetry: float, key: str) -> Callable[[Man
     switch between two choices as things move); see `_grasp_yaw_offset`."""
 
     def rotation(env: ManipulationEnv, memory: dict) -> np.ndarray:
-        obj_yaw = yaw_of(_object_rot(env, name))
+        obj_yaw = yaw_of(object_rot(env, name))
         if key not in memory:
             memory[key] = _grasp_yaw_offset(env, name, symmetry, obj_yaw)
         return rot_z(obj_yaw + memory[key]) @ GRIPPER_DOWN
@@ -75,13 +81,13 @@ def _grasp_yaw_offset(env: ManipulationEnv, name: str, symmetry: float, obj_yaw:
     fingers and would sweep a neighbour, e.g. a stack beside the cube, off the table; across them it
     is ~4 cm); of those, the ones the wrist reaches without its joint limit (a recipe's turns add
     up: the wrist may already be near it); of those, the smallest turn."""
-    here = _object_pos(env, name)[:2]
+    here = object_pos(env, name)[:2]
     current = yaw_of(env.eef_pose()[:3, :3])
     wrist = float(env.data.qpos[env.model.joint(WRIST).qposadr[0]])
     offsets = [k * symmetry for k in range(max(1, round(2 * np.pi / symmetry)))]
-    gaps = sorted((float(np.linalg.norm(_object_pos(env, o)[:2] - here)), o) for o in env.task.objects if o != name)
+    gaps = sorted((float(np.linalg.norm(object_pos(env, o)[:2] - here)), o) for o in env.task.objects if o != name)
     if gaps and gaps[0][0] < NEIGHBOUR_RANGE:
-        away = _object_pos(env, gaps[0][1])[:2] - here
+        away = object_pos(env, gaps[0][1])[:2] - here
         away /= max(np.linalg.norm(away), 1e-9)
 
         def along_fingers(d: float) -> float:  # |cos| between the finger axis (TCP y) and the neighbour
@@ -104,7 +110,7 @@ def _closing(spec: TaskSpec, step: RecipeStep, grasp_pose: str) -> list[Phase]:
     it), then the finger targets inward `CLOSING_STEP` per control step, then fully closed. Closing
     from fully open in one command, the pads reach ~3 m/s and pass through a bar thinner than ~1 cm
     within one physics step (the square nut's are 8 mm)."""
-    reach = max(spec.body(step.object).footprint) + float(np.hypot(*step.grasp[:2])) + NARROW_MARGIN
+    reach = max(spec.extents(step.object).footprint) + float(np.hypot(*step.grasp[:2])) + NARROW_MARGIN
     targets = np.arange(min(reach, FINGER_MAX), 0.0, -CLOSING_STEP)
     hold = hold_here(grasp_pose)
     return [
@@ -132,9 +138,17 @@ def _via(step: RecipeStep, goal_yaw, point, upright: bool, sym: float) -> list[P
     """Carry the held object's `point` through each via point (offsets from the target's origin)."""
 
     def at(offset):
-        return lambda env: _object_pos(env, step.target) + offset
+        return lambda env: object_pos(env, step.target) + offset
 
     return [Phase("via", carry_to(step.object, at(v), goal_yaw, point, upright, sym), CLOSED) for v in step.via]
+
+
+def _target_point(step: RecipeStep, dz: float) -> Callable[[ManipulationEnv], np.ndarray]:
+    """env → the point `step.at` of the target's frame (xy, turned with it), `dz` m above its origin."""
+    if not any(step.at):
+        return frame_pos(step.target, dz)
+    at = np.array([*step.at, 0.0])
+    return lambda env: object_pos(env, step.target) + object_rot(env, step.target) @ at + [0.0, 0.0, dz]
 
 
 def _release(step: RecipeStep, tag: str) -> list[Phase]:
@@ -147,12 +161,12 @@ def _release(step: RecipeStep, tag: str) -> list[Phase]:
 
 def _place_on(spec: TaskSpec, step: RecipeStep, tag: str) -> list[Phase]:
     # the held object's origin when its bottom rests on the target's top
-    rest = spec.body(step.target).top + spec.body(step.object).bottom
-    goal_yaw = _frame_yaw(step.target) if step.align_yaw else None
+    rest = spec.extents(step.target).top + spec.extents(step.object).bottom
+    goal_yaw = frame_yaw(step.target) if step.align_yaw else None
     sym = _symmetry(spec, step.object)
 
     def over(gap: float):
-        return carry_to(step.object, _frame_pos(step.target, rest + gap), goal_yaw, symmetry=sym)
+        return carry_to(step.object, _target_point(step, rest + gap), goal_yaw, symmetry=sym)
 
     return [
         *_via(step, goal_yaw, (0.0, 0.0, 0.0), False, sym),
@@ -165,11 +179,11 @@ def _place_on(spec: TaskSpec, step: RecipeStep, tag: str) -> list[Phase]:
 
 def _insert(spec: TaskSpec, step: RecipeStep, tag: str) -> list[Phase]:
     # steer by the bottom, upright (PegInsert's): a tilt in the grasp cannot jam it
-    bottom = (0.0, 0.0, -spec.body(step.object).bottom)
-    top, goal_yaw, sym = spec.body(step.target).top, _frame_yaw(step.target), _symmetry(spec, step.object)
+    bottom = (0.0, 0.0, -spec.extents(step.object).bottom)
+    top, goal_yaw, sym = spec.extents(step.target).top, frame_yaw(step.target), _symmetry(spec, step.object)
 
     def over(gap: float):
-        return carry_to(step.object, _frame_pos(step.target, top + gap), goal_yaw, bottom, upright=True, symmetry=sym)
+        return carry_to(step.object, _target_point(step, top + gap), goal_yaw, bottom, upright=True, symmetry=sym)
 
     return [
         *_via(step, goal_yaw, bottom, True, sym),
@@ -180,10 +194,71 @@ def _insert(spec: TaskSpec, step: RecipeStep, tag: str) -> list[Phase]:
     ]
 
 
+def _joint_motion(joint: str, to: float) -> Callable[[ManipulationEnv, dict], np.ndarray]:
+    """TCP pose that moves the gripped handle the rest of the way to joint value `to`: along a
+    slide's axis by the remaining distance, or about a hinge's axis by the remaining angle (the
+    gripper turning with the handle). Closed-loop on the joint's value, so the handle's own path,
+    not the arm's, says when the drawer is open; the expert's speed limit paces it."""
+
+    def target(env: ManipulationEnv, memory: dict) -> np.ndarray:
+        m, d = env.model, env.data
+        j = m.joint(joint).id
+        tcp = env.eef_pose()
+        rest = to - env.task.joint_value(joint)
+        axis = d.xaxis[j]
+        if m.jnt_type[j] == mujoco.mjtJoint.mjJNT_SLIDE:
+            return make_pose(tcp[:3, 3] + axis * rest, tcp[:3, :3])
+        turn = axis_angle_to_mat(axis * np.radians(rest))
+        return make_pose(d.xanchor[j] + turn @ (tcp[:3, 3] - d.xanchor[j]), turn @ tcp[:3, :3])
+
+    return target
+
+
+def _steps(n: int, key: str) -> Callable[[ManipulationEnv, dict], bool]:
+    """A phase's `until` that holds on its (n + 1)-th call: the phase lasts n control steps."""
+
+    def until(env: ManipulationEnv, memory: dict) -> bool:
+        memory[key] = memory.get(key, 0) + 1
+        return memory[key] > n
+
+    return until
+
+
+def _move_joint(spec: TaskSpec, step: RecipeStep, tag: str) -> list[Phase]:
+    """Pull or push: grip the handle from above (fingers across it, either way round), move it along
+    its joint to `to`, let go, back off. Pull and push differ only in the direction `to` lies.
+
+    When `to` is one of the joint's limits (a drawer pushed shut), the motion aims past it and then
+    presses the part against its stop for `SEAT_STEPS`: a person pushes a drawer home, not to 4 mm
+    short of it. It also matters to generation, which replays the motion relative to where the
+    handle was grasped: a drawer that a generated pull left a centimetre further out than the
+    source's is still pushed home by waypoints that reach past the stop."""
+    joint = spec.joint(step.joint)
+    grasp_pose, tolerance = f"grasp_pose{tag}", JOINT_TOLERANCE[joint.kind]
+    at_limit = joint.limits is not None and step.to in joint.limits
+    beyond = SEAT_BEYOND[joint.kind] * (1 if joint.limits and step.to == joint.limits[1] else -1) if at_limit else 0.0
+
+    def arrived(env: ManipulationEnv, memory: dict) -> bool:
+        return abs(env.task.joint_value(step.joint) - step.to) < tolerance
+
+    motion = _joint_motion(step.joint, step.to + beyond)
+    return [
+        Phase("approach", above(step.object, step.approach, np.pi, step.grasp), OPEN, tolerance=0.012),
+        Phase("descend", at_grasp(step.object, 0.0, step.grasp), OPEN, tolerance=DESCEND_TOLERANCE, precise=True),
+        *_closing(spec, step, grasp_pose),
+        # precise: the handle guides a hand along its motion; a waypoint offset would pull it off the handle
+        Phase(step.do, motion, CLOSED, until=arrived, precise=True, speed=0.6),
+        *([Phase("seat", motion, CLOSED, until=_steps(SEAT_STEPS, f"seat{tag}"), precise=True)] if at_limit else []),
+        *_release(step, tag),
+    ]
+
+
 STEPS: dict[str, Callable[[TaskSpec, RecipeStep, str], list[Phase]]] = {
     "pick": _pick,
     "place_on": _place_on,
     "insert": _insert,
+    "pull": _move_joint,
+    "push": _move_joint,
 }
 
 

@@ -14,12 +14,13 @@ import numpy as np
 
 from .errors import ConfigError
 from .mesh_bounds import MESH_SUFFIXES, MeshError, mesh_bounds
+from .mjcf_body import read_mjcf
 from .predicate_parser import PredicateSyntaxError, parse_predicate
-from .predicates import Predicate
+from .predicates import Predicate, calls
 from .scene import TABLE_CENTER, TABLE_HALF, WORKSPACE_CENTER, SceneConfig, build_scene_xml
 from .task_layout import placement_order, sample_layout
 from .task_recipe import read_recipe
-from .task_spec import MESH_COLLISIONS, SHAPE_SIZES, BodySpec, Part, StageSpec, TaskSpec
+from .task_spec import MESH_COLLISIONS, SHAPE_SIZES, BodySpec, JointSpec, Part, StageSpec, TaskSpec
 from .task_xml import assets_xml, bodies_xml, scene_names
 from .toml_checks import CheckedToml, load_toml, shown
 
@@ -36,7 +37,9 @@ TOP_KEYS = (
     "recipe",
 )
 GEOMETRY_KEYS = ("shape", "size", "file", "scale", "collision")  # one geom: a primitive, or a mesh file
-BODY_KEYS = (*GEOMETRY_KEYS, "parts", "mass", "friction", "rgba", "symmetry", "x", "y", "yaw_deg", "on_top_of")
+PLACEMENT_KEYS = ("symmetry", "x", "y", "yaw_deg", "on_top_of")
+BODY_KEYS = (*GEOMETRY_KEYS, "parts", "mass", "friction", "rgba", *PLACEMENT_KEYS, "mjcf")
+MJCF_KEYS = ("mjcf", "joints", *PLACEMENT_KEYS)  # an MJCF fixture's geoms, masses and colours are the file's
 PART_KEYS = (*GEOMETRY_KEYS, "pos", "rgba")
 STAGE_KEYS = ("object", "until", "signal")
 DEFAULT_FRICTION = (1.0, 0.01, 0.0001)  # the scene's `object` geom class
@@ -51,13 +54,22 @@ TABLE_X = (TABLE_CENTER[0] - TABLE_HALF[0] - WORKSPACE_CENTER[0], TABLE_CENTER[0
 TABLE_Y = (TABLE_CENTER[1] - TABLE_HALF[1] - WORKSPACE_CENTER[1], TABLE_CENTER[1] + TABLE_HALF[1] - WORKSPACE_CENTER[1])
 
 
-def _predicate(r: CheckedToml, value: Any, key: tuple, objects: list[str]) -> Predicate:
+def _predicate(r: CheckedToml, value: Any, key: tuple, objects: list[str], joints: dict[str, JointSpec]) -> Predicate:
     text = r.text(value, key)
+    quoted = text if len(text) <= 120 else text[:117] + "..."  # the column says where; keep the line short
     try:
-        return parse_predicate(text, objects)
+        predicate = parse_predicate(text, objects, joints)
     except PredicateSyntaxError as exc:
-        quoted = text if len(text) <= 120 else text[:117] + "..."  # the column says where; keep the line short
         raise r.fail(key, f"{exc} in {quoted!r}") from None
+    for call in calls(predicate):
+        limits = joints[call.args[0]].limits if call.name == "joint_at" else None
+        if limits and (call.args[1] > limits[1] or call.args[2] < limits[0]):
+            raise r.fail(
+                key,
+                f"joint_at({call.args[0]}, {call.args[1]:g}, {call.args[2]:g}) can never hold: the joint's range is "
+                f"[{limits[0]:g}, {limits[1]:g}], in {quoted!r}",
+            )
+    return predicate
 
 
 def _part(r: CheckedToml, value: Any, key: tuple, with_pos: bool) -> Part:
@@ -119,16 +131,57 @@ def _rgba(r: CheckedToml, value: Any, key: tuple) -> tuple:
     return rgba
 
 
-def _body(r: CheckedToml, name: str, value: Any, key: tuple, fixed: bool) -> BodySpec:
-    r.table(value, key, tuple(k for k in BODY_KEYS if not (fixed and k == "mass")), () if fixed else ("mass",))
+def _name(r: CheckedToml, name: str, key: tuple, what: str = "an object") -> None:
     if not NAME.fullmatch(name):
-        raise r.fail(key, f"an object's name must be a letter, then letters, digits or '_', got {name!r}")
+        raise r.fail(key, f"{what}'s name must be a letter, then letters, digits or '_', got {name!r}")
     if name in scene_names():
-        raise r.fail(
-            key, f"the scene (robot, table, cameras, lights) already uses the name {name!r}; rename the object"
-        )
+        raise r.fail(key, f"the scene (robot, table, cameras, lights) already uses the name {name!r}; rename {what}")
+
+
+def _placement(r: CheckedToml, value: dict, key: tuple) -> dict[str, Any]:
+    """A body's symmetry and reset distribution (BodySpec's fields of those names)."""
+    on_top_of = value.get("on_top_of")
+    region = None if on_top_of is not None else (TABLE_X, TABLE_Y)
+    return {
+        "symmetry": r.integer(value.get("symmetry", 1), (*key, "symmetry"), 1),
+        "x": r.interval(value.get("x", [0, 0]), (*key, "x"), "m about the centre", region and region[0]),
+        "y": r.interval(value.get("y", [0, 0]), (*key, "y"), "m about the centre", region and region[1]),
+        "yaw_deg": r.interval(value.get("yaw_deg", [0, 0]), (*key, "yaw_deg"), "degrees"),
+        "on_top_of": on_top_of if on_top_of is None else r.text(on_top_of, (*key, "on_top_of")),
+    }
+
+
+def _mjcf_body(r: CheckedToml, name: str, value: dict, key: tuple, fixed: bool) -> BodySpec:
+    """A fixture given as an MJCF file (mjcf_body.py): its parts are its bounding box."""
+    if not fixed:
+        raise r.fail((*key, "mjcf"), "an MJCF body is a fixture: move it to [fixtures.<name>] (free ones: not yet)")
+    r.table(value, key, MJCF_KEYS, ("mjcf",))
+    mjcf, parts = read_mjcf(r, name, value["mjcf"], (*key, "mjcf"), value.get("joints"), NAME.fullmatch)
+    for link in mjcf.links:
+        _name(r, link.name, (*key, "mjcf"), f"body {link.name!r} of {Path(mjcf.file).name}")
+    for joint in mjcf.joints:
+        _name(r, joint.name, (*key, "mjcf"), f"joint {joint.name!r} of {Path(mjcf.file).name}")
+    return BodySpec(
+        name=name,
+        parts=parts,
+        fixed=True,
+        mass=None,
+        friction=DEFAULT_FRICTION,
+        rgba=DEFAULT_RGBA,
+        **_placement(r, value, key),
+        mjcf=mjcf,
+    )
+
+
+def _body(r: CheckedToml, name: str, value: Any, key: tuple, fixed: bool) -> BodySpec:
+    _name(r, name, key)
+    if isinstance(value, dict) and "mjcf" in value:
+        return _mjcf_body(r, name, value, key, fixed)
+    r.table(value, key, tuple(k for k in BODY_KEYS if not (fixed and k == "mass")), () if fixed else ("mass",))
     if ("parts" in value) == ("shape" in value):
-        raise r.fail(key, "expected either shape and size (one geom) or parts (a list of {shape, size, pos})")
+        raise r.fail(
+            key, "expected either shape and size (one geom), parts (a list of {shape, size, pos}) or mjcf (a file)"
+        )
     if "parts" in value:
         parts = value["parts"]
         if not isinstance(parts, list) or not parts:
@@ -144,8 +197,6 @@ def _body(r: CheckedToml, name: str, value: Any, key: tuple, fixed: bool) -> Bod
         friction = r.numbers(friction, (*key, "friction"), 3, what, low=0.0, high=MAX_FRICTION)
     else:
         friction = (r.number(friction, (*key, "friction"), low=0.0, high=MAX_FRICTION), *DEFAULT_FRICTION[1:])
-    on_top_of = value.get("on_top_of")
-    region = None if on_top_of is not None else (TABLE_X, TABLE_Y)
     return BodySpec(
         name=name,
         parts=parts,
@@ -153,11 +204,7 @@ def _body(r: CheckedToml, name: str, value: Any, key: tuple, fixed: bool) -> Bod
         mass=None if fixed else r.number(value["mass"], (*key, "mass"), positive=True, high=MAX_MASS),
         friction=friction,
         rgba=_rgba(r, value["rgba"], (*key, "rgba")) if "rgba" in value else DEFAULT_RGBA,
-        symmetry=r.integer(value.get("symmetry", 1), (*key, "symmetry"), 1),
-        x=r.interval(value.get("x", [0, 0]), (*key, "x"), "m about the centre", region and region[0]),
-        y=r.interval(value.get("y", [0, 0]), (*key, "y"), "m about the centre", region and region[1]),
-        yaw_deg=r.interval(value.get("yaw_deg", [0, 0]), (*key, "yaw_deg"), "degrees"),
-        on_top_of=on_top_of if on_top_of is None else r.text(on_top_of, (*key, "on_top_of")),
+        **_placement(r, value, key),
     )
 
 
@@ -176,6 +223,16 @@ def _bodies(r: CheckedToml, data: dict) -> tuple[BodySpec, ...]:
         for name, value in table.items()
     )
     names = [b.name for b in bodies]
+    seen: dict[str, str] = {}  # every object and joint name → the body it came with: one namespace, as MuJoCo's
+    for b in bodies:
+        inner = (*(link.name for link in b.mjcf.links), *(j.name for j in b.mjcf.joints)) if b.mjcf else ()
+        for n in (b.name, *inner):
+            if n in seen:
+                key = ("fixtures" if b.fixed else "objects", b.name, *(("mjcf",) if n != b.name else ()))
+                raise r.fail(
+                    key, f"the name {n!r} is taken twice (by {seen[n]!r} and {b.name!r}); names must be unique"
+                )
+            seen[n] = b.name
     for b in bodies:
         key = ("fixtures" if b.fixed else "objects", b.name, "on_top_of")
         if b.on_top_of is not None and b.on_top_of not in names:
@@ -188,7 +245,7 @@ def _bodies(r: CheckedToml, data: dict) -> tuple[BodySpec, ...]:
     return bodies
 
 
-def _stages(r: CheckedToml, data: dict, names: list[str]) -> tuple[StageSpec, ...]:
+def _stages(r: CheckedToml, data: dict, names: list[str], joints: dict[str, JointSpec]) -> tuple[StageSpec, ...]:
     stages = data.get("subtasks", [{"object": names[0]}])
     if not isinstance(stages, list) or not stages:
         raise r.fail(("subtasks",), "expected [[subtasks]] tables, each with object and until")
@@ -201,7 +258,7 @@ def _stages(r: CheckedToml, data: dict, names: list[str]) -> tuple[StageSpec, ..
             raise r.fail((*key, "object"), f"unknown object {stage['object']!r}; objects: {', '.join(names)}")
         if last and "until" in stage:
             raise r.fail((*key, "until"), "the last subtask ends at success: remove until")
-        until = None if last else _predicate(r, stage["until"], (*key, "until"), names)
+        until = None if last else _predicate(r, stage["until"], (*key, "until"), names, joints)
         signal = None if last else r.text(stage.get("signal", f"subtask{i + 1}"), (*key, "signal"), NAME)
         out.append(StageSpec(stage["object"], until, signal))
     return tuple(out)
@@ -216,10 +273,11 @@ def read_task_file(path: str | Path) -> TaskSpec:
     instruction = r.text(data["instruction"], ("instruction",))
     steps = r.integer(data.get("max_episode_steps", DEFAULT_STEPS), ("max_episode_steps",), 1)
     bodies = _bodies(r, data)
-    names = [b.name for b in bodies]
-    stages = _stages(r, data, names)
+    names = [n for b in bodies for n in (b.name, *(link.name for link in (b.mjcf.links if b.mjcf else ())))]
+    joints = {j.name: j for b in bodies if b.mjcf for j in b.mjcf.joints}
+    stages = _stages(r, data, names, joints)
     extra = r.table(data.get("signals", {}), ("signals",), tuple(data.get("signals", {})))
-    signals = tuple((s, _predicate(r, p, ("signals", s), names)) for s, p in extra.items())
+    signals = tuple((s, _predicate(r, p, ("signals", s), names, joints)) for s, p in extra.items())
     for s, _ in signals:
         r.text(s, ("signals", s), NAME)
         if s in {st.signal for st in stages}:
@@ -230,7 +288,7 @@ def read_task_file(path: str | Path) -> TaskSpec:
         max_episode_steps=steps,
         bodies=bodies,
         stages=stages,
-        success=_predicate(r, data["success"], ("success",), names),
+        success=_predicate(r, data["success"], ("success",), names, joints),
         signals=signals,
         path=str(path),
         recipe=read_recipe(r, data["recipe"], bodies) if "recipe" in data else (),

@@ -54,22 +54,11 @@ class Part:
         return 4 / 3 * math.pi * self.size[0] ** 3
 
 
-@dataclass(frozen=True)
-class BodySpec:
-    """A free object (`fixed` False: a free joint, a mass) or a fixture (a static mocap body that
-    the reset places), with its reset distribution."""
+class Extents:
+    """A body's extents from its `parts`, upright (z-up) at yaw 0 in its own frame: what the layout
+    and the predicates read (a task body's, or a link's of an articulated one)."""
 
-    name: str
     parts: tuple[Part, ...]
-    fixed: bool
-    mass: float | None  # kg, the whole body; None for a fixture
-    friction: tuple[float, float, float]  # MuJoCo's sliding, torsional, rolling
-    rgba: tuple[float, float, float, float]
-    symmetry: int  # n-fold about its z axis
-    x: tuple[float, float]  # m about the workspace centre, or about the support's centre
-    y: tuple[float, float]
-    yaw_deg: tuple[float, float]
-    on_top_of: str | None
 
     @property
     def bottom(self) -> float:
@@ -98,6 +87,57 @@ class BodySpec:
 
 
 @dataclass(frozen=True)
+class Link(Extents):
+    """A named body inside an MJCF fixture (a drawer, its handle): a task object of its own, whose
+    pose moves with its joints. `parts`: one box, its own geoms' bounding box in its frame."""
+
+    name: str
+    parts: tuple[Part, ...]
+    symmetry: int = 1  # a link is its file's shape: no symmetry is assumed
+
+
+@dataclass(frozen=True)
+class JointSpec:
+    """A slide or hinge joint inside an MJCF fixture. Values are m (slide) or degrees (hinge)."""
+
+    name: str
+    kind: str  # "slide" or "hinge"
+    limits: tuple[float, float] | None  # the file's range, None when it sets none
+    init: tuple[float, float]  # the reset draws its value uniformly in this range
+
+
+@dataclass(frozen=True)
+class MjcfSpec:
+    """What a fixture's MJCF file holds: its one body's children (geoms, child bodies, joints) as
+    MJCF text, spliced under the fixture's own body; its links and joints, in file order."""
+
+    file: str  # absolute path, for errors and docs
+    xml: str
+    links: tuple[Link, ...]
+    joints: tuple[JointSpec, ...]
+
+
+@dataclass(frozen=True)
+class BodySpec(Extents):
+    """A free object (`fixed` False: a free joint, a mass) or a fixture (a static mocap body that
+    the reset places), with its reset distribution. A fixture may be an MJCF body (`mjcf`), whose
+    links move on their joints."""
+
+    name: str
+    parts: tuple[Part, ...]
+    fixed: bool
+    mass: float | None  # kg, the whole body; None for a fixture
+    friction: tuple[float, float, float]  # MuJoCo's sliding, torsional, rolling
+    rgba: tuple[float, float, float, float]
+    symmetry: int  # n-fold about its z axis
+    x: tuple[float, float]  # m about the workspace centre, or about the support's centre
+    y: tuple[float, float]
+    yaw_deg: tuple[float, float]
+    on_top_of: str | None
+    mjcf: MjcfSpec | None = None  # an articulated fixture read from an MJCF file; `parts` is then its bounding box
+
+
+@dataclass(frozen=True)
 class StageSpec:
     """A MimicGen object-centric stage: motion relative to `object`, ended by `until` (signal
     `signal` in info["subtasks"]); the last stage has no `until` and ends at success."""
@@ -110,8 +150,9 @@ class StageSpec:
 @dataclass(frozen=True)
 class RecipeStep:
     """One step of a task file's scripted recipe (`[[recipe]]`, see recipe_expert.py): `do` is pick,
-    place_on or insert; `object` the body picked, or the held body placed or inserted; `target` the
-    body it goes onto or into (None for a pick). Distances in m."""
+    place_on, insert, pull or push; `object` the body picked, the held body placed or inserted, or
+    the handle pulled or pushed; `target` the body it goes onto or into (None for the others).
+    Distances in m."""
 
     do: str
     object: str
@@ -124,7 +165,10 @@ class RecipeStep:
     depth: float = 0.0  # insert: how far the object's bottom goes below the target's top
     align_yaw: bool = True  # place_on: turn the object to the target's yaw (modulo its symmetry)
     via: tuple[tuple[float, float, float], ...] = ()  # place_on/insert: points passed on the way
-    retreat: float = 0.1  # place_on/insert: back off upward after letting go
+    retreat: float = 0.1  # place_on/insert/pull/push: back off upward after letting go
+    at: tuple[float, float] = (0.0, 0.0)  # place_on/insert: the xy point of the target's frame aimed at
+    joint: str | None = None  # pull/push: the joint the handle moves on
+    to: float = 0.0  # pull/push: the joint value to reach (m for a slide, degrees for a hinge)
 
 
 @dataclass(frozen=True)
@@ -144,3 +188,26 @@ class TaskSpec:
 
     def body(self, name: str) -> BodySpec:
         return next(b for b in self.bodies if b.name == name)
+
+    @property
+    def links(self) -> tuple[Link, ...]:
+        """Every MJCF fixture's links, in body order."""
+        return tuple(link for b in self.bodies if b.mjcf for link in b.mjcf.links)
+
+    @property
+    def joints(self) -> tuple[JointSpec, ...]:
+        return tuple(j for b in self.bodies if b.mjcf for j in b.mjcf.joints)
+
+    @property
+    def object_names(self) -> tuple[str, ...]:
+        """The task's objects in observation order: each body, an MJCF fixture followed by its links."""
+        return tuple(
+            n for b in self.bodies for n in (b.name, *(link.name for link in (b.mjcf.links if b.mjcf else ())))
+        )
+
+    def extents(self, name: str) -> BodySpec | Link:
+        """The body or link called `name`."""
+        return next(x for x in (*self.bodies, *self.links) if x.name == name)
+
+    def joint(self, name: str) -> JointSpec:
+        return next(j for j in self.joints if j.name == name)

@@ -1,6 +1,7 @@
 """The MJCF of a file task: one body per object (a free joint and its mass) or fixture (a mocap
 body, placed per episode without editing the model, as the built-in bin and socket are), geoms per
-part in the scene's `object` geom class (its contact settings), and the mesh assets they use."""
+part in the scene's `object` geom class (its contact settings), and the mesh assets they use. An
+MJCF fixture's body holds its file's body's children (`mjcf_body.py`)."""
 
 from __future__ import annotations
 
@@ -41,6 +42,12 @@ def _geoms(body: BodySpec, i: int, part: Part, name: str, physics: str) -> list[
 
 
 def _body_xml(body: BodySpec) -> str:
+    if body.mjcf is not None:
+        # the file's body's children under the fixture's mocap body; its geoms collide as the task's others do
+        return (
+            f'<body name="{body.name}" mocap="true" pos="0.5 0 {body.bottom:g}" childclass="object">\n'
+            f"{body.mjcf.xml}\n</body>"
+        )
     total_volume = sum(p.volume for p in body.parts)
     geoms = []
     for i, part in enumerate(body.parts):

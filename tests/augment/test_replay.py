@@ -15,8 +15,9 @@ from demoforge.envs import ConfigError
 from registrations import registrations_restored
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "tasks"
-# the four built-in tasks and a shipped task file (its recipe is its expert)
-TASKS = ["Lift", "Stack", "PickPlace", "PegInsert", str(EXAMPLES / "square.toml")]
+# the four built-in tasks and shipped task files (their recipes are their experts); the drawer's
+# subtasks are relative to a handle and a drawer that move with its joint
+TASKS = ["Lift", "Stack", "PickPlace", "PegInsert", str(EXAMPLES / "square.toml"), str(EXAMPLES / "drawer.toml")]
 
 
 @pytest.fixture(scope="module", autouse=True)

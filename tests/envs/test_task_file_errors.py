@@ -202,8 +202,8 @@ BAD = [
 BAD += [
     (
         "a recipe step of an unknown kind",
-        _recipe('do = "pick"', 'do = "push"'),
-        ["line 28, recipe[0].do: expected one of pick, place_on, insert, got a string 'push'"],
+        _recipe('do = "pick"', 'do = "pour"'),
+        ["line 28, recipe[0].do: expected one of pick, place_on, insert, pull, push, got a string 'pour'"],
     ),
     (
         "a recipe picking an unknown object",
@@ -263,19 +263,158 @@ BAD += [
     (
         "picking a fixture",
         [("", POST), *_recipe('object = "red"\n\n', 'object = "post"\n\n')],
-        ["recipe[0].object: 'post' is a fixture: only an object can be picked"],
+        ["recipe[0].object: 'post' is a fixture or a part of one: only an object can be picked"],
+    ),
+]
+
+
+# An articulated fixture appended to GOOD ([fixtures.cab] on line 27, its keys on 28-30) and its MJCF
+# file, written beside every case's task file: a box with a lid on a hinge (0-90 degrees)
+CAB_XML = """<mujoco>
+  <worldbody>
+    <body name="box">
+      <geom type="box" size="0.03 0.03 0.03" pos="0 0 0.03"/>
+      <body name="lid" pos="0 0 0.065">
+        <joint name="hinge" type="hinge" axis="0 1 0" range="0 90"/>
+        <geom type="box" size="0.03 0.03 0.005"/>
+      </body>
+    </body>
+  </worldbody>
+</mujoco>
+"""
+CAB = '\n[fixtures.cab]\nmjcf = "cab.xml"\nx = [0.25, 0.3]\ny = [-0.35, -0.3]\n'
+XML = "cab.xml"  # an edit whose first item is XML edits the MJCF file instead: (XML, old, new)
+
+
+def _cab(*more: tuple) -> list:
+    return [("", CAB), *more]
+
+
+BAD += [
+    (
+        "an MJCF file that does not exist",
+        _cab(('mjcf = "cab.xml"', 'mjcf = "cabinet.xml"')),
+        ["line 28, fixtures.cab.mjcf: expected an existing .xml file (MJCF, relative to the task file)"],
+    ),
+    (
+        "an MJCF body as a free object",
+        [("mass = 0.05\n", 'mass = 0.05\nmjcf = "cab.xml"\n')],
+        ["line 10, objects.red.mjcf: an MJCF body is a fixture: move it to [fixtures.<name>]"],
+    ),
+    (
+        "a shape beside mjcf",
+        _cab(('mjcf = "cab.xml"\n', 'mjcf = "cab.xml"\nshape = "box"\n')),
+        ["line 29, fixtures.cab.shape: unknown key; expected one of mjcf, joints, symmetry"],
+    ),
+    (
+        "a reset range of an unknown joint",
+        _cab(("", "joints = { hing = [0, 10] }\n")),
+        ["line 31, fixtures.cab.joints.hing: unknown key; did you mean 'hinge'?"],
+    ),
+    (
+        "a reset range beyond the joint's range",
+        _cab(("", "joints = { hinge = [0, 120] }\n")),
+        ["line 31, fixtures.cab.joints.hinge: expected a range within the joint's range [0, 90] (degrees, cab.xml)"],
+    ),
+    (
+        "a reset range upside down",
+        _cab(("", "joints = { hinge = [30, 10] }\n")),
+        ["line 31, fixtures.cab.joints.hinge: expected [low, high] with low <= high (hinge's value, degrees)"],
+    ),
+    (
+        "joint_at of an unknown joint",
+        _cab(("all(on(red, green)", "all(joint_at(door, 0, 10), on(red, green)")),
+        ["line 4, success: column 14: unknown joint 'door'; joints: hinge"],
+    ),
+    (
+        "joint_at with low above high",
+        _cab(("all(on(red, green)", "all(joint_at(hinge, 30, 10), on(red, green)")),
+        ["line 4, success: column 21: joint_at(joint, low, high): expected low <= high, got 30 > 10"],
+    ),
+    (
+        "joint_at outside the joint's range",
+        _cab(("all(on(red, green)", "all(joint_at(hinge, 100, 120), on(red, green)")),
+        ["line 4, success: joint_at(hinge, 100, 120) can never hold: the joint's range is [0, 90]"],
+    ),
+    (
+        "joint_at without any articulated fixture",
+        [("all(on(red, green)", "all(joint_at(hinge, 0, 10), on(red, green)")],
+        ["line 4, success: column 14: unknown joint 'hinge'; joints: none (a joint is one of an MJCF fixture's)"],
+    ),
+    (
+        "an object name where joint_at wants a joint",
+        _cab(("all(on(red, green)", "all(joint_at(lid, 0, 10), on(red, green)")),
+        ["line 4, success: column 14: unknown joint 'lid'; joints: hinge"],
+    ),
+    (
+        "an MJCF root body with a pose",
+        _cab((XML, '<body name="box">', '<body name="box" pos="0 0 0.1">')),
+        ["line 28, fixtures.cab.mjcf: ", "cab.xml: the root body's frame is the fixture's", "remove pos="],
+    ),
+    (
+        "an MJCF child body without a name",
+        _cab((XML, '<body name="lid" pos', "<body pos")),
+        ["line 28, fixtures.cab.mjcf: ", "every body in it needs a name"],
+    ),
+    (
+        "an MJCF ball joint",
+        _cab((XML, 'type="hinge" axis="0 1 0" range="0 90"', 'type="ball"')),
+        ["line 28, fixtures.cab.mjcf: ", "joint 'hinge': expected a slide or hinge joint"],
+    ),
+    (
+        "an MJCF file that is not XML",
+        _cab((XML, "</mujoco>", "</mujoc>")),
+        ["line 28, fixtures.cab.mjcf: ", "cab.xml: not valid XML: mismatched tag"],
+    ),
+    (
+        "an MJCF file MuJoCo does not compile",
+        _cab((XML, 'size="0.03 0.03 0.005"', 'size="0.03 0.03 0.005" mass="-1"')),
+        ["line 28, fixtures.cab.mjcf: ", "MuJoCo does not compile it"],
+    ),
+    (
+        "an MJCF link named as an object",
+        _cab((XML, 'name="lid"', 'name="red"')),
+        ["line 28, fixtures.cab.mjcf: the name 'red' is taken twice (by 'red' and 'cab')"],
+    ),
+    (
+        "a pull of an unknown joint",
+        _cab(("", '\n[[recipe]]\ndo = "pull"\nobject = "lid"\njoint = "hing"\nto = 45\n')),
+        ["line 35, recipe[0].joint: unknown joint 'hing'; joints: hinge"],
+    ),
+    (
+        "a pull beyond the joint's range",
+        _cab(("", '\n[[recipe]]\ndo = "pull"\nobject = "lid"\njoint = "hinge"\nto = 120\n')),
+        ["line 36, recipe[0].to: expected a number >= 0 and <= 90, got 120"],
+    ),
+    (
+        "a push without to",
+        _cab(("", '\n[[recipe]]\ndo = "push"\nobject = "lid"\njoint = "hinge"\n')),
+        ["recipe[0].to: missing; this key is required"],
+    ),
+    (
+        "picking a link",
+        _cab(("", '\n[[recipe]]\ndo = "pick"\nobject = "lid"\n')),
+        ["line 34, recipe[0].object: 'lid' is a fixture or a part of one: only an object can be picked"],
     ),
 ]
 
 
 def _bad_text(edits) -> str:
     text = GOOD
-    for old, new in edits:
+    for old, new in (e for e in edits if e[0] != XML):
         if old == "":
             text += new
         else:
             assert text.count(old) == 1, old
             text = text.replace(old, new)
+    return text
+
+
+def _bad_xml(edits) -> str:
+    text = CAB_XML
+    for _, old, new in (e for e in edits if e[0] == XML):
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
     return text
 
 
@@ -289,12 +428,26 @@ def test_the_good_file_reads(tmp_path):
 def test_a_malformed_task_file_is_one_line_naming_file_line_key_and_what_was_expected(tmp_path, edits, fragments):
     path = tmp_path / "bad.toml"
     path.write_text(_bad_text(edits))
+    (tmp_path / XML).write_text(_bad_xml(edits))
     with pytest.raises(ConfigError) as caught:
         read_task_file(path)
     message = str(caught.value)
     assert "\n" not in message and message.startswith(str(path)), message
     for fragment in fragments:
         assert fragment in message, f"{fragment!r} not in {message!r}"
+
+
+def test_an_articulated_fixture_reads_with_its_links_joints_and_extents(tmp_path):
+    (tmp_path / XML).write_text(CAB_XML)
+    (tmp_path / "good.toml").write_text(GOOD + CAB + "joints = { hinge = [0, 10] }\n")
+    spec = read_task_file(tmp_path / "good.toml")
+    assert spec.object_names == ("red", "green", "cab", "lid")
+    (hinge,) = spec.joints
+    assert (hinge.name, hinge.kind, hinge.limits, hinge.init) == ("hinge", "hinge", (0.0, 90.0), (0.0, 10.0))
+    lid = spec.extents("lid")  # its own geom, in its frame: a 6 x 6 x 1 cm plate
+    assert lid.footprint == pytest.approx((0.03, 0.03)) and (lid.bottom, lid.top) == pytest.approx((0.005, 0.005))
+    cab = spec.body("cab")  # the whole fixture, over the reset range: the lid raised 10 degrees reaches higher
+    assert cab.bottom == pytest.approx(0.0) and cab.top > 0.07
 
 
 def test_the_cli_prints_the_one_line_and_exits_non_zero(tmp_path, capsys):

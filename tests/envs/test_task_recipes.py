@@ -16,6 +16,7 @@ from registrations import registrations_restored
 ROOT = Path(__file__).resolve().parents[2]
 STACK_THREE = ROOT / "examples" / "tasks" / "stack_three.toml"
 SQUARE = ROOT / "examples" / "tasks" / "square.toml"
+DRAWER = ROOT / "examples" / "tasks" / "drawer.toml"
 
 
 @pytest.fixture
@@ -39,7 +40,11 @@ def test_reading_a_file_with_a_recipe_registers_its_expert_with_its_task(forget_
     assert np.diff(closing[:-1]) == pytest.approx([2 * 0.003 / 0.04] * (len(closing) - 2))
 
 
-@pytest.mark.parametrize("file, seeds", [(STACK_THREE, range(4)), (SQUARE, range(4))], ids=["stack_three", "square"])
+@pytest.mark.parametrize(
+    "file, seeds",
+    [(STACK_THREE, range(4)), (SQUARE, range(4)), (DRAWER, range(4))],
+    ids=["stack_three", "square", "drawer"],
+)
 @pytest.mark.parametrize("human_like", [False, True], ids=["clean", "human_like"])
 def test_the_shipped_recipes_succeed_in_nominal(forget_file_tasks, file, seeds, human_like):
     env = make_task_env(str(file))

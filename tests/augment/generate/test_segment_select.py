@@ -74,6 +74,22 @@ def test_a_segment_whose_anchor_was_shoved_is_left_out(stack_sources):
     assert [s.subtask for s in segs] == [0]
 
 
+def test_a_stage_moving_the_object_the_stage_before_grasped_is_kept_anchored_at_its_start(stack_sources):
+    """A pull after grasping a drawer's handle moves its own reference, as Stack's cube A moves
+    while carried: with both stages on cube A, the second segment is kept although A travels, and
+    its anchor is A's pose where the stage begins (MimicGen's), not where it ends."""
+    ep = Dataset(stack_sources).episode(0, videos=False)
+    env = make_task_env("Stack")
+    c = env.config.controller
+    subtasks = (Subtask("grasped", "cubeA", grasp=True), Subtask(None, "cubeA"))
+    signals = list(env.task.signals())
+    segs = segment_episode(ep, 0, subtasks, env.task.objects, signals, c.max_pos_delta, c.max_rot_delta)
+    assert [s.subtask for s in segs] == [0, 1]
+    poses = ep.data["datagen.object_poses"].reshape(ep.length, -1, 7)[:, 0, :3]
+    assert np.linalg.norm(poses[-1] - poses[segs[1].start]) > 0.03  # A was carried onto B
+    assert segs[1].object_pose[:3, 3] == pytest.approx(poses[segs[1].start + 1], abs=1e-6)  # the pose it reached
+
+
 def test_source_without_poses_is_a_clear_error(stack_sources):
     ep = Dataset(stack_sources).episode(0, videos=False)
     bare = Episode(ep.task, {"action": ep.data["action"], "observation.state": ep.data["observation.state"]})
