@@ -25,8 +25,7 @@ import numpy as np
 from ...envs import TASKS, ManipulationEnv, make_task_env, resolve_task_name
 from ...envs.experts import EXPERTS, ExpertConfig, make_expert
 from ...envs.geometry import mat_to_pose7
-from ...envs.observation import VECTOR_FEATURES, camera_feature, env_image_key, observation_features
-from ...envs.robot import TCP_HOME_QUAT
+from ...envs.observation import camera_feature, env_image_key, observation_features, vector_features
 from ..config_bounds import (
     EPISODES,
     SEED,
@@ -58,7 +57,8 @@ def features_for(env: ManipulationEnv, cameras: tuple[str, ...] = (), image_size
     objects = env.task.objects
     signals = list(env.task.signals())
     feats: dict[str, dict[str, Any]] = {
-        f.key: {"dtype": "float32", "shape": [f.size(objects)], "names": f.names(objects)} for f in VECTOR_FEATURES
+        f.key: {"dtype": "float32", "shape": [f.size(objects)], "names": f.names(objects)}
+        for f in vector_features(env.robot)
     }
     feats |= {
         "action": {"dtype": "float32", "shape": [7], "names": ACTION_NAMES},
@@ -125,7 +125,8 @@ class EpisodeRecorder:
         env = self.env
         self._observed = {
             **observation_features(obs),
-            "datagen.eef_pose": mat_to_pose7(env.eef_pose(), near=TCP_HOME_QUAT),  # the observed sign
+            # the observed sign: nearer the robot's home orientation
+            "datagen.eef_pose": mat_to_pose7(env.eef_pose(), near=np.array(env.robot.arm.tcp_home_quat)),
             "datagen.object_poses": np.concatenate([mat_to_pose7(p) for p in env.object_poses().values()]),
             "sim.state": env.sim_state(),
             **{camera_feature(c).key: obs[env_image_key(c)] for c in self.cameras},
