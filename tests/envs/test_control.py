@@ -8,10 +8,10 @@ import pytest
 from demoforge.augment.domain.profiles import load_profile
 from demoforge.augment.domain.wrapper import EpisodeDomain, perturb_action
 from demoforge.envs import EnvConfig, InvalidActionError, make_task_env
+from demoforge.envs.control import JOINT_NOISE_RAD_PER_UNIT, IKSolve, dls_joint_targets
 from demoforge.envs.robots import get_robot
 
 ARM = get_robot("panda").arm
-from demoforge.envs.control import JOINT_NOISE_RAD_PER_UNIT, IKSolve, dls_joint_targets
 
 
 def _arm_q(env) -> np.ndarray:

@@ -2,8 +2,8 @@
 
 import numpy as np
 from demoforge.envs import EnvConfig, make_task_env
-from demoforge.envs.robots import get_robot
 from demoforge.envs.geometry import yaw_of
+from demoforge.envs.robots import get_robot
 
 
 def _settle(env, steps=10):
