@@ -296,7 +296,12 @@ def _collect(config: CollectConfig, out: Path, progress: Callable[[int, int], No
     attempts, kept, start = 0, 0, time.perf_counter()
     if resume is None:
         writer = DatasetWriter.create(
-            out, feats, fps=int(base.config.control_hz), sidecars={SIDECAR: config.identity()}
+            out,
+            feats,
+            fps=int(base.config.control_hz),
+            robot_type=base.robot.name,
+            sidecars={SIDECAR: config.identity()},
+            robot=base.robot.layout(),
         )
         seed = config.seed
     else:
