@@ -115,6 +115,7 @@ class EpisodeRecorder:
 
     def __init__(self, env: ManipulationEnv, cameras: tuple[str, ...]):
         self.env, self.cameras = env, cameras
+        self._tcp_home = np.array(env.robot.arm.tcp_home_quat)  # the sign observed TCP quaternions take
         self.signal_names = list(env.task.signals())  # the names only: their order is the stored order
         self.rows: dict[str, list] = {}
         self.frames: dict[str, list] = {camera_feature(c).key: [] for c in cameras}
@@ -125,8 +126,7 @@ class EpisodeRecorder:
         env = self.env
         self._observed = {
             **observation_features(obs),
-            # the observed sign: nearer the robot's home orientation
-            "datagen.eef_pose": mat_to_pose7(env.eef_pose(), near=np.array(env.robot.arm.tcp_home_quat)),
+            "datagen.eef_pose": mat_to_pose7(env.eef_pose(), near=self._tcp_home),  # the observed sign
             "datagen.object_poses": np.concatenate([mat_to_pose7(p) for p in env.object_poses().values()]),
             "sim.state": env.sim_state(),
             **{camera_feature(c).key: obs[env_image_key(c)] for c in self.cameras},
