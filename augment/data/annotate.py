@@ -20,8 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..domain.profiles import Profile
 from ...envs.robots import DEFAULT_ROBOT
+from ..domain.profiles import Profile
 from .dataset import DEFAULT_FEATURES, Dataset, Episode, write_json
 from .lock import published
 from .record import SIGNALS_AFTER, SIGNALS_BEFORE, features_for
