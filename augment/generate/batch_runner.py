@@ -133,7 +133,9 @@ class BatchRunner:
         for n in sizes:
             threads = max(1, config.threads // len(sizes))
             physics = batch_physics.make_physics(self.base.model, n, threads, pipelined, warp=warp)
-            self.groups.append(Group(physics, [SimulationView(physics.arrays, i, task, tcp, self.base.robot) for i in range(n)]))
+            self.groups.append(
+                Group(physics, [SimulationView(physics.arrays, i, task, tcp, self.base.robot) for i in range(n)])
+            )
         self._tcp = tcp
         self._bodies = list(task.object_bodies)
         self.control = self.base.control  # the env's action → control mapping, used here in its batched form
