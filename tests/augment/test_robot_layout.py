@@ -47,3 +47,21 @@ def test_robots_whose_layouts_do_not_fit_are_refused_in_one_line(tmp_path):
     with pytest.raises(DatasetError, match=r"robot 'six' \(6 arm joints, 2 finger joints\) does not fit") as info:
         check_same_robot([panda, unknown, other])
     assert "\n" not in str(info.value) and str(panda) in str(info.value)
+
+
+def test_collected_data_and_its_exports_carry_the_robot(demo_dataset, tmp_path):
+    """Recorded demos name their robot and its joints; the GR00T and robomimic exports keep them."""
+    import json
+
+    import h5py
+    from demoforge.augment.data.dataset import Dataset
+    from demoforge.augment.io.convert import export_dataset
+
+    demos = demo_dataset("Lift", 2)
+    with Dataset(demos) as ds:
+        assert ds.info["robot_type"] == "panda" and recorded_robot(ds.info) == PANDA.layout()
+    groot = export_dataset(demos, "gr00t", tmp_path / "g")
+    assert json.loads((groot / "meta" / "info.json").read_text())["robot"] == PANDA.layout()
+    path = export_dataset(demos, "robomimic", tmp_path / "demos.hdf5")
+    with h5py.File(path) as f:
+        assert json.loads(f["data"].attrs["demoforge_robot"]) == PANDA.layout()
