@@ -7,17 +7,20 @@ action noise). What depends on the control mode lives here and nowhere else.
 
 Control modes (`EnvConfig.control_mode`):
 
-- `ee_delta`, action (7,) in [−1, 1]: TCP displacement (3, × `max_pos_delta` m) and world-frame
+- `ee_delta`, action (7,) in [−1, 1] for any arm: TCP displacement (3, × `max_pos_delta` m) and world-frame
   rotation vector (3, × `max_rot_delta` rad), then the gripper. Damped-least-squares IK turns it
   into arm joint targets once per control step (20 Hz); the joint position servos track them at
   the physics rate (500 Hz). Solving at the control rate rather than computing operational-space
   torques every physics step is what lets `env.step` stay close to the raw `mj_step` speed limit.
-- `joint_pos`, action (8,): the 7 arm joint targets (rad, within the joint limits), then the gripper.
+- `joint_pos`, action (N + 1,): the arm's N joint targets (rad, within the joint limits), then the
+  gripper.
 
-The gripper entry is −1 open … +1 closed; each finger servo gets `robot.finger_target` of it.
+The gripper entry is −1 open … +1 closed; each finger servo gets `GripperDescription.target` of it.
 
-`ctrl` layout: the 7 arm servos, then the 2 finger servos (`robot.actuators_xml`'s order, checked
-when a `Control` is built); other entries, if a scene had any, are left as they are.
+`ctrl` layout: the robot's (`RobotDescription.arm_ctrl`, `.gripper_ctrl`: the arm servos, then the
+finger servos, checked against the model's actuator names when a `Control` is built); other
+entries, if a scene had any, are left as they are. Joint names, counts, limits, home posture and IK
+settings are the robot description's (`envs/robots/`).
 
 Single and batched forms are the same code: functions take arrays with any leading axes (one
 simulation: none; the batched runner: (N,)), and every operation is per row, so a row's controls
@@ -35,19 +38,16 @@ import gymnasium as gym
 import mujoco
 import numpy as np
 
-from . import robot
-from .errors import InvalidActionError
+from .errors import InvalidActionError, UnknownNameError
+from .robots import ArmDescription, RobotDescription
 
 ControlMode = Literal["ee_delta", "joint_pos"]
 CONTROL_MODES = ("ee_delta", "joint_pos")
 
-ARM = slice(0, 7)  # ctrl entries of the arm's joint servos
-FINGERS = slice(7, 9)  # ctrl entries of the finger servos
-
 # Action noise in joint_pos mode, in rad on each joint target per unit of the profile's
 # `noise_std` ("action units", ee_delta's scale). One unit of ee_delta noise moves the TCP by
-# max_pos_delta = 0.05 m per axis (rms 0.05·√3 ≈ 0.087 m); independent noise σ on the 7 joint
-# targets moves it by σ·‖J_pos‖_F, and ‖J_pos‖_F ≈ 1.19 m at the home posture, so σ ≈ 0.073 rad
+# max_pos_delta = 0.05 m per axis (rms 0.05·√3 ≈ 0.087 m); independent noise σ on the Panda's joint
+# targets moves it by σ·‖J_pos‖_F, and ‖J_pos‖_F ≈ 1.19 m at its home posture, so σ ≈ 0.073 rad
 # per unit moves the TCP about as far. The randomized profile's 0.03 is then ≈ 2 mrad per joint.
 # (ee_delta noise is a displacement, so it random-walks; joint_pos noise sits on absolute targets
 # and does not accumulate.)
@@ -58,62 +58,100 @@ JOINT_NOISE_RAD_PER_UNIT = 0.07
 class ControllerConfig:
     max_pos_delta: float = 0.05  # m per control step at |action| = 1 (robosuite OSC output_max)
     max_rot_delta: float = 0.5  # rad per control step at |action| = 1
-    damping: float = 0.05  # DLS λ; trades accuracy near singularities for bounded joint steps
-    nullspace_gain: float = 0.05  # pull per step toward the home posture, inside the task null space
+    # The IK's damping and null-space pull are the robot's (`IKSettings` in its description).
 
     def __post_init__(self) -> None:
-        for field in ("max_pos_delta", "max_rot_delta", "damping"):
+        for field in ("max_pos_delta", "max_rot_delta"):
             if getattr(self, field) <= 0:
                 raise ValueError(f"ControllerConfig.{field}={getattr(self, field)} must be > 0")
 
 
-def action_space(mode: ControlMode) -> gym.spaces.Box:
-    """The action space of a control mode (see the module docstring)."""
+EE_DELTA_DIM = 7  # ee_delta's action width for every arm: TCP displacement (3), rotation (3), gripper
+
+
+def action_space(mode: ControlMode, arm: ArmDescription) -> gym.spaces.Box:
+    """The action space of a control mode for `arm` (see the module docstring)."""
     if mode == "ee_delta":
-        return gym.spaces.Box(-1.0, 1.0, shape=(7,), dtype=np.float32)
-    low = np.append(robot.JOINT_LOWER, -1.0).astype(np.float32)
-    high = np.append(robot.JOINT_UPPER, 1.0).astype(np.float32)
+        return gym.spaces.Box(-1.0, 1.0, shape=(EE_DELTA_DIM,), dtype=np.float32)
+    low = np.append(arm.lower, -1.0).astype(np.float32)
+    high = np.append(arm.upper, 1.0).astype(np.float32)
     return gym.spaces.Box(low, high, dtype=np.float32)
 
 
-def dls_joint_targets(
-    jac: np.ndarray, q: np.ndarray, error: np.ndarray, reg: np.ndarray, nullspace_gain: float
-) -> np.ndarray:
-    """Joint targets (..., 7) that move the TCP by `error` (..., 6: dpos ‖ drot) from joint
-    positions q (..., 7), given the TCP Jacobian (..., 6, 7) and the DLS term reg = λ²·I (6, 6).
+@dataclass(frozen=True)
+class IKSolve:
+    """An arm's DLS IK terms as arrays, built once (`of`): the regulariser reg = λ²·I (6, 6), the
+    home posture the null space pulls toward, the joint limits, and the task-row weights (None:
+    all 1, the plain solve)."""
+
+    reg: np.ndarray
+    nullspace_gain: float
+    home: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    weights: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, arm: ArmDescription) -> IKSolve:
+        ik = arm.ik
+        weights = None
+        if (ik.position_weight, ik.orientation_weight) != (1.0, 1.0):
+            weights = np.repeat([ik.position_weight, ik.orientation_weight], 3)
+        return cls((ik.damping**2) * np.eye(6), ik.nullspace_gain, arm.home, arm.lower, arm.upper, weights)
+
+
+def dls_joint_targets(jac: np.ndarray, q: np.ndarray, error: np.ndarray, ik: IKSolve) -> np.ndarray:
+    """Joint targets (..., N) that move the TCP by `error` (..., 6: dpos ‖ drot) from joint
+    positions q (..., N), given the TCP Jacobian (..., 6, N) and the arm's IK terms `ik`.
     Leading axes are independent problems (the batched generation runner steps N at once); each
     is solved by the same per-matrix BLAS/LAPACK calls whatever N is, so a row's result does not
     depend on the rows beside it."""
+    if ik.weights is not None:  # weighted least squares: rows of J and the error scaled alike
+        jac, error = jac * ik.weights[:, None], error * ik.weights
     jac_t = np.swapaxes(jac, -1, -2)
-    jac_pinv = jac_t @ np.linalg.inv(jac @ jac_t + reg)
+    jac_pinv = jac_t @ np.linalg.inv(jac @ jac_t + ik.reg)
     dq = (jac_pinv @ error[..., None])[..., 0]
     # Secondary goal: drift toward the home posture without disturbing the TCP motion.
-    pull = nullspace_gain * (robot.HOME_QPOS - q)
-    dq += ((np.eye(7) - jac_pinv @ jac) @ pull[..., None])[..., 0]
-    return np.clip(q + dq, robot.JOINT_LOWER, robot.JOINT_UPPER)
+    pull = ik.nullspace_gain * (ik.home - q)
+    dq += ((np.eye(jac.shape[-1]) - jac_pinv @ jac) @ pull[..., None])[..., 0]
+    return np.clip(q + dq, ik.lower, ik.upper)
+
+
+def _ids(model: mujoco.MjModel, kind: mujoco.mjtObj, names: tuple[str, ...], what: str, robot: str) -> list[int]:
+    """Ids of `names` in `model`; UnknownNameError names the first missing one."""
+    ids = [mujoco.mj_name2id(model, kind, n) for n in names]
+    for name, i in zip(names, ids):
+        if i < 0:
+            raise UnknownNameError(f"robot {robot!r}: the model has no {what} named {name!r}")
+    return ids
 
 
 class Control:
     """One scene's action → control mapping in one control mode, with the model's ids cached."""
 
-    def __init__(self, model: mujoco.MjModel, mode: ControlMode, config: ControllerConfig):
+    def __init__(self, model: mujoco.MjModel, mode: ControlMode, config: ControllerConfig, robot: RobotDescription):
         if mode not in CONTROL_MODES:
             raise ValueError(f"control mode {mode!r}; allowed: {', '.join(map(repr, CONTROL_MODES))}")
-        self.model, self.mode, self.config = model, mode, config
-        self.space = action_space(mode)
-        self.site = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_SITE, "tcp")
+        self.model, self.mode, self.config, self.robot = model, mode, config, robot
+        arm, obj = robot.arm, mujoco.mjtObj
+        self.gripper = arm.gripper
+        self.arm_ctrl, self.gripper_ctrl = robot.arm_ctrl, robot.gripper_ctrl
+        self.space = action_space(mode, arm)
+        self.site = _ids(model, obj.mjOBJ_SITE, (arm.tcp_site,), "site", robot.name)[0]
         self.root = model.body_rootid[model.site_bodyid[self.site]]  # mj_jac's reference: the tree's subtree CoM
-        arm = [mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_JOINT, j) for j in robot.ARM_JOINTS]
-        fingers = [mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_JOINT, j) for j in robot.FINGER_JOINTS]
-        self.arm_qpos = np.array([model.jnt_qposadr[j] for j in arm])
-        self.arm_dofs = np.array([model.jnt_dofadr[j] for j in arm])
+        joints = _ids(model, obj.mjOBJ_JOINT, arm.joints, "joint", robot.name)
+        fingers = _ids(model, obj.mjOBJ_JOINT, arm.gripper.finger_joints, "joint", robot.name)
+        self.arm_qpos = np.array([model.jnt_qposadr[j] for j in joints])
+        self.arm_dofs = np.array([model.jnt_dofadr[j] for j in joints])
         self.finger_qpos = np.array([model.jnt_qposadr[j] for j in fingers])
-        actuators = robot.actuator_ids(model, (*robot.ARM_JOINTS, *robot.FINGER_JOINTS))
-        if actuators.tolist() != list(range(FINGERS.stop)):
-            raise ValueError(f"the arm and finger servos must be actuators 0..8 in order, are {actuators.tolist()}")
+        actuators = _ids(model, obj.mjOBJ_ACTUATOR, robot.actuators, "actuator", robot.name)
+        if actuators != list(range(len(actuators))):
+            raise ValueError(
+                f"robot {robot.name!r}: the arm and finger servos must be the first actuators, in order; are {actuators}"
+            )
         self._jacp = np.zeros((3, model.nv))
         self._jacr = np.zeros((3, model.nv))
-        self._reg = (config.damping**2) * np.eye(6)
+        self.ik = IKSolve.of(arm)
 
     # validation ----------------------------------------------------------------------------------
 
@@ -159,35 +197,36 @@ class Control:
         if self.mode == "ee_delta":
             held = np.zeros(self.space.shape)
         else:
-            held = np.append(ctrl[ARM], 0.0)
+            held = np.append(ctrl[self.arm_ctrl], 0.0)
         held[-1] = -1.0
         return held
 
     def add_motion_noise(self, action: np.ndarray, rng: np.random.Generator, std: float) -> np.ndarray:
         """A copy of `action` with Gaussian noise on its motion part (the gripper untouched):
-        ee_delta the 6 displacement entries, N(0, std) in action units; joint_pos the 7 joint
+        ee_delta the 6 displacement entries, N(0, std) in action units; joint_pos the arm's joint
         targets, N(0, std · JOINT_NOISE_RAD_PER_UNIT) rad (see that constant)."""
         action = action.copy()
         if self.mode == "ee_delta":
-            action[:6] += rng.normal(0.0, std, 6)
+            action[:-1] += rng.normal(0.0, std, EE_DELTA_DIM - 1)
         else:
-            action[:7] += rng.normal(0.0, std * JOINT_NOISE_RAD_PER_UNIT, 7)
+            n = action.shape[-1] - 1
+            action[:-1] += rng.normal(0.0, std * JOINT_NOISE_RAD_PER_UNIT, n)
         return action
 
     # the mapping ---------------------------------------------------------------------------------
 
     def write(self, ctrl: np.ndarray, action: np.ndarray, q: np.ndarray, jac: np.ndarray | None) -> None:
         """Write the controls of validated action(s) (..., action dim) into `ctrl` (..., nu): the
-        arm joint targets, from the arm joint positions q (..., 7) and, in ee_delta mode, the TCP
-        Jacobian(s) jac (..., 6, 7) (unused in joint_pos: pass None); the finger targets from the
+        arm joint targets, from the arm joint positions q (..., N) and, in ee_delta mode, the TCP
+        Jacobian(s) jac (..., 6, N) (unused in joint_pos: pass None); the finger targets from the
         gripper entry."""
         if self.mode == "ee_delta":
             c = self.config
             error = np.concatenate((action[..., :3] * c.max_pos_delta, action[..., 3:6] * c.max_rot_delta), axis=-1)
-            ctrl[..., ARM] = dls_joint_targets(jac, q, error, self._reg, c.nullspace_gain)
+            ctrl[..., self.arm_ctrl] = dls_joint_targets(jac, q, error, self.ik)
         else:
-            ctrl[..., ARM] = action[..., :7]
-        ctrl[..., FINGERS] = robot.finger_target(action[..., -1:])
+            ctrl[..., self.arm_ctrl] = action[..., :-1]
+        ctrl[..., self.gripper_ctrl] = self.gripper.target(action[..., -1:])
 
     def apply(self, data: mujoco.MjData, action: np.ndarray) -> None:
         """One simulation: set data.ctrl for a validated action, from the state in `data`."""
@@ -195,25 +234,25 @@ class Control:
         self.write(data.ctrl, action, data.qpos[self.arm_qpos], jac)
 
     def hold(self, ctrl: np.ndarray, q: np.ndarray, open_fingers: bool = True) -> None:
-        """Write the hold into `ctrl` (..., nu): the arm servos at joint positions q (..., 7) and,
+        """Write the hold into `ctrl` (..., nu): the arm servos at joint positions q (..., N) and,
         with `open_fingers`, the fingers open (a reset); without, the finger targets stay."""
-        ctrl[..., ARM] = q
+        ctrl[..., self.arm_ctrl] = q
         if open_fingers:
-            ctrl[..., FINGERS] = robot.FINGER_MAX
+            ctrl[..., self.gripper_ctrl] = self.gripper.open
 
     # the TCP Jacobian over the arm joints --------------------------------------------------------
 
     def jacobian(self, data: mujoco.MjData) -> np.ndarray:
-        """(6, 7) TCP Jacobian (translation ‖ rotation rows) over the arm joints, by `mj_jacSite`."""
+        """(6, N) TCP Jacobian (translation ‖ rotation rows) over the arm joints, by `mj_jacSite`."""
         mujoco.mj_jacSite(self.model, data, self._jacp, self._jacr, self.site)
         return np.vstack((self._jacp[:, self.arm_dofs], self._jacr[:, self.arm_dofs]))
 
     def jacobian_rows(self, cdof: np.ndarray, subtree_com: np.ndarray, site_xpos: np.ndarray) -> np.ndarray:
-        """(n, 6, 7) TCP Jacobians from n simulations' derived MjData fields cdof (n, nv, 6),
+        """(n, 6, N) TCP Jacobians from n simulations' derived MjData fields cdof (n, nv, 6),
         subtree_com (n, nbody, 3), site_xpos (n, nsite, 3): `mj_jacSite`'s arithmetic, term for
         term (its translational column is cdof's linear part plus cdof's angular part × the offset
         from the tree's centre of mass), so each row is the bytes `jacobian` gives for that state."""
-        cdof = cdof[:, self.arm_dofs]  # (n, 7, 6)
+        cdof = cdof[:, self.arm_dofs]  # (n, N, 6)
         offset = site_xpos[:, self.site] - subtree_com[:, self.root]  # (n, 3)
         w, o = cdof[..., :3], offset[:, None, :]
         cross = np.stack(

@@ -16,13 +16,19 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from .control import EE_DELTA_DIM
 from .errors import ConfigError, UnknownNameError
 from .geometry import axis_angle_to_mat, make_pose, mat_to_axis_angle, rot_z, wrap_angle, yaw_of
 from .manipulation_env import ManipulationEnv
 from .plugins import Registry
 
 OPEN, CLOSED = -1.0, 1.0
-GRIPPER_DOWN = np.diag([1.0, -1.0, -1.0])  # TCP z pointing at the table, fingers closing along y
+
+
+def gripper_down(env: ManipulationEnv) -> np.ndarray:
+    """(3, 3) TCP rotation with the gripper pointing at the table, the robot's home orientation (the
+    Panda's: TCP z down, fingers closing along world y). A 180° turn: its own inverse."""
+    return env.robot.arm.gripper_down
 
 
 @dataclass(frozen=True)
@@ -62,7 +68,7 @@ def aligned_grasp_rotation(env: ManipulationEnv, obj_rot: np.ndarray, symmetry: 
     current = yaw_of(env.eef_pose()[:3, :3])
     obj = yaw_of(obj_rot)
     k = np.round((current - obj) / symmetry)
-    return rot_z(obj + k * symmetry) @ GRIPPER_DOWN
+    return rot_z(obj + k * symmetry) @ gripper_down(env)
 
 
 class ScriptedExpert:
@@ -118,7 +124,7 @@ class ScriptedExpert:
         norm = np.linalg.norm(error)
         if norm > step:  # far away: cruise at the speed limit, not proportionally
             error = error * (step / norm)
-        action = np.zeros(7)
+        action = np.zeros(EE_DELTA_DIM)
         action[:3] = self.config.gain * error / ctrl.max_pos_delta
         action[3:6] = np.clip(self.config.gain * rot_error / ctrl.max_rot_delta, -0.5, 0.5)
         action[6] = phase.gripper
@@ -154,12 +160,12 @@ def object_pos(env: ManipulationEnv, name: str) -> np.ndarray:
     return env.sim.body_pos(env.task.object_bodies[env.task.objects.index(name)]).copy()
 
 
-def _grasp_offset(memory: dict, point: tuple[float, float, float]) -> np.ndarray:
+def _grasp_offset(env: ManipulationEnv, memory: dict, point: tuple[float, float, float]) -> np.ndarray:
     """`point` (in the object's frame turned to the yaw chosen on approach, so the same side of a
     symmetric object as the gripper faces) as a world offset (m)."""
     if not any(point):
         return np.zeros(3)
-    return memory["grasp_rot"] @ GRIPPER_DOWN @ np.asarray(point, dtype=float)  # GRIPPER_DOWN is its own inverse
+    return memory["grasp_rot"] @ gripper_down(env) @ np.asarray(point, dtype=float)  # gripper_down is its own inverse
 
 
 def above(
@@ -178,7 +184,7 @@ def above(
         else:
             rot = rotation(env, memory)
         memory["grasp_rot"] = rot
-        return make_pose(object_pos(env, name) + [0.0, 0.0, height] + _grasp_offset(memory, point), rot)
+        return make_pose(object_pos(env, name) + [0.0, 0.0, height] + _grasp_offset(env, memory, point), rot)
 
     return target
 
@@ -189,7 +195,7 @@ def at_grasp(
     """TCP at the object's centre (+ z_offset, + its grasp `point`), keeping the rotation chosen on approach."""
 
     def target(env: ManipulationEnv, memory: dict) -> np.ndarray:
-        pos = object_pos(env, name) + [0.0, 0.0, z_offset] + _grasp_offset(memory, point)
+        pos = object_pos(env, name) + [0.0, 0.0, z_offset] + _grasp_offset(env, memory, point)
         return make_pose(pos, memory["grasp_rot"])
 
     return target

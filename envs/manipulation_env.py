@@ -11,11 +11,11 @@ import mujoco
 import numpy as np
 
 from . import observation as obs_spec
-from . import robot
 from .control import CONTROL_MODES, Control, ControllerConfig
 from .errors import ConfigError
 from .geometry import IDENTITY_QUAT, mat_to_axis_angle, mat_to_quat, quat_near
-from .scene import CAMERA_NAMES, SceneConfig, build_scene_xml
+from .robots import DEFAULT_ROBOT, get_robot
+from .scene import SceneConfig, build_scene_xml, camera_names
 from .task import SimView, Task, object_poses, site_pose
 
 ResetHook = Callable[["ManipulationEnv", np.random.Generator], None]
@@ -36,8 +36,10 @@ class EnvConfig:
     render_size: tuple[int, int] = (240, 320)  # (height, width) px of `render()` frames
     render_camera: str = "front"
     init_qpos_noise: float = 0.02  # rad, std of Gaussian noise on the home posture (robosuite's)
+    robot: str = DEFAULT_ROBOT  # a registered robot's name (`envs/robots/`, `register_robot`)
 
     def __post_init__(self) -> None:
+        known_cameras = camera_names(self.robot)  # UnknownNameError lists the registered robots
         if self.control_mode not in CONTROL_MODES:
             raise ConfigError(f"EnvConfig.control_mode={self.control_mode!r}; allowed: 'ee_delta', 'joint_pos'")
         if self.reward_type not in ("sparse", "dense"):
@@ -48,8 +50,8 @@ class EnvConfig:
                 f"({1.0 / self.scene.timestep:g})"
             )
         for cam in (*self.cameras, self.render_camera):
-            if cam not in CAMERA_NAMES:
-                raise ConfigError(f"EnvConfig camera {cam!r} unknown; known: {', '.join(CAMERA_NAMES)}")
+            if cam not in known_cameras:
+                raise ConfigError(f"EnvConfig camera {cam!r} unknown; known: {', '.join(known_cameras)}")
         for name in ("image_size", "render_size"):
             h, w = getattr(self, name)
             if not (0 < h <= self.scene.offscreen_height and 0 < w <= self.scene.offscreen_width):
@@ -74,14 +76,15 @@ def _box(shape: tuple[int, ...]) -> gym.spaces.Box:
 
 
 class ManipulationEnv(gym.Env):
-    """A Panda-like arm at a table, doing `task`.
+    """A robot arm (`EnvConfig.robot`, the Panda-like arm by default) at a table, doing `task`.
 
     Action (ee_delta, 7,): TCP displacement (3, ×`max_pos_delta` m), rotation vector in the world
     frame (3, ×`max_rot_delta` rad), gripper (1, −1 open … +1 closed), all in [−1, 1].
-    Action (joint_pos, 8,): 7 absolute joint targets (rad, within joint limits), gripper as above.
-    Observation: a Dict of float32 vectors, one per field of `observation.ENV_FIELDS` (its key,
-    size, units and names are there) — plus uint8 `image_<camera>` (H, W, 3) for each camera in
-    `EnvConfig.cameras`.
+    Action (joint_pos, N + 1,): the arm's N absolute joint targets (rad, within joint limits),
+    gripper as above.
+    Observation: a Dict of float32 vectors, one per field of `observation.env_fields(robot)` (its
+    key, size, units and names are there) — plus uint8 `image_<camera>` (H, W, 3) for each camera
+    in `EnvConfig.cameras`.
     Info every step: `subtasks` (dict of the task's subtask-termination signals), `is_success`.
     """
 
@@ -93,14 +96,15 @@ class ManipulationEnv(gym.Env):
             raise ConfigError(f"render_mode={render_mode!r}; allowed: None, 'rgb_array'")
         self.render_mode = render_mode
         self.task = task
+        self.robot = get_robot(self.config.robot)
         self.metadata = {**self.metadata, "render_fps": self.config.control_hz}
-        xml = build_scene_xml(task.name, task.objects_xml(), self.config.scene, task.assets_xml())
+        xml = build_scene_xml(task.name, task.objects_xml(), self.config.scene, task.assets_xml(), self.robot)
         self.model = mujoco.MjModel.from_xml_string(xml)
         self.data = mujoco.MjData(self.model)
         self.n_substeps = max(1, round(1.0 / (self.config.control_hz * self.config.scene.timestep)))
-        self.sim = SimView(self.model, self.data)
+        self.sim = SimView(self.model, self.data, self.robot)
         task.bind(self.sim)
-        self.control = Control(self.model, self.config.control_mode, self.config.controller)
+        self.control = Control(self.model, self.config.control_mode, self.config.controller, self.robot)
         self._arm_q = self.control.arm_qpos
         self._arm_v = self.control.arm_dofs
         self._finger_q = self.control.finger_qpos
@@ -110,7 +114,10 @@ class ManipulationEnv(gym.Env):
         self._renderers: dict[tuple[int, int], mujoco.Renderer] = {}
         self._steps = 0
 
-        spaces = {f.key: _box((f.size(task.objects),)) for f in obs_spec.ENV_FIELDS}
+        self._home = self.robot.arm.home
+        self._lower, self._upper = self.robot.arm.lower, self.robot.arm.upper
+        self._tcp_home_quat = np.array(self.robot.arm.tcp_home_quat)
+        spaces = {f.key: _box((f.size(task.objects),)) for f in obs_spec.env_fields(self.robot)}
         h, w = self.config.image_size
         for cam in self.config.cameras:
             spaces[obs_spec.env_image_key(cam)] = gym.spaces.Box(0, 255, shape=(h, w, 3), dtype=np.uint8)
@@ -124,10 +131,10 @@ class ManipulationEnv(gym.Env):
         mujoco.mj_resetData(self.model, self.data)
         for hook in self.reset_hooks:
             hook(self, self.np_random)
-        q = robot.HOME_QPOS + self.config.init_qpos_noise * self.np_random.standard_normal(7)
-        q = np.clip(q, robot.JOINT_LOWER, robot.JOINT_UPPER)
+        q = self._home + self.config.init_qpos_noise * self.np_random.standard_normal(len(self._home))
+        q = np.clip(q, self._lower, self._upper)
         self.data.qpos[self._arm_q] = q
-        self.data.qpos[self._finger_q] = robot.FINGER_MAX
+        self.data.qpos[self._finger_q] = self.robot.arm.gripper.open
         self.control.hold(self.data.ctrl, q)
         self.task.sample_reset(self.np_random)
         for hook in self.placement_hooks:
@@ -209,7 +216,7 @@ class ManipulationEnv(gym.Env):
         return object_poses(self.data.xpos, self.data.xquat, self.task)
 
     def gripper_opening(self) -> float:
-        """Distance between the finger pads' travel (m), 0 closed … 0.08 open."""
+        """The finger joints' positions summed (the Panda: m between the pads' travel, 0 closed … 0.08 open)."""
         return float(self.data.qpos[self._finger_q].sum())
 
     def ee_action_to(self, target_pose: np.ndarray, gripper: float, gain: float = 1.0) -> np.ndarray:
@@ -240,7 +247,7 @@ class ManipulationEnv(gym.Env):
         Quaternion signs: the TCP's nearer its home orientation (gripper down), the objects'
         nearer identity (upright), so both read continuously (`geometry.quat_near`)."""
         lead = obj_pos.shape[:-2]
-        tcp_quat = quat_near(tcp_quat, robot.TCP_HOME_QUAT)
+        tcp_quat = quat_near(tcp_quat, self._tcp_home_quat)
         obj_quat = quat_near(obj_quat, IDENTITY_QUAT)
         return {
             obs_spec.JOINT_POS.key: qpos[..., self._arm_q].astype(np.float32),

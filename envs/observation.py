@@ -16,12 +16,13 @@ policy was trained on, which an observation mode (`observation_keys`) selects.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
 
 from .errors import ConfigError, UnknownNameError
+from .robots import DEFAULT_ROBOT, RobotDescription, get_robot
 
 XYZ = ("x", "y", "z")
 WXYZ = ("w", "x", "y", "z")  # MuJoCo's quaternion order
@@ -35,7 +36,8 @@ def _indexed(n: int) -> tuple[str, ...]:
 class EnvField:
     """One float32 vector of the env's observation dict.
 
-    components: names of the values of one instance (`x y z`, `w x y z`, `0 … 6`).
+    components: names of the values of one instance (`x y z`, `w x y z`, `0 … N−1` for the arm's
+        N joints).
     per_object: one instance per task object, in `Task.objects` order (object-major).
     label: the name stem in the stored feature names: `<label>.<c>`, or `<object>.<label>.<c>`
         for per-object fields (`cube.pos.x`).
@@ -62,21 +64,39 @@ class EnvField:
         return [f"{stem}.{c}" for stem in stems for c in self.components]
 
 
-# Proprioception: what the arm knows about itself.
-JOINT_POS = EnvField("joint_pos", _indexed(7), "joint_pos")  # rad
-JOINT_VEL = EnvField("joint_vel", _indexed(7), "joint_vel")  # rad/s
+# Proprioception: what the arm knows about itself. The joint and finger widths are the robot's
+# (`robot_fields`); the constants here are the default robot's.
+_DEFAULT = get_robot(DEFAULT_ROBOT)
+JOINT_POS = EnvField("joint_pos", _indexed(_DEFAULT.arm.n_joints), "joint_pos")  # rad
+JOINT_VEL = EnvField("joint_vel", _indexed(_DEFAULT.arm.n_joints), "joint_vel")  # rad/s
 EEF_POS = EnvField("eef_pos", XYZ, "eef_pos")  # m, world frame (the TCP site)
-# world frame; sign nearer the home orientation (robot.TCP_HOME_QUAT), not w ≥ 0 (w ≈ 0 gripper-down)
+# world frame; sign nearer the home orientation (ArmDescription.tcp_home_quat), not w ≥ 0 (w ≈ 0 gripper-down)
 EEF_QUAT = EnvField("eef_quat", WXYZ, "eef_quat", quaternion=True)
-GRIPPER_QPOS = EnvField("gripper_qpos", _indexed(2), "gripper_qpos")  # m per finger
+GRIPPER_QPOS = EnvField("gripper_qpos", _indexed(_DEFAULT.arm.gripper.width), "gripper_qpos")  # per finger joint
 # Object poses: true simulator state, so privileged.
 _OBJECT = {"per_object": True, "privileged": True, "sensor": "object_pose"}
 OBJECT_POS = EnvField("object_pos", XYZ, "pos", **_OBJECT)  # m, world frame
 OBJECT_QUAT = EnvField("object_quat", WXYZ, "quat", quaternion=True, **_OBJECT)  # world frame, w ≥ 0 (near upright)
 OBJECT_TO_EEF = EnvField("object_to_eef", XYZ, "to_eef", **_OBJECT)  # object minus TCP position (m, world)
 
-# Every vector of the env's observation dict, in the env's order.
+# Every vector of the env's observation dict, in the env's order (the default robot's widths).
 ENV_FIELDS = (JOINT_POS, JOINT_VEL, EEF_POS, EEF_QUAT, GRIPPER_QPOS, OBJECT_POS, OBJECT_QUAT, OBJECT_TO_EEF)
+
+
+def _sized(field: EnvField, robot: RobotDescription) -> EnvField:
+    """`field` with the robot's width where the width is the robot's (joints, finger joints)."""
+    widths = {JOINT_POS.key: robot.arm.n_joints, JOINT_VEL.key: robot.arm.n_joints}
+    widths[GRIPPER_QPOS.key] = robot.arm.gripper.width
+    n = widths.get(field.key)
+    return field if n is None or n == field.width else replace(field, components=_indexed(n))
+
+
+def env_fields(robot: str | RobotDescription = DEFAULT_ROBOT) -> tuple[EnvField, ...]:
+    """`ENV_FIELDS` for `robot`: `joint_pos`/`joint_vel` as wide as its arm's joints,
+    `gripper_qpos` as its gripper's finger joints."""
+    robot = get_robot(robot)
+    return tuple(_sized(f, robot) for f in ENV_FIELDS)
+
 
 OBSERVATION_PREFIX = "observation."  # every stored observation's key starts so (lerobot naming)
 IMAGE_PREFIX = "observation.images."  # + camera name: a stored camera stream
@@ -129,8 +149,14 @@ STATE = ObservationFeature("observation.state", "agent_pos", (JOINT_POS, JOINT_V
 ENVIRONMENT_STATE = ObservationFeature(
     "observation.environment_state", "environment_state", (OBJECT_POS, OBJECT_QUAT, OBJECT_TO_EEF)
 )
-# The stored vectors, in the order datasets list them.
+# The stored vectors, in the order datasets list them (the default robot's widths).
 VECTOR_FEATURES = (STATE, ENVIRONMENT_STATE)
+
+
+def vector_features(robot: str | RobotDescription = DEFAULT_ROBOT) -> tuple[ObservationFeature, ...]:
+    """`VECTOR_FEATURES` with `robot`'s field widths (`env_fields`)."""
+    robot = get_robot(robot)
+    return tuple(replace(f, fields=tuple(_sized(e, robot) for e in f.fields)) for f in VECTOR_FEATURES)
 
 
 def camera_feature(camera: str) -> ObservationFeature:

@@ -26,7 +26,6 @@ import numpy as np
 
 from .experts import (
     CLOSED,
-    GRIPPER_DOWN,
     OPEN,
     Phase,
     above,
@@ -34,13 +33,14 @@ from .experts import (
     carry_to,
     frame_pos,
     frame_yaw,
+    gripper_down,
     hold_here,
     object_pos,
     object_rot,
 )
 from .geometry import axis_angle_to_mat, make_pose, rot_z, wrap_angle, yaw_of
 from .manipulation_env import ManipulationEnv
-from .robot import FINGER_MAX, JOINT_UPPER
+from .robots import GripperDescription
 from .task_spec import RecipeStep, TaskSpec
 
 NEIGHBOUR_RANGE = 0.15  # m between centres: a body nearer than this to a picked object can meet the open hand
@@ -49,7 +49,6 @@ NEIGHBOUR_RANGE = 0.15  # m between centres: a body nearer than this to a picked
 DESCEND_TOLERANCE = 0.003
 NARROW_MARGIN = 0.003  # m between a finger pad and the object's widest extent before closing on it
 CLOSING_STEP = 0.003  # m per control step the finger targets move inward while closing
-WRIST = "joint7"  # turns the hand about its vertical axis: Franka's ±2.9 rad (symmetric)
 WRIST_MARGIN = 0.3  # rad kept from the wrist's limit, for the turns while carrying
 JOINT_TOLERANCE = {"slide": 0.004, "hinge": 2.0}  # m, degrees: a pull or push has arrived within this of `to`
 SEAT_BEYOND = {"slide": 0.02, "hinge": 8.0}  # m, degrees past a joint's stop a push to it aims (see _move_joint)
@@ -70,7 +69,7 @@ def _clear_grasp_rotation(name: str, symmetry: float, key: str) -> Callable[[Man
         obj_yaw = yaw_of(object_rot(env, name))
         if key not in memory:
             memory[key] = _grasp_yaw_offset(env, name, symmetry, obj_yaw)
-        return rot_z(obj_yaw + memory[key]) @ GRIPPER_DOWN
+        return rot_z(obj_yaw + memory[key]) @ gripper_down(env)
 
     return rotation
 
@@ -83,7 +82,9 @@ def _grasp_yaw_offset(env: ManipulationEnv, name: str, symmetry: float, obj_yaw:
     up: the wrist may already be near it); of those, the smallest turn."""
     here = object_pos(env, name)[:2]
     current = yaw_of(env.eef_pose()[:3, :3])
-    wrist = float(env.data.qpos[env.model.joint(WRIST).qposadr[0]])
+    # the arm's last joint turns the hand about its vertical axis (the Panda's: ±2.9 rad, symmetric)
+    arm = env.robot.arm
+    wrist = float(env.data.qpos[env.model.joint(arm.joints[-1]).qposadr[0]])
     offsets = [k * symmetry for k in range(max(1, round(2 * np.pi / symmetry)))]
     gaps = sorted((float(np.linalg.norm(object_pos(env, o)[:2] - here)), o) for o in env.task.objects if o != name)
     if gaps and gaps[0][0] < NEIGHBOUR_RANGE:
@@ -99,37 +100,37 @@ def _grasp_yaw_offset(env: ManipulationEnv, name: str, symmetry: float, obj_yaw:
     def cost(d: float) -> float:
         turn = float(wrap_angle(obj_yaw + d - current))
         # the wrist joint turns opposite to the TCP's yaw (its axis points down)
-        beyond = max(0.0, abs(wrist - turn) - (JOINT_UPPER[6] - WRIST_MARGIN))
+        beyond = max(0.0, abs(wrist - turn) - (arm.joint_upper[-1] - WRIST_MARGIN))
         return abs(turn) + 10.0 * beyond
 
     return min(offsets, key=cost)
 
 
-def _closing(spec: TaskSpec, step: RecipeStep, grasp_pose: str) -> list[Phase]:
+def _closing(spec: TaskSpec, step: RecipeStep, grasp_pose: str, gripper: GripperDescription) -> list[Phase]:
     """Close on the object gently: first each finger to just outside it (the gripper is turned to
     it), then the finger targets inward `CLOSING_STEP` per control step, then fully closed. Closing
     from fully open in one command, the pads reach ~3 m/s and pass through a bar thinner than ~1 cm
     within one physics step (the square nut's are 8 mm)."""
     reach = max(spec.extents(step.object).footprint) + float(np.hypot(*step.grasp[:2])) + NARROW_MARGIN
-    targets = np.arange(min(reach, FINGER_MAX), 0.0, -CLOSING_STEP)
+    targets = np.arange(min(reach, gripper.open), 0.0, -CLOSING_STEP)
     hold = hold_here(grasp_pose)
     return [
         *(
-            Phase("close", hold, 1.0 - 2.0 * q / FINGER_MAX, hold=3 if i == 0 else 1, precise=True)
+            Phase("close", hold, gripper.command(q), hold=3 if i == 0 else 1, precise=True)
             for i, q in enumerate(targets)
         ),
         Phase("close", hold, CLOSED, hold=6, precise=True),
     ]
 
 
-def _pick(spec: TaskSpec, step: RecipeStep, tag: str) -> list[Phase]:
+def _pick(spec: TaskSpec, step: RecipeStep, tag: str, gripper: GripperDescription) -> list[Phase]:
     sym, grasp_pose = _symmetry(spec, step.object), f"grasp_pose{tag}"
     rotation = _clear_grasp_rotation(step.object, sym, f"grasp_yaw{tag}")
     descend = at_grasp(step.object, 0.0, step.grasp)
     return [
         Phase("approach", above(step.object, step.approach, sym, step.grasp, rotation), OPEN, tolerance=0.012),
         Phase("descend", descend, OPEN, tolerance=DESCEND_TOLERANCE, precise=True, speed=0.6),
-        *_closing(spec, step, grasp_pose),  # gripper commands: the inverse of robot.finger_target
+        *_closing(spec, step, grasp_pose, gripper),  # gripper commands: the inverse of gripper.target
         Phase("lift", hold_here(grasp_pose, lift=step.lift), CLOSED, tolerance=0.02),
     ]
 
@@ -159,7 +160,7 @@ def _release(step: RecipeStep, tag: str) -> list[Phase]:
     ]
 
 
-def _place_on(spec: TaskSpec, step: RecipeStep, tag: str) -> list[Phase]:
+def _place_on(spec: TaskSpec, step: RecipeStep, tag: str, gripper: GripperDescription) -> list[Phase]:
     # the held object's origin when its bottom rests on the target's top
     rest = spec.extents(step.target).top + spec.extents(step.object).bottom
     goal_yaw = frame_yaw(step.target) if step.align_yaw else None
@@ -177,7 +178,7 @@ def _place_on(spec: TaskSpec, step: RecipeStep, tag: str) -> list[Phase]:
     ]
 
 
-def _insert(spec: TaskSpec, step: RecipeStep, tag: str) -> list[Phase]:
+def _insert(spec: TaskSpec, step: RecipeStep, tag: str, gripper: GripperDescription) -> list[Phase]:
     # steer by the bottom, upright (PegInsert's): a tilt in the grasp cannot jam it
     bottom = (0.0, 0.0, -spec.extents(step.object).bottom)
     top, goal_yaw, sym = spec.extents(step.target).top, frame_yaw(step.target), _symmetry(spec, step.object)
@@ -224,7 +225,7 @@ def _steps(n: int, key: str) -> Callable[[ManipulationEnv, dict], bool]:
     return until
 
 
-def _move_joint(spec: TaskSpec, step: RecipeStep, tag: str) -> list[Phase]:
+def _move_joint(spec: TaskSpec, step: RecipeStep, tag: str, gripper: GripperDescription) -> list[Phase]:
     """Pull or push: grip the handle from above (fingers across it, either way round), move it along
     its joint to `to`, let go, back off. Pull and push differ only in the direction `to` lies.
 
@@ -245,7 +246,7 @@ def _move_joint(spec: TaskSpec, step: RecipeStep, tag: str) -> list[Phase]:
     return [
         Phase("approach", above(step.object, step.approach, np.pi, step.grasp), OPEN, tolerance=0.012),
         Phase("descend", at_grasp(step.object, 0.0, step.grasp), OPEN, tolerance=DESCEND_TOLERANCE, precise=True),
-        *_closing(spec, step, grasp_pose),
+        *_closing(spec, step, grasp_pose, gripper),
         # precise: the handle guides a hand along its motion; a waypoint offset would pull it off the handle
         Phase(step.do, motion, CLOSED, until=arrived, precise=True, speed=0.6),
         *([Phase("seat", motion, CLOSED, until=_steps(SEAT_STEPS, f"seat{tag}"), precise=True)] if at_limit else []),
@@ -253,7 +254,7 @@ def _move_joint(spec: TaskSpec, step: RecipeStep, tag: str) -> list[Phase]:
     ]
 
 
-STEPS: dict[str, Callable[[TaskSpec, RecipeStep, str], list[Phase]]] = {
+STEPS: dict[str, Callable[[TaskSpec, RecipeStep, str, GripperDescription], list[Phase]]] = {
     "pick": _pick,
     "place_on": _place_on,
     "insert": _insert,
@@ -267,4 +268,5 @@ def recipe_phases(env: ManipulationEnv) -> list[Phase]:
     keeps its own captured poses (`tag`): a second pick must not reuse the first one's grasp pose.
     The last phase holds until the episode ends (`ScriptedExpert` never moves past it)."""
     spec: TaskSpec = env.task.config
-    return [p for i, step in enumerate(spec.recipe) for p in STEPS[step.do](spec, step, str(i))]
+    gripper = env.robot.arm.gripper
+    return [p for i, step in enumerate(spec.recipe) for p in STEPS[step.do](spec, step, str(i), gripper)]

@@ -10,22 +10,28 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import robot, textures
+from . import textures
+from .robots import DEFAULT_ROBOT, RobotDescription, get_robot
 
 TABLE_TOP_Z = 0.0  # m; the world origin sits on the table surface, under the arm's base
 TABLE_CENTER = (0.55, 0.0)  # m; the arm stands just behind the table edge (x = 0.1)
 TABLE_HALF = (0.45, 0.6, 0.025)  # m
-WORKSPACE_CENTER = np.array([0.5, 0.0, TABLE_TOP_Z])
-# Base 0.58 m behind the workspace centre: the upper arm then leans forward over the whole
-# workspace, away from the q2 = 0 posture where joints 1 and 3 align (a singularity).
-ROBOT_BASE = (-0.08, 0.0, 0.0)
+WORKSPACE_CENTER = np.array([0.5, 0.0, TABLE_TOP_Z])  # the robot's base pose is its description's
 
 # name → (position, look-at point, vertical field of view in degrees)
 CAMERAS = {
     "front": ((1.15, 0.0, 0.55), (0.45, 0.0, 0.08), 50.0),
     "side": ((0.5, -0.7, 0.4), (0.5, 0.0, 0.03), 50.0),
 }
-CAMERA_NAMES = (*CAMERAS, "wrist")
+
+
+def camera_names(robot: str | RobotDescription = DEFAULT_ROBOT) -> tuple[str, ...]:
+    """The scene's fixed cameras, then the robot's wrist camera if it has one."""
+    mount = get_robot(robot).arm.wrist_camera
+    return (*CAMERAS, *((mount.name,) if mount else ()))
+
+
+CAMERA_NAMES = camera_names()  # the default robot's
 
 
 @dataclass(frozen=True)
@@ -69,9 +75,16 @@ def _camera_xml(name: str, pos, target, fovy: float) -> str:
     return f'<camera name="{name}" pos="{pos[0]} {pos[1]} {pos[2]}" xyaxes="{axes}" fovy="{fovy}"/>'
 
 
-def build_scene_xml(task_name: str, objects_xml: str, config: SceneConfig, assets_xml: str = "") -> str:
-    """The full MJCF of a task: shared scene plus the task's object bodies (`objects_xml`) and the
-    assets they use (`assets_xml`: meshes)."""
+def build_scene_xml(
+    task_name: str,
+    objects_xml: str,
+    config: SceneConfig,
+    assets_xml: str = "",
+    robot: str | RobotDescription = DEFAULT_ROBOT,
+) -> str:
+    """The full MJCF of a task: shared scene, `robot` at its base pose, plus the task's object bodies
+    (`objects_xml`) and the assets they use (`assets_xml`: meshes)."""
+    robot = get_robot(robot)
     shadow = 0 if config.fast_render else 4096
     cameras = "\n".join(_camera_xml(n, *spec) for n, spec in CAMERAS.items())
     tx, ty = TABLE_CENTER
@@ -86,7 +99,7 @@ def build_scene_xml(task_name: str, objects_xml: str, config: SceneConfig, asset
     <headlight diffuse="0.5 0.5 0.5" ambient="0.3 0.3 0.3" specular="0 0 0"/>
   </visual>
   <default>
-    {robot.DEFAULTS_XML}
+    {robot.mjcf.defaults}
     <default class="object">
       <geom contype="1" conaffinity="1" condim="4" friction="1 0.01 0.0001" solref="0.01 1"/>
     </default>
@@ -109,12 +122,12 @@ def build_scene_xml(task_name: str, objects_xml: str, config: SceneConfig, asset
     <geom name="table" type="box" size="{hx} {hy} {hz}" pos="{tx} {ty} {TABLE_TOP_Z - hz}"
           material="table" contype="1" conaffinity="1" friction="1 0.005 0.0001"/>
     {cameras}
-    {robot.arm_body_xml(ROBOT_BASE)}
+    {robot.mjcf.body(robot.arm.base_pos)}
     {objects_xml}
     {textures.distractors_xml()}
   </worldbody>
   <actuator>
-    {robot.actuators_xml()}
+    {robot.mjcf.actuators()}
   </actuator>
 </mujoco>
 """

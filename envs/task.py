@@ -16,6 +16,7 @@ import numpy as np
 from .errors import UnknownNameError
 from .geometry import quat_to_mat
 from .reset_widen import widened_config
+from .robots import DEFAULT_ROBOT, RobotDescription, get_robot
 
 
 @dataclass(frozen=True)
@@ -71,10 +72,11 @@ def object_poses(xpos: np.ndarray, xquat: np.ndarray, task: Task) -> dict[str, n
 class SimView:
     """Read-only questions tasks ask of the simulation, with MuJoCo ids cached once."""
 
-    def __init__(self, model: mujoco.MjModel, data: mujoco.MjData):
+    def __init__(self, model: mujoco.MjModel, data: mujoco.MjData, robot: str | RobotDescription = DEFAULT_ROBOT):
         self.model, self.data = model, data
-        self.pad_geoms = (self.geom_id("pad_left"), self.geom_id("pad_right"))
-        self.tcp_site = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_SITE, "tcp")
+        arm = get_robot(robot).arm
+        self.pad_geoms = tuple(self.geom_id(g) for g in arm.gripper.pad_geoms)
+        self.tcp_site = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_SITE, arm.tcp_site)
         self._masks: dict[tuple[int, ...], np.ndarray] = {}
 
     def body_id(self, name: str) -> int:

@@ -30,6 +30,7 @@ import torch
 from ..augment.config_bounds import MAX_BATCH, MAX_STEPS, SEED, SHARE, Bounds, check_bounds, check_name, ints
 from ..augment.data.dataset import atomic_write_bytes, write_json
 from ..augment.data.lock import exclusive
+from ..augment.data.robot_layout import check_same_robot
 from ..envs import ConfigError, DemoforgeError
 from ..envs.observation import DEFAULT_OBS_MODE, OBS_MODES, observation_keys
 from ..envs.scene import CAMERA_NAMES
@@ -210,6 +211,7 @@ def _train(
         raise ConfigError(f"run folder {out} is not empty (pass --resume to continue it, or another --out)")
 
     task = _task_of(real or synthetic)
+    check_same_robot([root for root in (real, synthetic) if root])
     obs_keys = config.obs_keys  # stored in the checkpoint: evaluation feeds exactly these
     real_frames = load_frames([real], obs_keys) if real else None
     syn_frames = load_frames([synthetic], obs_keys) if synthetic else None

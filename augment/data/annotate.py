@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ...envs.robots import DEFAULT_ROBOT
 from ..domain.profiles import Profile
 from .dataset import DEFAULT_FEATURES, Dataset, Episode, write_json
 from .lock import published
@@ -71,8 +72,9 @@ def annotate_auto(
                 tmp,
                 features,
                 fps=int(source.info["fps"]),
-                robot_type=source.info.get("robot_type", "panda"),
+                robot_type=source.info.get("robot_type", DEFAULT_ROBOT),
                 sidecars=sidecars,
+                robot=source.info.get("robot"),
             ) as writer:
                 for i in range(len(source)):
                     ep = source.episode(i)

@@ -25,8 +25,7 @@ import numpy as np
 from ...envs import TASKS, ManipulationEnv, make_task_env, resolve_task_name
 from ...envs.experts import EXPERTS, ExpertConfig, make_expert
 from ...envs.geometry import mat_to_pose7
-from ...envs.observation import VECTOR_FEATURES, camera_feature, env_image_key, observation_features
-from ...envs.robot import TCP_HOME_QUAT
+from ...envs.observation import camera_feature, env_image_key, observation_features, vector_features
 from ..config_bounds import (
     EPISODES,
     SEED,
@@ -58,7 +57,8 @@ def features_for(env: ManipulationEnv, cameras: tuple[str, ...] = (), image_size
     objects = env.task.objects
     signals = list(env.task.signals())
     feats: dict[str, dict[str, Any]] = {
-        f.key: {"dtype": "float32", "shape": [f.size(objects)], "names": f.names(objects)} for f in VECTOR_FEATURES
+        f.key: {"dtype": "float32", "shape": [f.size(objects)], "names": f.names(objects)}
+        for f in vector_features(env.robot)
     }
     feats |= {
         "action": {"dtype": "float32", "shape": [7], "names": ACTION_NAMES},
@@ -115,6 +115,7 @@ class EpisodeRecorder:
 
     def __init__(self, env: ManipulationEnv, cameras: tuple[str, ...]):
         self.env, self.cameras = env, cameras
+        self._tcp_home = np.array(env.robot.arm.tcp_home_quat)  # the sign observed TCP quaternions take
         self.signal_names = list(env.task.signals())  # the names only: their order is the stored order
         self.rows: dict[str, list] = {}
         self.frames: dict[str, list] = {camera_feature(c).key: [] for c in cameras}
@@ -125,7 +126,7 @@ class EpisodeRecorder:
         env = self.env
         self._observed = {
             **observation_features(obs),
-            "datagen.eef_pose": mat_to_pose7(env.eef_pose(), near=TCP_HOME_QUAT),  # the observed sign
+            "datagen.eef_pose": mat_to_pose7(env.eef_pose(), near=self._tcp_home),  # the observed sign
             "datagen.object_poses": np.concatenate([mat_to_pose7(p) for p in env.object_poses().values()]),
             "sim.state": env.sim_state(),
             **{camera_feature(c).key: obs[env_image_key(c)] for c in self.cameras},
@@ -295,7 +296,12 @@ def _collect(config: CollectConfig, out: Path, progress: Callable[[int, int], No
     attempts, kept, start = 0, 0, time.perf_counter()
     if resume is None:
         writer = DatasetWriter.create(
-            out, feats, fps=int(base.config.control_hz), sidecars={SIDECAR: config.identity()}
+            out,
+            feats,
+            fps=int(base.config.control_hz),
+            robot_type=base.robot.name,
+            sidecars={SIDECAR: config.identity()},
+            robot=base.robot.layout(),
         )
         seed = config.seed
     else:

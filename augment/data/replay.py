@@ -19,10 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ...envs import ConfigError, make_task_env, resolve_task_name
+from ...envs import ConfigError, EnvConfig, make_task_env, resolve_task_name
 from ..domain.profiles import Profile, builtin_profiles, load_profile
 from ..domain.wrapper import DomainRandomizationWrapper
 from .dataset import Dataset, Episode
+from .robot_layout import source_robot
 from .safety import DatasetError
 
 SIM_STATE = "sim.state"  # the recorder's per-frame simulator state (before that frame's action)
@@ -81,7 +82,8 @@ class Replayer:
         profile = profile if profile is not None else recorded_profile(self.dataset)
         profile = profile if isinstance(profile, Profile) else load_profile(profile)
         task = resolve_task_name(self.dataset.meta(0).get("task") or "")
-        self.env = DomainRandomizationWrapper(make_task_env(task), profile)
+        robot = source_robot(self.dataset.info, f"dataset {self.dataset.root}")  # the robot that recorded it
+        self.env = DomainRandomizationWrapper(make_task_env(task, config=EnvConfig(robot=robot)), profile)
         self.tol = tol
 
     def replay(self, index: int, episode: Episode | None = None) -> Replay:

@@ -14,6 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ...envs.robots import DEFAULT_ROBOT
 from . import stats as stats_lib
 from .card import write_card
 from .dataset import (
@@ -83,12 +84,15 @@ class DatasetWriter:
         root: str | Path,
         features: dict[str, dict],
         fps: int,
-        robot_type: str = "panda",
+        robot_type: str = DEFAULT_ROBOT,
         sidecars: dict[str, Any] | None = None,
+        robot: dict[str, Any] | None = None,
     ) -> DatasetWriter:
         """Start a new dataset at `root`, which must not exist or be an empty folder (or one a
         killed `create` left: `is_blank`). `sidecars` (relative path → JSON) are written before
-        meta/info.json, so a dataset that has info.json always has them."""
+        meta/info.json, so a dataset that has info.json always has them. `robot`: the layout of
+        the robot that made the data (`RobotDescription.layout()`), recorded as info.json `robot`
+        (lerobot's `robot_type` holds only a name); None for data of unknown origin (imports)."""
         root = Path(root)
         if root.exists() and not root.is_dir():
             raise DatasetError(f"dataset {root}: exists and is a file, expected a folder (refusing to overwrite)")
@@ -106,6 +110,7 @@ class DatasetWriter:
         info = {
             "codebase_version": CODEBASE_VERSION,
             "robot_type": robot_type,
+            **({"robot": robot} if robot is not None else {}),
             "total_episodes": 0,
             "total_frames": 0,
             "total_tasks": 0,

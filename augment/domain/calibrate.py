@@ -35,7 +35,16 @@ from pathlib import Path
 import numpy as np
 
 from ...envs import WORKER_ENDED, ConfigError, carry_registrations, make_task_env, resolve_task_name
-from ...envs.observation import ENVIRONMENT_STATE, GRIPPER_QPOS, JOINT_POS, JOINT_VEL, OBJECT_POS, OBJECT_QUAT, STATE
+from ...envs.observation import (
+    ENVIRONMENT_STATE,
+    GRIPPER_QPOS,
+    JOINT_POS,
+    JOINT_VEL,
+    OBJECT_POS,
+    OBJECT_QUAT,
+    STATE,
+    vector_features,
+)
 from ..config_bounds import Bounds, ints
 from .profiles import ActionSpec, PhysicsSpec, Profile
 from .wrapper import DomainRandomizationWrapper
@@ -173,7 +182,8 @@ class Replayer:
         base = self.env.base
         self.base = base
         objects = base.task.objects
-        self.state_at = STATE.slices(objects)
+        state = {f.key: f for f in vector_features(base.robot)}[STATE.key]  # the robot's joint widths
+        self.state_at = state.slices(objects)
         self.env_at = ENVIRONMENT_STATE.slices(objects)
         self.bodies = list(base.task.object_bodies)
         m, free = base.model, set(self.env.randomizer.ids.free_bodies.tolist())

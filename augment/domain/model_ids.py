@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...envs import ManipulationEnv, robot, textures
+from ...envs import ManipulationEnv, textures
 
 
 @dataclass(frozen=True)
@@ -49,15 +49,16 @@ class ModelIds:
         bank = {t.name for t in (*textures.SURFACE_TEXTURES, *textures.OBJECT_TEXTURES, *textures.NAMED_TEXTURES)}
         root_of_visible = m.body_rootid[m.geom_bodyid[visible]]
         object_geoms = {b: visible[root_of_visible == b] for b in env.task.object_bodies}
-        robot_geoms = visible[root_of_visible == m.body("link0").id]
+        arm = env.robot.arm
+        robot_geoms = visible[root_of_visible == m.body(arm.base_body).id]
         return cls(
             free_bodies=free,
             free_geoms=free_geoms,
             contact_geoms=colliding,
             colored_geoms=visible,
             arm_dofs=env.control.arm_dofs,
-            arm_actuators=robot.actuator_ids(m, robot.ARM_JOINTS),
-            finger_actuators=robot.actuator_ids(m, robot.FINGER_JOINTS),
+            arm_actuators=np.array([m.actuator(a).id for a in arm.actuators]),
+            finger_actuators=np.array([m.actuator(a).id for a in arm.gripper.actuators]),
             fixed_cameras=cams,
             scene_lights=np.setdiff1d(np.arange(m.nlight), spare),
             scene_materials=np.array([i for i in range(m.nmat) if m.mat(i).name not in bank], int),

@@ -28,6 +28,7 @@ import numpy as np
 
 from ...envs import make_task_env
 from ...envs.geometry import mat_to_quat
+from ...envs.robots import RobotDescription
 from ...envs.task import object_poses, site_pose
 from ..data.record import EpisodeRecorder
 from ..domain.wrapper import EpisodeDomain, perturb_action, sense_rows
@@ -40,10 +41,10 @@ from .stitch import WaypointSequence
 class SimulationView:
     """Simulation i as the planner and the recorder see it (`runner.SceneView` plus the stored
     state): read from the arrays its last step refreshed, by the readers a `ManipulationEnv` reads
-    its MjData with (`envs.task.site_pose`, `object_poses`)."""
+    its MjData with (`envs.task.site_pose`, `object_poses`). `robot` is the env's description."""
 
-    def __init__(self, arrays: dict[str, np.ndarray], i: int, task, tcp_site: int):
-        self.arrays, self.i, self.task, self.tcp_site = arrays, i, task, tcp_site
+    def __init__(self, arrays: dict[str, np.ndarray], i: int, task, tcp_site: int, robot: RobotDescription):
+        self.arrays, self.i, self.task, self.tcp_site, self.robot = arrays, i, task, tcp_site, robot
         self._eef: np.ndarray | None = None  # poses of the current state, built once per step
         self._objects: dict[str, np.ndarray] | None = None
 
@@ -132,7 +133,9 @@ class BatchRunner:
         for n in sizes:
             threads = max(1, config.threads // len(sizes))
             physics = batch_physics.make_physics(self.base.model, n, threads, pipelined, warp=warp)
-            self.groups.append(Group(physics, [SimulationView(physics.arrays, i, task, tcp) for i in range(n)]))
+            self.groups.append(
+                Group(physics, [SimulationView(physics.arrays, i, task, tcp, self.base.robot) for i in range(n)])
+            )
         self._tcp = tcp
         self._bodies = list(task.object_bodies)
         self.control = self.base.control  # the env's action → control mapping, used here in its batched form

@@ -145,8 +145,14 @@ def _generate(source, out, config, task, progress, local, identity, start_time) 
         writer = DatasetWriter.append(out)
         episodes, attempt, causes, starts = _history(out)
     else:
+        robot = local.base.robot
         writer = DatasetWriter.create(
-            out, local.features, fps=int(local.base.config.control_hz), sidecars={SIDECAR: identity}
+            out,
+            local.features,
+            fps=int(local.base.config.control_hz),
+            robot_type=robot.name,
+            sidecars={SIDECAR: identity},
+            robot=robot.layout(),
         )
         episodes, attempt, causes, starts = 0, 0, Counter(), []
     summary = GenerationSummary(task=task, episodes=episodes, attempts=attempt, causes=causes)

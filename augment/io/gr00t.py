@@ -106,6 +106,7 @@ def save_gr00t(ds: Dataset, out: Path) -> None:
     info = {
         "codebase_version": CODEBASE_VERSION,
         "robot_type": ds.info.get("robot_type"),
+        **({"robot": ds.info["robot"]} if "robot" in ds.info else {}),  # its joint layout, as recorded
         "total_episodes": len(ds),
         "total_frames": total_frames,
         "total_tasks": len(tasks),

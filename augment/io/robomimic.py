@@ -1,6 +1,7 @@
 """robomimic / MimicGen HDF5 (shared/FORMATS.md §3).
 
-Export layout: `data` (attrs `total`, `env_args` JSON with `type` int and `env_kwargs`), one
+Export layout: `data` (attrs `total`, `env_args` JSON with `type` int and `env_kwargs`, and
+`demoforge_robot`, the recorded robot layout as JSON, when the dataset has one), one
 `demo_<i>` group per episode with `actions` (N, 7), `rewards`, `dones`, `states` (the MuJoCo
 qpos ‖ qvel), `obs/<key>` and `next_obs/<key>` (robomimic trains on both by default), MimicGen's
 `datagen_info/` (4×4 eef and object poses, subtask signals, gripper action) when the episode
@@ -92,6 +93,8 @@ def save_robomimic(ds: Dataset, out: Path) -> None:
             names.append(f"demo_{i}")
         data.attrs["total"] = total
         data.attrs["env_args"] = json.dumps(_env_args(ds))
+        if "robot" in ds.info:  # the robot's joint layout, as the dataset recorded it (info.json `robot`)
+            data.attrs["demoforge_robot"] = json.dumps(ds.info["robot"])
         f.create_group("mask")["train"] = np.array(names, dtype="S")
 
 

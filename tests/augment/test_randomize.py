@@ -12,7 +12,8 @@ from demoforge.augment.domain.profiles import (
 )
 from demoforge.augment.domain.randomize import RANDOMIZED_FIELDS, ModelIds
 from demoforge.augment.domain.wrapper import DomainRandomizationWrapper, make_domain_env
-from demoforge.envs import EnvConfig, make_task_env, robot
+from demoforge.envs import EnvConfig, make_task_env
+from demoforge.envs.robots import get_robot
 
 ZERO = np.zeros(7, np.float32)
 
@@ -202,4 +203,5 @@ def test_model_ids_find_the_arm_and_finger_servos_by_name():
     env = make_task_env("Lift")
     ids, m = ModelIds.of(env), env.model
     driven = [[m.joint(j).name for j in m.actuator_trnid[a, 0]] for a in (ids.arm_actuators, ids.finger_actuators)]
-    assert driven == [list(robot.ARM_JOINTS), list(robot.FINGER_JOINTS)]
+    arm = get_robot("panda").arm
+    assert driven == [list(arm.joints), list(arm.gripper.finger_joints)]

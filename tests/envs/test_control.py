@@ -7,12 +7,15 @@ import numpy as np
 import pytest
 from demoforge.augment.domain.profiles import load_profile
 from demoforge.augment.domain.wrapper import EpisodeDomain, perturb_action
-from demoforge.envs import EnvConfig, InvalidActionError, make_task_env, robot
-from demoforge.envs.control import JOINT_NOISE_RAD_PER_UNIT, dls_joint_targets
+from demoforge.envs import EnvConfig, InvalidActionError, make_task_env
+from demoforge.envs.control import JOINT_NOISE_RAD_PER_UNIT, IKSolve, dls_joint_targets
+from demoforge.envs.robots import get_robot
+
+ARM = get_robot("panda").arm
 
 
 def _arm_q(env) -> np.ndarray:
-    return np.array([env.data.joint(j).qpos[0] for j in robot.ARM_JOINTS])
+    return np.array([env.data.joint(j).qpos[0] for j in ARM.joints])
 
 
 def test_joint_pos_hold_holds_under_the_target_profile():
@@ -36,7 +39,7 @@ def _states(env, rng, n):
     rows = {k: [] for k in ("qpos", "qvel", "ctrl", "cdof", "subtree_com", "site_xpos")}
     for _ in range(n):
         env.reset(seed=int(rng.integers(1 << 30)))
-        d.qpos[env.control.arm_qpos] = rng.uniform(robot.JOINT_LOWER, robot.JOINT_UPPER)
+        d.qpos[env.control.arm_qpos] = rng.uniform(ARM.lower, ARM.upper)
         d.qvel[env.control.arm_dofs] = rng.normal(0, 0.3, 7)
         mujoco.mj_forward(m, d)
         for k, v in rows.items():
@@ -120,10 +123,9 @@ def test_ee_delta_control_is_the_ik_it_always_was():
         jac = np.vstack((jacp[:, env.control.arm_dofs], jacr[:, env.control.arm_dofs]))
         error = np.concatenate((a[:3] * c.max_pos_delta, a[3:6] * c.max_rot_delta))
         want = states["ctrl"][k].copy()
-        want[:7] = dls_joint_targets(
-            jac, d.qpos[env.control.arm_qpos], error, (c.damping**2) * np.eye(6), c.nullspace_gain
-        )
-        want[7:9] = robot.finger_target(a[-1])
+        robot = env.robot
+        want[robot.arm_ctrl] = dls_joint_targets(jac, d.qpos[env.control.arm_qpos], error, IKSolve.of(robot.arm))
+        want[robot.gripper_ctrl] = robot.arm.gripper.target(a[-1])
         assert got.tobytes() == want.tobytes()
 
 
@@ -155,7 +157,7 @@ def test_ee_delta_perturbation_is_what_it_always_was():
 
 def test_joint_pos_perturbation_noises_the_joint_targets_and_holds_the_servo_targets():
     rng = np.random.default_rng(1)
-    sent = [np.append(rng.uniform(robot.JOINT_LOWER, robot.JOINT_UPPER), 0.5) for _ in range(3)]
+    sent = [np.append(rng.uniform(ARM.lower, ARM.upper), 0.5) for _ in range(3)]
     env, profile, out = _perturbed("joint_pos", 1, sent)
     held = np.append(env.data.ctrl[:7], -1.0)  # the reset posture the servos are holding
     assert np.array_equal(out[0], held)

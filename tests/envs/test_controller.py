@@ -1,8 +1,9 @@
 """The end-effector controller moves the TCP where the action says, in the world frame."""
 
 import numpy as np
-from demoforge.envs import EnvConfig, make_task_env, robot
+from demoforge.envs import EnvConfig, make_task_env
 from demoforge.envs.geometry import yaw_of
+from demoforge.envs.robots import get_robot
 
 
 def _settle(env, steps=10):
@@ -56,7 +57,7 @@ def test_joint_position_mode_tracks_absolute_targets():
     env = make_task_env("Lift", config=EnvConfig(control_mode="joint_pos"))
     assert env.action_space.shape == (8,)
     env.reset(seed=0)
-    target = robot.HOME_QPOS + np.array([0.2, -0.1, 0.1, 0.2, -0.2, 0.1, 0.3])
+    target = get_robot("panda").arm.home + np.array([0.2, -0.1, 0.1, 0.2, -0.2, 0.1, 0.3])
     action = np.append(target, -1.0).astype(np.float32)
     for _ in range(20):
         obs, *_ = env.step(action)

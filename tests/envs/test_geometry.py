@@ -110,7 +110,9 @@ def test_quat_near_picks_the_sign_in_the_references_hemisphere():
 def test_a_gripper_pointing_down_turning_about_z_reads_continuously():
     """The TCP pointing down is ~180° about a horizontal axis (w ≈ 0): canonical w ≥ 0 flips the
     quaternion's sign as it turns, the hemisphere of the home orientation (0, 1, 0, 0) does not."""
-    from demoforge.envs.robot import TCP_HOME_QUAT
+    from demoforge.envs.robots import get_robot
+
+    TCP_HOME_QUAT = np.array(get_robot("panda").arm.tcp_home_quat)
 
     down = quat_to_mat(TCP_HOME_QUAT)
     canonical = np.array([mat_to_quat(rot_z(a) @ down) for a in np.linspace(-3.0, 3.0, 121)])

@@ -1,4 +1,4 @@
-"""The Panda-like arm: MJCF fragments and constants.
+"""The built-in Panda-like arm (`PANDA`, the default robot): MJCF fragments, constants, description.
 
 Kinematics, joint limits, masses and gains follow the public Franka numbers (modified-DH body
 offsets as in MuJoCo Menagerie's panda.xml; see shared/REFERENCES.md §1). Collision geometry is
@@ -9,8 +9,9 @@ links are never near the objects during the tasks we model.
 
 from __future__ import annotations
 
-import mujoco
 import numpy as np
+
+from .description import ArmDescription, CameraMount, GripperDescription, IKSettings, RobotDescription, RobotMjcf
 
 ARM_JOINTS = tuple(f"joint{i}" for i in range(1, 8))
 FINGER_JOINTS = ("finger_left", "finger_right")
@@ -30,6 +31,10 @@ FINGER_MAX = 0.04  # m of travel per finger (0.08 m total opening)
 FINGER_KP = 1000.0  # N/m; the force limit below, not the gain, sets the grip force
 FINGER_FORCE = 20.0  # N per finger at full close
 TCP_OFFSET = 0.1034  # m along hand z from the flange-side hand origin to the tool centre point
+# Base 0.58 m behind the workspace centre (envs/scene.py): the upper arm then leans forward over the
+# whole workspace, away from the q2 = 0 posture where joints 1 and 3 align (a singularity).
+BASE_POS = (-0.08, 0.0, 0.0)
+WRIST_CAMERA = CameraMount("wrist", "hand", (0.07, 0.0, 0.02), (0.0, 1.0, 0.0, 0.0), 75.0)
 
 # Gripper pointing straight down, fingers closing along world y: the pose all experts start from.
 HOME_QPOS = np.array([0.0, 0.1741, 0.0, -2.0552, 0.0, 2.2297, 0.7854])  # TCP at (0.5, 0, 0.25)
@@ -76,7 +81,7 @@ DEFAULTS_XML = """
 """
 
 
-def arm_body_xml(base_pos=(0.0, 0.0, 0.0)) -> str:
+def arm_body_xml(base_pos=BASE_POS) -> str:
     """The arm's kinematic tree. Link frames are Menagerie's; capsules join joint origins."""
     lo, hi = JOINT_LOWER, JOINT_UPPER
     return f"""
@@ -118,7 +123,7 @@ def arm_body_xml(base_pos=(0.0, 0.0, 0.0)) -> str:
                   <geom name="hand_palm" type="box" size="0.025 0.1 0.025" pos="0 0 0.03"
                         contype="1" conaffinity="1" group="1"/>
                   <site name="tcp" pos="0 0 {TCP_OFFSET}" size="0.005" rgba="1 0 0 0.5" group="4"/>
-                  <camera name="wrist" pos="0.07 0 0.02" quat="0 1 0 0" fovy="75"/>
+                  {WRIST_CAMERA.xml()}
                   <body name="finger_left" pos="0 0 0.0584" gravcomp="1">
                     <inertial mass="0.015" pos="0 0.01 0.03" diaginertia="2e-6 2e-6 1e-6"/>
                     <joint name="finger_left" class="finger"/>
@@ -143,19 +148,9 @@ def arm_body_xml(base_pos=(0.0, 0.0, 0.0)) -> str:
 """
 
 
-def finger_target(command):
-    """Each finger servo's target (m) for a gripper command in [−1 open, +1 closed]."""
-    return FINGER_MAX * (1.0 - command) / 2.0
-
-
 def actuator_name(joint: str) -> str:
     """Name of the servo driving `joint`."""
     return f"act_{joint}"
-
-
-def actuator_ids(model: mujoco.MjModel, joints: tuple[str, ...]) -> np.ndarray:
-    """Ids of the servos driving `joints`, found by name (not by their order in the model)."""
-    return np.array([mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_ACTUATOR, actuator_name(j)) for j in joints])
 
 
 def actuators_xml() -> str:
@@ -179,3 +174,31 @@ def actuators_xml() -> str:
             f'forcerange="{-FINGER_FORCE} {FINGER_FORCE}"/>'
         )
     return "\n".join(lines)
+
+
+PANDA = RobotDescription(
+    name="panda",
+    arms=(
+        ArmDescription(
+            joints=ARM_JOINTS,
+            actuators=tuple(actuator_name(j) for j in ARM_JOINTS),
+            joint_lower=tuple(JOINT_LOWER.tolist()),
+            joint_upper=tuple(JOINT_UPPER.tolist()),
+            tcp_site="tcp",
+            base_body="link0",
+            base_pos=BASE_POS,
+            home_qpos=tuple(HOME_QPOS.tolist()),
+            tcp_home_quat=tuple(TCP_HOME_QUAT.tolist()),
+            gripper=GripperDescription(
+                finger_joints=FINGER_JOINTS,
+                actuators=tuple(actuator_name(j) for j in FINGER_JOINTS),
+                open=FINGER_MAX,
+                closed=0.0,
+                pad_geoms=("pad_left", "pad_right"),
+            ),
+            ik=IKSettings(damping=0.05, nullspace_gain=0.05),
+            wrist_camera=WRIST_CAMERA,
+        ),
+    ),
+    mjcf=RobotMjcf(defaults=DEFAULTS_XML, body=arm_body_xml, actuators=actuators_xml),
+)

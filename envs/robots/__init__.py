@@ -1,0 +1,20 @@
+"""Robots: the description every layer reads (`description.py`), the built-in Panda (`panda.py`),
+robot TOML files (`toml_file.py`) and the registry (`registry.py`). Only this folder names a robot's
+joints, servos, sites or geoms, or counts them."""
+
+from .description import ArmDescription, CameraMount, GripperDescription, IKSettings, RobotDescription, RobotMjcf
+from .registry import DEFAULT_ROBOT, ROBOTS, get_robot, load_robot, register_robot
+
+__all__ = [
+    "ArmDescription",
+    "CameraMount",
+    "DEFAULT_ROBOT",
+    "GripperDescription",
+    "IKSettings",
+    "ROBOTS",
+    "RobotDescription",
+    "RobotMjcf",
+    "get_robot",
+    "load_robot",
+    "register_robot",
+]
