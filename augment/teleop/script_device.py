@@ -1,0 +1,119 @@
+"""The scripted device: a JSON Lines file of timed device events, replayed headlessly. It is how
+every teleop path is tested without a person: the events are the ones the web page sends.
+
+Each line is one object:
+
+- `{"step": 12, "key": "w", "down": true}`: a key goes down (or up) before control step 12 of the
+  episode is taken (keys: `keymap.KEYS`);
+- `{"step": 90, "command": "reset"}`: end the episode there and discard it; `"keep"` / `"discard"`
+  decide an episode once it has ended (without one, a success is kept and a failure is not).
+
+`"episode": n` (default 0) places an event in the n-th episode the script drives (0, 1, …)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from ...envs import ConfigError
+from .keymap import KEYS, normalize_key
+
+COMMANDS = ("keep", "discard", "reset")
+
+
+@dataclass(frozen=True)
+class Event:
+    episode: int
+    step: int
+    key: str | None = None
+    down: bool = True
+    command: str | None = None
+
+
+def _int(where: str, obj: dict, name: str) -> int:
+    value = obj.get(name, 0)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"{where}: {name}={value!r}, expected an integer >= 0")
+    return value
+
+
+def parse_event(where: str, line: str) -> Event:
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{where}: not JSON ({exc.msg})") from None
+    if not isinstance(obj, dict):
+        raise ConfigError(f"{where}: expected a JSON object, got {type(obj).__name__}")
+    unknown = set(obj) - {"episode", "step", "key", "down", "command", "t"}  # t: the page's timestamp
+    if unknown:
+        raise ConfigError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+    if "step" not in obj:
+        raise ConfigError(f"{where}: missing 'step'")
+    episode, step = _int(where, obj, "episode"), _int(where, obj, "step")
+    if ("key" in obj) == ("command" in obj):
+        raise ConfigError(f"{where}: an event holds either 'key' (with 'down') or 'command'")
+    if "command" in obj:
+        if obj["command"] not in COMMANDS:
+            raise ConfigError(f"{where}: command={obj['command']!r}; allowed: {', '.join(COMMANDS)}")
+        return Event(episode, step, command=obj["command"])
+    key, down = obj["key"], obj.get("down")
+    if not isinstance(key, str) or normalize_key(key) not in KEYS:
+        raise ConfigError(f"{where}: key={key!r} is not in the teleop key map ({', '.join(map(repr, KEYS))})")
+    if not isinstance(down, bool):
+        raise ConfigError(f"{where}: down={down!r}, expected true or false")
+    return Event(episode, step, key=normalize_key(key), down=down)
+
+
+def load_events(path: str | Path) -> list[Event]:
+    """The events of a script file in the order they apply (stable for equal steps); a bad line
+    is one ConfigError naming the file and line."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"script device: {path} is not a file")
+    events = []
+    with path.open(encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            if line.strip():
+                events.append(parse_event(f"{path}:{number}", line))
+    if not events:
+        raise ConfigError(f"script device: {path} holds no events")
+    return sorted(events, key=lambda e: (e.episode, e.step))
+
+
+def drive(session, events: list[Event]) -> None:
+    """Run `session` (a TeleopSession) on a script's events until it has its episodes or the
+    script has no more episodes: the same calls the web page's messages make, at fixed steps."""
+    from .session import ENDED
+
+    by_episode: dict[int, list[Event]] = {}
+    for event in events:
+        by_episode.setdefault(event.episode, []).append(event)
+    for episode in range(max(by_episode) + 1):
+        if session.done:
+            return
+        pending = list(by_episode.get(episode, []))
+        decision = None
+        while session.state != ENDED:
+            while pending and pending[0].step <= session.steps:
+                event = pending.pop(0)
+                if event.key is not None:
+                    session.press(event.key, event.down)
+                elif event.command == "reset":
+                    break
+                else:  # keep / discard apply once the episode has ended
+                    decision = event.command
+            else:
+                if session.state == "ready":  # a script starts its episode's clock at step 0
+                    session.state = "running"
+                session.step()
+                continue
+            session.discard()  # a reset command
+            break
+        else:
+            decision = decision or next((e.command for e in pending if e.command in ("keep", "discard")), None)
+            if decision is None:
+                decision = "keep" if session.success or session.config.keep_failures else "discard"
+            if decision == "keep" and session.keep():
+                continue
+            session.discard()
