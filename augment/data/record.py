@@ -242,9 +242,7 @@ class CollectConfig:
 SIDECAR = "meta/collect.json"
 
 
-def resume_point(
-    out: Path, config, sidecar: str = SIDECAR, verb: str = "demoforge collect"
-) -> tuple[int, int] | None:
+def resume_point(out: Path, config, sidecar: str = SIDECAR, verb: str = "demoforge collect") -> tuple[int, int] | None:
     """(episodes kept, next seed) of an interrupted collection at `out`, or None for a new one.
     `config.identity()` must match the one `verb` stored in `sidecar` (teleop records with its own)."""
     import json

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from ...envs import ConfigError
 from ..data.lock import exclusive
 from ..data.record import resume_point
 from ..data.writer import DatasetWriter
@@ -38,7 +39,10 @@ def teleop(config: TeleopConfig, out: str | Path, on_ready: Callable[[str], None
                 finally:
                     session.close()
             else:
-                from .server import serve
+                try:
+                    from .server import serve
+                except ImportError as exc:  # websockets / Pillow: the `teleop` extra
+                    raise ConfigError(f"the web device needs `pip install demoforge[teleop]` ({exc})") from None
 
                 session = serve(config, lambda: TeleopSession(config, writer, kept, seed), on_ready)
         return {"episodes": session.kept, "attempts": session.attempts}

@@ -65,7 +65,9 @@ def remote_allowed(remote_ip: str, host: str) -> bool:
 
 
 def _response(status: int, reason: str, body: bytes, content_type: str) -> Response:
-    headers = Headers([("Content-Type", content_type), ("Content-Length", str(len(body))), ("Cache-Control", "no-store")])
+    headers = Headers(
+        [("Content-Type", content_type), ("Content-Length", str(len(body))), ("Cache-Control", "no-store")]
+    )
     return Response(status, reason, headers, body)
 
 
@@ -149,7 +151,9 @@ class WebDevice:
 
     def _view_messages(self, ack: float | None) -> list[str | bytes]:
         view = self.session.view()
-        frames = [bytes([i]) + jpeg(view.images[c], self.config.jpeg_quality) for i, c in enumerate(self.config.cameras)]
+        frames = [
+            bytes([i]) + jpeg(view.images[c], self.config.jpeg_quality) for i, c in enumerate(self.config.cameras)
+        ]
         state = {
             "type": "state",
             "kept": self.session.kept,

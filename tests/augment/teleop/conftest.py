@@ -1,4 +1,6 @@
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -37,3 +39,20 @@ def lift_script(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("teleop") / "events.jsonl"
     path.write_text("".join(json.dumps(e) + "\n" for e in lift_events()))
     return path
+
+
+@pytest.fixture
+def teleop_server(tmp_path):
+    """`demoforge teleop` serving Lift on a free port; yields (url, process, dataset folder)."""
+    out = tmp_path / "demos"
+    cmd = [sys.executable, "-m", "demoforge.train.cli", "teleop", "--task", "Lift", "--episodes", "1"]
+    env = {**os.environ, "MUJOCO_GL": os.environ.get("MUJOCO_GL", "egl")}
+    proc = subprocess.Popen([*cmd, "--port", "0", "--out", str(out)], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        line = proc.stdout.readline()  # "teleop: open http://127.0.0.1:PORT/ (…)"
+        assert line.startswith("teleop: open http://127.0.0.1:"), line
+        yield line.split()[2], proc, out
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
