@@ -1,8 +1,8 @@
 """Recording demos by hand (`demoforge teleop`). `keymap.py` is the one key map and the held-key
 state that makes `ee_delta` actions of key events; `session.py` steps the env and records with
-`demoforge collect`'s recorder; the devices drive a session: `script_device.py` (a file of timed
-events, headless) and `server.py` + `page.html` (a web page, served locally). `config.py` holds
-`TeleopConfig`, `run.py` the `teleop()` entry point."""
+`demoforge collect`'s recorder; the devices drive a session: a script (`script_device.py`, a file of
+timed events, replayed headlessly by `run.py`) and a web page (`server.py` + `page.html`, served
+locally). `config.py` holds `TeleopConfig`, `run.py` the `teleop()` entry point."""
 
 from .config import TeleopConfig
 from .keymap import KEYMAP
