@@ -30,6 +30,13 @@ FINE_KEY = "shift"  # held: every motion at FINE_SCALE, for the last centimetres
 FINE_SCALE = 0.25
 KEYS = (*KEYMAP, GRIPPER_KEY, FINE_KEY)
 
+# A gamepad in the browser Gamepad API's "standard" layout: axis → (action index, sign). Sticks read
+# +1 right and +1 down, so pushing the left stick forward is +x and to the left +y; the right stick
+# moves up/down and turns about z. Button 0 (A / cross) toggles the gripper, as space does.
+PAD_AXES: dict[int, tuple[int, int]] = {1: (0, -1), 0: (1, -1), 3: (2, -1), 2: (5, -1)}
+PAD_GRIPPER_BUTTON = 0
+PAD_DEADZONE = 0.15  # worn sticks rest a little off centre; below this an axis reads 0
+
 HELP = {
     "w / s": "forward / back (+x / −x)",
     "a / d": "left / right (+y / −y)",
@@ -37,6 +44,9 @@ HELP = {
     "j / l, i / k, u / o": "roll, pitch, yaw",
     "space": "close / open the gripper",
     "shift (held)": "fine motion (¼ speed)",
+    "gamepad: left stick": "forward / back, left / right",
+    "gamepad: right stick": "up / down, yaw",
+    "gamepad: A (cross)": "close / open the gripper",
 }
 
 
@@ -59,6 +69,8 @@ class KeyState:
         self.held: set[str] = set()
         self.tapped: set[str] = set()
         self.gripper = -1.0  # open: the env's gripper command, −1 open … +1 closed
+        self.axes: tuple[float, ...] = ()
+        self.pad_grip = False
 
     def press(self, key: str, down: bool) -> None:
         key = normalize_key(key)
@@ -72,10 +84,23 @@ class KeyState:
         self.held.add(key)
         self.tapped.add(key)
 
+    def pad(self, axes, buttons) -> None:
+        """A gamepad's state (the Gamepad API's `axes` and `buttons[i].pressed`): it holds until the
+        next one, as a held key does."""
+        axes = tuple(float(a) for a in axes)
+        if not all(-1.0 <= a <= 1.0 for a in axes):
+            raise UnknownKey(f"gamepad axes {axes} outside [-1, 1]")
+        self.axes = axes
+        grip = len(buttons) > PAD_GRIPPER_BUTTON and bool(buttons[PAD_GRIPPER_BUTTON])
+        if grip and not self.pad_grip:
+            self.gripper = -self.gripper
+        self.pad_grip = grip
+
     def release_all(self) -> None:
         """Nothing held (the page lost focus: its key-up events will not come)."""
         self.held.clear()
         self.tapped.clear()
+        self.axes = ()
 
     def action(self) -> np.ndarray:
         """This step's ee_delta action (7,), and forget the taps it used."""
@@ -85,6 +110,10 @@ class KeyState:
         for key in active & KEYMAP.keys():
             index, sign = KEYMAP[key]
             action[index] += sign * (self.speed if index < 3 else self.rot_speed)
+        for axis, (index, sign) in PAD_AXES.items():
+            value = self.axes[axis] if axis < len(self.axes) else 0.0
+            if abs(value) > PAD_DEADZONE:
+                action[index] += sign * value * (self.speed if index < 3 else self.rot_speed)
         if FINE_KEY in active:
             action[:6] *= FINE_SCALE
         action[6] = self.gripper

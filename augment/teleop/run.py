@@ -63,6 +63,8 @@ def drive_script(session: TeleopSession, events: list[Event]) -> None:
                 event = pending.pop(0)
                 if event.key is not None:
                     session.press(event.key, event.down)
+                elif event.axes is not None:
+                    session.pad(event.axes, event.buttons)
                 elif event.command == "reset":
                     break  # skips the else below: the episode is dropped where it stands
                 else:  # keep / discard apply once the episode has ended

@@ -5,6 +5,8 @@ Each line is one object:
 
 - `{"step": 12, "key": "w", "down": true}`: a key goes down (or up) before control step 12 of the
   episode is taken (keys: `keymap.KEYS`);
+- `{"step": 30, "pad": {"axes": [0, -1, 0, 0], "buttons": [false]}}`: a gamepad's state from that
+  step on (the browser Gamepad API's axes and buttons' `pressed`; `keymap.PAD_AXES` maps them);
 - `{"step": 90, "command": "reset"}`: end the episode there and discard it; `"keep"` / `"discard"`
   decide an episode once it has ended (without one, a success is kept and a failure is not).
 
@@ -29,6 +31,8 @@ class Event:
     key: str | None = None
     down: bool = True
     command: str | None = None
+    axes: tuple[float, ...] | None = None  # a gamepad event
+    buttons: tuple[bool, ...] = ()
 
 
 def _int(where: str, obj: dict, name: str) -> int:
@@ -45,14 +49,16 @@ def parse_event(where: str, line: str) -> Event:
         raise ConfigError(f"{where}: not JSON ({exc.msg})") from None
     if not isinstance(obj, dict):
         raise ConfigError(f"{where}: expected a JSON object, got {type(obj).__name__}")
-    unknown = set(obj) - {"episode", "step", "key", "down", "command", "t"}  # t: the page's timestamp
+    unknown = set(obj) - {"episode", "step", "key", "down", "command", "pad", "t"}  # t: the page's timestamp
     if unknown:
         raise ConfigError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
     if "step" not in obj:
         raise ConfigError(f"{where}: missing 'step'")
     episode, step = _int(where, obj, "episode"), _int(where, obj, "step")
-    if ("key" in obj) == ("command" in obj):
-        raise ConfigError(f"{where}: an event holds either 'key' (with 'down') or 'command'")
+    if sum(name in obj for name in ("key", "command", "pad")) != 1:
+        raise ConfigError(f"{where}: an event holds one of 'key' (with 'down'), 'pad' or 'command'")
+    if "pad" in obj:
+        return _pad_event(where, episode, step, obj["pad"])
     if "command" in obj:
         if obj["command"] not in COMMANDS:
             raise ConfigError(f"{where}: command={obj['command']!r}; allowed: {', '.join(COMMANDS)}")
@@ -63,6 +69,17 @@ def parse_event(where: str, line: str) -> Event:
     if not isinstance(down, bool):
         raise ConfigError(f"{where}: down={down!r}, expected true or false")
     return Event(episode, step, key=normalize_key(key), down=down)
+
+
+def _pad_event(where: str, episode: int, step: int, pad) -> Event:
+    axes = pad.get("axes") if isinstance(pad, dict) else None
+    buttons = pad.get("buttons", []) if isinstance(pad, dict) else None
+    numbers = isinstance(axes, list) and all(isinstance(a, int | float) and not isinstance(a, bool) for a in axes)
+    if not numbers or not all(-1 <= a <= 1 for a in axes):
+        raise ConfigError(f"{where}: pad.axes={axes!r}, expected a list of numbers in [-1, 1]")
+    if not isinstance(buttons, list) or not all(isinstance(b, bool) for b in buttons):
+        raise ConfigError(f"{where}: pad.buttons={buttons!r}, expected a list of true/false")
+    return Event(episode, step, axes=tuple(float(a) for a in axes), buttons=tuple(buttons))
 
 
 def load_events(path: str | Path) -> list[Event]:

@@ -142,6 +142,11 @@ class WebDevice:
                 return
             if event["down"] and isinstance(event.get("t"), int | float):
                 self.ack = float(event["t"])
+        elif kind == "pad":
+            try:
+                await self.call(self.session.pad, list(event["axes"]), [bool(b) for b in event.get("buttons", [])])
+            except (UnknownKey, KeyError, TypeError, ValueError) as exc:
+                await ws.send(json.dumps({"type": "notice", "text": f"bad gamepad message ({exc})"}))
         elif kind == "blur":
             await self.call(self.session.keys.release_all)
         elif kind == "command" and event.get("command") in ("keep", "discard", "reset"):

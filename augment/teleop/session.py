@@ -81,6 +81,12 @@ class TeleopSession:
         if down and self.state == READY:
             self.state = RUNNING
 
+    def pad(self, axes, buttons) -> None:
+        """A gamepad's state; a stick off centre or the grip button starts the episode's clock."""
+        self.keys.pad(axes, buttons)
+        if self.state == READY and (any(self.keys.axes) or self.keys.pad_grip):
+            self.state = RUNNING
+
     def step(self) -> None:
         """One control step of the running episode with the keys held now."""
         if self.state != RUNNING:

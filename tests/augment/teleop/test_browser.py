@@ -27,7 +27,7 @@ def test_lift_by_key_presses_in_the_page_and_keep_it(teleop_server, tmp_path):
     url, proc, out = teleop_server
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
-        page = browser.new_page(viewport={"width": 720, "height": 560})
+        page = browser.new_page(viewport={"width": 760, "height": 640})
         page.goto(url)
         page.wait_for_function("document.querySelectorAll('#views img[src^=blob]').length === 2", timeout=30_000)
         page.click("body")  # focus: key events go to the page
@@ -69,3 +69,34 @@ def test_lift_by_key_presses_in_the_page_and_keep_it(teleop_server, tmp_path):
     assert bool(ds.episode(0).data["next.success"][-1])
     if os.environ.get("DEMOFORGE_DOCS_SCREENSHOTS"):  # refresh the docs' picture of the page
         shutil.copyfile(tmp_path / "teleop-page.png", SCREENSHOT)
+
+
+FAKE_GAMEPAD = """
+window.fakePad = { axes: [0, 0, 0, 0], buttons: [false] };
+navigator.getGamepads = () => [{
+  id: "fake standard gamepad", connected: true,
+  axes: window.fakePad.axes, buttons: window.fakePad.buttons.map((pressed) => ({ pressed })),
+}];
+"""
+
+
+def test_a_gamepad_in_the_page_moves_the_arm_and_reset_starts_over(teleop_server):
+    """The Gamepad API path (a gamepad faked in the page, as headless chromium has none) and Reset."""
+    from playwright.sync_api import sync_playwright
+
+    url, _proc, _out = teleop_server
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
+        page = browser.new_page()
+        page.add_init_script(FAKE_GAMEPAD)
+        page.goto(url)
+        page.wait_for_function("window.teleopState !== null", timeout=30_000)
+        x0 = page.evaluate("window.teleopState.tcp[0]")
+        page.evaluate("window.fakePad.axes = [0, -1, 0, 0]")  # left stick forward
+        page.wait_for_function("window.teleopState.step >= 10", timeout=30_000)
+        page.evaluate("window.fakePad.axes = [0, 0, 0, 0]")
+        assert page.evaluate("window.teleopState.tcp[0]") - x0 > 0.05
+        page.click("#reset")
+        page.wait_for_function("window.teleopState.attempt === 1 && window.teleopState.step === 0")
+        assert page.evaluate("window.teleopState.state") == "ready"
+        browser.close()

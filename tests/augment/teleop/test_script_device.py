@@ -56,6 +56,9 @@ def test_a_rerun_continues_the_dataset_and_other_settings_are_refused(lift_scrip
         ('{"step": 0, "command": "save"}', "command='save'"),
         ("[1, 2]", "expected a JSON object"),
         ("{", "not JSON"),
+        ('{"step": 0, "pad": {"axes": [0, 2]}}', "pad.axes=[0, 2]"),
+        ('{"step": 0, "pad": {"axes": [0], "buttons": [1]}}', "pad.buttons=[1]"),
+        ('{"step": 0, "key": "w", "down": true, "command": "keep"}', "one of 'key'"),
     ],
 )
 def test_a_bad_event_is_one_line_naming_the_line_and_nothing_is_written(tmp_path, capsys, line, message):
@@ -105,3 +108,28 @@ def test_the_page_receives_the_python_key_map():
     assert "KEYMAP" not in page and '"w"' not in page and "'w'" not in page
     hello = json.loads(server.hello_message(TeleopConfig(), kept=0, signals=["grasped", "lifted"]))
     assert set(hello["keys"]) >= {"w", "s", " ", "shift"}
+
+
+def test_a_gamepad_moves_and_grips_as_keys_do():
+    keys = KeyState(speed=0.4, rot_speed=0.2)
+    keys.pad([0.05, -1.0, 0.0, 0.5], [False])  # left stick forward (its resting 0.05 is inside the deadzone)
+    np.testing.assert_allclose(keys.action(), [0.4, 0, -0.2, 0, 0, 0, -1])
+    keys.pad([0, 0, 0, 0], [True])  # A down closes; held, it does not toggle again
+    keys.pad([0, 0, 0, 0], [True])
+    assert keys.action().tolist() == [0, 0, 0, 0, 0, 0, 1]
+    keys.pad([0, 0, 0, 0], [False])
+    keys.pad([0, 0, 0, 0], [True])
+    assert keys.action()[6] == -1
+
+
+def test_a_scripted_gamepad_drives_the_arm(tmp_path):
+    script = tmp_path / "pad.jsonl"
+    script.write_text('{"step": 0, "pad": {"axes": [0, -1, 0, 0], "buttons": [true]}}\n')
+    out = tmp_path / "demos"
+    config = ["--device", f"script:{script}", "--keep-failures", "--max-steps", "10", "--cameras"]
+    assert main(["teleop", *config, "--episodes", "1", "--out", str(out)]) == 0
+    data = Dataset(out).episode(0).data
+    np.testing.assert_allclose(data["action"][:, :2], [[0.3, 0.0]] * 10)  # forward at --speed 0.3
+    assert (data["action"][:, 6] == 1).all()
+    x = data["datagen.eef_pose"][:, 0]
+    assert x[-1] - x[0] > 0.05  # it moved forward
