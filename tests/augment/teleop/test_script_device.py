@@ -32,6 +32,7 @@ def test_a_script_records_the_same_episode_byte_for_byte_twice(lift_script, tmp_
     assert bool(data["next.success"][-1])
     assert data["next.subtask_signals"][:, 0].any()  # "grasped" fired on the way
     assert data["action"][:, 6].max() == 1.0  # space closed the gripper
+    assert main(["replay", str(tmp_path / "a")]) == 0  # it retraces in the sim (the profile read from teleop.json)
 
 
 def test_a_rerun_continues_the_dataset_and_other_settings_are_refused(lift_script, tmp_path, capsys):
