@@ -136,11 +136,11 @@ class WebDevice:
             return
         if kind == "key":
             try:
-                await self.call(self.session.press, str(event["key"]), bool(event["down"]))
+                await self.call(self.session.press, str(event["key"]), event["down"] is True)
             except (UnknownKey, KeyError) as exc:
                 await ws.send(json.dumps({"type": "notice", "text": str(exc)}))
                 return
-            if event["down"] and isinstance(event.get("t"), int | float):
+            if event["down"] is True and isinstance(event.get("t"), int | float):
                 self.ack = float(event["t"])
         elif kind == "pad":
             try:
