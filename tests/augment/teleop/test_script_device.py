@@ -33,6 +33,9 @@ def test_a_script_records_the_same_episode_byte_for_byte_twice(lift_script, tmp_
     assert data["next.subtask_signals"][:, 0].any()  # "grasped" fired on the way
     assert data["action"][:, 6].max() == 1.0  # space closed the gripper
     assert main(["replay", str(tmp_path / "a")]) == 0  # it retraces in the sim (the profile read from teleop.json)
+    gen = tmp_path / "generated"  # and generation multiplies it, as a collected demo
+    assert main(["generate", "--source", str(tmp_path / "a"), "--out", str(gen), "--num", "3", "--workers", "1"]) == 0
+    assert len(Dataset(gen)) == 3
 
 
 def test_a_rerun_continues_the_dataset_and_other_settings_are_refused(lift_script, tmp_path, capsys):
