@@ -2,7 +2,19 @@
 
 import sys
 
-from . import experts, fingerprint, generation, randomization, shifts, step_rate, store, training, uplift, vision
+from . import (
+    experts,
+    fingerprint,
+    generation,
+    randomization,
+    shifts,
+    step_rate,
+    store,
+    teleop,
+    training,
+    uplift,
+    vision,
+)
 
 BENCHMARKS = {
     "step_rate": step_rate.main,
@@ -16,6 +28,7 @@ BENCHMARKS = {
     "shifts_generation": shifts.generation_main,
     "vision": vision.main,
     "fingerprint": fingerprint.main,
+    "teleop": teleop.main,
 }
 
 if __name__ == "__main__":

@@ -243,8 +243,9 @@ class CollectConfig:
 SIDECAR = "meta/collect.json"
 
 
-def _resume_point(out: Path, config: CollectConfig) -> tuple[int, int] | None:
-    """(episodes kept, next seed) of an interrupted collection at `out`, or None for a new one."""
+def resume_point(out: Path, config, sidecar: str = SIDECAR, verb: str = "demoforge collect") -> tuple[int, int] | None:
+    """(episodes kept, next seed) of an interrupted collection at `out`, or None for a new one.
+    `config.identity()` must match the one `verb` stored in `sidecar` (teleop records with its own)."""
     import json
 
     from ...envs import ConfigError
@@ -252,15 +253,13 @@ def _resume_point(out: Path, config: CollectConfig) -> tuple[int, int] | None:
 
     if not (out / "meta" / "info.json").is_file():
         return None
-    path = out / SIDECAR
+    path = out / sidecar
     if not path.is_file():
-        raise DatasetError(
-            f"dataset {out}: already exists and was not written by `demoforge collect` ({SIDECAR} missing)"
-        )
+        raise DatasetError(f"dataset {out}: already exists and was not written by `{verb}` ({sidecar} missing)")
     try:
         before = json.loads(path.read_text())
     except (ValueError, UnicodeDecodeError) as exc:
-        raise DatasetError(f"dataset {out}: {SIDECAR} is not valid JSON ({exc})") from None
+        raise DatasetError(f"dataset {out}: {sidecar} is not valid JSON ({exc})") from None
     identity = config.identity()
     for key in sorted(set(before) | set(identity)):
         if before.get(key) != identity.get(key):
@@ -287,7 +286,7 @@ def collect(config: CollectConfig, out: str | Path, progress: Callable[[int, int
 def _collect(config: CollectConfig, out: Path, progress: Callable[[int, int], None] | None) -> dict:
     from ...envs import EnvConfig
 
-    resume = _resume_point(out, config)
+    resume = resume_point(out, config)
     env_cfg = EnvConfig(cameras=config.cameras, image_size=config.image_size)
     env = DomainRandomizationWrapper(make_task_env(config.task, config=env_cfg), config.profile)
     base: ManipulationEnv = env.unwrapped

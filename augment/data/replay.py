@@ -7,7 +7,7 @@ carries what a replay needs: the seed its env was reset with (which redraws the 
 parameters, checked against the stored draw), `sim.state` per frame and the actions.
 
 The profile an episode was recorded in is read from the dataset's own settings
-(`meta/collect.json` or `meta/generation.json`) when it is a built-in one. A profile file they
+(`meta/collect.json`, `meta/generation.json` or `meta/teleop.json`) when it is a built-in one. A profile file they
 name is not opened (nothing outside the dataset is read on its say-so): pass it.
 """
 
@@ -27,7 +27,7 @@ from .robot_layout import source_robot
 from .safety import DatasetError
 
 SIM_STATE = "sim.state"  # the recorder's per-frame simulator state (before that frame's action)
-SETTINGS = ("meta/generation.json", "meta/collect.json")  # what wrote the dataset, and in which profile
+SETTINGS = ("meta/generation.json", "meta/collect.json", "meta/teleop.json")  # what wrote it, in which profile
 
 
 @dataclass(frozen=True)

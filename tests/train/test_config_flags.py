@@ -4,12 +4,14 @@ flag sets it), and no flag carries a default of its own, so the CLI cannot drift
 
 import argparse
 import dataclasses
+from pathlib import Path
 from typing import ClassVar, Literal
 
 import pytest
 from demoforge.augment.config_bounds import Bounds, ints, reals
 from demoforge.augment.data.record import CollectConfig
 from demoforge.augment.generate import GenerateConfig
+from demoforge.augment.teleop import TeleopConfig
 from demoforge.train.cli import verbs
 from demoforge.train.cli.flag_builder import ConfigFlags, Flag, config_fields
 from demoforge.train.cli.main import _Parser, build_parser, main
@@ -21,6 +23,7 @@ from pydantic import BaseModel, Field
 
 REQUIRED = {  # the verb's own arguments a parse needs; none of them is a config field
     "collect": ["--out", "o"],
+    "teleop": ["--out", "o"],
     "generate": ["--source", "s", "--out", "o"],
     "train": ["--out", "o"],
     "eval": ["r"],
@@ -37,7 +40,7 @@ def _actions(verb: str) -> dict[str, argparse.Action]:
     return {a.dest: a for a in _verb_parser(verb)._actions}
 
 
-CONFIG_CLASSES = (CollectConfig, GenerateConfig, TrainConfig, EvalConfig, RunConfig)
+CONFIG_CLASSES = (CollectConfig, TeleopConfig, GenerateConfig, TrainConfig, EvalConfig, RunConfig)
 
 
 def _field_names(cls) -> list[str]:
@@ -79,6 +82,7 @@ def test_no_flag_has_a_default_of_its_own_and_help_shows_the_class_default(verb)
 
 LIBRARY_CALL = {
     "collect": "collect",
+    "teleop": "teleop",
     "generate": "generate",
     "train": "train",
     "eval": "evaluate",
@@ -138,6 +142,11 @@ def _other_value(verb: str, action: argparse.Action, default):
         low = bounds.low if bounds is not None and bounds.low > 0.25 else 0.0
         value = low + 0.25 if default != low + 0.25 else low + 0.5
         return [flag, str(value)], value
+    if action.dest == "device":  # a script device's file must exist (build runs in tmp_path)
+        Path("events.jsonl").write_text('{"step": 0, "key": "w", "down": true}\n')
+        return [flag, "script:events.jsonl"], "script:events.jsonl"
+    if action.dest == "host":
+        return [flag, "0.0.0.0"], "0.0.0.0"
     value = "Stack" if action.dest == "task" else "nominal"
     return [flag, value], value
 

@@ -15,7 +15,7 @@ from rich.console import Console
 from ...augment.io.convert import FORMATS
 from ...envs import DemoforgeError, validation_summary
 from .flag_builder import int_in
-from .verb_flags import CALIBRATE, COLLECT, EVAL, GENERATE, RUN, TRAIN, field_value, quick_run
+from .verb_flags import CALIBRATE, COLLECT, EVAL, GENERATE, RUN, TELEOP, TRAIN, field_value, quick_run
 from .verbs import VERBS
 
 DESCRIPTION = (
@@ -52,6 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
     col = verbs.add_parser("collect", help="record scripted-expert demos into a new dataset")
     col.add_argument("--out", required=True, help="output dataset; rerun the same command to continue it")
     COLLECT.add_to(col)
+
+    tel = verbs.add_parser(
+        "teleop", help="record demos by hand: a web page served locally, or a script of key events (headless)"
+    )
+    tel.add_argument("--out", required=True, help="output dataset; rerun the same command to continue it")
+    TELEOP.add_to(tel)
 
     gen = verbs.add_parser("generate", help="multiply source demos into synthetic ones (MimicGen-style)")
     gen.add_argument("--source", required=True, help="dataset of source demos (with datagen poses)")

@@ -13,6 +13,7 @@ from ...augment.data.record import CollectConfig
 from ...augment.domain.calibrate import CalibrationConfig
 from ...augment.generate import GenerateConfig
 from ...augment.generate.select import STRATEGIES
+from ...augment.teleop import TeleopConfig
 from ...envs import resolve_task_name
 from ...envs.observation import OBS_MODES
 from ..evaluate import EvalConfig
@@ -141,6 +142,16 @@ def quick_run() -> str:
     return ", ".join(f"{key}={value}" for key, value in quick.items() if value != full[key])
 
 
-VERB_CONFIGS = {"collect": COLLECT, "generate": GENERATE, "train": TRAIN, "eval": EVAL, "run": RUN}
+TELEOP = ConfigFlags(
+    TeleopConfig,
+    {
+        "task": TASK,
+        "image_size": SQUARE_IMAGE,
+        "device": Flag(metavar="web|script:EVENTS.jsonl"),
+        "host": Flag(metavar="ADDRESS"),
+    },
+)
+
+VERB_CONFIGS = {"collect": COLLECT, "teleop": TELEOP, "generate": GENERATE, "train": TRAIN, "eval": EVAL, "run": RUN}
 
 CALIBRATE = ConfigFlags(CalibrationConfig, {})

@@ -20,6 +20,7 @@ from ...augment.domain.preview import save_preview
 from ...augment.domain.profiles import check_new_profile_path, load_profile, save_profile
 from ...augment.generate import generate
 from ...augment.io.convert import export_dataset, import_dataset
+from ...augment.teleop import teleop
 from ...envs import TASKS, ConfigError, gym_id, is_task_file, make_task_env, resolve_task_name
 from ..evaluate import evaluate
 from ..lerobot_eval import evaluate_lerobot, is_lerobot_checkpoint
@@ -28,7 +29,7 @@ from ..policies import policy_classes
 from ..progress import progress_bar
 from ..run_config import RunConfig, load_run_config
 from ..trainer import train
-from .verb_flags import CALIBRATE, COLLECT, EVAL, GENERATE, RUN, TRAIN
+from .verb_flags import CALIBRATE, COLLECT, EVAL, GENERATE, RUN, TELEOP, TRAIN
 
 
 def _info_envs(console: Console) -> None:
@@ -114,6 +115,17 @@ def _cmd_collect(args: argparse.Namespace, console: Console) -> int:
         f"wrote {result['episodes']} demos to {args.out} ({result['attempts']} attempts, "
         f"{result['episodes'] / result['seconds']:.1f} episodes/s)"
     )
+    return 0
+
+
+def _cmd_teleop(args: argparse.Namespace, console: Console) -> int:
+    config = TELEOP.build(args)
+
+    def ready(url: str) -> None:  # flushed: a script (the browser test) waits for this line
+        print(f"teleop: open {url} (keys: w/s a/d r/f move, space grips; Ctrl+C stops)", flush=True)
+
+    result = teleop(config, args.out, on_ready=ready)
+    console.print(f"{args.out}: {result['episodes']} demos kept ({result['attempts']} attempts this run)")
     return 0
 
 
@@ -306,6 +318,7 @@ Verb = Callable[[argparse.Namespace, Console], int]
 VERBS: dict[str, Verb] = {
     "info": _cmd_info,
     "collect": _cmd_collect,
+    "teleop": _cmd_teleop,
     "generate": _cmd_generate,
     "train": _cmd_train,
     "eval": _cmd_eval,

@@ -1,0 +1,11 @@
+"""Recording demos by hand (`demoforge teleop`). `keymap.py` is the one key map and the held-key
+state that makes `ee_delta` actions of key events; `session.py` steps the env and records with
+`demoforge collect`'s recorder; the devices drive a session: a script (`script_device.py`, a file of
+timed events, replayed headlessly by `run.py`) and a web page (`server.py` + `page.html`, served
+locally). `config.py` holds `TeleopConfig`, `run.py` the `teleop()` entry point."""
+
+from .config import TeleopConfig
+from .keymap import KEYMAP
+from .run import teleop
+
+__all__ = ["KEYMAP", "TeleopConfig", "teleop"]
