@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...envs.control import EE_DELTA_DIM
+
 # key → (action index, sign); indices 0-2 translate, 3-5 rotate (envs/control.py's ee_delta layout).
 KEYMAP: dict[str, tuple[int, int]] = {
     "w": (0, +1),
@@ -103,10 +105,10 @@ class KeyState:
         self.axes = ()
 
     def action(self) -> np.ndarray:
-        """This step's ee_delta action (7,), and forget the taps it used."""
+        """This step's ee_delta action (EE_DELTA_DIM,), and forget the taps it used."""
         active = self.held | self.tapped
         self.tapped = set()
-        action = np.zeros(7)
+        action = np.zeros(EE_DELTA_DIM)
         for key in active & KEYMAP.keys():
             index, sign = KEYMAP[key]
             action[index] += sign * (self.speed if index < 3 else self.rot_speed)

@@ -169,7 +169,7 @@ class WebDevice:
             "state": view.state,
             "success": view.success,
             "signals": view.signals,
-            "tcp": view.tcp,
+            "eef": view.tcp,  # the TCP position (m, world)
             "objects": view.objects,
             "gripper": view.gripper,
             "notice": self.session.notice,

@@ -67,7 +67,8 @@ def test_run_config_round_trips_through_yaml_and_rejects_unknown_keys(tmp_path):
 def test_vision_runs_default_to_their_cpu_budget_and_state_runs_are_unchanged(tmp_path):
     import yaml
 
-    state, vision = RunConfig(), RunConfig(obs="vision")
+    # Stack: a task on the state mode's own defaults (Lift has smaller ones of its own: TASK_DEFAULTS)
+    state, vision = RunConfig(task="Stack"), RunConfig(obs="vision")
     assert (state.synthetic_demos, state.batch_size) == (2000, 256)
     assert (vision.synthetic_demos, vision.batch_size, vision.train_steps) == (1000, 64, 24000)
     assert state.train_steps is None and run_train_config(vision).steps == 24000

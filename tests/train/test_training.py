@@ -326,7 +326,7 @@ def test_unset_steps_and_batch_size_take_the_observation_modes_defaults():
         5,
     )
     for mode in ("state", "vision"):  # one table: the run and a lone `demoforge train` agree
-        arm = run_train_config(RunConfig(obs=mode))
+        arm = run_train_config(RunConfig(task="Stack", obs=mode))  # Lift's state run has its own (TASK_DEFAULTS)
         plain = TrainConfig(obs=mode)
         assert (arm.batch_size, arm.steps, arm.ratio) == (plain.batch_size, plain.steps, plain.ratio)
         assert MODE_DEFAULTS[mode]["batch_size"] == plain.batch_size

@@ -46,7 +46,7 @@ def test_lift_by_key_presses_in_the_page_and_keep_it(teleop_server, tmp_path):
             if state["signals"]["grasped"] and not shot_taken:
                 page.screenshot(path=str(tmp_path / "teleop-page.png"))
                 shot_taken = True
-            wanted = pilot.keys(state["step"], state["tcp"], state["objects"]["cube"])
+            wanted = pilot.keys(state["step"], state["eef"], state["objects"]["cube"])
             for key in sorted(held - wanted):
                 page.keyboard.up(PLAYWRIGHT_KEYS.get(key, key))
             for key in sorted(wanted - held):
@@ -91,11 +91,11 @@ def test_a_gamepad_in_the_page_moves_the_arm_and_reset_starts_over(teleop_server
         page.add_init_script(FAKE_GAMEPAD)
         page.goto(url)
         page.wait_for_function("window.teleopState !== null", timeout=30_000)
-        x0 = page.evaluate("window.teleopState.tcp[0]")
+        x0 = page.evaluate("window.teleopState.eef[0]")
         page.evaluate("window.fakePad.axes = [0, -1, 0, 0]")  # left stick forward
         page.wait_for_function("window.teleopState.step >= 10", timeout=30_000)
         page.evaluate("window.fakePad.axes = [0, 0, 0, 0]")
-        assert page.evaluate("window.teleopState.tcp[0]") - x0 > 0.05
+        assert page.evaluate("window.teleopState.eef[0]") - x0 > 0.05
         page.click("#reset")
         page.wait_for_function("window.teleopState.attempt === 1 && window.teleopState.step === 0")
         assert page.evaluate("window.teleopState.state") == "ready"
