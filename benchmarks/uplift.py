@@ -13,6 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from demoforge.envs import resolve_task_name
 from demoforge.train.evaluate import EvalConfig, evaluate
 from demoforge.train.goals import uplift_goal
 from demoforge.train.pipeline import run_pipeline
@@ -53,7 +54,7 @@ def run_task(task: str, out: Path, widen: float = 1.0) -> list[str]:
     arms = numbers["arms"]
     real, mixed = arms["real_only"]["success_rate"], arms["real_synthetic"]["success_rate"]
     return [
-        Path(task).stem if task.endswith(".toml") else task,
+        resolve_task_name(task),  # a task file's own name, as every verb reports it
         "D0" if widen == 1.0 else f"D1 (×{widen:g})",
         _cell(arms["real_only"]),
         _cell(arms["synthetic_only"]),
@@ -74,7 +75,7 @@ def main() -> None:
         rows = []
         for task in tasks:
             for widen in widths:
-                name = Path(task).stem if task.endswith(".toml") else task
+                name = resolve_task_name(task)
                 rows.append(run_task(task, root / (name if widen == 1.0 else f"{name}_D1"), widen))
                 print(f"{name} {rows[-1][1]}: done in {rows[-1][-1]} s", flush=True)
     print_table(
