@@ -105,10 +105,14 @@ class KeyState:
         self.axes = ()
 
     def action(self) -> np.ndarray:
-        """This step's ee_delta action (EE_DELTA_DIM,), and forget the taps it used."""
+        """This step's ee_delta action (EE_DELTA_DIM,) float32, and forget the taps it used.
+
+        float32 is the action space's dtype and what the recorder stores: a float64 action (0.3 ×
+        0.25 is not a float32) would step the sim with one value and record another, and the
+        episode would not replay."""
         active = self.held | self.tapped
         self.tapped = set()
-        action = np.zeros(EE_DELTA_DIM)
+        action = np.zeros(EE_DELTA_DIM, np.float32)
         for key in active & KEYMAP.keys():
             index, sign = KEYMAP[key]
             action[index] += sign * (self.speed if index < 3 else self.rot_speed)

@@ -58,7 +58,9 @@ def test_lift_by_key_presses_in_the_page_and_keep_it(teleop_server, tmp_path):
         page.wait_for_function("document.getElementById('success').classList.contains('on')")
         fps = page.evaluate("window.teleopFps")
         delays = sorted(page.evaluate("window.teleopDelays"))
-        print(f"frames/s received (2 cameras): {fps:.1f}; key → frame ms: median {delays[len(delays) // 2]:.0f}")
+        print(
+            f"frames/s received (2 cameras): {fps:.1f}; key → frame ms: median {delays[len(delays) // 2]:.0f}; grasps retried: {pilot.retries}"
+        )
         assert fps > 0 and delays
         page.click("#keep")
         assert proc.wait(timeout=60) == 0  # it has its one episode: the server ends

@@ -114,6 +114,21 @@ def test_the_page_receives_the_python_key_map():
     assert set(hello["keys"]) >= {"w", "s", " ", "shift"}
 
 
+def test_the_action_is_the_action_spaces_float32_so_what_is_recorded_is_what_stepped():
+    # A float64 0.3 × 0.25 stepped the sim while the recorder stored its float32: a teleop episode
+    # then diverged from its own replay (by 2e-6 at frame 75 of the CI's pilot run).
+    from demoforge.envs import make_task_env
+
+    keys = KeyState(speed=0.3, rot_speed=0.2)
+    keys.press("shift", True)
+    keys.press("w", True)
+    action = keys.action()
+    env = make_task_env("Lift")
+    assert action.dtype == env.action_space.dtype
+    assert np.array_equal(action, np.asarray(action, np.float32))
+    env.close()
+
+
 def test_a_gamepad_moves_and_grips_as_keys_do():
     keys = KeyState(speed=0.4, rot_speed=0.2)
     keys.pad([0.05, -1.0, 0.0, 0.5], [False])  # left stick forward (its resting 0.05 is inside the deadzone)
