@@ -32,9 +32,11 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import mujoco
 import numpy as np
 
 from ...envs import WORKER_ENDED, ConfigError, carry_registrations, make_task_env, resolve_task_name
+from ...envs.object_placement import ObjectPlacer
 from ...envs.observation import (
     ENVIRONMENT_STATE,
     GRIPPER_QPOS,
@@ -186,9 +188,7 @@ class Replayer:
         self.state_at = state.slices(objects)
         self.env_at = ENVIRONMENT_STATE.slices(objects)
         self.bodies = list(base.task.object_bodies)
-        m, free = base.model, set(self.env.randomizer.ids.free_bodies.tolist())
-        # each free object's qpos address (objects without a free joint, e.g. a fixed hole, are not set)
-        self.free_qpos = [int(m.jnt_qposadr[m.body_jntadr[b]]) if b in free else -1 for b in self.bodies]
+        self.placer = ObjectPlacer(base.model, self.bodies)  # free objects, fixtures and a drawer's links
         self.episodes = episodes
         self.starts = stretch_starts(episodes, config) if starts is None else starts
 
@@ -199,13 +199,11 @@ class Replayer:
         qpos[control.arm_qpos] = s[self.state_at[JOINT_POS.key]]
         qpos[control.finger_qpos] = s[self.state_at[GRIPPER_QPOS.key]]
         qvel[control.arm_dofs] = s[self.state_at[JOINT_VEL.key]]
+        base.set_sim_state(np.concatenate((qpos, qvel)))
         pos = e[self.env_at[OBJECT_POS.key]].reshape(-1, 3)
         quat = e[self.env_at[OBJECT_QUAT.key]].reshape(-1, 4)
-        for k, adr in enumerate(self.free_qpos):
-            if adr >= 0:
-                qpos[adr : adr + 3] = pos[k]
-                qpos[adr + 3 : adr + 7] = quat[k] / np.linalg.norm(quat[k])
-        base.set_sim_state(np.concatenate((qpos, qvel)))
+        self.placer.place(base.data, pos, quat)
+        mujoco.mj_forward(base.model, base.data)
         base.data.qacc_warmstart[:] = 0  # the solver starts clean, not from the last stretch's end
 
     def residuals(self, scales: dict[str, float], latency: int) -> np.ndarray:
