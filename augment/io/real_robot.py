@@ -33,6 +33,7 @@ import numpy as np
 from ...envs import ConfigError, EnvConfig, make_task_env, resolve_task_name
 from ...envs.geometry import mat_to_axis_angle, mat_to_pose7, pose7_to_mat, pose_inv
 from ...envs.kinematics import ForwardKinematics
+from ...envs.observation import STATE
 from ...envs.robots import get_robot
 from ..data.dataset import Episode
 from ..data.record import SIGNALS_AFTER
@@ -57,7 +58,7 @@ class RealRobotImport:
     robot: str
     task: str
     object_poses: str | Path
-    joints: str = "observation.state"
+    joints: str = STATE.key  # LeRobot's name for proprioception; a real arm's holds its joint angles
 
     def __post_init__(self) -> None:
         get_robot(self.robot)  # UnknownNameError lists the registered robots

@@ -5,16 +5,15 @@ import json
 import shutil
 from pathlib import Path
 
+import mujoco
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-import mujoco
 import pytest
 from demoforge.augment.data.dataset import Dataset
 from demoforge.augment.data.record import CollectConfig, collect
 from demoforge.augment.generate import GenerateConfig, generate
-from demoforge.augment.io.convert import export_dataset, import_dataset
+from demoforge.augment.io.convert import export_dataset
 from demoforge.augment.io.real_robot import RealRobotImport
 from demoforge.envs import make_task_env
 from demoforge.envs.kinematics import ForwardKinematics
