@@ -260,6 +260,8 @@ def import_dataset(
     report = ImportReport(format=fmt)
     completer = RealRobotCompleter(real_robot) if real_robot else None  # reads the side file first
     try:
+        if completer is not None:
+            completer.check_fps(fps, f"import source {src}")
         with published(out, "import") as tmp:
             writer = None
             for index, source_episode in enumerate(spec.read(src)):

@@ -91,6 +91,14 @@ class RealRobotCompleter:
     def check_count(self, episodes: int) -> None:
         check_episodes(self.config.object_poses, self.poses, episodes)
 
+    def check_fps(self, fps: int, where: str) -> None:
+        """An action is one control step: data at another rate would replay too fast or slow."""
+        if fps != self.env.config.control_hz:
+            raise DatasetError(
+                f"{where}: recorded at {fps} fps, the {self.config.task} controller runs at "
+                f"{self.env.config.control_hz:g} Hz; resample the dataset to {self.env.config.control_hz:g} fps first"
+            )
+
     def complete(self, ep: Episode, index: int, where: str) -> Episode:
         """`ep` (episode `index` of the source, named `where` in errors) with the features
         generation reads made as the module docstring says."""
@@ -100,14 +108,13 @@ class RealRobotCompleter:
         if index not in self.poses:
             raise DatasetError(f"object-pose file {self.config.object_poses}: no poses for episode {index}")
         arm_q, fingers = self._joints(ep, where)
-        eef = self.fk.tcp_matrices(arm_q)
+        eef7 = self.fk.tcp_poses(arm_q)
+        eef = pose7_to_mat(eef7)
         action = self._action(ep, eef, where)
         grasps = self._grasp_frames(action[:, -1], fingers)
         data = dict(ep.data)
         data["action"] = action
-        data["datagen.eef_pose"] = np.stack([mat_to_pose7(m, near=self.fk.tcp_home_quat) for m in eef]).astype(
-            np.float32
-        )
+        data["datagen.eef_pose"] = eef7.astype(np.float32)
         data["datagen.object_poses"] = self._object_poses(self.poses[index], eef, grasps, action[:, -1])
         if fingers is not None:
             data[SIGNALS_AFTER] = self._signals(ep.length, grasps)
@@ -170,10 +177,11 @@ class RealRobotCompleter:
             return starts
         g = self.robot.arm.gripper
         travel = np.mean(np.abs(fingers - g.open), axis=1) / abs(g.open - g.closed)
+        shut = closed[:-1] & (travel[1:] >= GRASP_TRAVEL)  # [t]: commanded closed, and closed by frame t + 1
         frames = []
         for s in starts:
-            later = [t for t in range(s, len(closed) - 1) if closed[t] and travel[t + 1] >= GRASP_TRAVEL]
-            frames.append(later[0] if later else s)
+            hits = np.flatnonzero(shut[s:])
+            frames.append(s + int(hits[0]) if len(hits) else s)
         return frames
 
     def _object_poses(self, start: np.ndarray, eef: np.ndarray, grasps: list[int], gripper: np.ndarray) -> np.ndarray:

@@ -183,7 +183,7 @@ def test_import_then_generate_matches_the_full_dataset_within_1_mm(current_kinem
     generate(full, tmp_path / "from_full", config)
     got = generate(tmp_path / "imp", tmp_path / "from_real", config)
     gaps = _tcp_gaps(tmp_path / "from_full", tmp_path / "from_real")
-    print(f"kept {got.episodes}/{got.attempts}; TCP gap per demo (mm): {np.round(gaps * 1e3, 2).tolist()}")
+    print(f"kept {got.episodes}/{got.attempts}; TCP gap per demo (mm): {[round(float(g) * 1e3, 2) for g in gaps]}")
     assert got.episodes / got.attempts >= 0.9
     assert np.mean(gaps < 1e-3) >= 0.9 and gaps.max() < 2e-3
 
@@ -241,6 +241,14 @@ def test_a_joint_count_that_does_not_fit_the_robot_is_one_line(real, tmp_path, c
     assert _import(bad, tmp_path / "out", poses) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "has 6 values per frame; robot 'panda' has 7 arm joints" in err, err
+    assert not (tmp_path / "out").exists()
+
+
+def test_another_frame_rate_than_the_controller_is_one_line(real, tmp_path, capsys):
+    _, src, poses = real
+    assert _import(src, tmp_path / "out", poses, "--fps", "30") == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "recorded at 30 fps, the Lift controller runs at 20 Hz" in err, err
     assert not (tmp_path / "out").exists()
 
 
