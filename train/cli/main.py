@@ -14,6 +14,7 @@ from rich.console import Console
 
 from ...augment.io.convert import FORMATS
 from ...envs import DemoforgeError, validation_summary
+from ...envs.observation import STATE
 from .flag_builder import int_in
 from .verb_flags import CALIBRATE, COLLECT, EVAL, GENERATE, RUN, TELEOP, TRAIN, field_value, quick_run
 from .verbs import VERBS
@@ -142,6 +143,11 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--mapping", help="TOML file renaming/ignoring source fields")
     imp.add_argument("--format", choices=FORMATS, help="skip detection")
     imp.add_argument("--fps", type=int_in(1, 10_000), help="frame rate for sources that do not record one (default 20)")
+    real = imp.add_argument_group("real-robot data (docs: Bring real-robot data)")
+    real.add_argument("--robot", help="robot that recorded it: TCP poses by forward kinematics of its joint angles")
+    real.add_argument("--task", help="task the demos perform (with --robot)")
+    real.add_argument("--object-poses", help="CSV/JSON of each episode's initial object poses (with --robot)")
+    real.add_argument("--joints", default=STATE.key, help="field of arm joint angles (rad), robot order")
 
     exp = verbs.add_parser("export", help="export a dataset to LeRobot v3 (+GR00T modality), Minari or robomimic")
     exp.add_argument("dataset")

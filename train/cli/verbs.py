@@ -20,6 +20,7 @@ from ...augment.domain.preview import save_preview
 from ...augment.domain.profiles import check_new_profile_path, load_profile, save_profile
 from ...augment.generate import generate
 from ...augment.io.convert import export_dataset, import_dataset
+from ...augment.io.real_robot import RealRobotImport
 from ...augment.teleop import teleop
 from ...envs import TASKS, ConfigError, gym_id, is_task_file, make_task_env, resolve_task_name
 from ..evaluate import evaluate
@@ -298,12 +299,21 @@ def _cmd_run(args: argparse.Namespace, console: Console) -> int:
 
 
 def _cmd_import(args: argparse.Namespace, console: Console) -> int:
-    report = import_dataset(args.src, args.out, mapping=args.mapping, fmt=args.format, fps=args.fps)
+    real = None
+    given = [f"--{n.replace('_', '-')}" for n in ("robot", "task", "object_poses") if getattr(args, n)]
+    if given and len(given) < 3:  # one of them alone cannot make the poses generation reads
+        lacking = [f for f in ("--robot", "--task", "--object-poses") if f not in given]
+        raise ConfigError(f"import {' '.join(given)}: also needs {' and '.join(lacking)} (real-robot data)")
+    if given:
+        real = RealRobotImport(args.robot, args.task, args.object_poses, args.joints)
+    report = import_dataset(args.src, args.out, mapping=args.mapping, fmt=args.format, fps=args.fps, real_robot=real)
     console.print(f"imported {report.episodes} episodes, {report.frames} frames ({report.format}) into {args.out}")
     for source, target in report.mapped.items():
         console.print(f"  {source} → {target}", markup=False)
     for source, why in report.unmapped.items():
         console.print(f"  not imported: {source} ({why})", markup=False)
+    for feature, supplier in report.missing.items():
+        console.print(f"  generation needs {feature}, which it lacks: supplied by {supplier}", markup=False)
     return 0
 
 
