@@ -25,7 +25,7 @@ from ..augment.domain.wrapper import DomainRandomizationWrapper
 from ..envs import ConfigError, EnvConfig, make_task, make_task_env, spawned_pool
 from ..envs.observation import IMAGE_PREFIX, env_image_key, is_image_key, observation_features, vector_features
 from ..envs.robots import DEFAULT_ROBOT
-from ..envs.scene import CAMERA_NAMES
+from ..envs.scene import CAMERA_NAMES, camera_names
 from .checkpoint import checkpoint_path, load_policy, read_meta, trained_image_shapes, trained_obs_keys
 from .policies.base import VECTOR_KEY
 from .stats import wilson_interval
@@ -203,7 +203,7 @@ def policy_inputs(checkpoint: Path, meta: dict, task: str, robot: str = DEFAULT_
     input width."""
     keys = trained_obs_keys(meta)
     image_keys = tuple(k for k in keys if is_image_key(k))
-    image_size = _image_size(checkpoint, image_keys, trained_image_shapes(meta))
+    image_size = _image_size(checkpoint, image_keys, trained_image_shapes(meta), camera_names(robot))
     keys = tuple(k for k in keys if k not in image_keys)
     given = {f.key: f for f in vector_features(robot)}
     for key in keys:
@@ -223,14 +223,16 @@ def policy_inputs(checkpoint: Path, meta: dict, task: str, robot: str = DEFAULT_
     return PolicyInputs(keys, image_keys, image_size, robot)
 
 
-def _image_size(checkpoint: Path, image_keys: tuple[str, ...], shapes: dict) -> tuple[int, int]:
-    """The one (H, W) the env renders every camera of `image_keys` at."""
+def _image_size(
+    checkpoint: Path, image_keys: tuple[str, ...], shapes: dict, cameras: tuple[str, ...] = CAMERA_NAMES
+) -> tuple[int, int]:
+    """The one (H, W) the env (with `cameras`, its robot's) renders every camera of `image_keys` at."""
     for key in image_keys:
         camera = key.removeprefix(IMAGE_PREFIX)
-        if camera not in CAMERA_NAMES:
+        if camera not in cameras:
             raise ConfigError(
                 f"checkpoint {checkpoint}: the policy reads camera {camera!r} ({key!r}), which the env does not "
-                f"have (cameras: {', '.join(CAMERA_NAMES)})"
+                f"have (cameras: {', '.join(cameras)})"
             )
         if key not in shapes:
             raise ConfigError(

@@ -118,3 +118,13 @@ def test_a_checkpoint_loads_its_robot_file_when_the_robot_is_not_registered(tmp_
         assert checkpoint_robot(layout, None, "checkpoint c") == "filed"
     with pytest.raises(DatasetError, match="trained for robot 'gone', which is not registered here"):
         checkpoint_robot({**layout, "name": "gone", "file": None}, None, "checkpoint c")
+
+
+def test_a_lerobot_checkpoint_is_not_evaluated_on_another_robot(tmp_path):
+    from demoforge.train.lerobot_eval import evaluate_lerobot
+
+    path = tmp_path / "arm.toml"
+    path.write_text(panda_toml(name="my_panda"))
+    with registrations_restored():
+        with pytest.raises(ConfigError, match="a LeRobot checkpoint is evaluated on the default robot 'panda' only"):
+            evaluate_lerobot(tmp_path / "pretrained_model", EvalConfig(robot=str(path)))
