@@ -30,7 +30,7 @@ def source_robot(info: dict[str, Any], where: str) -> str:
     name = recorded.get("name")
     if not isinstance(name, str) or name not in ROBOTS:
         raise DatasetError(
-            f"{where}: made with robot {name!r}, which is not registered here (pass --robot with its .toml file, "
+            f"{where}: made with robot {name!r}, which is not registered here (give --robot its .toml file where the verb takes one, "
             f"or register_robot it first); "
             f"known: {ROBOTS.known()}"
         )
