@@ -41,6 +41,14 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument(
         "--tasks", action="store_true", help="list every registered task, one name per line, then where each comes from"
     )
+    info.add_argument(
+        "--robots",
+        action="store_true",
+        help="list every registered robot, one name per line, then where each comes from",
+    )
+    info.add_argument(
+        "--robot", metavar="NAME|PATH", help="a robot .toml file to register first, so --robots lists it too"
+    )
     info.add_argument("--envs", action="store_true", help="list tasks, their ids, objects and subtasks")
     info.add_argument("--profile", metavar="NAME|PATH", help="print a resolved domain profile (built-in name or .toml)")
     info.add_argument("--preview", metavar="OUT.png", help="with --profile: write a grid of randomized resets")
