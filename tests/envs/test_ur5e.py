@@ -62,6 +62,26 @@ def test_at_home_the_tcp_is_where_the_description_says_gripper_down():
     assert np.allclose(env.eef_pose()[:3, 3], ur5e.HOME_TCP, atol=2e-3)
 
 
+def test_its_servos_follow_ee_delta_steps_within_a_control_period():
+    """The gains are tuned as the Panda's: one full 5 cm step is mostly covered within its 50 ms
+    period (overdamped servos would lag, underdamped ones overshoot), along each axis only."""
+    env = _env(init_qpos_noise=0.0)
+    hold = np.array([0, 0, 0, 0, 0, 0, -1], np.float32)
+    for axis in range(3):
+        env.reset(seed=0)
+        start = env.eef_pose()[:3, 3].copy()
+        step = hold.copy()
+        step[axis] = 1.0
+        env.step(step)
+        first = env.eef_pose()[:3, 3] - start
+        peak = first[axis]
+        for _ in range(8):
+            env.step(hold)
+            peak = max(peak, env.eef_pose()[axis, 3] - start[axis])
+        assert first[axis] > 0.7 * 0.05, (axis, first)
+        assert peak < 1.05 * 0.05 and np.all(np.abs(np.delete(first, axis)) < 0.01), (axis, peak, first)
+
+
 def test_the_gripper_opens_85_mm_and_closes_on_a_cube():
     env = _env()
     env.reset(seed=0)
