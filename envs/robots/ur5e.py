@@ -6,8 +6,11 @@ read by both the MJCF and the description, where a file and a TOML would each sp
 
 Kinematics are the public UR5e DH parameters (d1 = 0.1625, a2 = −0.425, a3 = −0.3922, d4 = 0.1333,
 d5 = 0.0997, d6 = 0.0996 m), laid out in MuJoCo Menagerie's ur5e.xml body frames (its shoulder and
-elbow side offsets, 0.138 and −0.131 m, with the wrist's made up to d4). Masses are Universal
-Robots' published UR5e values; centres of mass and inertias are Menagerie's, scaled to those masses.
+elbow side offsets, 0.138 and −0.131 m, with the wrist's made up to d4), its base turned 180° about
+z as Menagerie's is: the world frame at the base is then UR's base frame, and joint angles read as a
+real UR5e's do (so `demoforge import --robot ur5e` puts the TCP where the real one was). Masses are
+Universal Robots' published UR5e values; centres of mass and inertias are Menagerie's, scaled to
+those masses.
 
 Simplifications, all deliberate:
 - Collision is the Panda's choice: only the gripper's palm and two pads collide, and only with the
@@ -16,8 +19,6 @@ Simplifications, all deliberate:
   straight (a position servo each), where the real one has a four-bar linkage per finger driven by
   one motor, whose pads sweep an arc and close flat. The grasp test reads the two pads, as it
   does the Panda's.
-- No base rotation: the real arm's base frame faces backward (Menagerie turns it 180°); here the
-  shoulder faces the table at q = 0, which changes only what the joint angles read, not the reach.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from .description import ArmDescription, CameraMount, GripperDescription, IKSett
 ARM_JOINTS = ("shoulder_pan", "shoulder_lift", "elbow", "wrist_1", "wrist_2", "wrist_3")
 FINGER_JOINTS = ("ur5e_finger_left", "ur5e_finger_right")
 
-# UR5e DH (m), Universal Robots' published kinematics.
+# UR5e DH (m), Universal Robots' published kinematics; A2, A3 are the lengths (UR writes a2, a3 < 0).
 D1, A2, A3, D4, D5, D6 = 0.1625, 0.425, 0.3922, 0.1333, 0.0997, 0.0996
 SHOULDER_SIDE, ELBOW_SIDE = 0.138, -0.131  # Menagerie's link offsets along the joint axes
 WRIST_SIDE = D4 - SHOULDER_SIDE - ELBOW_SIDE  # the rest of d4, at wrist 1
@@ -58,9 +59,9 @@ WRIST_CAMERA = CameraMount("wrist", "ur5e_hand", (0.07, 0.0, 0.02), (0.0, 1.0, 0
 
 # Home: the TCP at HOME_TCP, gripper pointing down, fingers closing along world y (as the Panda's);
 # elbow up, wrist 2 at −π/2 (away from the wrist singularity at 0). Solved by IK on this model
-# (the pan turns −0.27 rad to take up d4's side offset).
+# (the pan is π, the base turned, less 0.27 rad taking up d4's side offset).
 HOME_TCP = (0.5, 0.0, 0.25)
-HOME_QPOS = np.array([-0.2699, -1.5651, 1.8174, -1.8231, -1.5708, -1.8407])
+HOME_QPOS = np.array([2.8717, -1.5651, 1.8174, -1.8231, -1.5708, -1.8407])
 TCP_HOME_QUAT = np.array([0.0, 1.0, 0.0, 0.0])  # 180° about world x, as the Panda's
 
 # (mass kg, CoM, diagonal inertia kg·m²): masses UR's, CoM and inertia Menagerie's scaled to them.
@@ -125,7 +126,7 @@ def arm_body_xml(base_pos=BASE_POS) -> str:
     lo, hi = JOINT_LOWER, JOINT_UPPER
     r = [f'range="{lo[i]:.6f} {hi[i]:.6f}"' for i in range(6)]
     return f"""
-<body name="ur5e_base" pos="{_fmt(base_pos)}" childclass="ur5e">
+<body name="ur5e_base" pos="{_fmt(base_pos)}" quat="0 0 0 -1" childclass="ur5e">
   {_inertial("ur5e_base")}
   <geom class="ur5e_dark" type="cylinder" size="0.075 0.045" pos="0 0 0.045"/>
   <body name="shoulder_link" pos="0 0 {D1}" gravcomp="1">

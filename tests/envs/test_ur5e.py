@@ -32,17 +32,17 @@ def test_it_builds_resets_and_steps_in_every_task(task):
 
 
 def test_its_kinematics_are_the_ur5e_dh_numbers():
-    """All joints at zero, the arm stretched out: the flange is a2 + a3 ahead of the base, d4 + d6
-    to the side and d1 − d5 up (UR's DH, our base not turned), the wrist-3 axis pointing sideways."""
+    """All joints at zero, the arm stretched out: the flange is where UR's DH puts it in the base
+    frame, (a2 + a3, −d4 − d6, d1 − d5) with a2, a3 < 0 (behind the base), the flange facing −y."""
     env = _env(init_qpos_noise=0.0)
     env.reset(seed=0)
     m, d = env.model, env.data
     d.qpos[env.control.arm_qpos] = 0.0
     mujoco.mj_kinematics(m, d)
     flange = d.xpos[m.body("ur5e_hand").id] - np.asarray(UR5E.arm.base_pos)
-    expected = [ur5e.A2 + ur5e.A3, ur5e.D4 + ur5e.D6, ur5e.D1 - ur5e.D5]
+    expected = [-ur5e.A2 - ur5e.A3, -ur5e.D4 - ur5e.D6, ur5e.D1 - ur5e.D5]  # A2, A3 are lengths
     assert np.allclose(flange, expected, atol=1e-9), flange
-    assert np.allclose(d.xmat[m.body("ur5e_hand").id].reshape(3, 3)[:, 2], [0.0, 1.0, 0.0])
+    assert np.allclose(d.xmat[m.body("ur5e_hand").id].reshape(3, 3)[:, 2], [0.0, -1.0, 0.0])
     masses = [m.body(b).mass[0] for b in ("shoulder_link", "upper_arm_link", "forearm_link")]
     assert np.allclose(masses, [3.761, 8.058, 2.846])
 
