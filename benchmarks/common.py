@@ -37,14 +37,15 @@ def print_table(title: str, columns: list[str], rows: list[list[str]]) -> None:
     Console(width=160).print(table)
 
 
-def expert_episodes(name: str, count: int) -> list[tuple[int, list, list]]:
+def expert_episodes(name: str, count: int, robot: str | None = None) -> list[tuple[int, list, list]]:
     """(seed, actions, physics states before each action) of `count` clean expert episodes of
-    task `name` in the nominal domain: the workload replayed by the speed benchmarks."""
+    task `name` with `robot` (None: the default) in the nominal domain: the workload replayed by the
+    speed benchmarks."""
     import numpy as np
-    from demoforge.envs import make_task_env
+    from demoforge.envs import EnvConfig, make_task_env
     from demoforge.envs.experts import make_expert
 
-    env = make_task_env(name)
+    env = make_task_env(name, config=EnvConfig() if robot is None else EnvConfig(robot=robot))
     episodes = []
     for seed in range(count):
         env.reset(seed=seed)

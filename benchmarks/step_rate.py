@@ -1,4 +1,8 @@
-"""Raw physics vs `env.step`, measured side by side on the same expert trajectories.
+"""Raw physics vs `env.step`, per built-in robot, measured side by side on the same expert trajectories.
+
+Every registered robot (or those in DEMOFORGE_BENCH_ROBOTS=panda,ur5e) on every task (or those in
+DEMOFORGE_BENCH_TASKS): a robot's env.step is compared with its own physics limit, since its
+collision geometry and joint count set what one mj_step costs.
 
 raw mj_step/s  — the scene's physics alone, stepped from states recorded along expert episodes
                  (so contacts and grasps are included), no Python per substep.
@@ -17,14 +21,15 @@ from collections.abc import Callable
 
 import mujoco
 from demoforge.envs import TASKS, EnvConfig, make_task_env
+from demoforge.envs.robots import ROBOTS
 
-from .common import best_rate, expert_episodes, print_table
+from .common import best_rate, env_list, expert_episodes, print_table
 
 EPISODES = 5
 
 
-def measure(name: str) -> dict[str, float]:
-    env, episodes = make_task_env(name), expert_episodes(name, EPISODES)
+def measure(name: str, robot: str) -> dict[str, float]:
+    env, episodes = make_task_env(name, config=EnvConfig(robot=robot)), expert_episodes(name, EPISODES, robot)
     m, d = env.model, env.data
 
     def raw() -> int:
@@ -48,7 +53,7 @@ def measure(name: str) -> dict[str, float]:
 
         return run
 
-    camera_env = make_task_env(name, config=EnvConfig(cameras=("front",), image_size=(84, 84)))
+    camera_env = make_task_env(name, config=EnvConfig(robot=robot, cameras=("front",), image_size=(84, 84)))
     camera_env.reset(seed=0)  # creates the renderer
     raw_rate = best_rate(raw)
     limit = raw_rate / env.n_substeps
@@ -71,22 +76,25 @@ def measure(name: str) -> dict[str, float]:
 
 def main() -> None:
     rows = []
-    for name in TASKS:
-        r = measure(name)
-        rows.append(
-            [
-                name,
-                f"{r['raw']:,.0f}",
-                f"{r['limit']:,.0f}",
-                f"{r['env']:,.0f}",
-                f"{r['env'] / r['limit']:.0%}",
-                f"{r['camera']:,.0f}",
-                f"{r['frames']:,.0f}",
-            ]
-        )
+    for robot in env_list("DEMOFORGE_BENCH_ROBOTS", list(ROBOTS)):
+        for name in env_list("DEMOFORGE_BENCH_TASKS", TASKS):
+            r = measure(name, robot)
+            rows.append(
+                [
+                    robot,
+                    name,
+                    f"{r['raw']:,.0f}",
+                    f"{r['limit']:,.0f}",
+                    f"{r['env']:,.0f}",
+                    f"{r['env'] / r['limit']:.0%}",
+                    f"{r['camera']:,.0f}",
+                    f"{r['frames']:,.0f}",
+                ]
+            )
     print_table(
         "env.step vs raw physics (20 Hz control, 2 ms physics step, 25 substeps)",
         [
+            "robot",
             "task",
             "raw mj_step/s",
             "control limit/s",

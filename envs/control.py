@@ -66,7 +66,8 @@ class ControllerConfig:
                 raise ValueError(f"ControllerConfig.{field}={getattr(self, field)} must be > 0")
 
 
-EE_DELTA_DIM = 7  # ee_delta's action width for every arm: TCP displacement (3), rotation (3), gripper
+TWIST_DIM = 6  # a TCP motion: displacement (3) ‖ rotation vector (3), the IK's task rows, for every arm
+EE_DELTA_DIM = TWIST_DIM + 1  # ee_delta's action width for every arm: the TCP motion, then the gripper
 
 
 def action_space(mode: ControlMode, arm: ArmDescription) -> gym.spaces.Box:
@@ -97,7 +98,7 @@ class IKSolve:
         weights = None
         if (ik.position_weight, ik.orientation_weight) != (1.0, 1.0):
             weights = np.repeat([ik.position_weight, ik.orientation_weight], 3)
-        return cls((ik.damping**2) * np.eye(6), ik.nullspace_gain, arm.home, arm.lower, arm.upper, weights)
+        return cls((ik.damping**2) * np.eye(TWIST_DIM), ik.nullspace_gain, arm.home, arm.lower, arm.upper, weights)
 
 
 def dls_joint_targets(jac: np.ndarray, q: np.ndarray, error: np.ndarray, ik: IKSolve) -> np.ndarray:
@@ -207,7 +208,7 @@ class Control:
         targets, N(0, std · JOINT_NOISE_RAD_PER_UNIT) rad (see that constant)."""
         action = action.copy()
         if self.mode == "ee_delta":
-            action[:-1] += rng.normal(0.0, std, EE_DELTA_DIM - 1)
+            action[:-1] += rng.normal(0.0, std, TWIST_DIM)
         else:
             n = action.shape[-1] - 1
             action[:-1] += rng.normal(0.0, std * JOINT_NOISE_RAD_PER_UNIT, n)

@@ -16,7 +16,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from .control import EE_DELTA_DIM
+from .control import EE_DELTA_DIM, TWIST_DIM
 from .errors import ConfigError, UnknownNameError
 from .geometry import axis_angle_to_mat, make_pose, mat_to_axis_angle, rot_z, wrap_angle, yaw_of
 from .manipulation_env import ManipulationEnv
@@ -87,7 +87,7 @@ class ScriptedExpert:
         self.held = 0
         self.memory: dict = {}
         self.pause_left = 0
-        self.jitter = np.zeros(6)
+        self.jitter = np.zeros(TWIST_DIM)
         self._draw_phase_noise()
 
     @property
@@ -143,7 +143,7 @@ class ScriptedExpert:
         if not self.phase.precise and self.rng.random() < c.pause_prob:
             self.pause_left = int(self.rng.integers(*c.pause_steps))
         a = c.jitter_smoothing
-        self.jitter = a * self.jitter + np.sqrt(1 - a * a) * self.rng.normal(0.0, c.jitter, 6)
+        self.jitter = a * self.jitter + np.sqrt(1 - a * a) * self.rng.normal(0.0, c.jitter, TWIST_DIM)
         if not self.phase.precise:  # careful where it matters: grasps and insertions
             action[:6] += self.jitter
         return action

@@ -106,8 +106,11 @@ def test_the_scan_catches_a_copied_robot():
 
 
 def test_the_builtin_robots_give_the_scan_names_and_counts():
+    """Both built-in arms: the UR5e's six joints make a bare 6 an arm's joint count too, so a TCP
+    motion's six numbers are written `TWIST_DIM` (envs/control.py)."""
     assert {"joint7", "pad_left", "tcp", "link0"} <= _robot_names()
-    assert 7 in _counts() and 9 in _servo_counts()
+    assert {"shoulder_pan", "wrist_3", "ur5e_tcp", "ur5e_finger_left_pad", "ur5e_base"} <= _robot_names()
+    assert {6, 7} <= _counts() and {8, 9} <= _servo_counts()
 
 
 @pytest.mark.parametrize("folder", FOLDERS)

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ...envs import EnvConfig, ManipulationEnv, make_task_env, resolve_task_name
-from ...envs.control import ControllerConfig
+from ...envs.control import TWIST_DIM, ControllerConfig
 from ...envs.geometry import axis_angle_to_mat, pose_inv
 from ...envs.manipulation_env import ee_action
 from ..data.dataset import Dataset, DatasetError, Episode
@@ -349,7 +349,7 @@ class AttemptRunner:
         action = ee_action(now, pose, float(seq.gripper[t]), self.config.tracking_gain, self.controller)
         action = action.astype(np.float64)
         if noise and self.config.action_noise > 0:
-            action[:6] += rng.normal(0.0, self.config.action_noise, 6)
+            action[:TWIST_DIM] += rng.normal(0.0, self.config.action_noise, TWIST_DIM)
         return np.clip(action, -1.0, 1.0).astype(np.float32)
 
     def take(

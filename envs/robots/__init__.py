@@ -1,6 +1,6 @@
-"""Robots: the description every layer reads (`description.py`), the built-in Panda (`panda.py`),
-robot TOML files (`toml_file.py`) and the registry (`registry.py`). Only this folder names a robot's
-joints, servos, sites or geoms, or counts them."""
+"""Robots: the description every layer reads (`description.py`), the built-in Panda (`panda.py`) and
+UR5e (`ur5e.py`), robot TOML files (`toml_file.py`) and the registry (`registry.py`). Only this
+folder names a robot's joints, servos, sites or geoms, or counts them."""
 
 from .description import ArmDescription, CameraMount, GripperDescription, IKSettings, RobotDescription, RobotMjcf
 from .registry import (

@@ -11,6 +11,7 @@ from ..plugins import Registry
 from .description import RobotDescription
 from .panda import PANDA
 from .toml_file import read_robot_file
+from .ur5e import UR5E
 
 DEFAULT_ROBOT = PANDA.name  # every env, dataset and checkpoint that names no robot
 
@@ -24,7 +25,7 @@ def _check(name: str, obj: Any) -> RobotDescription:
 
 
 ROBOTS: Registry[RobotDescription] = Registry(
-    "demoforge.robots", "robot", {PANDA.name: PANDA}, _check, "register_robot"
+    "demoforge.robots", "robot", {PANDA.name: PANDA, UR5E.name: UR5E}, _check, "register_robot"
 )
 
 

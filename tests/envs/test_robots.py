@@ -95,8 +95,8 @@ def test_descriptions_check_themselves():
 
 
 def test_an_unknown_robot_is_refused_listing_the_known():
-    with pytest.raises(UnknownNameError, match="unknown robot 'ur5e'; known: .*panda"):
-        EnvConfig(robot="ur5e")
+    with pytest.raises(UnknownNameError, match="unknown robot 'ur10'; known: .*panda, ur5e"):
+        EnvConfig(robot="ur10")
 
 
 def test_a_registered_variant_drives_the_env(tmp_path):

@@ -68,8 +68,8 @@ def test_info_robots_lists_one_name_per_line_first(tmp_path, capsys):
     with registrations_restored():
         assert main(["info", "--robots", "--robot", str(path)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[:3] == ["panda", "my_panda", ""]
-    assert "panda: built in" in lines and f"my_panda: {path}" in lines
+    assert lines[:4] == ["panda", "ur5e", "my_panda", ""]
+    assert "panda: built in" in lines and "ur5e: built in" in lines and f"my_panda: {path}" in lines
 
 
 def test_a_run_on_another_robot_needs_calibration_off(tmp_path):
