@@ -147,6 +147,14 @@ class WebDevice:
                 await self.call(self.session.pad, list(event["axes"]), [bool(b) for b in event.get("buttons", [])])
             except (UnknownKey, KeyError, TypeError, ValueError) as exc:
                 await ws.send(json.dumps({"type": "notice", "text": f"bad gamepad message ({exc})"}))
+        elif kind == "tilt":  # a phone's raw angles (or null: tilting off); keymap.py maps them
+            angles = event.get("angles")
+            try:
+                if angles is not None and not isinstance(angles, dict):
+                    raise TypeError(f"angles={angles!r}")
+                await self.call(self.session.tilt, angles)
+            except (UnknownKey, TypeError) as exc:
+                await ws.send(json.dumps({"type": "notice", "text": f"bad tilt message ({exc})"}))
         elif kind == "blur":
             await self.call(self.session.keys.release_all)
         elif kind == "command" and event.get("command") in ("keep", "discard", "reset"):

@@ -87,6 +87,12 @@ class TeleopSession:
         if self.state == READY and (any(self.keys.axes) or self.keys.pad_grip):
             self.state = RUNNING
 
+    def tilt(self, angles: dict | None) -> None:
+        """A phone's orientation (None: tilting off); tipped past the deadzone, it starts the clock."""
+        self.keys.tilt(angles)
+        if self.state == READY and any(self.keys.tilt_values().values()):
+            self.state = RUNNING
+
     def step(self) -> None:
         """One control step of the running episode with the keys held now."""
         if self.state != RUNNING:
