@@ -4,6 +4,7 @@ names. The dataset is created (or, after a kill, continued) under the folder's l
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from ...envs import ConfigError
 from ..data.lock import exclusive
 from ..data.record import resume_point
 from ..data.writer import DatasetWriter
-from .config import TeleopConfig
+from .config import SPACEMOUSE, TERMINAL, TeleopConfig
 from .script_device import Event, load_events
 from .session import ENDED, READY, RUNNING, SIDECAR, TeleopSession
 
@@ -21,6 +22,13 @@ def teleop(config: TeleopConfig, out: str | Path, on_ready: Callable[[str], None
     holds `config.episodes` (a script device stops at the end of its events). `on_ready(url)` is
     called once the web page is served. Returns {"episodes": kept in total, "attempts": this run's}."""
     out = Path(out)
+    reader = None  # a device at the machine is checked before anything is written
+    if config.device == TERMINAL and not sys.stdin.isatty():
+        raise ConfigError("--device terminal reads keys from a terminal, and stdin is not one (use --device web)")
+    if config.device == SPACEMOUSE:
+        from .spacemouse import open_spacemouse
+
+        reader = open_spacemouse()
     with exclusive(out, "demoforge teleop", {SIDECAR}):
         resume = resume_point(out, config, SIDECAR, "demoforge teleop")
         if resume is None:
@@ -35,6 +43,19 @@ def teleop(config: TeleopConfig, out: str | Path, on_ready: Callable[[str], None
                 session = TeleopSession(config, writer, kept, seed)
                 try:
                     drive_script(session, load_events(config.script_path))
+                finally:
+                    session.close()
+            elif config.device in (TERMINAL, SPACEMOUSE):
+                session = TeleopSession(config, writer, kept, seed)
+                try:
+                    if config.device == TERMINAL:
+                        from .terminal_device import drive_terminal
+
+                        drive_terminal(session)
+                    else:
+                        from .spacemouse import drive_spacemouse
+
+                        drive_spacemouse(session, reader)
                 finally:
                     session.close()
             else:

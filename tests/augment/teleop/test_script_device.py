@@ -78,7 +78,7 @@ def test_a_bad_event_is_one_line_naming_the_line_and_nothing_is_written(tmp_path
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("device", "spacemouse"), ("host", "example.com"), ("speed", 0.0), ("port", 70000), ("cameras", ("top",))],
+    [("device", "joystick"), ("host", "example.com"), ("speed", 0.0), ("port", 70000), ("cameras", ("top",))],
 )
 def test_the_config_refuses_bad_settings(field, value):
     with pytest.raises(ConfigError, match=f"TeleopConfig.{field}"):
