@@ -39,6 +39,14 @@ PAD_AXES: dict[int, tuple[int, int]] = {1: (0, -1), 0: (1, -1), 3: (2, -1), 2: (
 PAD_GRIPPER_BUTTON = 0
 PAD_DEADZONE = 0.15  # worn sticks rest a little off centre; below this an axis reads 0
 
+# A 3Dconnexion SpaceMouse read with pyspacemouse's HID_Z_UP convention (x right, y away from the
+# user, z up; roll, pitch, yaw about those axes), each in [-1, 1], the user facing the way the robot
+# reaches: axis index → (action index, sign). Pushing the cap away is +x, right −y, lifting it up;
+# turning it turns the TCP about the matching world axis. Left button: gripper; right: keep.
+MOUSE_AXES: dict[int, tuple[int, int]] = {1: (0, +1), 0: (1, -1), 2: (2, +1), 4: (3, +1), 3: (4, -1), 5: (5, +1)}
+MOUSE_GRIPPER_BUTTON, MOUSE_KEEP_BUTTON = 0, 1
+MOUSE_DEADZONE = 0.1  # the cap springs back to within a few % of centre; a resting hand adds some
+
 # A phone's tilt (the DeviceOrientation event's angles, degrees) from the pose it was held in when
 # "tilt to move" was enabled: angle → (action index, sign). beta grows as the top edge comes up
 # towards the user and gamma as the right edge goes down, so tipping the phone away moves +x
@@ -83,6 +91,8 @@ class KeyState:
         self.gripper = -1.0  # open: the env's gripper command, −1 open … +1 closed
         self.axes: tuple[float, ...] = ()
         self.pad_grip = False
+        self.mouse_axes: tuple[float, ...] = ()
+        self.mouse_grip = False
         self.tilt_zero: dict[str, float] | None = None  # the phone's pose when tilt was enabled
         self.tilt_now: dict[str, float] = {}
 
@@ -109,6 +119,17 @@ class KeyState:
         if grip and not self.pad_grip:
             self.gripper = -self.gripper
         self.pad_grip = grip
+
+    def mouse(self, axes, buttons) -> None:
+        """A SpaceMouse's reading (6 axes in [-1, 1], buttons): it holds until the next one."""
+        axes = tuple(float(a) for a in axes)
+        if len(axes) != 6 or not all(-1.0 <= a <= 1.0 for a in axes):
+            raise UnknownKey(f"SpaceMouse axes {axes}: expected 6 values in [-1, 1]")
+        self.mouse_axes = axes
+        grip = len(buttons) > MOUSE_GRIPPER_BUTTON and bool(buttons[MOUSE_GRIPPER_BUTTON])
+        if grip and not self.mouse_grip:
+            self.gripper = -self.gripper
+        self.mouse_grip = grip
 
     def tilt(self, angles: dict | None) -> None:
         """A phone's orientation (`{"beta": .., "gamma": ..}`, degrees, as DeviceOrientation gives
@@ -161,6 +182,10 @@ class KeyState:
         for axis, (index, sign) in PAD_AXES.items():
             value = self.axes[axis] if axis < len(self.axes) else 0.0
             if abs(value) > PAD_DEADZONE:
+                action[index] += sign * value * (self.speed if index < 3 else self.rot_speed)
+        for axis, (index, sign) in MOUSE_AXES.items():
+            value = self.mouse_axes[axis] if self.mouse_axes else 0.0
+            if abs(value) > MOUSE_DEADZONE:
                 action[index] += sign * value * (self.speed if index < 3 else self.rot_speed)
         for name, value in self.tilt_values().items():
             index, sign = TILT_AXES[name]
