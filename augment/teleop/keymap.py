@@ -1,5 +1,5 @@
-"""The one keyboard map of `demoforge teleop`, and the held-key state that turns key events into
-`ee_delta` actions. The web page and the script device both send raw key events (`w` down, `w` up)
+"""The one keyboard map of `demoforge teleop` (and the gamepad's, SpaceMouse's and phone tilt's
+axes), and the held-key state that turns device events into `ee_delta` actions. The web page and the script device both send raw key events (`w` down, `w` up)
 and this module alone decides what they do, so a scripted episode presses the same keys a person
 does and the page never carries a second copy of the map (it receives `KEYMAP` on connecting).
 

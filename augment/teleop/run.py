@@ -86,6 +86,10 @@ def drive_script(session: TeleopSession, events: list[Event]) -> None:
                     session.press(event.key, event.down)
                 elif event.axes is not None:
                     session.pad(event.axes, event.buttons)
+                elif event.mouse is not None:
+                    session.mouse(event.mouse, event.buttons)
+                elif event.tilt is not None or event.tilt_off:
+                    session.tilt(event.tilt)
                 elif event.command == "reset":
                     break  # skips the else below: the episode is dropped where it stands
                 else:  # keep / discard apply once the episode has ended
