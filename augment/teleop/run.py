@@ -29,6 +29,14 @@ def teleop(config: TeleopConfig, out: str | Path, on_ready: Callable[[str], None
         from .spacemouse import open_spacemouse
 
         reader = open_spacemouse()
+    try:
+        return _record(config, out, on_ready, reader)
+    finally:
+        if reader is not None:
+            reader.close()  # also when the dataset was refused before the device drove anything
+
+
+def _record(config: TeleopConfig, out: Path, on_ready, reader) -> dict:
     with exclusive(out, "demoforge teleop", {SIDECAR}):
         resume = resume_point(out, config, SIDECAR, "demoforge teleop")
         if resume is None:

@@ -72,28 +72,25 @@ def drive_spacemouse(
     session: TeleopSession, reader: MouseReader, out: TextIO | None = None, realtime: bool = True
 ) -> None:
     """Run `session` from `reader` until it has its episodes, one reading per control step
-    (`realtime=False`: as fast as it steps, for a fake device)."""
+    (`realtime=False`: as fast as it steps, for a fake device). The caller closes `reader`."""
     out = out or sys.stdout
     period = 1.0 / session.base.config.control_hz
     out.write(HELP_LINE + "\n")
     keep_down = False
-    try:
-        tick = time.monotonic()
-        while not session.done:
-            reading = reader.read()
-            session.mouse(reading.axes, reading.buttons)
-            keep = len(reading.buttons) > MOUSE_KEEP_BUTTON and reading.buttons[MOUSE_KEEP_BUTTON]
-            if keep and not keep_down and session.state == ENDED:
-                if not session.keep():
-                    session.discard()
-            keep_down = keep
-            session.step()
-            if not session.done:
-                out.write("\r\x1b[K" + status_line(session))
-                out.flush()
-            if realtime:
-                tick = max(tick + period, time.monotonic() - period)
-                time.sleep(max(0.0, tick - time.monotonic()))
-        out.write("\n")
-    finally:
-        reader.close()
+    tick = time.monotonic()
+    while not session.done:
+        reading = reader.read()
+        session.mouse(reading.axes, reading.buttons)
+        keep = len(reading.buttons) > MOUSE_KEEP_BUTTON and reading.buttons[MOUSE_KEEP_BUTTON]
+        if keep and not keep_down and session.state == ENDED:
+            if not session.keep():
+                session.discard()
+        keep_down = keep
+        session.step()
+        if not session.done:
+            out.write("\r\x1b[K" + status_line(session))
+            out.flush()
+        if realtime:
+            tick = max(tick + period, time.monotonic() - period)
+            time.sleep(max(0.0, tick - time.monotonic()))
+    out.write("\n")

@@ -98,7 +98,10 @@ def drive_terminal(session: TeleopSession, fd: int | None = None, out: TextIO | 
                     return  # the terminal closed
                 for char in data:
                     if char in KEEP_CHARS or char == DISCARD_CHAR:
-                        session.keep() if char in KEEP_CHARS else session.discard()
+                        if char in KEEP_CHARS:
+                            session.keep()  # refused while running or failed: the status line says why
+                        else:
+                            session.discard()
                         keys.clear()
                         continue
                     for key, down in keys.feed(char, time.monotonic()):

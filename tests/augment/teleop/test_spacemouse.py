@@ -34,7 +34,7 @@ class FakeSpaceMouse:
     """Reads what the pilot would press, from the session the test drives (its TCP and cube)."""
 
     def __init__(self, session: TeleopSession):
-        self.session, self.pilot, self.closed = session, LiftPilot(), False
+        self.session, self.pilot = session, LiftPilot()
 
     def read(self) -> Reading:
         if self.session.state == ENDED:
@@ -48,7 +48,7 @@ class FakeSpaceMouse:
         return Reading(tuple(axes), (" " in keys, False))
 
     def close(self) -> None:
-        self.closed = True
+        pass
 
 
 def test_a_fake_spacemouse_lifts_the_cube_and_keeps_the_episode(tmp_path):
@@ -59,7 +59,7 @@ def test_a_fake_spacemouse_lifts_the_cube_and_keeps_the_episode(tmp_path):
         mouse = FakeSpaceMouse(session)
         drive_spacemouse(session, mouse, out=io.StringIO(), realtime=False)
         session.close()
-    assert mouse.closed and session.kept == 1
+    assert session.kept == 1
     ds = Dataset(tmp_path / "demos")
     assert len(ds) == 1 and ds.meta(0)["success"] is True
     data = ds.episode(0).data
