@@ -29,6 +29,7 @@ _LAZY = {
     "CollectConfig": ("demoforge.augment.data.record", "CollectConfig"),
     "GenerateConfig": ("demoforge.augment.generate", "GenerateConfig"),
     "import_dataset": ("demoforge.augment.io.convert", "import_dataset"),
+    "RealRobotImport": ("demoforge.augment.io.real_robot", "RealRobotImport"),
     "export_dataset": ("demoforge.augment.io.convert", "export_dataset"),
     "ChunkDataset": ("demoforge.train.data", "ChunkDataset"),
     "Normalizer": ("demoforge.train.normalize", "Normalizer"),

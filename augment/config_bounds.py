@@ -137,6 +137,24 @@ def check_profile(where: str, value: Any) -> None:
         raise ConfigError(f"{where}={str(value)!r}: {exc}") from None
 
 
+def check_robot(where: str, value: Any, optional: bool = False) -> None:
+    """A robot field: a registered robot's name or a robot TOML file's path, which registers it
+    (None too where `optional`: the data's or the checkpoint's robot). An unknown name is one line
+    listing the known robots; a bad file one line naming file, line and key."""
+    from ..envs.robots import resolve_robot_name
+
+    if value is None and optional:
+        return
+    if not isinstance(value, str | Path):
+        raise ConfigError(f"{where}={value!r}: expected a robot name or a robot .toml path")
+    try:
+        resolve_robot_name(value)
+    except UnknownNameError as exc:
+        raise UnknownConfigName(f"{where}={str(value)!r}: {exc}") from None
+    except ConfigError as exc:  # a robot file's error names the file already
+        raise ConfigError(f"{where}: {exc}") from None
+
+
 def check_cameras(where: str, cameras: Any) -> None:
     from ..envs.scene import CAMERA_NAMES
 

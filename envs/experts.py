@@ -65,7 +65,9 @@ class Phase:
 def aligned_grasp_rotation(env: ManipulationEnv, obj_rot: np.ndarray, symmetry: float = np.pi / 2) -> np.ndarray:
     """Gripper-down rotation whose yaw matches the object's, modulo its symmetry, choosing the
     equivalent yaw nearest to the gripper's current one (no needless wrist spins)."""
-    current = yaw_of(env.eef_pose()[:3, :3])
+    # The gripper's yaw counted from the robot's home orientation: an arm whose TCP x axis points
+    # another way at home (not the Panda's world +x) turns no needless half turn. 0.0 for the Panda.
+    current = yaw_of(env.eef_pose()[:3, :3]) - yaw_of(gripper_down(env))
     obj = yaw_of(obj_rot)
     k = np.round((current - obj) / symmetry)
     return rot_z(obj + k * symmetry) @ gripper_down(env)

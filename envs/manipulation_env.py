@@ -15,7 +15,7 @@ from .control import CONTROL_MODES, Control, ControllerConfig
 from .errors import ConfigError
 from .geometry import IDENTITY_QUAT, mat_to_axis_angle, mat_to_quat, quat_near
 from .robots import DEFAULT_ROBOT, get_robot
-from .scene import SceneConfig, build_scene_xml, camera_names
+from .scene import SceneConfig, build_scene_model, camera_names
 from .task import SimView, Task, object_poses, site_pose
 
 ResetHook = Callable[["ManipulationEnv", np.random.Generator], None]
@@ -98,8 +98,7 @@ class ManipulationEnv(gym.Env):
         self.task = task
         self.robot = get_robot(self.config.robot)
         self.metadata = {**self.metadata, "render_fps": self.config.control_hz}
-        xml = build_scene_xml(task.name, task.objects_xml(), self.config.scene, task.assets_xml(), self.robot)
-        self.model = mujoco.MjModel.from_xml_string(xml)
+        self.model = build_scene_model(task.name, task.objects_xml(), self.config.scene, task.assets_xml(), self.robot)
         self.data = mujoco.MjData(self.model)
         self.n_substeps = max(1, round(1.0 / (self.config.control_hz * self.config.scene.timestep)))
         self.sim = SimView(self.model, self.data, self.robot)

@@ -195,6 +195,28 @@ def _insert(spec: TaskSpec, step: RecipeStep, tag: str, gripper: GripperDescript
     ]
 
 
+def _thread(spec: TaskSpec, step: RecipeStep, tag: str, gripper: GripperDescription) -> list[Phase]:
+    """Steer the held object's `tip` along the target's x axis through its `opening`: to `clear`
+    before it, lined up there, then `depth` beyond it. Kept level (a needle held by one end droops
+    in the fingers) and turned to the target's yaw, so the object's x axis runs along the opening's."""
+    goal_yaw, sym = frame_yaw(step.target), _symmetry(spec, step.object)
+
+    def along(distance: float):
+        offset = np.asarray(step.opening) + [distance, 0.0, 0.0]
+
+        def goal(env: ManipulationEnv) -> np.ndarray:
+            return object_pos(env, step.target) + object_rot(env, step.target) @ offset
+
+        return carry_to(step.object, goal, goal_yaw, step.tip, upright=True, symmetry=sym)
+
+    return [
+        Phase("carry", along(-step.clear), CLOSED, tolerance=0.01),
+        Phase("align", along(-step.clear), CLOSED, tolerance=0.0015, hold=4, precise=True, speed=0.4),
+        Phase("thread", along(step.depth), CLOSED, tolerance=0.002, precise=True, speed=0.3),
+        *_release(step, tag),
+    ]
+
+
 def _joint_motion(joint: str, to: float) -> Callable[[ManipulationEnv, dict], np.ndarray]:
     """TCP pose that moves the gripped handle the rest of the way to joint value `to`: along a
     slide's axis by the remaining distance, or about a hinge's axis by the remaining angle (the
@@ -258,6 +280,7 @@ STEPS: dict[str, Callable[[TaskSpec, RecipeStep, str, GripperDescription], list[
     "pick": _pick,
     "place_on": _place_on,
     "insert": _insert,
+    "thread": _thread,
     "pull": _move_joint,
     "push": _move_joint,
 }

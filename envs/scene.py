@@ -1,17 +1,22 @@
 """What every task shares: table, arm, lights, cameras. A task adds its objects.
 
-The scene is assembled as one MJCF string and compiled once per env. Domain randomization later
-edits the compiled `MjModel` in place; it never recompiles XML.
+The scene is assembled as one MJCF string and compiled once per env (`build_scene_model`); an arm
+given as an MJCF file is attached to the parsed scene with `mujoco.MjSpec` (`robots/file_arm.py`).
+A built-in robot's fragments stay in the string, so its compiled model (and every dataset made
+with it) is byte for byte what it was. Domain randomization later edits the compiled `MjModel`
+in place; it never recompiles XML.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import mujoco
 import numpy as np
 
 from . import textures
 from .robots import DEFAULT_ROBOT, RobotDescription, get_robot
+from .robots.file_arm import compile_with_arm
 
 TABLE_TOP_Z = 0.0  # m; the world origin sits on the table surface, under the arm's base
 TABLE_CENTER = (0.55, 0.0)  # m; the arm stands just behind the table edge (x = 0.1)
@@ -122,12 +127,27 @@ def build_scene_xml(
     <geom name="table" type="box" size="{hx} {hy} {hz}" pos="{tx} {ty} {TABLE_TOP_Z - hz}"
           material="table" contype="1" conaffinity="1" friction="1 0.005 0.0001"/>
     {cameras}
-    {robot.mjcf.body(robot.arm.base_pos)}
+    {robot.mjcf.body_xml(robot.arm.base_pos)}
     {objects_xml}
     {textures.distractors_xml()}
   </worldbody>
   <actuator>
-    {robot.mjcf.actuators()}
+    {robot.mjcf.actuators_xml()}
   </actuator>
 </mujoco>
 """
+
+
+def build_scene_model(
+    task_name: str,
+    objects_xml: str,
+    config: SceneConfig,
+    assets_xml: str = "",
+    robot: str | RobotDescription = DEFAULT_ROBOT,
+) -> mujoco.MjModel:
+    """`build_scene_xml` compiled: an arm file attached with MjSpec, a built-in arm from the string."""
+    robot = get_robot(robot)
+    xml = build_scene_xml(task_name, objects_xml, config, assets_xml, robot)
+    if robot.mjcf.file is None:
+        return mujoco.MjModel.from_xml_string(xml)
+    return compile_with_arm(xml, robot.mjcf.file, robot.arm)

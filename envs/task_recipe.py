@@ -1,8 +1,8 @@
 """Reads a task file's `[[recipe]]` (its scripted expert's steps, built by recipe_expert.py) into
 `RecipeStep`s, every key checked with the task file's one-line errors (file, line, dotted key).
 
-The steps are checked as a sequence too: a pick, pull or push needs an empty gripper, and a place or
-insert moves the object the last pick holds, so a recipe that could never run is refused when the
+The steps are checked as a sequence too: a pick, pull or push needs an empty gripper, and a place,
+insert or thread moves the object the last pick holds, so a recipe that could never run is refused when the
 file is read.
 """
 
@@ -15,11 +15,17 @@ import numpy as np
 from .task_spec import BodySpec, JointSpec, Link, RecipeStep
 from .toml_checks import CheckedToml, shown
 
-TARGET_KEY = {"place_on": "onto", "insert": "into"}  # the key that names where the held object goes
+TARGET_KEY = {
+    "place_on": "onto",
+    "insert": "into",
+    "thread": "through",
+}  # the key that names where the held object goes
 STEP_KEYS = {
     "pick": ("do", "object", "grasp", "approach", "lift"),
     "place_on": ("do", "object", "onto", "clear", "release", "align_yaw", "via", "retreat", "at"),
     "insert": ("do", "object", "into", "clear", "depth", "via", "retreat", "at"),
+    # through an opening along the target's x axis (a needle through a ring): `tip` leads, level
+    "thread": ("do", "object", "through", "tip", "opening", "clear", "depth", "retreat"),
     # open or close an articulated part: grip its handle, move it along its joint to `to`, let go
     "pull": ("do", "object", "joint", "to", "grasp", "approach", "retreat"),
     "push": ("do", "object", "joint", "to", "grasp", "approach", "retreat"),
@@ -98,6 +104,10 @@ def _step(
         fields["at"] = r.numbers(value["at"], (*key, "at"), 2, what, low=-OFFSET, high=OFFSET)
     if "grasp" in value:
         fields["grasp"] = _point(r, value["grasp"], (*key, "grasp"), "in the object's frame")
+    if "tip" in value:
+        fields["tip"] = _point(r, value["tip"], (*key, "tip"), "in the object's frame")
+    if "opening" in value:
+        fields["opening"] = _point(r, value["opening"], (*key, "opening"), f"in {value[target_key]}'s frame")
     if "align_yaw" in value:
         if not isinstance(value["align_yaw"], bool):
             raise r.fail((*key, "align_yaw"), f"expected true or false, got {shown(value['align_yaw'])}")

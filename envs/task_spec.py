@@ -150,9 +150,9 @@ class StageSpec:
 @dataclass(frozen=True)
 class RecipeStep:
     """One step of a task file's scripted recipe (`[[recipe]]`, see recipe_expert.py): `do` is pick,
-    place_on, insert, pull or push; `object` the body picked, the held body placed or inserted, or
-    the handle pulled or pushed; `target` the body it goes onto or into (None for the others).
-    Distances in m."""
+    place_on, insert, thread, pull or push; `object` the body picked, the held body placed, inserted
+    or threaded, or the handle pulled or pushed; `target` the body it goes onto, into or through
+    (None for the others). Distances in m."""
 
     do: str
     object: str
@@ -169,6 +169,8 @@ class RecipeStep:
     at: tuple[float, float] = (0.0, 0.0)  # place_on/insert: the xy point of the target's frame aimed at
     joint: str | None = None  # pull/push: the joint the handle moves on
     to: float = 0.0  # pull/push: the joint value to reach (m for a slide, degrees for a hinge)
+    tip: tuple[float, float, float] = (0.0, 0.0, 0.0)  # thread: the held object's leading point, its frame
+    opening: tuple[float, float, float] = (0.0, 0.0, 0.0)  # thread: the opening's centre, the target's frame
 
 
 @dataclass(frozen=True)

@@ -19,11 +19,13 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from ..augment.config_bounds import EPISODES, SEED, WORKERS, Bounds, check_bounds, check_profile, ints
+from ..augment.config_bounds import EPISODES, SEED, WORKERS, Bounds, check_bounds, check_profile, check_robot, ints
+from ..augment.data.robot_layout import checkpoint_robot
 from ..augment.domain.wrapper import DomainRandomizationWrapper
 from ..envs import ConfigError, EnvConfig, make_task, make_task_env, spawned_pool
-from ..envs.observation import IMAGE_PREFIX, VECTOR_FEATURES, env_image_key, is_image_key, observation_features
-from ..envs.scene import CAMERA_NAMES
+from ..envs.observation import IMAGE_PREFIX, env_image_key, is_image_key, observation_features, vector_features
+from ..envs.robots import DEFAULT_ROBOT
+from ..envs.scene import CAMERA_NAMES, camera_names
 from .checkpoint import checkpoint_path, load_policy, read_meta, trained_image_shapes, trained_obs_keys
 from .policies.base import VECTOR_KEY
 from .stats import wilson_interval
@@ -40,6 +42,12 @@ class EvalConfig:
     workers: int = field(default=0, metadata={"help": "worker processes (0: one per CPU core)"})
     videos: int = field(default=2, metadata={"help": "episodes recorded as GIF (the first ones)"})
     video_size: int = field(default=128, metadata={"help": "GIF frame size in px"})
+    robot: str | None = field(
+        default=None,
+        metadata={
+            "help": "robot to evaluate on: a name or a robot .toml file (default: the one the checkpoint records)"
+        },
+    )
 
     # The numeric fields' ranges, checked on construction and read by the `demoforge eval` flags.
     BOUNDS: ClassVar[dict[str, Bounds]] = {
@@ -53,6 +61,7 @@ class EvalConfig:
     def __post_init__(self) -> None:
         check_bounds(self)
         check_profile("EvalConfig.profile", self.profile)
+        check_robot("EvalConfig.robot", self.robot, optional=True)
 
 
 @dataclass
@@ -97,13 +106,16 @@ class PolicyInputs:
     vector_keys: tuple[str, ...]
     image_keys: tuple[str, ...] = ()
     image_size: tuple[int, int] = EnvConfig.image_size
+    robot: str = DEFAULT_ROBOT  # a registered robot's name
 
     @property
     def cameras(self) -> tuple[str, ...]:
         return tuple(k.removeprefix(IMAGE_PREFIX) for k in self.image_keys)
 
     def env_config(self) -> EnvConfig:
-        return EnvConfig(cameras=self.cameras, image_size=self.image_size) if self.image_keys else EnvConfig()
+        if not self.image_keys:
+            return EnvConfig(robot=self.robot)
+        return EnvConfig(cameras=self.cameras, image_size=self.image_size, robot=self.robot)
 
     def observation(self, obs: dict[str, np.ndarray]) -> np.ndarray | dict[str, np.ndarray]:
         """The env's observation → the policy's: the vector, with the camera frames if it sees."""
@@ -147,7 +159,8 @@ def evaluate(run: str | Path, config: EvalConfig | None = None, out: str | Path 
     checkpoint = checkpoint_path(run)
     meta = read_meta(checkpoint)
     task = run_task(checkpoint, meta)
-    inputs = policy_inputs(checkpoint, meta, task)
+    robot = checkpoint_robot(meta.get("robot"), config.robot, f"checkpoint {checkpoint}")
+    inputs = policy_inputs(checkpoint, meta, task, robot)
     jobs = [
         (task, config.profile, config.seed + k, k < config.videos, config.video_size, inputs)
         for k in range(config.episodes)
@@ -183,16 +196,16 @@ def run_task(checkpoint: Path, meta: dict) -> str:
     return task
 
 
-def policy_inputs(checkpoint: Path, meta: dict, task: str) -> PolicyInputs:
+def policy_inputs(checkpoint: Path, meta: dict, task: str, robot: str = DEFAULT_ROBOT) -> PolicyInputs:
     """What the checkpoint's policy reads, checked against what `task`'s env gives: a ConfigError
     naming the first key it does not give (a vector it lacks, a camera it does not have, a camera
     stored without its image size), or the vectors whose widths do not add up to the policy's
     input width."""
     keys = trained_obs_keys(meta)
     image_keys = tuple(k for k in keys if is_image_key(k))
-    image_size = _image_size(checkpoint, image_keys, trained_image_shapes(meta))
+    image_size = _image_size(checkpoint, image_keys, trained_image_shapes(meta), camera_names(robot))
     keys = tuple(k for k in keys if k not in image_keys)
-    given = {f.key: f for f in VECTOR_FEATURES}
+    given = {f.key: f for f in vector_features(robot)}
     for key in keys:
         if key not in given:
             raise ConfigError(
@@ -207,17 +220,19 @@ def policy_inputs(checkpoint: Path, meta: dict, task: str) -> PolicyInputs:
             f"checkpoint {checkpoint}: obs_dim={meta['obs_dim']}, but {task}'s {parts} give {sum(widths.values())} "
             "(trained on another task's data?)"
         )
-    return PolicyInputs(keys, image_keys, image_size)
+    return PolicyInputs(keys, image_keys, image_size, robot)
 
 
-def _image_size(checkpoint: Path, image_keys: tuple[str, ...], shapes: dict) -> tuple[int, int]:
-    """The one (H, W) the env renders every camera of `image_keys` at."""
+def _image_size(
+    checkpoint: Path, image_keys: tuple[str, ...], shapes: dict, cameras: tuple[str, ...] = CAMERA_NAMES
+) -> tuple[int, int]:
+    """The one (H, W) the env (with `cameras`, its robot's) renders every camera of `image_keys` at."""
     for key in image_keys:
         camera = key.removeprefix(IMAGE_PREFIX)
-        if camera not in CAMERA_NAMES:
+        if camera not in cameras:
             raise ConfigError(
                 f"checkpoint {checkpoint}: the policy reads camera {camera!r} ({key!r}), which the env does not "
-                f"have (cameras: {', '.join(CAMERA_NAMES)})"
+                f"have (cameras: {', '.join(cameras)})"
             )
         if key not in shapes:
             raise ConfigError(

@@ -27,6 +27,7 @@ from ..augment.data.safety import read_json
 from ..augment.io.lerobot_env import make_vec_env, policy_input_shapes
 from ..envs import TASKS, ConfigError, DemoforgeError, resolve_task_name
 from ..envs.observation import IMAGE_PREFIX, is_image_key
+from ..envs.robots import DEFAULT_ROBOT, resolve_robot_name
 from .evaluate import EpisodeOutcome, EvalConfig, EvalResult, summarize, write_eval
 
 INSTALL = "pip install 'demoforge[lerobot]'"
@@ -137,6 +138,12 @@ def evaluate_lerobot(
     (default: <path>/../eval_<profile>). Nothing is written before every check has passed."""
     config = config or EvalConfig()
     path = Path(path)
+    if config.robot is not None and resolve_robot_name(config.robot) != DEFAULT_ROBOT:
+        # LeRobot's vector envs (make_vec_env) build the default robot's env; said before anything loads
+        raise ConfigError(
+            f"EvalConfig.robot={config.robot!r}: a LeRobot checkpoint is evaluated on the default robot "
+            f"{DEFAULT_ROBOT!r} only"
+        )
     lerobot = _import_lerobot(path)
     checkpoint = read_checkpoint(path)
     task = resolve_task_name(task) if task else infer_task(path)

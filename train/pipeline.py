@@ -101,6 +101,7 @@ def collect_real_demos(config: RunConfig, real: Path) -> None:
             profile=config.profile_target,
             seed=config.seed,
             cameras=run_cameras(config),
+            robot=config.robot,
         ),
         real,
     )
@@ -153,6 +154,7 @@ def generate_synthetic_demos(config: RunConfig, real: Path, synthetic: Path, pro
         seed=config.seed,
         workers=config.workers or os.cpu_count() or 1,
         cameras=run_cameras(config),
+        robot=config.robot,
     )
     summary = generate(real, synthetic, gen, task=resolve_task_name(config.task))
     if not summary.complete:

@@ -21,6 +21,7 @@ from ..augment.config_bounds import (
     check_choice,
     check_name,
     check_profile,
+    check_robot,
     ints,
 )
 from ..augment.data.record import CollectConfig
@@ -29,6 +30,7 @@ from ..augment.domain.profiles import MAX_RESET_WIDEN
 from ..augment.generate.config import GenerateConfig
 from ..envs import ConfigError, DemoforgeError, resolve_task_name
 from ..envs.observation import DEFAULT_OBS_MODE, OBS_MODES
+from ..envs.robots import DEFAULT_ROBOT, resolve_robot_name
 from .evaluate import EvalConfig
 from .policies import policy_classes
 from .trainer import MODE_TRAIN_DEFAULTS, TrainConfig
@@ -102,6 +104,7 @@ class RunConfig(BaseModel):
     eval_episodes: int = Field(50, description="evaluation episodes per arm")
     workers: int = Field(0, description="worker processes (0: one per core)")
     seed: int = Field(0, description="seed of collection, generation and training")
+    robot: str = Field(DEFAULT_ROBOT, description="robot of the whole run: a registered name or a robot .toml file")
 
     # The numeric fields' ranges, checked on construction and read by the `demoforge run` flags.
     BOUNDS: ClassVar[dict[str, Bounds]] = {
@@ -156,9 +159,24 @@ class RunConfig(BaseModel):
         check_profile("RunConfig.profile_target", self.profile_target)
         check_profile("RunConfig.profile_generate", self.profile_generate)
         check_bounds(self)
+        check_robot("RunConfig.robot", self.robot)
+        if self.calibration != "off" and resolve_robot_name(self.robot) != DEFAULT_ROBOT:
+            raise ConfigError(
+                f"RunConfig.calibration={self.calibration!r}: calibration replays the demos on the default robot "
+                f"{DEFAULT_ROBOT!r} only; with robot={self.robot!r} pass calibration='off' (--calibration off)"
+            )
         task, cameras = resolve_task_name(self.task), run_cameras(self)
-        CollectConfig(task=task, episodes=self.real_demos, profile=self.profile_target, seed=self.seed, cameras=cameras)
-        GenerateConfig(num=self.synthetic_demos, profile=self.profile_generate, seed=self.seed, cameras=cameras)
+        CollectConfig(
+            task=task,
+            episodes=self.real_demos,
+            profile=self.profile_target,
+            seed=self.seed,
+            cameras=cameras,
+            robot=self.robot,
+        )
+        GenerateConfig(
+            num=self.synthetic_demos, profile=self.profile_generate, seed=self.seed, cameras=cameras, robot=self.robot
+        )
         run_train_config(self)
         EvalConfig(profile=self.profile_target, episodes=self.eval_episodes, workers=self.workers)
 

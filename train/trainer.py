@@ -27,10 +27,20 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from ..augment.config_bounds import MAX_BATCH, MAX_STEPS, SEED, SHARE, Bounds, check_bounds, check_name, ints
+from ..augment.config_bounds import (
+    MAX_BATCH,
+    MAX_STEPS,
+    SEED,
+    SHARE,
+    Bounds,
+    check_bounds,
+    check_name,
+    check_robot,
+    ints,
+)
 from ..augment.data.dataset import atomic_write_bytes, write_json
 from ..augment.data.lock import exclusive
-from ..augment.data.robot_layout import check_same_robot
+from ..augment.data.robot_layout import trained_robot
 from ..envs import ConfigError, DemoforgeError
 from ..envs.observation import DEFAULT_OBS_MODE, OBS_MODES, observation_keys
 from ..envs.scene import CAMERA_NAMES
@@ -115,6 +125,10 @@ class TrainConfig:
     cameras: tuple[str, ...] = field(
         default=("front", "wrist"), metadata={"help": "cameras a vision policy reads (recorded in the datasets)"}
     )
+    robot: str | None = field(
+        default=None,
+        metadata={"help": "robot the policy is for: a name or a robot .toml file (default: the one the data records)"},
+    )
 
     # The numeric fields' ranges, checked on construction and read by the `demoforge train` flags.
     BOUNDS: ClassVar[dict[str, Bounds]] = {
@@ -138,6 +152,7 @@ class TrainConfig:
             raise ConfigError(f"TrainConfig.lr_schedule={self.lr_schedule!r}; allowed: {', '.join(LR_SCHEDULES)}")
         if self.obs not in OBS_MODES:
             raise ConfigError(f"TrainConfig.obs={self.obs!r}; allowed: {', '.join(OBS_MODES)}")
+        check_robot("TrainConfig.robot", self.robot, optional=True)
         if self.obs == "vision":
             unknown = [c for c in self.cameras if c not in CAMERA_NAMES]
             if not self.cameras or unknown:
@@ -211,7 +226,7 @@ def _train(
         raise ConfigError(f"run folder {out} is not empty (pass --resume to continue it, or another --out)")
 
     task = _task_of(real or synthetic)
-    check_same_robot([root for root in (real, synthetic) if root])
+    robot = trained_robot([root for root in (real, synthetic) if root], config.robot)
     obs_keys = config.obs_keys  # stored in the checkpoint: evaluation feeds exactly these
     real_frames = load_frames([real], obs_keys) if real else None
     syn_frames = load_frames([synthetic], obs_keys) if synthetic else None
@@ -248,6 +263,7 @@ def _train(
             out / "config.json",
             {
                 "task": task,
+                "robot": robot,
                 "train": _jsonable(config),
                 "policy_config": asdict(policy_config),
                 "real": _path(real),
@@ -278,7 +294,7 @@ def _train(
                     "the last checkpoint is kept (try a lower --set lr=..., or check the data for extreme values)"
                 )
             write_loss_log(out, log)  # first: a checkpoint never stands without its log rows
-            _save(ckpt, policy, optimizer, generators, step + 1, config, task, obs_keys)
+            _save(ckpt, policy, optimizer, generators, step + 1, config, task, obs_keys, robot)
     seconds = time.perf_counter() - t0
     write_loss_log(out, log)
     plot_loss(out, log)
@@ -311,12 +327,20 @@ def _save(
     config: TrainConfig,
     task: str | None,
     obs_keys: tuple[str, ...],
+    robot: dict[str, Any],
 ) -> None:
     gens = dict(generators)
     global_gen = torch.Generator()
     global_gen.set_state(torch.get_rng_state())  # dropout draws from the global generator
     gens["global"] = global_gen
-    save_checkpoint(ckpt, policy, optimizer, gens, {"step": step, "task": task, "train": _jsonable(config)}, obs_keys)
+    save_checkpoint(
+        ckpt,
+        policy,
+        optimizer,
+        gens,
+        {"step": step, "task": task, "train": _jsonable(config), "robot": robot},
+        obs_keys,
+    )
 
 
 def _jsonable(config: TrainConfig) -> dict:

@@ -26,6 +26,7 @@ from ...envs import TASKS, ManipulationEnv, make_task_env, resolve_task_name
 from ...envs.experts import EXPERTS, ExpertConfig, make_expert
 from ...envs.geometry import mat_to_pose7
 from ...envs.observation import camera_feature, env_image_key, observation_features, vector_features
+from ...envs.robots import DEFAULT_ROBOT, resolve_robot_name
 from ..config_bounds import (
     EPISODES,
     SEED,
@@ -36,6 +37,7 @@ from ..config_bounds import (
     check_image_size,
     check_name,
     check_profile,
+    check_robot,
     ints,
 )
 from ..domain.wrapper import DomainRandomizationWrapper
@@ -210,6 +212,7 @@ class CollectConfig:
     image_size: tuple[int, int] = field(default=(84, 84), metadata={"help": "camera image size in px (even)"})
     seed: int = field(default=0, metadata={"help": "episode k tries seeds seed, seed+1, ... until it succeeds"})
     max_attempts_factor: int = field(default=5, metadata={"help": "give up after episodes × this many attempts"})
+    robot: str = field(default=DEFAULT_ROBOT, metadata={"help": "robot: a registered name or a robot .toml file"})
 
     # The numeric fields' ranges, checked on construction and read by the `demoforge collect` flags.
     BOUNDS: ClassVar[dict[str, Bounds]] = {"episodes": EPISODES, "seed": SEED, "max_attempts_factor": ints(1, 1000)}
@@ -227,10 +230,11 @@ class CollectConfig:
         check_profile("CollectConfig.profile", self.profile)
         check_cameras("CollectConfig.cameras", self.cameras)
         check_image_size(self.image_size, "CollectConfig.image_size")
+        check_robot("CollectConfig.robot", self.robot)
 
     def identity(self) -> dict:
         """The fields that decide the output's bytes (a resumed collection must match them)."""
-        return {
+        identity = {
             "task": self.task,
             "profile": str(self.profile),
             "human_like": self.human_like,
@@ -238,6 +242,10 @@ class CollectConfig:
             "image_size": list(self.image_size),
             "seed": self.seed,
         }
+        # Named only when not the default, so the default robot's sidecar (and dataset) bytes stay
+        # those of datasets made before robots could be chosen, and those still resume.
+        robot = resolve_robot_name(self.robot)
+        return identity if robot == DEFAULT_ROBOT else {**identity, "robot": robot}
 
 
 SIDECAR = "meta/collect.json"
@@ -287,7 +295,8 @@ def _collect(config: CollectConfig, out: Path, progress: Callable[[int, int], No
     from ...envs import EnvConfig
 
     resume = resume_point(out, config)
-    env_cfg = EnvConfig(cameras=config.cameras, image_size=config.image_size)
+    robot = resolve_robot_name(config.robot)
+    env_cfg = EnvConfig(cameras=config.cameras, image_size=config.image_size, robot=robot)
     env = DomainRandomizationWrapper(make_task_env(config.task, config=env_cfg), config.profile)
     base: ManipulationEnv = env.unwrapped
     expert = make_expert(base, ExpertConfig(human_like=config.human_like))

@@ -20,6 +20,7 @@ from ..config_bounds import (
     check_choice,
     check_image_size,
     check_profile,
+    check_robot,
     ints,
     reals,
 )
@@ -151,6 +152,10 @@ class GenerateConfig:
     batch_size: int = field(default=32, metadata={"help": "batch backend: attempts stepped in lockstep per worker"})
     threads: int = field(default=0, metadata={"help": "batch backend: threads per worker (0: the CPU cores ÷ workers)"})
     ray_address: str | None = field(default=None, metadata={"help": "Ray cluster address (default: a local Ray)"})
+    robot: str | None = field(
+        default=None,
+        metadata={"help": "robot to generate with: a name or a robot .toml file (default: the one the source records)"},
+    )
 
     # The numeric fields' ranges, checked on construction and read by the `demoforge generate` flags.
     BOUNDS: ClassVar[dict[str, Bounds]] = {
@@ -187,6 +192,7 @@ class GenerateConfig:
         check_profile("GenerateConfig.profile", self.profile)
         check_cameras("GenerateConfig.cameras", self.cameras)
         check_image_size(self.image_size, "GenerateConfig.image_size")
+        check_robot("GenerateConfig.robot", self.robot, optional=True)
         if self.backend in LOCKSTEP_BACKENDS and self.cameras:
             raise ConfigError(
                 f"GenerateConfig.cameras={self.cameras!r}: the {self.backend} backend records state only; "
@@ -200,6 +206,8 @@ class GenerateConfig:
     def identity(self) -> dict:
         """The fields that decide the output's bytes (a resumed run must match them)."""
         skip = {"workers", "backend", "ray_address", "max_attempts", "num", "batch_size", "threads"}
+        if self.robot is None:  # unnamed: runs started before robots could be chosen still resume
+            skip.add("robot")
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items() if k not in skip}
 
 

@@ -21,7 +21,7 @@ from ...envs.geometry import axis_angle_to_mat, pose_inv
 from ...envs.manipulation_env import ee_action
 from ..data.dataset import Dataset, DatasetError, Episode
 from ..data.record import EpisodeRecorder, features_for, task_description
-from ..data.robot_layout import source_robot
+from ..data.robot_layout import chosen_robot
 from ..domain.wrapper import DomainRandomizationWrapper, EpisodeDomain
 from ..io.mapping import check_feature_shapes
 from .compress import compress_segment, shortcut_loops
@@ -138,7 +138,8 @@ class AttemptRunner:
         if len(source) == 0:
             raise DatasetError(f"source {source_dir}: has no episodes")
         self.task = source_task(source, task)
-        robot = source_robot(source.info, f"source {source_dir}")  # generation runs the robot that recorded it
+        # The robot that recorded the source, unless the config names one that fits it.
+        robot = chosen_robot(source.info, config.robot, f"source {source_dir}")
         env_cfg = EnvConfig(cameras=config.cameras, image_size=config.image_size, robot=robot)
         self.env = DomainRandomizationWrapper(make_task_env(self.task, config=env_cfg), config.profile)
         self.base: ManipulationEnv = self.env.unwrapped

@@ -24,6 +24,7 @@ from ..data.lock import published
 from ..data.writer import DatasetWriter
 from . import gr00t, lerobot, minari, robomimic
 from .mapping import FieldMapping, check_feature_shapes, load_mapping
+from .real_robot import RealRobotCompleter, RealRobotImport
 from .source import SourceEpisode
 
 EXACT_PREFIXES = ("demoforge/", "infos/")  # our own exact copies win over cast standard fields
@@ -119,6 +120,7 @@ class ImportReport:
     frames: int = 0
     mapped: dict[str, str] = field(default_factory=dict)  # source field → feature
     unmapped: dict[str, str] = field(default_factory=dict)  # source field → why it was left out
+    missing: dict[str, str] = field(default_factory=dict)  # feature generation needs → what supplies it
 
 
 def detect_format(src: Path) -> str:
@@ -223,15 +225,28 @@ def _features_of(ep: Episode, fps: int) -> dict:
     return feats
 
 
+# What generation reads that an import may lack, and what supplies it (a real robot's data
+# usually lacks the first two: it records joint angles, not poses).
+SUPPLIERS = {
+    "datagen.eef_pose": "--robot (forward kinematics of the joint angles) or a [compose] mapping",
+    "datagen.object_poses": "--object-poses (each episode's initial object poses) or a [compose] mapping",
+    "action": "the source's action field, renamed in the mapping",
+}
+
+
 def import_dataset(
     src: str | Path,
     out: str | Path,
     mapping: str | Path | FieldMapping | None = None,
     fmt: str | None = None,
     fps: int | None = None,
+    real_robot: RealRobotImport | None = None,
 ) -> ImportReport:
     """Import a LeRobot v3 folder, a robomimic HDF5 file or a Minari dataset folder into a new
-    demoforge dataset at `out`. `mapping` renames/ignores source fields (see io/mapping.py).
+    demoforge dataset at `out`. `mapping` renames/ignores source fields (see io/mapping.py);
+    `real_robot` computes the TCP and object poses generation needs from joint angles and a side
+    file of initial object poses (io/real_robot.py). The report's `missing` names each feature
+    generation needs that the output still lacks, with what supplies it.
     Raises DatasetError (naming the source file) on malformed input; `out` is then left absent."""
     src, out = Path(src), Path(out)
     fmt = fmt or detect_format(src)
@@ -243,18 +258,33 @@ def import_dataset(
     if isinstance(fps, bool) or not isinstance(fps, int) or not 1 <= fps <= 10_000:
         raise ConfigError(f"import fps {fps!r}: expected a whole number of frames per second in 1..10000")
     report = ImportReport(format=fmt)
-    with published(out, "import") as tmp:
-        writer = None
-        for source_episode in spec.read(src):
-            ep = _map_episode(source_episode, field_map, spec.default_target, report)
+    completer = RealRobotCompleter(real_robot) if real_robot else None  # reads the side file first
+    try:
+        if completer is not None:
+            completer.check_fps(fps, f"import source {src}")
+        with published(out, "import") as tmp:
+            writer = None
+            for index, source_episode in enumerate(spec.read(src)):
+                ep = _map_episode(source_episode, field_map, spec.default_target, report)
+                if completer is not None:
+                    ep = completer.complete(ep, index, f"import {source_episode.name}")
+                if writer is None:
+                    robot = (
+                        {} if completer is None else {"robot_type": real_robot.robot, "robot": completer.robot.layout()}
+                    )
+                    writer = DatasetWriter.create(tmp, _features_of(ep, fps), fps=fps, **robot)
+                writer.add_episode(ep)
+                report.episodes += 1
+                report.frames += ep.length
             if writer is None:
-                writer = DatasetWriter.create(tmp, _features_of(ep, fps), fps=fps)
-            writer.add_episode(ep)
-            report.episodes += 1
-            report.frames += ep.length
-        if writer is None:
-            raise DatasetError(f"import source {src}: holds no episodes")
-        writer.close()
+                raise DatasetError(f"import source {src}: holds no episodes")
+            if completer is not None:
+                completer.check_count(report.episodes)
+            writer.close()
+            report.missing = {k: why for k, why in SUPPLIERS.items() if k not in writer.features}
+    finally:
+        if completer is not None:
+            completer.close()
     return report
 
 

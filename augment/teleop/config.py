@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from ...envs import TASKS, ConfigError, resolve_task_name
+from ...envs.robots import DEFAULT_ROBOT, resolve_robot_name
 from ..config_bounds import (
     EPISODES,
     SEED,
@@ -17,6 +18,7 @@ from ..config_bounds import (
     check_image_size,
     check_name,
     check_profile,
+    check_robot,
     ints,
     reals,
 )
@@ -67,6 +69,7 @@ class TeleopConfig:
     )
     port: int = field(default=8765, metadata={"help": "port of the page (0: any free port)"})
     jpeg_quality: int = field(default=80, metadata={"help": "JPEG quality of the live views (not of the recording)"})
+    robot: str = field(default=DEFAULT_ROBOT, metadata={"help": "robot: a registered name or a robot .toml file"})
 
     BOUNDS: ClassVar[dict[str, Bounds]] = {
         "episodes": EPISODES,
@@ -86,6 +89,7 @@ class TeleopConfig:
         check_profile("TeleopConfig.profile", self.profile)
         check_cameras("TeleopConfig.cameras", self.cameras)
         check_image_size(self.image_size, "TeleopConfig.image_size")
+        check_robot("TeleopConfig.robot", self.robot)
         if self.device not in DEVICES and not self.device.startswith(SCRIPT_PREFIX):
             raise ConfigError(
                 f"TeleopConfig.device={self.device!r}: expected {', '.join(map(repr, DEVICES))} or 'script:EVENTS.jsonl'"
@@ -114,4 +118,11 @@ class TeleopConfig:
             "image_size": list(self.image_size),
             "seed": self.seed,
             "max_steps": self.max_steps,
+            # the default robot unnamed: recordings made before robots could be chosen still resume
+            **({} if self.robot_name == DEFAULT_ROBOT else {"robot": self.robot_name}),
         }
+
+    @property
+    def robot_name(self) -> str:
+        """The registered name `robot` means (a .toml file's robot, registered by the check)."""
+        return resolve_robot_name(self.robot)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ...envs import ConfigError
+from ...envs.robots import DEFAULT_ROBOT
 from ..data.lock import exclusive
 from ..data.record import resume_point
 from ..data.writer import DatasetWriter
@@ -40,8 +41,13 @@ def _record(config: TeleopConfig, out: Path, on_ready, reader) -> dict:
     with exclusive(out, "demoforge teleop", {SIDECAR}):
         resume = resume_point(out, config, SIDECAR, "demoforge teleop")
         if resume is None:
-            features, fps = TeleopSession.features(config)
-            writer = DatasetWriter.create(out, features, fps=fps, sidecars={SIDECAR: config.identity()})
+            features, fps, robot = TeleopSession.features(config)
+            # Another robot's layout is recorded so generation and training refuse data it does not
+            # fit; the default robot's recordings keep the bytes they had before robots could be chosen.
+            layout = None if robot.name == DEFAULT_ROBOT else robot.layout()
+            writer = DatasetWriter.create(
+                out, features, fps=fps, robot_type=robot.name, sidecars={SIDECAR: config.identity()}, robot=layout
+            )
             kept, seed = 0, config.seed
         else:
             writer = DatasetWriter.append(out)

@@ -16,6 +16,7 @@ import numpy as np
 
 from ...envs import EnvConfig, ManipulationEnv, make_task_env
 from ...envs.observation import env_image_key
+from ...envs.robots import RobotDescription
 from ..data.record import EpisodeRecorder, features_for
 from ..data.writer import DatasetWriter
 from ..domain.wrapper import DomainRandomizationWrapper
@@ -45,7 +46,7 @@ class StepView:
 class TeleopSession:
     def __init__(self, config: TeleopConfig, writer: DatasetWriter, kept: int, seed: int):
         self.config, self.writer = config, writer
-        env_cfg = EnvConfig(cameras=config.cameras, image_size=config.image_size)
+        env_cfg = EnvConfig(cameras=config.cameras, image_size=config.image_size, robot=config.robot_name)
         base = make_task_env(config.task, config=env_cfg)
         base.task.max_episode_steps = config.max_steps  # the limit env.step truncates at
         self.env = DomainRandomizationWrapper(base, config.profile)
@@ -56,11 +57,13 @@ class TeleopSession:
         self.start_episode()
 
     @staticmethod
-    def features(config: TeleopConfig) -> tuple[dict, int]:
-        """The dataset features and fps of `config`'s recordings (to create the dataset with)."""
-        env = make_task_env(config.task, config=EnvConfig(cameras=config.cameras, image_size=config.image_size))
+    def features(config: TeleopConfig) -> tuple[dict, int, RobotDescription]:
+        """The dataset features, fps and robot of `config`'s recordings (to create the dataset with)."""
+        env = make_task_env(
+            config.task, config=EnvConfig(cameras=config.cameras, image_size=config.image_size, robot=config.robot_name)
+        )
         try:
-            return features_for(env, config.cameras, config.image_size), int(env.config.control_hz)
+            return features_for(env, config.cameras, config.image_size), int(env.config.control_hz), env.robot
         finally:
             env.close()
 

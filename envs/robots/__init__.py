@@ -3,7 +3,15 @@ robot TOML files (`toml_file.py`) and the registry (`registry.py`). Only this fo
 joints, servos, sites or geoms, or counts them."""
 
 from .description import ArmDescription, CameraMount, GripperDescription, IKSettings, RobotDescription, RobotMjcf
-from .registry import DEFAULT_ROBOT, ROBOTS, get_robot, load_robot, register_robot
+from .registry import (
+    DEFAULT_ROBOT,
+    ROBOTS,
+    get_robot,
+    is_robot_file,
+    load_robot,
+    register_robot,
+    resolve_robot_name,
+)
 
 __all__ = [
     "ArmDescription",
@@ -15,6 +23,8 @@ __all__ = [
     "RobotDescription",
     "RobotMjcf",
     "get_robot",
+    "is_robot_file",
     "load_robot",
     "register_robot",
+    "resolve_robot_name",
 ]

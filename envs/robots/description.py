@@ -27,16 +27,34 @@ Vec3 = tuple[float, float, float]
 
 @dataclass(frozen=True)
 class RobotMjcf:
-    """The robot's MJCF, as the fragments `envs/scene.py` places into a task's model.
+    """Where the robot's MJCF comes from: fragments `envs/scene.py` places into a task's model (a
+    built-in robot), or an MJCF file holding the arm that the scene attaches with `mujoco.MjSpec`
+    (`file_arm.py`). Exactly one of the two.
 
     defaults: `<default>` classes the bodies use (placed inside the scene's `<default>`).
     body: the arm's body tree with the base at `base_pos` (m, world frame), for `<worldbody>`.
     actuators: the servos, in `ctrl` order (see the module docstring), for `<actuator>`.
+    file: an MJCF file (absolute path) whose `<worldbody>` holds the arm (its base body at the
+        origin), whose `<actuator>` holds its servos in `ctrl` order, and whose `<default>` the
+        classes they use; attached at `base_pos`.
     """
 
-    defaults: str
-    body: Callable[[Vec3], str]
-    actuators: Callable[[], str]
+    defaults: str = ""
+    body: Callable[[Vec3], str] | None = None
+    actuators: Callable[[], str] | None = None
+    file: str | None = None
+
+    def __post_init__(self) -> None:
+        fragments = self.body is not None and self.actuators is not None
+        if fragments == (self.file is not None) or (self.file is not None and (self.body or self.actuators)):
+            raise ConfigError("RobotMjcf: give either the body and actuators fragments or an MJCF file, not both")
+
+    def body_xml(self, base_pos: Vec3) -> str:
+        """The body fragment at `base_pos` ("" for a file arm, attached after the XML is parsed)."""
+        return self.body(base_pos) if self.body is not None else ""
+
+    def actuators_xml(self) -> str:
+        return self.actuators() if self.actuators is not None else ""
 
 
 @dataclass(frozen=True)

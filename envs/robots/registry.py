@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
+from ..errors import ConfigError, UnknownNameError
 from ..plugins import Registry
 from .description import RobotDescription
 from .panda import PANDA
@@ -45,3 +45,21 @@ def load_robot(path: str | Path) -> RobotDescription:
 def get_robot(name: str | RobotDescription) -> RobotDescription:
     """The registered robot `name` (a description is returned as it is); UnknownNameError lists the known."""
     return name if isinstance(name, RobotDescription) else ROBOTS[name]
+
+
+def is_robot_file(name: str | Path) -> bool:
+    """Whether `name` means a robot TOML file: a path ending in .toml."""
+    return str(name).lower().endswith(".toml")
+
+
+def resolve_robot_name(name: str | Path | RobotDescription) -> str:
+    """The registered name `name` means: a robot's name, a description, or a robot TOML file's path
+    (which registers its robot, as a task file registers its task). UnknownNameError lists the known
+    robots; a bad file is one ConfigError line naming file, line and key."""
+    if isinstance(name, RobotDescription):
+        return name.name
+    if is_robot_file(name):
+        if not Path(name).is_file():
+            raise UnknownNameError(f"robot file {str(name)!r} does not exist (a robot name or a path to a .toml file)")
+        return register_robot(name).name
+    return get_robot(str(name)).name

@@ -3,7 +3,8 @@ naming the file, the line and the dotted key (`envs/toml_checks.py`).
 
     [robot]
     name = "my_panda"
-    mjcf = "panda"            # the MJCF of a built-in robot (file paths and Menagerie models: later)
+    mjcf = "panda"            # a built-in robot's MJCF, or an MJCF file of the arm: "arm.xml",
+                              # relative to this file (`file_arm.py` says what it must hold)
 
     [[arm]]
     joints = ["joint1", ...]  # base to wrist
@@ -45,7 +46,8 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..toml_checks import CheckedToml, load_toml
-from .description import ArmDescription, CameraMount, GripperDescription, IKSettings, RobotDescription
+from .description import ArmDescription, CameraMount, GripperDescription, IKSettings, RobotDescription, RobotMjcf
+from .file_arm import check_arm_file
 
 _ARM = ("joints", "actuators", "joint_lower", "joint_upper", "home_qpos", "tcp_site", "base_body", "base_pos")
 _ARM_OPTIONAL = ("tcp_home_quat", "gripper", "ik", "wrist_camera")
@@ -109,6 +111,20 @@ def _arm(check: CheckedToml, value: Any, key: tuple) -> ArmDescription:
     )
 
 
+def _arm_file(check: CheckedToml, path: Path, source: str, builtins: Mapping[str, RobotDescription]) -> Path | None:
+    """The arm's MJCF file `mjcf` names (relative to the TOML file), or None for a built-in's MJCF."""
+    if source in builtins:
+        return None
+    if not source.lower().endswith(".xml"):
+        raise check.fail(
+            ("robot", "mjcf"), f"unknown robot {source!r}; known: {', '.join(builtins)} (or an MJCF file, arm.xml)"
+        )
+    arm_file = (path.parent / source).resolve()
+    if not arm_file.is_file():
+        raise check.fail(("robot", "mjcf"), f"no MJCF file {arm_file}")
+    return arm_file
+
+
 def read_robot_file(path: Path, builtins: Mapping[str, RobotDescription]) -> RobotDescription:
     """The robot a TOML file describes (module docstring), its MJCF that of the robot `mjcf` names
     in `builtins` (the registry); ConfigError names file, line and key."""
@@ -119,17 +135,21 @@ def read_robot_file(path: Path, builtins: Mapping[str, RobotDescription]) -> Rob
     check.table(data, (), ("robot", "arm"), required=("robot", "arm"))
     head = check.table(data["robot"], ("robot",), ("name", "mjcf"), required=("name", "mjcf"))
     source = check.text(head["mjcf"], ("robot", "mjcf"))
-    if source not in builtins:
-        raise check.fail(("robot", "mjcf"), f"unknown robot {source!r}; known: {', '.join(builtins)}")
+    arm_file = _arm_file(check, path, source, builtins)
     arms = data["arm"]
     if not isinstance(arms, list):
         raise check.fail(("arm",), "expected one or more [[arm]] tables")
     try:
         described = tuple(_arm(check, a, ("arm", i)) for i, a in enumerate(arms))
+        if arm_file is not None:
+            try:
+                check_arm_file(arm_file, described[0])
+            except ConfigError as exc:
+                raise check.fail(("robot", "mjcf"), str(exc)) from None
         return RobotDescription(
             name=check.text(head["name"], ("robot", "name")),
             arms=described,
-            mjcf=builtins[source].mjcf,
+            mjcf=builtins[source].mjcf if arm_file is None else RobotMjcf(file=str(arm_file)),
             origin=str(path),
         )
     except ConfigError as exc:

@@ -18,6 +18,7 @@ from demoforge.augment.domain.profiles import load_profile, save_profile
 from demoforge.envs import ConfigError
 from demoforge.envs.observation import ENVIRONMENT_STATE, OBJECT_POS
 from demoforge.train.cli import main
+from registrations import registrations_restored
 
 KNOWN = Path(__file__).resolve().parents[1] / "fixtures" / "profiles" / "known_shift.toml"
 TRUTH = {"actuator_gain_scale": 0.7, "joint_damping_scale": 1.8, "object_mass_scale": 1.6, "friction_scale": 1.0}
@@ -179,11 +180,12 @@ def test_a_replayed_stretch_starts_with_every_object_where_the_demo_saw_it(demo_
     """Fixtures and a drawer's links too, not only free objects: PegInsert's hole used to stay where
     the calibration env's own reset put it, up to 46 mm from the demo's (noise-free demos here, so
     the recorded poses are exact)."""
-    episodes = _episodes(demo_dataset(task, 2, profile="nominal"))
-    replayer = Replayer(task, episodes, CalibrationConfig(min_demos=2))
-    for ep in episodes:
-        for t in (0, len(ep["action"]) // 2, len(ep["action"]) - 1):
-            replayer.env.reset(seed=0)
-            replayer._set_start(ep, t)
-            seen = ep[ENVIRONMENT_STATE.key][t][replayer.env_at[OBJECT_POS.key]].reshape(-1, 3)
-            np.testing.assert_allclose(replayer.base.data.xpos[replayer.bodies], seen, atol=1e-6)
+    with registrations_restored():  # the drawer's file task, registered here, leaves with the test
+        episodes = _episodes(demo_dataset(task, 2, profile="nominal"))
+        replayer = Replayer(task, episodes, CalibrationConfig(min_demos=2))
+        for ep in episodes:
+            for t in (0, len(ep["action"]) // 2, len(ep["action"]) - 1):
+                replayer.env.reset(seed=0)
+                replayer._set_start(ep, t)
+                seen = ep[ENVIRONMENT_STATE.key][t][replayer.env_at[OBJECT_POS.key]].reshape(-1, 3)
+                np.testing.assert_allclose(replayer.base.data.xpos[replayer.bodies], seen, atol=1e-6)

@@ -203,7 +203,15 @@ BAD += [
     (
         "a recipe step of an unknown kind",
         _recipe('do = "pick"', 'do = "pour"'),
-        ["line 28, recipe[0].do: expected one of pick, place_on, insert, pull, push, got a string 'pour'"],
+        ["line 28, recipe[0].do: expected one of pick, place_on, insert, thread, pull, push, got a string 'pour'"],
+    ),
+    (
+        "a thread's tip given as two numbers",
+        _recipe(
+            'do = "place_on"\nobject = "red"\nonto = "green"',
+            'do = "thread"\nobject = "red"\nthrough = "green"\ntip = [0.06, 0]',
+        ),
+        ["line 35, recipe[1].tip: expected [x, y, z] (m, in the object's frame), got an array [0.06, 0]"],
     ),
     (
         "a recipe picking an unknown object",

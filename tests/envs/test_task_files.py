@@ -429,7 +429,9 @@ def test_the_built_in_stack_written_as_a_file_agrees_with_it_along_an_expert_epi
 
 
 @pytest.mark.parametrize(
-    "file", [STACK_THREE, SQUARE, ROOT / "examples" / "tasks" / "drawer.toml"], ids=lambda p: p.name
+    "file",
+    [STACK_THREE, SQUARE, ROOT / "examples" / "tasks" / "drawer.toml", ROOT / "examples" / "tasks" / "threading.toml"],
+    ids=lambda p: p.name,
 )
 def test_each_shipped_task_file_passes_gymnasiums_env_check_and_resets_by_seed(forget_file_tasks, file):
     from gymnasium.utils.env_checker import check_env

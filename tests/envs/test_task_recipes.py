@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 STACK_THREE = ROOT / "examples" / "tasks" / "stack_three.toml"
 SQUARE = ROOT / "examples" / "tasks" / "square.toml"
 DRAWER = ROOT / "examples" / "tasks" / "drawer.toml"
+THREADING = ROOT / "examples" / "tasks" / "threading.toml"
 
 
 @pytest.fixture
@@ -42,8 +43,8 @@ def test_reading_a_file_with_a_recipe_registers_its_expert_with_its_task(forget_
 
 @pytest.mark.parametrize(
     "file, seeds",
-    [(STACK_THREE, range(4)), (SQUARE, range(4)), (DRAWER, range(4))],
-    ids=["stack_three", "square", "drawer"],
+    [(STACK_THREE, range(4)), (SQUARE, range(4)), (DRAWER, range(4)), (THREADING, range(4))],
+    ids=["stack_three", "square", "drawer", "threading"],
 )
 @pytest.mark.parametrize("human_like", [False, True], ids=["clean", "human_like"])
 def test_the_shipped_recipes_succeed_in_nominal(forget_file_tasks, file, seeds, human_like):
@@ -106,3 +107,25 @@ def test_a_recipe_steps_keys_reach_the_expert(forget_file_tasks, tmp_path):
     assert reached["approach"] == pytest.approx(0.022 + 0.15, abs=0.012)  # 15 cm over cubeB's centre
     assert reached["lift"] == pytest.approx(0.022 + 0.2, abs=0.02)  # lifted 20 cm
     assert reached["via"] == pytest.approx(0.025 + 0.3, abs=0.015)  # the via point: 30 cm over cubeA's centre
+
+
+def test_a_thread_pushes_the_needle_level_through_the_opening_along_the_rings_axis(forget_file_tasks):
+    env = make_task_env(str(THREADING))
+    env.reset(seed=2)
+    expert = make_expert(env, ExpertConfig(human_like=False))
+    expert.reset(np.random.default_rng(2))
+    tips = []
+    for _ in range(env.task.max_episode_steps):
+        if expert.phase.name == "thread":
+            needle, ring = env.object_poses()["needle"], env.object_poses()["ring"]
+            tip = needle[:3, :3] @ [0.06, 0, 0] + needle[:3, 3]
+            tips.append(ring[:3, :3].T @ (tip - ring[:3, 3]))  # in the ring's frame
+            assert needle[2, 2] > 0.99  # kept level
+        _, _, terminated, _, info = env.step(expert.act(env))
+        if terminated:
+            break
+    assert info["is_success"]
+    tips = np.array(tips)
+    assert tips[0, 0] < -0.03 and tips[-1, 0] > 0.05  # from before the opening to 6 cm beyond it
+    # on the opening's axis all the way: within its 4 mm of spare room, at its 7.5 cm height
+    assert np.all(np.abs(tips[:, 1]) < 0.004) and np.all(np.abs(tips[:, 2] - 0.075) < 0.004)

@@ -21,6 +21,9 @@ from demoforge.train.run_config import RunConfig
 from demoforge.train.trainer import TrainConfig
 from pydantic import BaseModel, Field
 
+from tests.registrations import registrations_restored
+from tests.robot_files import panda_toml
+
 REQUIRED = {  # the verb's own arguments a parse needs; none of them is a config field
     "collect": ["--out", "o"],
     "teleop": ["--out", "o"],
@@ -147,6 +150,9 @@ def _other_value(verb: str, action: argparse.Action, default):
         return [flag, "script:events.jsonl"], "script:events.jsonl"
     if action.dest == "host":
         return [flag, "0.0.0.0"], "0.0.0.0"
+    if action.dest == "robot":  # a robot file registers a robot (build runs in tmp_path)
+        Path("arm.toml").write_text(panda_toml(name="flagged"))
+        return [flag, "arm.toml", *(["--calibration", "off"] if verb == "run" else [])], "arm.toml"
     value = "Stack" if action.dest == "task" else "nominal"
     return [flag, value], value
 
@@ -158,8 +164,9 @@ def test_each_flag_reaches_its_field(verb, build):
     for name, action in _actions(verb).items():
         if name not in _field_names(flags.cls):
             continue
-        argv, expected = _other_value(verb, action, getattr(defaults, name))
-        config = build(verb, argv)
+        with registrations_restored():
+            argv, expected = _other_value(verb, action, getattr(defaults, name))
+            config = build(verb, argv)
         assert getattr(config, name) == expected != getattr(defaults, name), (argv, getattr(config, name))
 
 

@@ -14,6 +14,7 @@ from rich.console import Console
 
 from ...augment.io.convert import FORMATS
 from ...envs import DemoforgeError, validation_summary
+from ...envs.observation import STATE
 from .flag_builder import int_in
 from .verb_flags import CALIBRATE, COLLECT, EVAL, GENERATE, RUN, TELEOP, TRAIN, field_value, quick_run
 from .verbs import VERBS
@@ -39,6 +40,14 @@ def build_parser() -> argparse.ArgumentParser:
     info = verbs.add_parser("info", help="describe tasks and domain profiles")
     info.add_argument(
         "--tasks", action="store_true", help="list every registered task, one name per line, then where each comes from"
+    )
+    info.add_argument(
+        "--robots",
+        action="store_true",
+        help="list every registered robot, one name per line, then where each comes from",
+    )
+    info.add_argument(
+        "--robot", metavar="NAME|PATH", help="a robot .toml file to register first, so --robots lists it too"
     )
     info.add_argument("--envs", action="store_true", help="list tasks, their ids, objects and subtasks")
     info.add_argument("--profile", metavar="NAME|PATH", help="print a resolved domain profile (built-in name or .toml)")
@@ -146,6 +155,11 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--mapping", help="TOML file renaming/ignoring source fields")
     imp.add_argument("--format", choices=FORMATS, help="skip detection")
     imp.add_argument("--fps", type=int_in(1, 10_000), help="frame rate for sources that do not record one (default 20)")
+    real = imp.add_argument_group("real-robot data (docs: Bring real-robot data)")
+    real.add_argument("--robot", help="robot that recorded it: TCP poses by forward kinematics of its joint angles")
+    real.add_argument("--task", help="task the demos perform (with --robot)")
+    real.add_argument("--object-poses", help="CSV/JSON of each episode's initial object poses (with --robot)")
+    real.add_argument("--joints", default=STATE.key, help="field of arm joint angles (rad), robot order")
 
     exp = verbs.add_parser("export", help="export a dataset to LeRobot v3 (+GR00T modality), Minari or robomimic")
     exp.add_argument("dataset")

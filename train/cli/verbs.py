@@ -12,6 +12,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from ...augment.config_bounds import check_robot
 from ...augment.data.inspect import summarize
 from ...augment.data.record import collect
 from ...augment.data.safety import read_text
@@ -20,8 +21,11 @@ from ...augment.domain.preview import save_preview
 from ...augment.domain.profiles import check_new_profile_path, load_profile, save_profile
 from ...augment.generate import generate
 from ...augment.io.convert import export_dataset, import_dataset
+from ...augment.io.real_robot import RealRobotImport
 from ...augment.teleop import teleop
 from ...envs import TASKS, ConfigError, gym_id, is_task_file, make_task_env, resolve_task_name
+from ...envs.plugins import Registry
+from ...envs.robots import ROBOTS
 from ..evaluate import evaluate
 from ..lerobot_eval import evaluate_lerobot, is_lerobot_checkpoint
 from ..pipeline import run_pipeline
@@ -51,13 +55,13 @@ def _info_envs(console: Console) -> None:
     console.print(table)
 
 
-def _info_tasks() -> None:
-    """Every registered task's name, one per line (for scripts), then where each comes from."""
-    names = list(TASKS)
+def _info_names(registry: Registry) -> None:
+    """Every registered name, one per line (for scripts), then where each comes from."""
+    names = list(registry)
     print("\n".join(names))
     print()
     for name in names:
-        print(f"{name}: {TASKS.origin(name)}")
+        print(f"{name}: {registry.origin(name)}")
 
 
 def _info_profile(args: argparse.Namespace, console: Console) -> None:
@@ -92,16 +96,20 @@ def _info_dataset(path: str, console: Console) -> None:
 def _cmd_info(args: argparse.Namespace, console: Console) -> int:
     if args.task:  # a task file registers its task here, so --tasks and --envs list it too
         args.task = resolve_task_name(args.task)
+    if args.robot:  # a robot file registers its robot here, so --robots lists it too
+        check_robot("--robot", args.robot)
     if args.tasks:
-        _info_tasks()
+        _info_names(TASKS)
+    if args.robots:
+        _info_names(ROBOTS)
     if args.envs:
         _info_envs(console)
     if args.profile:
         _info_profile(args, console)
     if args.dataset:
         _info_dataset(args.dataset, console)
-    if not (args.tasks or args.envs or args.profile or args.dataset):
-        console.print("nothing to show: pass a dataset folder, --tasks, --envs or --profile NAME")
+    if not (args.tasks or args.robots or args.envs or args.profile or args.dataset):
+        console.print("nothing to show: pass a dataset folder, --tasks, --robots, --envs or --profile NAME")
         return 2
     return 0
 
@@ -314,12 +322,21 @@ def _cmd_run(args: argparse.Namespace, console: Console) -> int:
 
 
 def _cmd_import(args: argparse.Namespace, console: Console) -> int:
-    report = import_dataset(args.src, args.out, mapping=args.mapping, fmt=args.format, fps=args.fps)
+    real = None
+    given = [f"--{n.replace('_', '-')}" for n in ("robot", "task", "object_poses") if getattr(args, n)]
+    if given and len(given) < 3:  # one of them alone cannot make the poses generation reads
+        lacking = [f for f in ("--robot", "--task", "--object-poses") if f not in given]
+        raise ConfigError(f"import {' '.join(given)}: also needs {' and '.join(lacking)} (real-robot data)")
+    if given:
+        real = RealRobotImport(args.robot, args.task, args.object_poses, args.joints)
+    report = import_dataset(args.src, args.out, mapping=args.mapping, fmt=args.format, fps=args.fps, real_robot=real)
     console.print(f"imported {report.episodes} episodes, {report.frames} frames ({report.format}) into {args.out}")
     for source, target in report.mapped.items():
         console.print(f"  {source} → {target}", markup=False)
     for source, why in report.unmapped.items():
         console.print(f"  not imported: {source} ({why})", markup=False)
+    for feature, supplier in report.missing.items():
+        console.print(f"  generation needs {feature}, which it lacks: supplied by {supplier}", markup=False)
     return 0
 
 

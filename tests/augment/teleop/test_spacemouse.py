@@ -53,7 +53,7 @@ class FakeSpaceMouse:
 
 def test_a_fake_spacemouse_lifts_the_cube_and_keeps_the_episode(tmp_path):
     config = TeleopConfig(device="spacemouse", episodes=1, cameras=())
-    features, fps = TeleopSession.features(config)
+    features, fps, _robot = TeleopSession.features(config)
     with DatasetWriter.create(tmp_path / "demos", features, fps=fps) as writer:
         session = TeleopSession(config, writer, 0, 0)
         mouse = FakeSpaceMouse(session)
