@@ -24,6 +24,9 @@ from ..config_bounds import (
 )
 
 WEB = "web"
+TERMINAL = "terminal"
+SPACEMOUSE = "spacemouse"
+DEVICES = (WEB, TERMINAL, SPACEMOUSE)
 SCRIPT_PREFIX = "script:"
 
 
@@ -36,7 +39,13 @@ class TeleopConfig:
     """Each field's `help` is its documentation and the `demoforge teleop` flag's help text."""
 
     task: str = field(default="Lift", metadata={"help": "task to drive"})
-    device: str = field(default=WEB, metadata={"help": "'web' (a page served locally) or 'script:EVENTS.jsonl'"})
+    device: str = field(
+        default=WEB,
+        metadata={
+            "help": "'web' (a page served locally), 'terminal' (keys in this terminal), 'spacemouse', "
+            "or 'script:EVENTS.jsonl'"
+        },
+    )
     episodes: int = field(default=10, metadata={"help": "demos to keep; the command ends when it has them"})
     profile: str = field(default="target", metadata={"help": "domain profile (target: the 'real' domain; or a .toml)"})
     # Two views at 128 px are what a person needs to judge depth (issue 39); the page shows them live.
@@ -50,6 +59,10 @@ class TeleopConfig:
     # People are slower than the scripted expert the task limits were set for (Lift: 150 steps).
     max_steps: int = field(default=600, metadata={"help": "control steps before an episode times out (30 s at 20 Hz)"})
     keep_failures: bool = field(default=False, metadata={"help": "let 'keep' store an episode that did not succeed"})
+    # A terminal sends no key-up: a key is held this long after its last auto-repeat (terminal_device.py).
+    key_hold_ms: int = field(
+        default=150, metadata={"help": "--device terminal: a key counts as held this long after its last repeat"}
+    )
     host: str = field(
         default="127.0.0.1",
         metadata={"help": "address the page is served on; another than loopback lets other machines drive the robot"},
@@ -66,6 +79,7 @@ class TeleopConfig:
         "max_steps": ints(1, 100_000),
         "port": ints(0, 65535),
         "jpeg_quality": ints(1, 95),
+        "key_hold_ms": ints(20, 2000),
     }
 
     def __post_init__(self) -> None:
@@ -76,8 +90,10 @@ class TeleopConfig:
         check_cameras("TeleopConfig.cameras", self.cameras)
         check_image_size(self.image_size, "TeleopConfig.image_size")
         check_robot("TeleopConfig.robot", self.robot)
-        if self.device != WEB and not self.device.startswith(SCRIPT_PREFIX):
-            raise ConfigError(f"TeleopConfig.device={self.device!r}: expected 'web' or 'script:EVENTS.jsonl'")
+        if self.device not in DEVICES and not self.device.startswith(SCRIPT_PREFIX):
+            raise ConfigError(
+                f"TeleopConfig.device={self.device!r}: expected {', '.join(map(repr, DEVICES))} or 'script:EVENTS.jsonl'"
+            )
         if self.script_path:
             from .script_device import load_events
 

@@ -1,5 +1,5 @@
-"""The one keyboard map of `demoforge teleop`, and the held-key state that turns key events into
-`ee_delta` actions. The web page and the script device both send raw key events (`w` down, `w` up)
+"""The one keyboard map of `demoforge teleop` (and the gamepad's, SpaceMouse's and phone tilt's
+axes), and the held-key state that turns device events into `ee_delta` actions. The web page and the script device both send raw key events (`w` down, `w` up)
 and this module alone decides what they do, so a scripted episode presses the same keys a person
 does and the page never carries a second copy of the map (it receives `KEYMAP` on connecting).
 
@@ -39,6 +39,23 @@ PAD_AXES: dict[int, tuple[int, int]] = {1: (0, -1), 0: (1, -1), 3: (2, -1), 2: (
 PAD_GRIPPER_BUTTON = 0
 PAD_DEADZONE = 0.15  # worn sticks rest a little off centre; below this an axis reads 0
 
+# A 3Dconnexion SpaceMouse read with pyspacemouse's HID_Z_UP convention (x right, y away from the
+# user, z up; roll, pitch, yaw about those axes), each in [-1, 1], the user facing the way the robot
+# reaches: axis index → (action index, sign). Pushing the cap away is +x, right −y, lifting it up;
+# turning it turns the TCP about the matching world axis. Left button: gripper; right: keep.
+MOUSE_AXES: dict[int, tuple[int, int]] = {1: (0, +1), 0: (1, -1), 2: (2, +1), 4: (3, +1), 3: (4, -1), 5: (5, +1)}
+MOUSE_GRIPPER_BUTTON, MOUSE_KEEP_BUTTON = 0, 1
+MOUSE_DEADZONE = 0.1  # the cap springs back to within a few % of centre; a resting hand adds some
+
+# A phone's tilt (the DeviceOrientation event's angles, degrees) from the pose it was held in when
+# "tilt to move" was enabled: angle → (action index, sign). beta grows as the top edge comes up
+# towards the user and gamma as the right edge goes down, so tipping the phone away moves +x
+# (forward, as w) and tipping it right −y (right, as d). The page sends the raw angles; only here
+# are they mapped.
+TILT_AXES: dict[str, tuple[int, int]] = {"beta": (0, -1), "gamma": (1, -1)}
+TILT_FULL = 30.0  # degrees of tilt for full speed: a wrist turns ±30° comfortably
+TILT_DEADZONE = 5.0  # degrees: a hand holding a phone "still" wavers by a few
+
 HELP = {
     "w / s": "forward / back (+x / −x)",
     "a / d": "left / right (+y / −y)",
@@ -49,6 +66,7 @@ HELP = {
     "gamepad: left stick": "forward / back, left / right",
     "gamepad: right stick": "up / down, yaw",
     "gamepad: A (cross)": "close / open the gripper",
+    "phone: tilt to move": "tip away / towards you, left / right (from the pose at enabling)",
 }
 
 
@@ -73,6 +91,10 @@ class KeyState:
         self.gripper = -1.0  # open: the env's gripper command, −1 open … +1 closed
         self.axes: tuple[float, ...] = ()
         self.pad_grip = False
+        self.mouse_axes: tuple[float, ...] = ()
+        self.mouse_grip = False
+        self.tilt_zero: dict[str, float] | None = None  # the phone's pose when tilt was enabled
+        self.tilt_now: dict[str, float] = {}
 
     def press(self, key: str, down: bool) -> None:
         key = normalize_key(key)
@@ -98,11 +120,52 @@ class KeyState:
             self.gripper = -self.gripper
         self.pad_grip = grip
 
+    def mouse(self, axes, buttons) -> None:
+        """A SpaceMouse's reading (6 axes in [-1, 1], buttons): it holds until the next one."""
+        axes = tuple(float(a) for a in axes)
+        if len(axes) != 6 or not all(-1.0 <= a <= 1.0 for a in axes):
+            raise UnknownKey(f"SpaceMouse axes {axes}: expected 6 values in [-1, 1]")
+        self.mouse_axes = axes
+        grip = len(buttons) > MOUSE_GRIPPER_BUTTON and bool(buttons[MOUSE_GRIPPER_BUTTON])
+        if grip and not self.mouse_grip:
+            self.gripper = -self.gripper
+        self.mouse_grip = grip
+
+    def tilt(self, angles: dict | None) -> None:
+        """A phone's orientation (`{"beta": .., "gamma": ..}`, degrees, as DeviceOrientation gives
+        them), or None to stop tilting. The first reading after None is the neutral pose: the
+        phone moves the arm by how far it is tipped from there, however it was held."""
+        if angles is None:
+            self.tilt_zero, self.tilt_now = None, {}
+            return
+        reading = {}
+        for name in TILT_AXES:
+            value = angles.get(name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not -180.0 <= value <= 180.0:
+                raise UnknownKey(f"tilt {name}={value!r}, expected degrees in [-180, 180]")
+            reading[name] = float(value)
+        if self.tilt_zero is None:
+            self.tilt_zero = reading
+        self.tilt_now = reading
+
+    def tilt_values(self) -> dict[str, float]:
+        """Each tilt angle's offset from the neutral pose as a fraction of full speed, in [-1, 1],
+        0 inside the deadzone."""
+        if self.tilt_zero is None:
+            return {}
+        out = {}
+        for name, value in self.tilt_now.items():
+            delta = (value - self.tilt_zero[name] + 180.0) % 360.0 - 180.0  # beta wraps at ±180
+            out[name] = 0.0 if abs(delta) < TILT_DEADZONE else max(-1.0, min(1.0, delta / TILT_FULL))
+        return out
+
     def release_all(self) -> None:
         """Nothing held (the page lost focus: its key-up events will not come)."""
         self.held.clear()
         self.tapped.clear()
         self.axes = ()
+        if self.tilt_zero is not None:  # a phone tilted when the page went away stops; re-zeroed on return
+            self.tilt(None)
 
     def action(self) -> np.ndarray:
         """This step's ee_delta action (EE_DELTA_DIM,) float32, and forget the taps it used.
@@ -120,6 +183,13 @@ class KeyState:
             value = self.axes[axis] if axis < len(self.axes) else 0.0
             if abs(value) > PAD_DEADZONE:
                 action[index] += sign * value * (self.speed if index < 3 else self.rot_speed)
+        for axis, (index, sign) in MOUSE_AXES.items():
+            value = self.mouse_axes[axis] if self.mouse_axes else 0.0
+            if abs(value) > MOUSE_DEADZONE:
+                action[index] += sign * value * (self.speed if index < 3 else self.rot_speed)
+        for name, value in self.tilt_values().items():
+            index, sign = TILT_AXES[name]
+            action[index] += sign * value * self.speed
         if FINE_KEY in active:
             action[:6] *= FINE_SCALE
         action[6] = self.gripper

@@ -4,6 +4,7 @@ names. The dataset is created (or, after a kill, continued) under the folder's l
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from ...envs.robots import DEFAULT_ROBOT
 from ..data.lock import exclusive
 from ..data.record import resume_point
 from ..data.writer import DatasetWriter
-from .config import TeleopConfig
+from .config import SPACEMOUSE, TERMINAL, TeleopConfig
 from .script_device import Event, load_events
 from .session import ENDED, READY, RUNNING, SIDECAR, TeleopSession
 
@@ -22,6 +23,21 @@ def teleop(config: TeleopConfig, out: str | Path, on_ready: Callable[[str], None
     holds `config.episodes` (a script device stops at the end of its events). `on_ready(url)` is
     called once the web page is served. Returns {"episodes": kept in total, "attempts": this run's}."""
     out = Path(out)
+    reader = None  # a device at the machine is checked before anything is written
+    if config.device == TERMINAL and not sys.stdin.isatty():
+        raise ConfigError("--device terminal reads keys from a terminal, and stdin is not one (use --device web)")
+    if config.device == SPACEMOUSE:
+        from .spacemouse import open_spacemouse
+
+        reader = open_spacemouse()
+    try:
+        return _record(config, out, on_ready, reader)
+    finally:
+        if reader is not None:
+            reader.close()  # also when the dataset was refused before the device drove anything
+
+
+def _record(config: TeleopConfig, out: Path, on_ready, reader) -> dict:
     with exclusive(out, "demoforge teleop", {SIDECAR}):
         resume = resume_point(out, config, SIDECAR, "demoforge teleop")
         if resume is None:
@@ -41,6 +57,19 @@ def teleop(config: TeleopConfig, out: str | Path, on_ready: Callable[[str], None
                 session = TeleopSession(config, writer, kept, seed)
                 try:
                     drive_script(session, load_events(config.script_path))
+                finally:
+                    session.close()
+            elif config.device in (TERMINAL, SPACEMOUSE):
+                session = TeleopSession(config, writer, kept, seed)
+                try:
+                    if config.device == TERMINAL:
+                        from .terminal_device import drive_terminal
+
+                        drive_terminal(session)
+                    else:
+                        from .spacemouse import drive_spacemouse
+
+                        drive_spacemouse(session, reader)
                 finally:
                     session.close()
             else:
@@ -71,6 +100,10 @@ def drive_script(session: TeleopSession, events: list[Event]) -> None:
                     session.press(event.key, event.down)
                 elif event.axes is not None:
                     session.pad(event.axes, event.buttons)
+                elif event.mouse is not None:
+                    session.mouse(event.mouse, event.buttons)
+                elif event.tilt is not None or event.tilt_off:
+                    session.tilt(event.tilt)
                 elif event.command == "reset":
                     break  # skips the else below: the episode is dropped where it stands
                 else:  # keep / discard apply once the episode has ended

@@ -7,6 +7,10 @@ Each line is one object:
   episode is taken (keys: `keymap.KEYS`);
 - `{"step": 30, "pad": {"axes": [0, -1, 0, 0], "buttons": [false]}}`: a gamepad's state from that
   step on (the browser Gamepad API's axes and buttons' `pressed`; `keymap.PAD_AXES` maps them);
+- `{"step": 5, "tilt": {"beta": 20, "gamma": -10}}`: a phone's orientation (degrees; the first one is
+  its neutral pose, `keymap.TILT_AXES` maps the tilt from it), `"tilt": null` stops tilting;
+- `{"step": 8, "mouse": {"axes": [0, 1, 0, 0, 0, 0], "buttons": [false, false]}}`: a SpaceMouse's
+  reading from that step on (`keymap.MOUSE_AXES`);
 - `{"step": 90, "command": "reset"}`: end the episode there and discard it; `"keep"` / `"discard"`
   decide an episode once it has ended (without one, a success is kept and a failure is not).
 
@@ -19,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ...envs import ConfigError
-from .keymap import KEYS, normalize_key
+from .keymap import KEYS, TILT_AXES, KeyState, UnknownKey, normalize_key
 
 COMMANDS = ("keep", "discard", "reset")
 
@@ -32,7 +36,10 @@ class Event:
     down: bool = True
     command: str | None = None
     axes: tuple[float, ...] | None = None  # a gamepad event
-    buttons: tuple[bool, ...] = ()
+    buttons: tuple[bool, ...] = ()  # of a gamepad or SpaceMouse event
+    tilt: dict[str, float] | None = None  # a phone's orientation...
+    tilt_off: bool = False  # ...or tilting stopped
+    mouse: tuple[float, ...] | None = None  # a SpaceMouse's six axes
 
 
 def _int(where: str, obj: dict, name: str) -> int:
@@ -49,14 +56,31 @@ def parse_event(where: str, line: str) -> Event:
         raise ConfigError(f"{where}: not JSON ({exc.msg})") from None
     if not isinstance(obj, dict):
         raise ConfigError(f"{where}: expected a JSON object, got {type(obj).__name__}")
-    unknown = set(obj) - {"episode", "step", "key", "down", "command", "pad", "t"}  # t: the page's timestamp
+    unknown = set(obj) - {
+        "episode",
+        "step",
+        "key",
+        "down",
+        "command",
+        "pad",
+        "tilt",
+        "mouse",
+        "t",
+    }  # t: the page's timestamp
     if unknown:
         raise ConfigError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
     if "step" not in obj:
         raise ConfigError(f"{where}: missing 'step'")
     episode, step = _int(where, obj, "episode"), _int(where, obj, "step")
-    if sum(name in obj for name in ("key", "command", "pad")) != 1:
-        raise ConfigError(f"{where}: an event holds one of 'key' (with 'down'), 'pad' or 'command'")
+    if sum(name in obj for name in ("key", "command", "pad", "tilt", "mouse")) != 1:
+        raise ConfigError(f"{where}: an event holds one of 'key' (with 'down'), 'pad', 'tilt', 'mouse' or 'command'")
+    if "tilt" in obj:
+        return _tilt_event(where, episode, step, obj["tilt"])
+    if "mouse" in obj:
+        pad = _pad_event(where, episode, step, obj["mouse"], "mouse")
+        if len(pad.axes) != 6:
+            raise ConfigError(f"{where}: mouse.axes has {len(pad.axes)} values, expected 6")
+        return Event(episode, step, mouse=pad.axes, buttons=pad.buttons)
     if "pad" in obj:
         return _pad_event(where, episode, step, obj["pad"])
     if "command" in obj:
@@ -71,15 +95,25 @@ def parse_event(where: str, line: str) -> Event:
     return Event(episode, step, key=normalize_key(key), down=down)
 
 
-def _pad_event(where: str, episode: int, step: int, pad) -> Event:
+def _pad_event(where: str, episode: int, step: int, pad, name: str = "pad") -> Event:
     axes = pad.get("axes") if isinstance(pad, dict) else None
     buttons = pad.get("buttons", []) if isinstance(pad, dict) else None
     numbers = isinstance(axes, list) and all(isinstance(a, int | float) and not isinstance(a, bool) for a in axes)
     if not numbers or not all(-1 <= a <= 1 for a in axes):
-        raise ConfigError(f"{where}: pad.axes={axes!r}, expected a list of numbers in [-1, 1]")
+        raise ConfigError(f"{where}: {name}.axes={axes!r}, expected a list of numbers in [-1, 1]")
     if not isinstance(buttons, list) or not all(isinstance(b, bool) for b in buttons):
-        raise ConfigError(f"{where}: pad.buttons={buttons!r}, expected a list of true/false")
+        raise ConfigError(f"{where}: {name}.buttons={buttons!r}, expected a list of true/false")
     return Event(episode, step, axes=tuple(float(a) for a in axes), buttons=tuple(buttons))
+
+
+def _tilt_event(where: str, episode: int, step: int, tilt) -> Event:
+    if tilt is None:
+        return Event(episode, step, tilt_off=True)
+    try:
+        KeyState(1.0, 1.0).tilt(tilt if isinstance(tilt, dict) else {})
+    except UnknownKey as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    return Event(episode, step, tilt={name: float(tilt[name]) for name in TILT_AXES})
 
 
 def load_events(path: str | Path) -> list[Event]:

@@ -75,6 +75,23 @@ def _forbidden(why: str) -> Response:
     return _response(403, "Forbidden", f"demoforge teleop: {why}\n".encode(), "text/plain; charset=utf-8")
 
 
+def guard(bound_host: str, connection: ServerConnection, request: Request) -> Response | None:
+    """The refusal (403) of a request this server must not answer, or None: a request from another
+    machine unless bound to a non-loopback `bound_host`; while bound to loopback, a `Host` that is
+    not a loopback name; a WebSocket (`/ws`) whose `Origin` is not the page's own."""
+    remote = connection.remote_address[0]
+    if not remote_allowed(remote, bound_host):
+        return _forbidden(f"requests from {remote} are refused: the page serves localhost (see --host)")
+    host = request.headers.get("Host", "")
+    if is_loopback(bound_host) and urlsplit(f"//{host}").hostname not in LOOPBACK_NAMES:
+        return _forbidden(f"Host {host!r} is not this machine's loopback name")
+    if urlsplit(request.path).path == "/ws":
+        origin = request.headers.get("Origin")
+        if origin is not None and urlsplit(origin).netloc != host:
+            return _forbidden(f"a WebSocket from origin {origin!r} (not this page's)")
+    return None
+
+
 def jpeg(image, quality: int) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(image).save(buffer, "JPEG", quality=quality)
@@ -95,18 +112,10 @@ class WebDevice:
     # HTTP ----------------------------------------------------------------------------------------
 
     def http(self, connection: ServerConnection, request: Request) -> Response | None:
-        remote = connection.remote_address[0]
-        if not remote_allowed(remote, self.config.host):
-            return _forbidden(f"requests from {remote} are refused: the page serves localhost (see --host)")
-        host = request.headers.get("Host", "")
-        if is_loopback(self.config.host) and urlsplit(f"//{host}").hostname not in LOOPBACK_NAMES:
-            return _forbidden(f"Host {host!r} is not this machine's loopback name")
+        refused = guard(self.config.host, connection, request)
+        if refused is not None or urlsplit(request.path).path == "/ws":
+            return refused  # None: the WebSocket handshake goes on
         path = urlsplit(request.path).path
-        if path == "/ws":
-            origin = request.headers.get("Origin")
-            if origin is not None and urlsplit(origin).netloc != host:
-                return _forbidden(f"a WebSocket from origin {origin!r} (not this page's)")
-            return None  # the handshake goes on
         if path == "/":
             return _response(200, "OK", PAGE.read_bytes(), "text/html; charset=utf-8")
         return _response(404, "Not Found", b"not found\n", "text/plain; charset=utf-8")
@@ -147,6 +156,14 @@ class WebDevice:
                 await self.call(self.session.pad, list(event["axes"]), [bool(b) for b in event.get("buttons", [])])
             except (UnknownKey, KeyError, TypeError, ValueError) as exc:
                 await ws.send(json.dumps({"type": "notice", "text": f"bad gamepad message ({exc})"}))
+        elif kind == "tilt":  # a phone's raw angles (or null: tilting off); keymap.py maps them
+            angles = event.get("angles")
+            try:
+                if angles is not None and not isinstance(angles, dict):
+                    raise TypeError(f"angles={angles!r}")
+                await self.call(self.session.tilt, angles)
+            except (UnknownKey, TypeError) as exc:
+                await ws.send(json.dumps({"type": "notice", "text": f"bad tilt message ({exc})"}))
         elif kind == "blur":
             await self.call(self.session.keys.release_all)
         elif kind == "command" and event.get("command") in ("keep", "discard", "reset"):

@@ -21,7 +21,7 @@ from ..data.record import EpisodeRecorder, features_for
 from ..data.writer import DatasetWriter
 from ..domain.wrapper import DomainRandomizationWrapper
 from .config import TeleopConfig
-from .keymap import KeyState
+from .keymap import MOUSE_DEADZONE, KeyState
 
 SIDECAR = "meta/teleop.json"
 
@@ -88,6 +88,18 @@ class TeleopSession:
         """A gamepad's state; a stick off centre or the grip button starts the episode's clock."""
         self.keys.pad(axes, buttons)
         if self.state == READY and (any(self.keys.axes) or self.keys.pad_grip):
+            self.state = RUNNING
+
+    def mouse(self, axes, buttons) -> None:
+        """A SpaceMouse's reading; the cap off centre or the grip button starts the episode's clock."""
+        self.keys.mouse(axes, buttons)
+        if self.state == READY and (any(abs(a) > MOUSE_DEADZONE for a in self.keys.mouse_axes) or self.keys.mouse_grip):
+            self.state = RUNNING
+
+    def tilt(self, angles: dict | None) -> None:
+        """A phone's orientation (None: tilting off); tipped past the deadzone, it starts the clock."""
+        self.keys.tilt(angles)
+        if self.state == READY and any(self.keys.tilt_values().values()):
             self.state = RUNNING
 
     def step(self) -> None:

@@ -122,15 +122,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     ann = verbs.add_parser(
         "annotate",
-        help="subtask boundaries for demos that lack them: --auto replays each demo and reads the task's signals",
+        help="subtask boundaries for demos that lack them: --auto replays each demo and reads the task's signals, "
+        "--by-hand serves a page to mark them on the video, --csv reads marked frames",
     )
-    ann.add_argument("dataset", help="a dataset recorded in demoforge's simulator (with sim.state and seeds)")
-    ann.add_argument(
-        "--auto",
-        action="store_true",
-        required=True,
-        help="replay in the simulator (required: the by-hand and CSV modes are not built yet)",
+    ann.add_argument("dataset", help="a dataset of demos (--auto: recorded in demoforge's simulator, with sim.state)")
+    how = ann.add_mutually_exclusive_group(required=True)
+    how.add_argument("--auto", action="store_true", help="replay in the simulator and read the task's signals")
+    how.add_argument(
+        "--by-hand", action="store_true", help="serve a page that plays each episode's video; mark the frames, save"
     )
+    how.add_argument("--csv", metavar="MARKS.csv", help="marked frames, one 'episode,signal,frame' a line")
+    ann.add_argument("--task", help="--by-hand / --csv: the task (default: read from the episodes)")
+    ann.add_argument("--host", default="127.0.0.1", help="--by-hand: address the page is served on")
+    ann.add_argument("--port", type=int, default=8766, help="--by-hand: port of the page (0: any free port)")
     ann.add_argument("--out", required=True, help="the annotated dataset, a new folder (the input is not changed)")
     ann.add_argument("--profile", help="the profile it was recorded in (default: the built-in one its settings name)")
     ann.add_argument(

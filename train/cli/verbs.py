@@ -271,6 +271,22 @@ def _cmd_replay(args: argparse.Namespace, console: Console) -> int:
 def _cmd_annotate(args: argparse.Namespace, console: Console) -> int:
     from ...augment.data.annotate import annotate_auto
 
+    if args.csv:
+        from ...augment.data.marks import annotate_marks, read_marks_csv
+
+        annotate_marks(args.dataset, args.out, read_marks_csv(args.csv), "csv", args.task)
+        console.print(f"annotated {args.dataset} from {args.csv} into {args.out}")
+        return 0
+    if args.by_hand:
+        from ...augment.teleop.annotate_server import AnnotatePageConfig, annotate_by_hand
+
+        def ready(url: str) -> None:  # flushed: a script (the browser test) waits for this line
+            print(f"annotate: open {url} (mark each subtask's last frame, then Save; Ctrl+C stops)", flush=True)
+
+        annotate_by_hand(args.dataset, args.out, AnnotatePageConfig(args.host, args.port), args.task, ready)
+        console.print(f"annotated by hand into {args.out}")
+        return 0
+
     report = annotate_auto(args.dataset, args.out, args.profile, skip_diverged=args.skip_diverged)
     for line in report.lines():
         console.print(line)

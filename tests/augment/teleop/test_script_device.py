@@ -63,6 +63,9 @@ def test_a_rerun_continues_the_dataset_and_other_settings_are_refused(lift_scrip
         ('{"step": 0, "pad": {"axes": [0, 2]}}', "pad.axes=[0, 2]"),
         ('{"step": 0, "pad": {"axes": [0], "buttons": [1]}}', "pad.buttons=[1]"),
         ('{"step": 0, "key": "w", "down": true, "command": "keep"}', "one of 'key'"),
+        ('{"step": 0, "tilt": {"beta": "up", "gamma": 0}}', "tilt beta='up'"),
+        ('{"step": 0, "mouse": {"axes": [0, 0]}}', "mouse.axes has 2 values"),
+        ('{"step": 0, "mouse": {"axes": [0, 0, 0, 0, 0, 3]}}', "mouse.axes=[0, 0, 0, 0, 0, 3]"),
     ],
 )
 def test_a_bad_event_is_one_line_naming_the_line_and_nothing_is_written(tmp_path, capsys, line, message):
@@ -78,7 +81,7 @@ def test_a_bad_event_is_one_line_naming_the_line_and_nothing_is_written(tmp_path
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("device", "spacemouse"), ("host", "example.com"), ("speed", 0.0), ("port", 70000), ("cameras", ("top",))],
+    [("device", "joystick"), ("host", "example.com"), ("speed", 0.0), ("port", 70000), ("cameras", ("top",))],
 )
 def test_the_config_refuses_bad_settings(field, value):
     with pytest.raises(ConfigError, match=f"TeleopConfig.{field}"):
@@ -152,3 +155,21 @@ def test_a_scripted_gamepad_drives_the_arm(tmp_path):
     assert (data["action"][:, 6] == 1).all()
     x = data["datagen.eef_pose"][:, 0]
     assert x[-1] - x[0] > 0.05  # it moved forward
+
+
+def test_a_scripted_phone_tilt_and_spacemouse_drive_the_arm(tmp_path):
+    script = tmp_path / "devices.jsonl"
+    events = [
+        {"step": 0, "tilt": {"beta": 40, "gamma": 0}},  # neutral
+        {"step": 1, "tilt": {"beta": 10, "gamma": 0}},  # tipped away: forward at full speed
+        {"step": 6, "tilt": None},  # tilting off: it stops
+        {"step": 8, "mouse": {"axes": [-1, 0, 0, 0, 0, 0], "buttons": [True, False]}},  # cap left, grip
+    ]
+    script.write_text("".join(json.dumps(e) + "\n" for e in events))
+    out = tmp_path / "demos"
+    config = ["--device", f"script:{script}", "--keep-failures", "--max-steps", "12", "--cameras"]
+    assert main(["teleop", *config, "--episodes", "1", "--out", str(out)]) == 0
+    action = Dataset(out).episode(0).data["action"]
+    np.testing.assert_allclose(action[:, 0], [0] + [0.3] * 5 + [0] * 6)
+    np.testing.assert_allclose(action[:, 1], [0] * 8 + [0.3] * 4)  # the cap pushed left: +y
+    np.testing.assert_array_equal(action[:, 6], [-1] * 8 + [1] * 4)
